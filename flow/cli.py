@@ -1,0 +1,18 @@
+"""The `hccr` command line. Thin: every command calls into model/, quant/, hw/ and sim/."""
+
+from __future__ import annotations
+
+import typer
+
+from flow import cmd_data, cmd_train
+
+app = typer.Typer(
+    help="Handwritten Chinese character recognition on small Zynq FPGAs.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(cmd_data.app, name="data", help="Synthesize, inspect and preview handwriting data.")
+cmd_train.register(app)
+
+if __name__ == "__main__":
+    app()

@@ -1,9 +1,70 @@
-"""`hccr train`, `hccr eval` and `hccr demo`."""
+"""`hccr train` and `hccr eval`."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import torch
 import typer
+
+from flow.console import console, user_errors
+from model.data.dataset import load_images
+from model.data.gnt import GntError
+from model.train import METRICS, TrainConfig, evaluate, load_trained, train
+
+DataOpt = Annotated[Path, typer.Option(help=".gnt file or folder of .gnt files")]
+
+
+def train_cmd(
+    train_data: DataOpt = ...,
+    test_data: DataOpt = ...,
+    run: Annotated[Path, typer.Option(help="output folder (checkpoints, model.pt, metrics)")] = ...,
+    arch: str = "baseline",
+    size: Annotated[int, typer.Option(help="input side length after preprocessing")] = 64,
+    epochs: int = TrainConfig.epochs,
+    batch_size: int = TrainConfig.batch_size,
+    optimizer: Annotated[str, typer.Option(help="sgd or adam")] = TrainConfig.optimizer,
+    lr: Annotated[float, typer.Option(help="peak learning rate")] = TrainConfig.lr,
+    seed: int = 0,
+    device: Annotated[str, typer.Option(help="cpu or cuda")] = "cpu",
+    resume: Annotated[bool, typer.Option(help="continue from run/checkpoint.pt")] = False,
+    skip_bad: Annotated[bool, typer.Option(help="skip corrupt .gnt records")] = False,
+) -> None:
+    """Train a network; the classes are those present in the training data."""
+    config = TrainConfig(arch=arch, size=size, epochs=epochs, batch_size=batch_size,
+                         optimizer=optimizer, lr=lr, seed=seed, device=device)
+    train_set = load_images(train_data, size, skip_bad)
+    classes = np.unique(train_set.labels)
+    train_set, _ = train_set.restrict(classes)
+    test_set, dropped = load_images(test_data, size, skip_bad).restrict(classes)
+    console.print(f"{len(train_set.labels)} training and {len(test_set.labels)} test images, "
+                  f"{len(classes)} classes ({dropped} test images of unknown classes skipped)")
+    metrics = train(config, train_set, test_set, classes, run, resume)
+    console.print(f"top-1 {metrics['top1']:.4f}  top-5 {metrics['top5']:.4f}  → {run / METRICS}")
+
+
+def eval_cmd(
+    run: Annotated[Path, typer.Option(help="training run folder (holds model.pt)")],
+    data: DataOpt,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON line")] = False,
+    skip_bad: Annotated[bool, typer.Option(help="skip corrupt .gnt records")] = False,
+) -> None:
+    """Evaluate a trained run on any .gnt data; classes the model does not know are skipped."""
+    torch.set_grad_enabled(False)
+    model, classes, config = load_trained(run)
+    data_set, skipped = load_images(data, config.size, skip_bad).restrict(classes)
+    result = {**evaluate(model, data_set), "skipped": skipped}
+    if as_json:
+        print(json.dumps(result))
+    else:
+        console.print(f"{result['images']} images: top-1 {result['top1']:.4f}, "
+                      f"top-5 {result['top5']:.4f}; {skipped} of unknown classes skipped")
 
 
 def register(app: typer.Typer) -> None:
     """Add the training commands to the top-level app."""
+    app.command("train")(user_errors(GntError)(train_cmd))
+    app.command("eval")(user_errors(GntError)(eval_cmd))

@@ -1,0 +1,40 @@
+"""Load `.gnt` files into preprocessed uint8 arrays with labels mapped to a model's classes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from model.data.gnt import read_gnt
+from model.data.preprocess import preprocess_batch
+
+
+@dataclass
+class ImageSet:
+    """Preprocessed images [N, S, S] uint8 (ink bright) and GB2312 level-1 class indices [N]."""
+
+    images: np.ndarray
+    labels: np.ndarray
+    skipped_bad: int = 0
+
+    def restrict(self, classes: np.ndarray) -> tuple[ImageSet, int]:
+        """Keep the samples whose class is in `classes`, relabelled to positions in it.
+
+        Returns:
+            The restricted set (labels = model output index) and the number of dropped samples.
+        """
+        lookup = np.full(max(int(classes.max()), int(self.labels.max(initial=0))) + 1, -1)
+        lookup[classes] = np.arange(len(classes))
+        mapped = lookup[self.labels]
+        keep = mapped >= 0
+        return ImageSet(self.images[keep], mapped[keep], self.skipped_bad), int((~keep).sum())
+
+
+def load_images(path: str | Path, size: int, skip_bad: bool = False) -> ImageSet:
+    """Read a `.gnt` file or folder and preprocess every sample to [size, size]."""
+    result = read_gnt(path, skip_bad=skip_bad)
+    images = preprocess_batch([s.image for s in result.samples], size)
+    labels = np.array([s.label for s in result.samples], np.int64)
+    return ImageSet(images, labels, result.skipped)

@@ -112,7 +112,7 @@ def read_gnt(path: str | Path, skip_bad: bool = False) -> GntReadResult:
 def encode_record(tag: bytes, image: np.ndarray) -> bytes:
     """One `.gnt` record for a 2-byte tag and a uint8 [h, w] grey image."""
     if image.dtype != np.uint8 or image.ndim != 2 or 0 in image.shape:
-        raise ValueError(f"image must be a non-empty 2-D uint8 array, got {image.dtype} {image.shape}")
+        raise ValueError(f"image must be non-empty 2-D uint8, got {image.dtype} {image.shape}")
     if len(tag) != 2:
         raise ValueError(f"tag must be 2 bytes, got {tag!r}")
     height, width = image.shape

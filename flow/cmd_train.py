@@ -6,14 +6,11 @@ import json
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
-import torch
 import typer
 
 from flow.console import console, user_errors
-from model.data.dataset import load_images
 from model.data.gnt import GntError
-from model.train import METRICS, TrainConfig, evaluate, load_trained, train
+from model.train import METRICS, TrainConfig, evaluate_run, train_on_files
 
 DataOpt = Annotated[Path, typer.Option(help=".gnt file or folder of .gnt files")]
 
@@ -36,13 +33,7 @@ def train_cmd(
     """Train a network; the classes are those present in the training data."""
     config = TrainConfig(arch=arch, size=size, epochs=epochs, batch_size=batch_size,
                          optimizer=optimizer, lr=lr, seed=seed, device=device)
-    train_set = load_images(train_data, size, skip_bad)
-    classes = np.unique(train_set.labels)
-    train_set, _ = train_set.restrict(classes)
-    test_set, dropped = load_images(test_data, size, skip_bad).restrict(classes)
-    console.print(f"{len(train_set.labels)} training and {len(test_set.labels)} test images, "
-                  f"{len(classes)} classes ({dropped} test images of unknown classes skipped)")
-    metrics = train(config, train_set, test_set, classes, run, resume)
+    metrics = train_on_files(config, train_data, test_data, run, resume, skip_bad)
     console.print(f"top-1 {metrics['top1']:.4f}  top-5 {metrics['top5']:.4f}  → {run / METRICS}")
 
 
@@ -53,15 +44,13 @@ def eval_cmd(
     skip_bad: Annotated[bool, typer.Option(help="skip corrupt .gnt records")] = False,
 ) -> None:
     """Evaluate a trained run on any .gnt data; classes the model does not know are skipped."""
-    torch.set_grad_enabled(False)
-    model, classes, config = load_trained(run)
-    data_set, skipped = load_images(data, config.size, skip_bad).restrict(classes)
-    result = {**evaluate(model, data_set), "skipped": skipped}
+    result = evaluate_run(run, data, skip_bad)
     if as_json:
         print(json.dumps(result))
     else:
         console.print(f"{result['images']} images: top-1 {result['top1']:.4f}, "
-                      f"top-5 {result['top5']:.4f}; {skipped} of unknown classes skipped")
+                      f"top-5 {result['top5']:.4f}; {result['skipped']} of unknown classes "
+                      "skipped")
 
 
 def register(app: typer.Typer) -> None:

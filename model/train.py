@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import torch
 from torch import nn
 
 from flow.console import HccrError, console, progress
-from model.data.dataset import ImageSet
+from model.data.dataset import ImageSet, load_images
 from model.nets import build
 
 CHECKPOINT = "checkpoint.pt"  # latest epoch, with optimizer state, for --resume
@@ -51,7 +52,7 @@ def _random_shift(x: torch.Tensor, max_shift: int, gen: torch.Generator) -> torc
     rows = (dy[:, None] + torch.arange(h))[:, None, :, None].to(x.device)
     cols = (dx[:, None] + torch.arange(w))[:, None, None, :].to(x.device)
     batch = torch.arange(n, device=x.device)[:, None, None, None]
-    return padded[batch, 0:1, rows, cols]
+    return padded[:, 0][batch, rows, cols]
 
 
 @torch.no_grad()
@@ -77,6 +78,81 @@ def _save_atomic(obj: dict, path: Path) -> None:
     tmp.replace(path)
 
 
+Schedule = torch.optim.lr_scheduler.LRScheduler
+
+
+def make_optimizer(model: nn.Module, kind: str, lr: float, weight_decay: float,
+                   total_steps: int) -> tuple[torch.optim.Optimizer, Schedule]:
+    """SGD (Nesterov) or AdamW with a cosine one-cycle schedule over `total_steps`."""
+    if kind == "sgd":
+        opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, nesterov=True,
+                              weight_decay=weight_decay)
+    elif kind == "adam":
+        opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    else:
+        raise HccrError(f"unknown optimizer {kind!r} (sgd or adam)")
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=max(total_steps, 1),
+                                                pct_start=0.15, anneal_strategy="cos")
+    return opt, sched
+
+
+@dataclass
+class Loop:
+    """What one run of `fit` needs besides the model and data."""
+
+    opt: torch.optim.Optimizer
+    sched: Schedule
+    gen: torch.Generator
+    epochs: int
+    batch_size: int
+    max_shift: int = 0
+    device: str = "cpu"
+    description: str = "train"
+
+
+def fit(model: nn.Module, loop: Loop, train_set: ImageSet, test_set: ImageSet,
+        start_epoch: int = 0, history: list[dict] | None = None,
+        on_epoch_start: Callable[[int], None] | None = None,
+        on_epoch_end: Callable[[int, list[dict]], None] | None = None) -> list[dict]:
+    """Run the epochs `start_epoch..loop.epochs-1` with a progress bar; return the history
+    (loss, train and held-out top-1 per epoch)."""
+    history = list(history or [])
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=0.1)
+    x_all = to_input(train_set.images)
+    y_all = torch.from_numpy(train_set.labels)
+    steps = -(-len(y_all) // loop.batch_size)
+    with progress() as bar:
+        task = bar.add_task(loop.description, total=(loop.epochs - start_epoch) * steps, info="")
+        for epoch in range(start_epoch, loop.epochs):
+            if on_epoch_start is not None:
+                on_epoch_start(epoch)
+            model.train()
+            order = torch.randperm(len(y_all), generator=loop.gen)
+            loss_sum = correct = 0.0
+            for i in range(steps):
+                idx = order[i * loop.batch_size : (i + 1) * loop.batch_size]
+                x = _random_shift(x_all[idx], loop.max_shift, loop.gen).to(loop.device)
+                y = y_all[idx].to(loop.device)
+                logits = model(x)
+                loss = loss_fn(logits, y)
+                loop.opt.zero_grad(set_to_none=True)
+                loss.backward()
+                loop.opt.step()
+                loop.sched.step()
+                loss_value = float(loss.detach())
+                loss_sum += loss_value * len(idx)
+                correct += int((logits.argmax(1) == y).sum())
+                bar.update(task, advance=1,
+                           info=f"epoch {epoch + 1}/{loop.epochs} loss {loss_value:.3f}")
+            test = evaluate(model, test_set, device=loop.device)
+            history.append({"epoch": epoch + 1, "loss": loss_sum / len(y_all),
+                            "train_top1": correct / len(y_all), "test_top1": test["top1"]})
+            bar.update(task, info=f"epoch {epoch + 1} held-out top-1 {test['top1']:.3f}")
+            if on_epoch_end is not None:
+                on_epoch_end(epoch, history)
+    return history
+
+
 def train(config: TrainConfig, train_set: ImageSet, test_set: ImageSet, classes: np.ndarray,
           out_dir: Path, resume: bool = False) -> dict:
     """Train, checkpointing every epoch; return the metrics written to `metrics.json`.
@@ -93,18 +169,11 @@ def train(config: TrainConfig, train_set: ImageSet, test_set: ImageSet, classes:
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(config.seed)
     model = build(config.arch, len(classes), config.size).to(config.device)
-    if config.optimizer == "sgd":
-        opt = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=0.9, nesterov=True,
-                              weight_decay=config.weight_decay)
-    elif config.optimizer == "adam":
-        opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    else:
-        raise HccrError(f"unknown optimizer {config.optimizer!r} (sgd or adam)")
     steps_per_epoch = -(-len(train_set.labels) // config.batch_size)
-    sched = torch.optim.lr_scheduler.OneCycleLR(
-        opt, max_lr=config.lr, total_steps=config.epochs * steps_per_epoch, pct_start=0.15,
-        anneal_strategy="cos")
-    gen = torch.Generator().manual_seed(config.seed)
+    opt, sched = make_optimizer(model, config.optimizer, config.lr, config.weight_decay,
+                                config.epochs * steps_per_epoch)
+    loop = Loop(opt, sched, torch.Generator().manual_seed(config.seed), config.epochs,
+                config.batch_size, config.max_shift, config.device)
     history: list[dict] = []
     start_epoch = 0
     ckpt_path = out_dir / CHECKPOINT
@@ -116,45 +185,18 @@ def train(config: TrainConfig, train_set: ImageSet, test_set: ImageSet, classes:
         model.load_state_dict(ckpt["model"])
         opt.load_state_dict(ckpt["optimizer"])
         sched.load_state_dict(ckpt["scheduler"])
-        gen.set_state(ckpt["generator"])
+        loop.gen.set_state(ckpt["generator"])
         start_epoch, history = ckpt["epoch"] + 1, ckpt["history"]
         console.print(f"resuming {ckpt_path} at epoch {start_epoch + 1}")
 
-    loss_fn = nn.CrossEntropyLoss(label_smoothing=0.1)
-    x_all = to_input(train_set.images)
-    y_all = torch.from_numpy(train_set.labels)
-    t0 = time.perf_counter()
-    with progress() as bar:
-        task = bar.add_task("train", total=(config.epochs - start_epoch) * steps_per_epoch,
-                            info="")
-        for epoch in range(start_epoch, config.epochs):
-            model.train()
-            order = torch.randperm(len(y_all), generator=gen)
-            loss_sum = correct = 0.0
-            for i in range(steps_per_epoch):
-                idx = order[i * config.batch_size : (i + 1) * config.batch_size]
-                x = _random_shift(x_all[idx], config.max_shift, gen).to(config.device)
-                y = y_all[idx].to(config.device)
-                logits = model(x)
-                loss = loss_fn(logits, y)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                sched.step()
-                loss_sum += float(loss) * len(idx)
-                correct += int((logits.argmax(1) == y).sum())
-                bar.update(task, advance=1, info=f"epoch {epoch + 1}/{config.epochs} "
-                                                 f"loss {float(loss):.3f}")
-            test = evaluate(model, test_set, device=config.device)
-            n = len(y_all)
-            history.append({"epoch": epoch + 1, "loss": loss_sum / n, "train_top1": correct / n,
-                            "test_top1": test["top1"]})
-            bar.update(task, info=f"epoch {epoch + 1} test top-1 {test['top1']:.3f}")
-            _save_atomic({"config": asdict(config), "classes": classes.tolist(),
-                          "model": model.state_dict(), "optimizer": opt.state_dict(),
-                          "scheduler": sched.state_dict(), "generator": gen.get_state(),
-                          "epoch": epoch, "history": history}, ckpt_path)
+    def checkpoint(epoch: int, history: list[dict]) -> None:
+        _save_atomic({"config": asdict(config), "classes": classes.tolist(),
+                      "model": model.state_dict(), "optimizer": opt.state_dict(),
+                      "scheduler": sched.state_dict(), "generator": loop.gen.get_state(),
+                      "epoch": epoch, "history": history}, ckpt_path)
 
+    t0 = time.perf_counter()
+    history = fit(model, loop, train_set, test_set, start_epoch, history, on_epoch_end=checkpoint)
     final = evaluate(model, test_set, device=config.device)
     metrics = {**final, "train_images": len(train_set.labels), "classes": len(classes),
                "epochs": config.epochs, "train_seconds": round(time.perf_counter() - t0, 1),
@@ -177,3 +219,23 @@ def load_trained(run_dir: str | Path) -> tuple[nn.Module, np.ndarray, TrainConfi
     model = build(config.arch, len(classes), config.size)
     model.load_state_dict(ckpt["model"])
     return model.eval(), classes, config
+
+
+def train_on_files(config: TrainConfig, train_data: Path, test_data: Path, out_dir: Path,
+                   resume: bool = False, skip_bad: bool = False) -> dict:
+    """Load `.gnt` data and train; the classes are those present in the training data."""
+    train_set = load_images(train_data, config.size, skip_bad)
+    classes = np.unique(train_set.labels)
+    train_set, _ = train_set.restrict(classes)
+    test_set, dropped = load_images(test_data, config.size, skip_bad).restrict(classes)
+    console.print(f"{len(train_set.labels)} training and {len(test_set.labels)} test images, "
+                  f"{len(classes)} classes ({dropped} test images of unknown classes skipped)")
+    return train(config, train_set, test_set, classes, out_dir, resume)
+
+
+@torch.no_grad()
+def evaluate_run(run_dir: Path, data: Path, skip_bad: bool = False) -> dict:
+    """Evaluate a trained run on `.gnt` data: images, top1, top5 and skipped (unknown classes)."""
+    model, classes, config = load_trained(run_dir)
+    data_set, skipped = load_images(data, config.size, skip_bad).restrict(classes)
+    return {**evaluate(model, data_set), "skipped": skipped}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from flow import cmd_data, cmd_demo, cmd_train
+from flow import cmd_data, cmd_demo, cmd_quant, cmd_train
 
 app = typer.Typer(
     help="Handwritten Chinese character recognition on small Zynq FPGAs.",
@@ -13,6 +13,7 @@ app = typer.Typer(
 )
 app.add_typer(cmd_data.app, name="data", help="Synthesize, inspect and preview handwriting data.")
 cmd_train.register(app)
+cmd_quant.register(app)
 cmd_demo.register(app)
 
 if __name__ == "__main__":

@@ -223,3 +223,19 @@ def run(model: ir.Model, x: np.ndarray | Mapping[str, np.ndarray]) -> dict[str, 
         values[op.output] = OP_FUNCTIONS[op.kind](
             op, [values[t] for t in op.inputs], ins, model.tensors[op.output])
     return values
+
+
+def run_chunked(model: ir.Model, x: np.ndarray, chunk: int = 100,
+                advance: Callable[[int], None] | None = None) -> dict[str, np.ndarray]:
+    """`run` over a large single-input batch in chunks (bounded memory); same result.
+
+    Args:
+        advance: called with the number of images done after each chunk (progress bars).
+    """
+    parts: dict[str, list[np.ndarray]] = {}
+    for start in range(0, len(x), chunk):
+        for name, value in run(model, x[start : start + chunk]).items():
+            parts.setdefault(name, []).append(value)
+        if advance is not None:
+            advance(len(x[start : start + chunk]))
+    return {name: np.concatenate(values) for name, values in parts.items()}

@@ -38,11 +38,12 @@ class ActQuant(nn.Module):
         self.register_buffer("hi", torch.tensor(0.0))
         self.register_buffer("observed", torch.tensor(False))
         self.register_buffer("frozen", torch.tensor(fixed_scale is not None))
-        if fixed_scale is not None:  # the input image: scale 1/255, zero point 0, exactly
-            self.hi.fill_(fixed_scale * (self.qmax - self.qmin))
+        self.fixed_scale = fixed_scale  # the input image: this scale, zero point 0, exactly
 
     def qparams(self) -> tuple[float, int]:
         """(scale, zero_point) from the observed range, widened to include 0."""
+        if self.fixed_scale is not None:
+            return self.fixed_scale, 0
         lo, hi = min(float(self.lo), 0.0), max(float(self.hi), 0.0)
         scale = max(hi - lo, 1e-8) / (self.qmax - self.qmin)
         if self.pot:
@@ -121,16 +122,22 @@ class QuantLayer(nn.Module):
 
 
 class QatNet(nn.Module):
-    """A sequential network prepared for QAT: input quantiser, then named layers."""
+    """A sequential network prepared for QAT: input quantiser, then named layers.
 
-    def __init__(self, layers: OrderedDict[str, nn.Module], input_size: int):
+    The float network sees pixels q/255. The integer input keeps q (uint8, zero point 0) with
+    scale 1/255, or 1/256 under `pot`, where the input is rescaled by 255/256 so that the
+    fake-quantised input is exactly q/256.
+    """
+
+    def __init__(self, layers: OrderedDict[str, nn.Module], input_size: int, pot: bool):
         super().__init__()
-        self.input_quant = ActQuant("uint8", fixed_scale=1.0 / 255.0)
+        self.input_scale = 1.0 / 256.0 if pot else 1.0 / 255.0
+        self.input_quant = ActQuant("uint8", fixed_scale=self.input_scale)
         self.layers = nn.Sequential(layers)
         self.input_size = input_size
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.layers(self.input_quant(x))
+        return self.layers(self.input_quant(x * (255.0 * self.input_scale)))
 
     def set_observers_frozen(self, frozen: bool) -> None:
         for m in self.layers.modules():
@@ -175,4 +182,4 @@ def prepare_qat(model: nn.Sequential, input_size: int, pot: bool = False,
         i += 1
     if weight_bits:
         raise HccrError(f"--weight-bits names unknown layers: {', '.join(weight_bits)}")
-    return QatNet(layers, input_size)
+    return QatNet(layers, input_size, pot)

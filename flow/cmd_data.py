@@ -2,6 +2,121 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
 import typer
 
+from flow.console import HccrError, console, progress, user_errors
+from model.data.classes import NUM_CLASSES
+from model.data.gnt import GntError, gnt_files, iter_gnt
+from model.data.preview import write_preview
+from model.data.synth import SPLITS, SynthError, SynthPlan, find_cjk_fonts, synthesize
+
 app = typer.Typer(no_args_is_help=True)
+
+
+@app.command()
+@user_errors(GntError, SynthError)
+def synth(
+    out: Annotated[Path, typer.Option(help="Output folder: <split>/wNNNN.gnt + manifest.json.")],
+    classes: Annotated[int, typer.Option(help="Number of classes: the first N of GB2312 level 1."
+                                         )] = 100,
+    per_class: Annotated[int, typer.Option(help="Writers per split, i.e. samples per class.")
+                         ] = 20,
+    test_per_class: Annotated[int | None, typer.Option(
+        help="Writers of the test split (default: --per-class).")] = None,
+    split: Annotated[str, typer.Option(help="train, test or both.")] = "both",
+    seed: Annotated[int, typer.Option(help="Master seed; it fixes every output byte.")] = 0,
+    workers: Annotated[int | None, typer.Option(help="Processes (default: all cores).")] = None,
+    fonts: Annotated[bool, typer.Option(
+        help="Also render the system's CJK fonts as extra training writers.")] = False,
+    overwrite: Annotated[bool, typer.Option(help="Replace a dataset already in --out.")] = False,
+) -> None:
+    """Draw synthetic handwriting, one .gnt file per writer; train and test writers differ."""
+    if split not in (*SPLITS, "both"):
+        raise HccrError(f"--split must be train, test or both, got {split!r}")
+    if workers is not None and workers < 1:
+        raise HccrError(f"--workers must be >= 1, got {workers}")
+    counts = {"train": per_class, "test": per_class if test_per_class is None else test_per_class}
+    splits = SPLITS if split == "both" else (split,)
+    for s in splits:
+        if counts[s] < 1:
+            name = "--per-class" if s == "train" or test_per_class is None else "--test-per-class"
+            raise HccrError(f"{name} must be >= 1 (writers per split), got {counts[s]}")
+    font_files: tuple[str, ...] = ()
+    if fonts:
+        font_files = tuple(find_cjk_fonts())
+        if not font_files:
+            raise HccrError("--fonts: `fc-list :lang=zh file` lists no CJK font; install one "
+                            "(e.g. fonts-noto-cjk) or drop --fonts")
+    plan = SynthPlan(classes, {s: counts[s] for s in splits}, seed, font_files)
+    bar = progress()
+    task = bar.add_task("synth", total=plan.images,
+                        info=f"{len(plan.writer_list())} writers × {classes} classes")
+
+    def advance(n: int) -> None:
+        if not bar.live.is_started:  # after the workers are forked: no thread to fork with
+            bar.start()
+        bar.advance(task, n)
+
+    start = time.perf_counter()
+    try:
+        synthesize(plan, out, workers, overwrite, advance)
+    finally:
+        if bar.live.is_started:
+            bar.stop()
+    seconds = time.perf_counter() - start
+    console.print(f"{plan.images} images in {seconds:.1f} s = {plan.images / seconds:.0f} "
+                  f"images/s → {out}", highlight=False)
+
+
+@app.command()
+@user_errors(GntError)
+def preview(
+    data: Annotated[Path, typer.Option(help="A .gnt file or a folder of them.")],
+    out: Annotated[Path, typer.Option(help="PNG to write.")],
+    chars: Annotated[int, typer.Option(help="Rows: classes spread over the first file's.")] = 10,
+    writers: Annotated[int, typer.Option(help="Columns: samples of a class, one per file.")] = 8,
+    preprocessed: Annotated[bool, typer.Option(
+        help="Show the preprocessed 64x64 network input beside each raw sample.")] = True,
+) -> None:
+    """Write a PNG grid: rows are classes (labelled by class index), columns are writers."""
+    if chars < 1 or writers < 1:
+        raise HccrError(f"--chars and --writers must be >= 1, got {chars} and {writers}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    rows, columns = write_preview(data, out, chars, writers, preprocessed)
+    console.print(f"{rows} classes × {columns} writers → {out}", highlight=False)
+
+
+@app.command()
+@user_errors(GntError)
+def info(
+    data: Annotated[Path, typer.Option(help="A .gnt file or a folder of them.")],
+    skip_bad: Annotated[bool, typer.Option(help="Count corrupt records instead of failing.")
+                        ] = False,
+) -> None:
+    """Count files, records and classes; report image sizes and skipped bad records."""
+    files = gnt_files(data)
+    skipped = [0]
+    per_class = np.zeros(NUM_CLASSES, np.int64)
+    heights, widths = [], []
+    with progress() as bar:
+        task = bar.add_task("read", total=len(files), info="")
+        for f in files:
+            for s in iter_gnt(f, skip_bad, skipped):
+                per_class[s.label] += 1
+                heights.append(s.image.shape[0])
+                widths.append(s.image.shape[1])
+            bar.advance(task)
+    present = per_class[per_class > 0]
+    typer.echo(f"files: {len(files)}")
+    typer.echo(f"records: {len(heights)}")
+    typer.echo(f"classes: {len(present)}")
+    if len(present):
+        typer.echo(f"samples per class: {present.min()}..{present.max()}")
+        typer.echo(f"image height: {min(heights)}..{max(heights)} (mean {np.mean(heights):.1f})")
+        typer.echo(f"image width: {min(widths)}..{max(widths)} (mean {np.mean(widths):.1f})")
+    typer.echo(f"skipped bad records: {skipped[0]}")

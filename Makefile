@@ -22,10 +22,10 @@ demo: setup
 
 test: setup
 	$(BIN)/ruff check .
-	$(PYTEST) -n 2 -m "not full"
+	$(PYTEST) -n 2 --dist loadfile -m "not full"
 
 test-fast: setup
-	$(PYTEST) -n 2 -m "not full and not slow"
+	$(PYTEST) -n 2 --dist loadfile -m "not full and not slow"
 
 bench: setup
 	$(BIN)/python -m bench

@@ -9,7 +9,7 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from flow.console import HccrError, console, progress, user_errors
+from flow.console import HccrError, console, lazy_progress, progress, user_errors
 from model.data.classes import NUM_CLASSES
 from model.data.gnt import GntError, gnt_files, iter_gnt
 from model.data.preview import write_preview
@@ -53,21 +53,10 @@ def synth(
             raise HccrError("--fonts: `fc-list :lang=zh file` lists no CJK font; install one "
                             "(e.g. fonts-noto-cjk) or drop --fonts")
     plan = SynthPlan(classes, {s: counts[s] for s in splits}, seed, font_files)
-    bar = progress()
-    task = bar.add_task("synth", total=plan.images,
-                        info=f"{len(plan.writer_list())} writers × {classes} classes")
-
-    def advance(n: int) -> None:
-        if not bar.live.is_started:  # after the workers are forked: no thread to fork with
-            bar.start()
-        bar.advance(task, n)
-
     start = time.perf_counter()
-    try:
+    with lazy_progress("synth", plan.images,
+                       f"{len(plan.writer_list())} writers × {classes} classes") as advance:
         synthesize(plan, out, workers, overwrite, advance)
-    finally:
-        if bar.live.is_started:
-            bar.stop()
     seconds = time.perf_counter() - start
     console.print(f"{plan.images} images in {seconds:.1f} s = {plan.images / seconds:.0f} "
                   f"images/s → {out}", highlight=False)

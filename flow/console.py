@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 import typer
@@ -56,3 +57,25 @@ def user_errors(*kinds: type[Exception]) -> Callable[[F], F]:
         return inner  # type: ignore[return-value]
 
     return wrap
+
+
+@contextlib.contextmanager
+def lazy_progress(description: str, total: int, info: str = "") -> Iterator[Callable[[int], None]]:
+    """A progress bar that starts on its first advance, yielding `advance(n)`.
+
+    For work done by forked worker processes: the bar's refresh thread must not exist when
+    the workers are forked, and they are forked before the first result arrives.
+    """
+    bar = progress()
+    task = bar.add_task(description, total=total, info=info)
+
+    def advance(n: int) -> None:
+        if not bar.live.is_started:
+            bar.start()
+        bar.advance(task, n)
+
+    try:
+        yield advance
+    finally:
+        if bar.live.is_started:
+            bar.stop()

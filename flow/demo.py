@@ -64,9 +64,10 @@ class Stage:
 
 def stages() -> list[Stage]:
     """The demo's stages, in order."""
-    from flow.stages import data, train
+    from flow.stages import data, quant, train
 
-    return [data.STAGE, train.STAGE, train.EVAL_STAGE]
+    return [data.STAGE, train.STAGE, train.EVAL_STAGE, quant.QUANTIZE_STAGE, quant.EXPORT_STAGE,
+            quant.GOLDEN_STAGE]
 
 
 def run_demo(config: DemoConfig) -> Demo:
@@ -95,7 +96,8 @@ def write_report(demo: Demo, timings: list[dict]) -> Path:
              f"{cfg.test_writers} held-out test writers, {cfg.size}×{cfg.size} input, "
              f"seed {cfg.seed}.", ""]
     for stage in stages():
-        lines += [stage.report(demo).rstrip(), ""]
+        section = stage.report(demo).rstrip()
+        lines += [section, ""] if section else []
     lines += ["## Timings", "", "| stage | seconds |", "|---|---:|"]
     lines += [f"| {t['stage']} | {t['seconds']} |" for t in timings]
     path = demo.run_dir / REPORT

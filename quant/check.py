@@ -25,8 +25,12 @@ def _nchw(x: np.ndarray) -> torch.Tensor:
 
 
 @torch.no_grad()
-def compare_with_qat(qnet: QatNet, model: ir.Model, images: np.ndarray) -> dict:
+def compare_with_qat(qnet: QatNet, model: ir.Model, images: np.ndarray,
+                     tensors: dict[str, np.ndarray] | None = None) -> dict:
     """Compare golden and fake-quant on uint8 images [N, S, S].
+
+    Args:
+        tensors: the golden model's outputs for `images`, when already computed.
 
     Returns:
         {"images", "argmax_agreement", "layers": {name: {"max_steps", "off_by_one"}}}, where
@@ -34,7 +38,8 @@ def compare_with_qat(qnet: QatNet, model: ir.Model, images: np.ndarray) -> dict:
         and off_by_one the fraction of elements that differ at all.
     """
     qnet.eval()
-    tensors = golden.run(model, images[..., None])
+    if tensors is None:
+        tensors = golden.run_chunked(model, images[..., None])
     out = model.tensors[model.outputs[0]]
     golden_logits = dequantize(tensors[out.name], out).reshape(len(images), -1)
     torch_logits = qnet(to_input(images)).numpy()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 
-from flow.console import progress
+from flow.console import lazy_progress
 from flow.demo import Demo, Stage
+from model.data.preview import write_preview
 from model.data.synth import SynthPlan, synthesize
 
 
@@ -16,10 +17,10 @@ def _run(demo: Demo) -> dict:
                      seed=cfg.seed)
     out = demo.run_dir / "data"
     t0 = time.perf_counter()
-    with progress() as bar:
-        task = bar.add_task("synthesize", total=plan.images, info="")
-        synthesize(plan, out, workers=cfg.workers, advance=lambda n: bar.advance(task, n))
+    with lazy_progress("synthesize", plan.images) as advance:
+        synthesize(plan, out, workers=cfg.workers, advance=advance)
     seconds = time.perf_counter() - t0
+    write_preview(out / "test", out / "preview.png", chars=10, writers=8)
     return {"dir": str(out), "train_dir": str(out / "train"), "test_dir": str(out / "test"),
             "images": plan.images, "seconds": round(seconds, 1),
             "images_per_second": round(plan.images / seconds, 1)}
@@ -31,7 +32,8 @@ def _report(demo: Demo) -> str:
     return (f"## Data\n\nSynthetic handwriting from stroke medians (`hccr data synth`): "
             f"{cfg.classes} classes × ({cfg.train_writers} training + {cfg.test_writers} "
             f"held-out) writers = {r['images']} images in `.gnt` files under `data/`, "
-            f"{r['images_per_second']} images/s.\n\n![samples](data/preview.png)\n")
+            f"{r['images_per_second']} images/s.\n\nHeld-out writers (columns) for ten classes "
+            "(rows), raw and preprocessed:\n\n![samples](data/preview.png)\n")
 
 
 STAGE = Stage("data", _run, _report)

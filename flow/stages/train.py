@@ -8,7 +8,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from flow.demo import Demo, Stage
-from model.train import METRICS, TrainConfig, evaluate_run, train_on_files
+from model.train import METRICS, TrainConfig, evaluate_run, load_trained, train_on_files
 
 CURVE = "training_curve.png"
 
@@ -24,8 +24,10 @@ def _run_train(demo: Demo) -> dict:
     metrics = train_on_files(config, Path(data["train_dir"]), Path(data["test_dir"]),
                              train_dir(demo))
     plot_curve(metrics["history"], train_dir(demo) / CURVE)
+    model, _, _ = load_trained(train_dir(demo))
     return {"run": str(train_dir(demo)), "config": config.__dict__, "top1": metrics["top1"],
-            "top5": metrics["top5"], "train_seconds": metrics["train_seconds"]}
+            "top5": metrics["top5"], "train_seconds": metrics["train_seconds"],
+            "float_bytes": 4 * sum(p.numel() for p in model.parameters())}
 
 
 def plot_curve(history: list[dict], path: Path) -> None:

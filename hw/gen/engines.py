@@ -1,0 +1,212 @@
+"""IR op -> hand-written engine in hw/rtl: Verilog parameters, ROM images, expected cycles.
+
+Each supported op kind has one `EngineSpec` builder (`engine_for`). It checks the folding,
+names the module and its sources, fills its parameters from the op and its tensors, and
+knows the `.mem` files it needs and the analytical cycles per image. The generator
+(`hw.gen.network`) and the per-engine tests both use these, so parameters are derived once.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from quant import ir
+
+PARAM_LANE_BITS = 54  # bias 32 + multiplier 16 + shift 6 per output channel
+SOURCES = {
+    "conv2d": ("conv2d", "window", "mac_array", "requant", "fifo"),
+    "dense": ("dense", "conv2d", "window", "mac_array", "requant", "fifo"),
+    "maxpool": ("maxpool", "window", "fifo"),
+    "fifo": ("fifo",),
+}
+
+
+class FoldingError(ValueError):
+    """A folding (PE, SIMD) or op the engines cannot implement; names the layer."""
+
+
+@dataclass(frozen=True)
+class Folding:
+    """Parallelism of one engine: PE output channels and SIMD input channels per cycle."""
+
+    pe: int = 1
+    simd: int = 1
+
+
+@dataclass
+class EngineSpec:
+    """One engine instance.
+
+    Attributes:
+        name: the IR op name.
+        module: the SystemVerilog module.
+        params: its parameters (ROM file names relative to the simulation directory).
+        mems: ROM images to write: file name -> (words, word width in bits).
+        in_spec, out_spec: the tensors it reads and writes.
+        cycles: analytical cycles per image, (OC/PE)*(IC*KH*KW/SIMD)*HO*WO for conv.
+        in_beats, out_beats: elements per image on each stream (one per beat).
+    """
+
+    name: str
+    module: str
+    params: dict[str, object]
+    in_spec: ir.TensorSpec
+    out_spec: ir.TensorSpec
+    cycles: int
+    mems: dict[str, tuple[list[int], int]] = field(default_factory=dict)
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return SOURCES[self.module]
+
+    @property
+    def in_beats(self) -> int:
+        return math.prod(self.in_spec.shape)
+
+    @property
+    def out_beats(self) -> int:
+        return math.prod(self.out_spec.shape)
+
+    @property
+    def bound_cycles(self) -> int:
+        """Cycles per image when the slowest of compute, input and output streams limits."""
+        return max(self.cycles, self.in_beats, self.out_beats)
+
+    def write_mems(self, directory: str | Path) -> list[Path]:
+        """Write the ROM images into `directory`; returns their paths."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        return [write_mem(directory / fname, words, width)
+                for fname, (words, width) in self.mems.items()]
+
+
+def write_mem(path: Path, words: list[int], width: int) -> Path:
+    """A `$readmemh` file: one word per line, ceil(width/4) hex digits."""
+    digits = (width + 3) // 4
+    path.write_text("".join(f"{w:0{digits}x}\n" for w in words))
+    return path
+
+
+def _dtype_params(prefix: str, spec: ir.TensorSpec) -> dict[str, object]:
+    if prefix == "IN":
+        if spec.dtype not in ("int8", "uint8"):
+            raise FoldingError(f"input '{spec.name}' is {spec.dtype}; engines read int8/uint8")
+        return {"IN_SIGNED": spec.dtype == "int8", "IN_ZP": spec.zero_point}
+    return {"OUT_W": 32 if spec.dtype == "int32" else 8, "OUT_SIGNED": spec.dtype != "uint8",
+            "OUT_ZP": spec.zero_point}
+
+
+def _check_fold(name: str, what: str, n: int, by: int, label: str) -> None:
+    if by < 1 or n % by:
+        raise FoldingError(f"{name}: {what}={by} does not divide {label}={n}")
+
+
+def weight_words(weight: np.ndarray, pe: int, simd: int) -> list[int]:
+    """Pack `[kh, kw, cin, cout]` int8 weights into PE*SIMD-byte ROM words (see conv2d.sv)."""
+    kh, kw, cin, cout = weight.shape
+    nf, cw = cout // pe, cin // simd
+    # [kh, kw, cw, simd, nf, pe] -> [nf, kh, kw, cw, pe, simd]: word order, then lane order.
+    w = weight.astype(np.int64).reshape(kh, kw, cw, simd, nf, pe).transpose(4, 0, 1, 2, 5, 3)
+    lanes = (w.reshape(nf * kh * kw * cw, pe * simd) & 0xFF).tolist()
+    return [sum(v << (8 * i) for i, v in enumerate(row)) for row in lanes]
+
+
+def param_words(bias: np.ndarray, multiplier: np.ndarray, shift: np.ndarray, pe: int
+                ) -> list[int]:
+    """Per-channel {shift, M, bias} lanes, PE per ROM word (see conv2d.sv)."""
+    lane = [((int(s) & 0x3F) << 48) | ((int(m) & 0xFFFF) << 32) | (int(b) & 0xFFFFFFFF)
+            for b, m, s in zip(bias, multiplier, shift, strict=True)]
+    return [sum(v << (PARAM_LANE_BITS * i) for i, v in enumerate(lane[g:g + pe]))
+            for g in range(0, len(lane), pe)]
+
+
+Pair = tuple[int, int]
+
+
+def _window_params(kernel: Pair, stride: Pair, padding: tuple[int, int, int, int]
+                   ) -> dict[str, object]:
+    (kh, kw), (sh, sw), (pt, pb, pl, pr) = kernel, stride, padding
+    return {"KH": kh, "KW": kw, "SH": sh, "SW": sw, "PT": pt, "PB": pb, "PL": pl, "PR": pr}
+
+
+def _check_padding(name: str, kernel: Pair, padding: tuple[int, int, int, int]) -> None:
+    kh, kw = kernel
+    pt, pb, pl, pr = padding
+    if max(pt, pb) >= kh or max(pl, pr) >= kw:
+        raise FoldingError(f"{name}: padding {list(padding)} must be smaller than the kernel "
+                           f"{list(kernel)} in the RTL window")
+
+
+def conv2d_engine(op: ir.Conv2d, x: ir.TensorSpec, y: ir.TensorSpec, fold: Folding,
+                  prefix: str = "", fifo_depth: int = 16) -> EngineSpec:
+    """conv2d.sv for a conv2d op."""
+    h, w, cin = x.shape
+    kh, kw, _, cout = op.weight.shape
+    _check_fold(op.name, "PE", cout, fold.pe, "OC")
+    _check_fold(op.name, "SIMD", cin, fold.simd, "IC")
+    _check_padding(op.name, op.kernel, op.padding)
+    wfile, pfile = f"{prefix}{op.name}_w.mem", f"{prefix}{op.name}_p.mem"
+    params = {"H": h, "W": w, "IC": cin, "OC": cout, **_window_params(op.kernel, op.stride,
+                                                                       op.padding),
+              "PE": fold.pe, "SIMD": fold.simd, **_dtype_params("IN", x),
+              **_dtype_params("OUT", y), "RELU": bool(op.relu), "FIFO_DEPTH": fifo_depth,
+              "WEIGHT_FILE": wfile, "PARAM_FILE": pfile}
+    ho, wo, _ = y.shape
+    cycles = (cout // fold.pe) * (cin * kh * kw // fold.simd) * ho * wo
+    mems = {wfile: (weight_words(op.weight, fold.pe, fold.simd), 8 * fold.pe * fold.simd),
+            pfile: (param_words(op.bias, op.multiplier, op.shift, fold.pe),
+                    PARAM_LANE_BITS * fold.pe)}
+    return EngineSpec(op.name, "conv2d", params, x, y, cycles, mems)
+
+
+def dense_engine(op: ir.Dense, x: ir.TensorSpec, y: ir.TensorSpec, fold: Folding,
+                 prefix: str = "", fifo_depth: int = 16) -> EngineSpec:
+    """dense.sv (a 1x1 convolution of a 1x1xN image) for a dense op."""
+    n_in, n_out = op.weight.shape
+    _check_fold(op.name, "PE", n_out, fold.pe, "OUT")
+    _check_fold(op.name, "SIMD", n_in, fold.simd, "IN")
+    wfile, pfile = f"{prefix}{op.name}_w.mem", f"{prefix}{op.name}_p.mem"
+    params = {"N_IN": n_in, "N_OUT": n_out, "PE": fold.pe, "SIMD": fold.simd,
+              **_dtype_params("IN", x), **_dtype_params("OUT", y), "RELU": bool(op.relu),
+              "FIFO_DEPTH": fifo_depth, "WEIGHT_FILE": wfile, "PARAM_FILE": pfile}
+    cycles = (n_out // fold.pe) * (n_in // fold.simd)
+    mems = {wfile: (weight_words(op.weight.reshape(1, 1, n_in, n_out), fold.pe, fold.simd),
+                    8 * fold.pe * fold.simd),
+            pfile: (param_words(op.bias, op.multiplier, op.shift, fold.pe),
+                    PARAM_LANE_BITS * fold.pe)}
+    return EngineSpec(op.name, "dense", params, x, y, cycles, mems)
+
+
+def maxpool_engine(op: ir.MaxPool, x: ir.TensorSpec, y: ir.TensorSpec, fold: Folding,
+                   prefix: str = "", fifo_depth: int = 16) -> EngineSpec:
+    """maxpool.sv for a maxpool op (SIMD channels compared per cycle; PE unused)."""
+    h, w, c = x.shape
+    _check_fold(op.name, "SIMD", c, fold.simd, "C")
+    _check_padding(op.name, op.kernel, op.padding)
+    params = {"H": h, "W": w, "C": c, **_window_params(op.kernel, op.stride, op.padding),
+              "SIMD": fold.simd, **_dtype_params("IN", x), "FIFO_DEPTH": fifo_depth}
+    ho, wo, _ = y.shape
+    cycles = (c // fold.simd) * op.kernel[0] * op.kernel[1] * ho * wo
+    return EngineSpec(op.name, "maxpool", params, x, y, cycles)
+
+
+_BUILDERS = {"conv2d": conv2d_engine, "dense": dense_engine, "maxpool": maxpool_engine}
+
+
+def engine_for(op: ir.Op, model: ir.Model, fold: Folding | None = None, prefix: str = "",
+               fifo_depth: int = 16) -> EngineSpec:
+    """The engine for one op of a model.
+
+    Raises:
+        FoldingError: the op kind has no engine yet, or the folding does not fit it.
+    """
+    build = _BUILDERS.get(op.kind)
+    if build is None:
+        raise FoldingError(f"{op.name}: op {op.kind} has no RTL engine yet "
+                           f"(have: {', '.join(_BUILDERS)})")
+    x = model.tensors[op.inputs[0]]
+    return build(op, x, model.tensors[op.output], fold or Folding(), prefix, fifo_depth)

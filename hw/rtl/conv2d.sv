@@ -1,0 +1,216 @@
+// Convolution engine (IR op conv2d, groups = 1), AXI4-Stream in and out, one element per beat
+// in HWC order (channels fastest) on both sides; images back to back, m_axis_tlast on each
+// image's last element.
+//
+//   acc[oc] = bias[oc] + sum_{ky,kx,c} (x[iy,ix,c] - IN_ZP) * w[ky,kx,c,oc]   (pads hold IN_ZP)
+//   y       = requant(acc, M[oc], s[oc]) into the output dtype, ReLU fused
+//
+// window (line buffer) -> weight ROM -> mac_array (PE x SIMD) -> bias/M/s ROM -> requant ->
+// fifo -> element serialiser. Each output pixel takes (OC/PE) groups of KH*KW*IC/SIMD cycles:
+// cycles per image = (OC/PE) * (IC*KH*KW/SIMD) * HO * WO when the input (H*W*IC beats) and the
+// output (HO*WO*OC beats) keep up.
+//
+// ROM files ($readmemh, one hex word per line):
+//   WEIGHT_FILE: (OC/PE) * KH*KW*(IC/SIMD) words of PE*SIMD*8 bits; word nf*KH*KW*IC/SIMD +
+//     (ky*KW + kx)*IC/SIMD + cw holds w[ky][kx][cw*SIMD + s][nf*PE + p] at bit (p*SIMD + s)*8.
+//   PARAM_FILE: OC/PE words of PE*54 bits; lane p = {shift[5:0], M[15:0], bias[31:0]} of
+//     channel nf*PE + p at bit p*54.
+`default_nettype none
+
+module conv2d #(
+  parameter int unsigned H = 4,            // input height
+  parameter int unsigned W = 4,            // input width
+  parameter int unsigned IC = 1,           // input channels
+  parameter int unsigned OC = 1,           // output channels
+  parameter int unsigned KH = 3,           // kernel height
+  parameter int unsigned KW = 3,           // kernel width
+  parameter int unsigned SH = 1,           // vertical stride
+  parameter int unsigned SW = 1,           // horizontal stride
+  parameter int unsigned PT = 1,           // padding above, < KH
+  parameter int unsigned PB = 1,           // padding below, < KH
+  parameter int unsigned PL = 1,           // padding left, < KW
+  parameter int unsigned PR = 1,           // padding right, < KW
+  parameter int unsigned PE = 1,           // output channels in parallel, divides OC
+  parameter int unsigned SIMD = 1,         // input channels in parallel, divides IC
+  parameter bit          IN_SIGNED = 1'b1, // input dtype int8 (1) or uint8 (0)
+  parameter int          IN_ZP = 0,        // input zero point
+  parameter int unsigned OUT_W = 8,        // output element width: 8 or 32 (int32)
+  parameter bit          OUT_SIGNED = 1'b1,  // output dtype signed
+  parameter int          OUT_ZP = 0,       // output zero point
+  parameter bit          RELU = 1'b0,      // fused ReLU
+  parameter int unsigned FIFO_DEPTH = 16,  // result FIFO entries (PE values each), power of 2
+  parameter              WEIGHT_FILE = "", // weight ROM image (string; "" leaves zeros)
+  parameter              PARAM_FILE = ""   // bias/M/shift ROM image (string; "" leaves zeros)
+) (
+  input  wire                clk,
+  input  wire                rst_n,          // synchronous, active low
+
+  input  wire  [7:0]         s_axis_tdata,
+  input  wire                s_axis_tvalid,
+  output logic               s_axis_tready,
+  input  wire                s_axis_tlast,   // unused: an image is H*W*IC beats
+
+  output logic [OUT_W-1:0]   m_axis_tdata,
+  output logic               m_axis_tvalid,
+  input  wire                m_axis_tready,
+  output logic               m_axis_tlast
+);
+
+  localparam int unsigned NF    = OC / PE;                  // groups (neuron folds) per pixel
+  localparam int unsigned CW    = IC / SIMD;                // words per input pixel
+  localparam int unsigned SF    = KH * KW * CW;             // words per group (synapse fold)
+  localparam int unsigned WDEP  = NF * SF;                  // weight ROM words
+  localparam int unsigned WAW   = WDEP > 1 ? $clog2(WDEP) : 1;
+  localparam int unsigned GW    = $clog2(NF + 1);             // group index bits
+  localparam int unsigned PAW   = NF > 1 ? $clog2(NF) : 1;  // parameter ROM address bits
+  localparam int unsigned PW    = 54;                       // bias 32 + M 16 + shift 6
+  localparam int unsigned LW    = $clog2(PE + 1);
+
+  if (PE < 1 || OC % PE != 0) begin : g_bad_pe
+    $fatal(1, "conv2d: PE=%0d must divide OC=%0d", PE, OC);
+  end
+  if (SIMD < 1 || IC % SIMD != 0) begin : g_bad_simd
+    $fatal(1, "conv2d: SIMD=%0d must divide IC=%0d", SIMD, IC);
+  end
+  if (OUT_W != 8 && OUT_W != 32) begin : g_bad_out
+    $fatal(1, "conv2d: OUT_W=%0d must be 8 or 32", OUT_W);
+  end
+
+  // ---------------------------------------------------------------- window
+  logic              win_valid, win_first, win_last, win_img_last, credit;
+  logic [SIMD*8-1:0] win_data;
+  logic [GW-1:0]     win_group;
+
+  window #(
+    .H(H), .W(W), .C(IC), .KH(KH), .KW(KW), .SH(SH), .SW(SW),
+    .PT(PT), .PB(PB), .PL(PL), .PR(PR), .SIMD(SIMD), .OUTER(NF), .INNER(CW),
+    .CH_FROM_OUTER(1'b0), .PAD_VALUE(8'(IN_ZP)), .CREDITS(FIFO_DEPTH)
+  ) u_window (
+    .clk, .rst_n,
+    .s_axis_tdata, .s_axis_tvalid, .s_axis_tready,
+    .valid_o(win_valid), .data_o(win_data), .first_o(win_first), .last_o(win_last),
+    .group_o(win_group), .img_last_o(win_img_last), .credit_i(credit)
+  );
+
+  // ---------------------------------------------------------------- weight ROM
+  (* rom_style = "block" *) logic [PE*SIMD*8-1:0] wrom [WDEP];
+  (* rom_style = "block" *) logic [PE*PW-1:0]     prom [NF];
+
+  initial begin
+    if (WEIGHT_FILE != "") $readmemh(WEIGHT_FILE, wrom);
+    if (PARAM_FILE != "") $readmemh(PARAM_FILE, prom);
+  end
+
+  logic [WAW-1:0]       wa_q;          // weight word of this window word
+  logic [PE*SIMD*8-1:0] w_q;
+  logic [SIMD*8-1:0]    x_q;
+  logic                 v_q, first_q, last_q;
+  logic [GW:0]          user_q;        // {image last, group}
+
+  always_ff @(posedge clk) begin
+    if (!rst_n) begin
+      wa_q <= '0;
+      v_q  <= 1'b0;
+    end else begin
+      v_q <= win_valid;
+      if (win_valid) wa_q <= wa_q == WAW'(WDEP - 1) ? '0 : wa_q + 1'b1;
+    end
+  end
+
+  always_ff @(posedge clk) begin
+    w_q     <= wrom[wa_q];
+    x_q     <= win_data;
+    first_q <= win_first;
+    last_q  <= win_last;
+    user_q  <= {win_img_last, win_group};
+  end
+
+  // ---------------------------------------------------------------- MAC array
+  logic             mac_valid;
+  logic [PE*32-1:0] mac_acc;
+  logic [GW:0]      mac_user;
+
+  mac_array #(
+    .PE(PE), .SIMD(SIMD), .IN_SIGNED(IN_SIGNED), .IN_ZP(IN_ZP), .ACC_W(32), .USER_W(GW + 1)
+  ) u_mac (
+    .clk, .rst_n,
+    .valid_i(v_q), .first_i(first_q), .last_i(last_q), .x_i(x_q), .w_i(w_q), .user_i(user_q),
+    .valid_o(mac_valid), .acc_o(mac_acc), .user_o(mac_user)
+  );
+
+  // ---------------------------------------------------------------- bias, M, shift
+  logic             p1_valid_q, p2_valid_q, p1_img_last_q, p2_img_last_q;
+  logic [PE*32-1:0] p1_acc_q, p2_acc_q;
+  logic [PE*PW-1:0] prm_q;
+  logic [PE*16-1:0] p2_mult_q;
+  logic [PE*6-1:0]  p2_shift_q;
+
+  always_ff @(posedge clk) begin
+    if (!rst_n) begin
+      p1_valid_q <= 1'b0;
+      p2_valid_q <= 1'b0;
+    end else begin
+      p1_valid_q <= mac_valid;
+      p2_valid_q <= p1_valid_q;
+    end
+  end
+
+  always_ff @(posedge clk) begin
+    prm_q         <= prom[PAW'(mac_user[GW-1:0])];
+    p1_acc_q      <= mac_acc;
+    p1_img_last_q <= mac_user[GW];
+    p2_img_last_q <= p1_img_last_q;
+    for (int p = 0; p < PE; p++) begin
+      p2_acc_q[p*32 +: 32] <= p1_acc_q[p*32 +: 32] + prm_q[p*PW +: 32];
+      p2_mult_q[p*16 +: 16] <= prm_q[p*PW + 32 +: 16];
+      p2_shift_q[p*6 +: 6]  <= prm_q[p*PW + 48 +: 6];
+    end
+  end
+
+  // ---------------------------------------------------------------- requant, FIFO, serialiser
+  logic                rq_valid, rq_img_last;
+  logic [PE*OUT_W-1:0] rq_y;
+
+  requant #(
+    .LANES(PE), .ACC_W(32), .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .OUT_ZP(OUT_ZP),
+    .RELU(RELU), .USER_W(1)
+  ) u_requant (
+    .clk, .rst_n,
+    .valid_i(p2_valid_q), .acc_i(p2_acc_q), .mult_i(p2_mult_q), .shift_i(p2_shift_q),
+    .user_i(p2_img_last_q),
+    .valid_o(rq_valid), .y_o(rq_y), .user_o(rq_img_last)
+  );
+
+  logic [PE*OUT_W-1:0] fifo_data;
+  logic                fifo_valid, fifo_ready, fifo_last, fifo_in_ready;
+  logic [LW-1:0]       lane_q;
+
+  fifo #(.DATA_W(PE * OUT_W), .DEPTH(FIFO_DEPTH)) u_fifo (
+    .clk, .rst_n,
+    .s_axis_tdata(rq_y), .s_axis_tvalid(rq_valid), .s_axis_tready(fifo_in_ready),
+    .s_axis_tlast(rq_img_last),
+    .m_axis_tdata(fifo_data), .m_axis_tvalid(fifo_valid), .m_axis_tready(fifo_ready),
+    .m_axis_tlast(fifo_last)
+  );
+
+  assign m_axis_tdata  = fifo_data[lane_q*OUT_W +: OUT_W];
+  assign m_axis_tvalid = fifo_valid;
+  assign m_axis_tlast  = fifo_last && lane_q == LW'(PE - 1);
+  assign fifo_ready    = m_axis_tready && lane_q == LW'(PE - 1);
+  assign credit        = fifo_valid && fifo_ready;
+
+  always_ff @(posedge clk) begin
+    if (!rst_n) begin
+      lane_q <= '0;
+    end else if (m_axis_tvalid && m_axis_tready) begin
+      lane_q <= lane_q == LW'(PE - 1) ? '0 : lane_q + 1'b1;
+    end
+  end
+
+  // The credits guarantee room in the FIFO; tlast in and fifo_in_ready are not needed.
+  logic unused;
+  assign unused = ^{s_axis_tlast, fifo_in_ready};
+
+endmodule
+
+`default_nettype wire

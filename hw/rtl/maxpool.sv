@@ -1,0 +1,124 @@
+// Max pooling engine (IR op maxpool), AXI4-Stream in and out, one element per beat in HWC
+// order, images back to back, m_axis_tlast on each image's last element. Padded taps read the
+// dtype's minimum, so they never win (every window holds a real element).
+//
+// window (line buffer) -> SIMD-lane running max -> fifo -> element serialiser. Each output
+// pixel takes C/SIMD groups of KH*KW cycles: cycles per image = (C/SIMD)*KH*KW*HO*WO when the
+// input (H*W*C beats) and output (HO*WO*C beats) keep up.
+`default_nettype none
+
+module maxpool #(
+  parameter int unsigned H = 4,            // input height
+  parameter int unsigned W = 4,            // input width
+  parameter int unsigned C = 1,            // channels
+  parameter int unsigned KH = 2,           // window height
+  parameter int unsigned KW = 2,           // window width
+  parameter int unsigned SH = 2,           // vertical stride
+  parameter int unsigned SW = 2,           // horizontal stride
+  parameter int unsigned PT = 0,           // padding above, < KH
+  parameter int unsigned PB = 0,           // padding below, < KH
+  parameter int unsigned PL = 0,           // padding left, < KW
+  parameter int unsigned PR = 0,           // padding right, < KW
+  parameter int unsigned SIMD = 1,         // channels compared per cycle, divides C
+  parameter bit          IN_SIGNED = 1'b1, // dtype int8 (1) or uint8 (0)
+  parameter int          IN_ZP = 0,        // zero point (kept by the output; unused here)
+  parameter int unsigned FIFO_DEPTH = 16   // result FIFO entries (SIMD values each), power of 2
+) (
+  input  wire          clk,
+  input  wire          rst_n,          // synchronous, active low
+
+  input  wire  [7:0]   s_axis_tdata,
+  input  wire          s_axis_tvalid,
+  output logic         s_axis_tready,
+  input  wire          s_axis_tlast,   // unused: an image is H*W*C beats
+
+  output logic [7:0]   m_axis_tdata,
+  output logic         m_axis_tvalid,
+  input  wire          m_axis_tready,
+  output logic         m_axis_tlast
+);
+
+  localparam int unsigned CW = C / SIMD;              // groups per output pixel
+  localparam int unsigned GW = $clog2(CW + 1);
+  localparam int unsigned LW = $clog2(SIMD + 1);
+  localparam logic [7:0]  LOWEST = IN_SIGNED ? 8'h80 : 8'h00;  // dtype minimum
+
+  if (SIMD < 1 || C % SIMD != 0) begin : g_bad_simd
+    $fatal(1, "maxpool: SIMD=%0d must divide C=%0d", SIMD, C);
+  end
+  if (IN_ZP < (IN_SIGNED ? -128 : 0) || IN_ZP > (IN_SIGNED ? 127 : 255)) begin : g_bad_zp
+    $fatal(1, "maxpool: IN_ZP=%0d outside the dtype's range", IN_ZP);
+  end
+
+  logic              win_valid, win_first, win_last, win_img_last, credit;
+  logic [SIMD*8-1:0] win_data;
+  logic [GW-1:0]     win_group;
+
+  window #(
+    .H(H), .W(W), .C(C), .KH(KH), .KW(KW), .SH(SH), .SW(SW),
+    .PT(PT), .PB(PB), .PL(PL), .PR(PR), .SIMD(SIMD), .OUTER(CW), .INNER(1),
+    .CH_FROM_OUTER(1'b1), .PAD_VALUE(LOWEST), .CREDITS(FIFO_DEPTH)
+  ) u_window (
+    .clk, .rst_n,
+    .s_axis_tdata, .s_axis_tvalid, .s_axis_tready,
+    .valid_o(win_valid), .data_o(win_data), .first_o(win_first), .last_o(win_last),
+    .group_o(win_group), .img_last_o(win_img_last), .credit_i(credit)
+  );
+
+  // Running max per lane; the group's result is ready the cycle after its last word.
+  logic [SIMD*8-1:0] max_q;
+  logic              done_q, img_last_q;
+
+  always_ff @(posedge clk) begin
+    if (win_valid) begin
+      for (int s = 0; s < SIMD; s++) begin
+        if (win_first || (IN_SIGNED ? $signed(win_data[s*8 +: 8]) > $signed(max_q[s*8 +: 8])
+                                    : win_data[s*8 +: 8] > max_q[s*8 +: 8])) begin
+          max_q[s*8 +: 8] <= win_data[s*8 +: 8];
+        end
+      end
+    end
+    img_last_q <= win_img_last;
+  end
+
+  always_ff @(posedge clk) begin
+    if (!rst_n) begin
+      done_q <= 1'b0;
+    end else begin
+      done_q <= win_valid && win_last;
+    end
+  end
+
+  logic [SIMD*8-1:0] fifo_data;
+  logic              fifo_valid, fifo_ready, fifo_last, fifo_in_ready;
+  logic [LW-1:0]     lane_q;
+
+  fifo #(.DATA_W(SIMD * 8), .DEPTH(FIFO_DEPTH)) u_fifo (
+    .clk, .rst_n,
+    .s_axis_tdata(max_q), .s_axis_tvalid(done_q), .s_axis_tready(fifo_in_ready),
+    .s_axis_tlast(img_last_q),
+    .m_axis_tdata(fifo_data), .m_axis_tvalid(fifo_valid), .m_axis_tready(fifo_ready),
+    .m_axis_tlast(fifo_last)
+  );
+
+  assign m_axis_tdata  = fifo_data[lane_q*8 +: 8];
+  assign m_axis_tvalid = fifo_valid;
+  assign m_axis_tlast  = fifo_last && lane_q == LW'(SIMD - 1);
+  assign fifo_ready    = m_axis_tready && lane_q == LW'(SIMD - 1);
+  assign credit        = fifo_valid && fifo_ready;
+
+  always_ff @(posedge clk) begin
+    if (!rst_n) begin
+      lane_q <= '0;
+    end else if (m_axis_tvalid && m_axis_tready) begin
+      lane_q <= lane_q == LW'(SIMD - 1) ? '0 : lane_q + 1'b1;
+    end
+  end
+
+  // The credits guarantee room in the FIFO; tlast in and the group index are not needed.
+  logic unused;
+  assign unused = ^{s_axis_tlast, fifo_in_ready, win_group};
+
+endmodule
+
+`default_nettype wire

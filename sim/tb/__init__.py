@@ -1,0 +1,1 @@
+"""cocotb testbenches, run by `sim.runner.run` (one module per engine kind)."""

@@ -1,0 +1,109 @@
+"""conv2d.sv vs quant.golden, bit for bit, over shapes, folding, dtypes and backpressure."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from conftest import PAUSE_PAIRS
+from ir_factory import random_batch, single_op
+
+from hw.gen.engines import Folding, engine_for
+from quant import golden
+from sim.compare import first_mismatch
+from sim.engine import simulate_op
+
+pytestmark = pytest.mark.rtl
+
+# id: (input HWC, kernel, stride, padding, cout, PE, SIMD, in dtype, in zp, out dtype, relu)
+CASES = {
+    "3x3-same": ((8, 8, 4), (3, 3), (1, 1), (1, 1, 1, 1), 4, 2, 2, "uint8", 128, "int8", True),
+    "3x1": ((7, 6, 2), (3, 1), (1, 1), (1, 1, 0, 0), 3, 3, 1, "int8", -3, "uint8", False),
+    "1x3-s2-asym": ((6, 9, 3), (1, 3), (2, 2), (0, 0, 1, 2), 2, 1, 3, "uint8", 0, "int8", True),
+    "3x3-s2-asym": ((9, 7, 2), (3, 3), (2, 2), (0, 1, 2, 0), 4, 4, 2, "int8", 5, "int32", False),
+    "1x1": ((5, 5, 6), (1, 1), (1, 1), (0, 0, 0, 0), 6, 2, 3, "uint8", 77, "uint8", True),
+    "2x2-s2": ((6, 6, 1), (2, 2), (2, 2), (0, 0, 0, 0), 5, 5, 1, "int8", -128, "int8", False),
+    "5x5-pad2": ((8, 8, 1), (5, 5), (1, 1), (2, 2, 2, 2), 2, 1, 1, "int8", 0, "int8", True),
+}
+
+
+def make_model(case: str, rng: np.random.Generator, corners: float = 0.14):
+    shape, k, s, pad, cout, pe, simd, idt, izp, odt, relu = CASES[case]
+    model = single_op("conv2d", rng, shape=shape, kernel=k, stride=s, padding=pad, cout=cout,
+                      in_dtype=idt, in_zero_point=izp, out_dtype=odt, relu=relu,
+                      corners=corners)
+    return model, Folding(pe, simd)
+
+
+@pytest.mark.parametrize(("src", "sink"), PAUSE_PAIRS)
+@pytest.mark.parametrize("case", list(CASES))
+def test_conv2d_bit_exact(case: str, src: str, sink: str, rng, seed, tmp_path,
+                          build_root) -> None:
+    model, fold = make_model(case, rng)
+    x = random_batch(model, rng, 3)["x"]
+    want = golden.run(model, x)["y"]
+    res = simulate_op(model, x, tmp_path, fold, src_pause=src, sink_pause=sink, seed=seed,
+                      root=build_root)
+    out, eng = res.run, res.engine
+    assert out.sim.passed, out.sim.message or out.error
+    assert out.beats == [eng.out_beats] * len(x), "an image was lost, split or duplicated"
+    problem = first_mismatch(want, out.frames, name=f"conv2d {case}")
+    assert problem is None, problem
+    if src == sink == "none":
+        check_cycles(case, eng, out)
+
+
+def check_cycles(case: str, eng, out) -> None:  # noqa: ANN001
+    """Steady-state cycles per image (between the last two images' ends) vs the formula.
+
+    Compute-bound engines (formula >= 1.2x the input and output beats) must be within 10 % of
+    (OC/PE)*(IC*KH*KW/SIMD)*HO*WO; the others within 20 % of the slowest stream, the line
+    buffer's fill overlapping the previous image only partly when rates are close.
+    """
+    per_image = out.intervals[-1]
+    print(f"{case}: {per_image:.0f} cycles/image, formula {eng.cycles}, in {eng.in_beats}, "
+          f"out {eng.out_beats} beats, {out.cycles_per_s:.0f} cycles/s")
+    if eng.cycles >= 1.2 * max(eng.in_beats, eng.out_beats):
+        assert abs(per_image / eng.cycles - 1) <= 0.10, (per_image, eng.cycles)
+    else:
+        assert eng.bound_cycles <= per_image <= 1.2 * eng.bound_cycles, (per_image,
+                                                                         eng.bound_cycles)
+
+
+def test_corrupted_rom_word_is_caught_and_located(rng, tmp_path, build_root) -> None:
+    """Flip the sign bit of one weight in the .mem file: the RTL must then differ from the
+    golden model exactly where the golden model with that weight changed differs, and the
+    comparison must name the first such element."""
+    model, fold = make_model("3x3-same", rng, corners=0.0)
+    op = model.ops[0]
+    x = random_batch(model, rng, 2)["x"]
+    want = golden.run(model, x)["y"]
+    engine = engine_for(op, model, fold)
+    engine.write_mems(tmp_path)
+    # Word of output-channel group nf=1, centre tap (1, 1), channel word 0; lane 0 is
+    # w[1, 1, 0, PE * 1] (see conv2d.sv).
+    cw, sf = 4 // fold.simd, 9 * (4 // fold.simd)
+    k = sf * 1 + (1 * 3 + 1) * cw
+    path = tmp_path / str(engine.params["WEIGHT_FILE"])
+    lines = path.read_text().splitlines()
+    digits = len(lines[k])
+    lines[k] = f"{int(lines[k], 16) ^ 0x80:0{digits}x}"
+    path.write_text("\n".join(lines) + "\n")
+    weight = op.weight.copy()
+    weight[1, 1, 0, fold.pe] ^= np.int8(-128)
+    bad_model = dataclasses.replace(model, ops=(dataclasses.replace(op, weight=weight),))
+    want_bad = golden.run(bad_model, x)["y"]
+    assert not np.array_equal(want, want_bad)
+
+    res = simulate_op(model, x, tmp_path, fold, root=build_root, mems=False)
+    assert res.run.sim.passed, res.run.sim.message
+    assert first_mismatch(want_bad, res.run.frames) is None  # the RTL read the corrupted word
+    problem = first_mismatch(want, res.run.frames, name="conv2d")
+    n, flat = next((n, int(np.flatnonzero(a != b)[0]))
+                   for n, (a, b) in enumerate(zip(want.reshape(len(x), -1),
+                                                  want_bad.reshape(len(x), -1), strict=True))
+                   if (a != b).any())
+    index = list(map(int, np.unravel_index(flat, want.shape[1:])))
+    assert problem is not None and f"image {n} element {index} (flat {flat})" in problem
+    assert index[2] == fold.pe  # the corrupted weight's output channel

@@ -1,0 +1,42 @@
+"""dense.sv vs quant.golden, bit for bit, over sizes, folding, dtypes and backpressure."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import PAUSE_PAIRS
+from ir_factory import random_batch, single_op
+from test_conv2d import check_cycles
+
+from hw.gen.engines import Folding
+from quant import golden
+from sim.compare import first_mismatch
+from sim.engine import simulate_op
+
+pytestmark = pytest.mark.rtl
+
+# id: (input HWC, outputs, PE, SIMD, in dtype, in zp, out dtype, relu)
+CASES = {
+    "48x8-p2s4": ((4, 4, 3), 8, 2, 4, "uint8", 3, "int8", True),
+    "20x5-p1s1": ((1, 1, 20), 5, 1, 1, "int8", -20, "int32", False),
+    "36x6-p6s2": ((3, 2, 6), 6, 6, 2, "int8", 0, "uint8", False),
+}
+
+
+@pytest.mark.parametrize(("src", "sink"), PAUSE_PAIRS)
+@pytest.mark.parametrize("case", list(CASES))
+def test_dense_bit_exact(case: str, src: str, sink: str, rng, seed, tmp_path,
+                         build_root) -> None:
+    shape, cout, pe, simd, idt, izp, odt, relu = CASES[case]
+    model = single_op("dense", rng, shape=shape, cout=cout, in_dtype=idt, in_zero_point=izp,
+                      out_dtype=odt, relu=relu)
+    x = random_batch(model, rng, 4)["x"]
+    want = golden.run(model, x)["y"]
+    res = simulate_op(model, x, tmp_path, Folding(pe, simd), src_pause=src, sink_pause=sink,
+                      seed=seed, root=build_root)
+    out, eng = res.run, res.engine
+    assert out.sim.passed, out.sim.message or out.error
+    assert out.beats == [eng.out_beats] * len(x), "an image was lost, split or duplicated"
+    problem = first_mismatch(want, out.frames, name=f"dense {case}")
+    assert problem is None, problem
+    if src == sink == "none":
+        check_cycles(case, eng, out)

@@ -1,0 +1,36 @@
+"""Illegal parameter combinations stop elaboration ($fatal): the Verilator build fails and
+says why."""
+
+from __future__ import annotations
+
+import pytest
+
+from sim import runner
+
+pytestmark = pytest.mark.rtl
+
+CONV = {"H": 4, "W": 4, "IC": 4, "OC": 4}
+
+
+@pytest.mark.parametrize(("top", "params", "message"), [
+    ("fifo", {"DEPTH": 12}, "power of two"),
+    ("mac_array", {"IN_SIGNED": 0, "IN_ZP": -1}, "IN_ZP=-1 outside"),
+    ("mac_array", {"PE": 0}, "must be >= 1"),
+    ("mac_array", {"SIMD": 512, "ACC_W": 20}, "ACC_W=20"),
+    ("requant", {"OUT_SIGNED": 0, "OUT_ZP": 256}, "OUT_ZP=256 outside"),
+    ("requant", {"OUT_W": 32, "OUT_SIGNED": 0}, "no int/uint dtype"),
+    ("requant", {"ACC_W": 40}, "ACC_W=40"),
+    ("window", {"C": 6, "SIMD": 4, "INNER": 1}, "SIMD=4 must divide C=6"),
+    ("window", {"PT": 3}, "must be smaller than the kernel"),
+    ("conv2d", {**CONV, "PE": 3}, "PE=3 must divide OC=4"),
+    ("conv2d", {**CONV, "SIMD": 3}, "SIMD=3 must divide IC=4"),
+    ("conv2d", {**CONV, "OUT_W": 16}, "OUT_W=16"),
+    ("conv2d", {**CONV, "KH": 6, "PT": 0, "PB": 0}, "larger than the padded input"),
+    ("maxpool", {"C": 3, "SIMD": 2}, "SIMD=2 must divide C=3"),
+    ("dense", {"N_IN": 10, "SIMD": 4}, "SIMD=4 must divide IC=10"),
+])
+def test_illegal_parameters_stop_the_build(top: str, params: dict, message: str,
+                                           build_root) -> None:
+    sources = [top, *runner.DEPENDENCIES.get(top, ())]
+    with pytest.raises(runner.SimError, match=message):
+        runner.build(top, sources, params, root=build_root)

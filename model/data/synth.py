@@ -23,7 +23,6 @@ as it is on paper.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import math
 import multiprocessing
@@ -38,6 +37,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from scipy.ndimage import gaussian_filter, map_coordinates
 
+from flow.rundir import sha256
 from model.data.classes import LEVEL1, tag_of_class
 from model.data.gnt import write_gnt
 from model.data.strokes import ASSET, class_strokes
@@ -391,14 +391,6 @@ def _render_task(task: tuple) -> tuple[str, int, int, list[tuple[bytes, np.ndarr
     return split, writer, start, render_chunk(seed, split, writer, font, start, stop)
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _prepare(out: Path, overwrite: bool) -> None:
     """Make `out` ready: refuse to mix with an earlier dataset unless `overwrite`."""
     if out.exists() and not out.is_dir():
@@ -463,7 +455,7 @@ def synthesize(plan: SynthPlan, out: str | Path, workers: int | None = None,
             if len(parts) == len(starts):
                 path = out / gnt_name(split, writer)
                 write_gnt(path, (r for a in sorted(parts) for r in parts[a]))
-                files[split, writer] = _sha256(path)
+                files[split, writer] = sha256(path)
                 del pending[split, writer]
             if advance is not None:
                 advance(len(records))
@@ -488,7 +480,7 @@ def _manifest(plan: SynthPlan, files: dict[tuple[str, int], str]) -> dict:
     return {
         "generator": "model.data.synth",
         "generator_version": GENERATOR_VERSION,
-        "strokes": {"source": STROKE_SOURCE, "sha256": _sha256(ASSET)},
+        "strokes": {"source": STROKE_SOURCE, "sha256": sha256(ASSET)},
         "seed": plan.seed,
         "classes": plan.classes,
         "class_chars": "".join(LEVEL1[: plan.classes]),

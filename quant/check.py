@@ -1,17 +1,19 @@
 """Golden integer model vs the torch fake-quant model: end-to-end argmax and per-layer error.
 
-Each layer is checked on the *same* input: the golden model's integer input of that layer,
-dequantised, goes through the torch layer, so an error is that layer's own and does not
-accumulate from earlier layers.
+Each layer is checked on the *same* input: the torch graph runs node by node and every value
+that has an IR tensor is replaced by the golden model's (dequantised) value before later nodes
+use it, so a reported error is that layer's own and does not accumulate from earlier layers.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import torch
+from torch import fx
 
 from model.train import to_input
 from quant import golden, ir
+from quant.export import lower
 from quant.qat import QatNet
 
 
@@ -20,8 +22,30 @@ def dequantize(q: np.ndarray, spec: ir.TensorSpec) -> np.ndarray:
     return spec.scale * (q.astype(np.float64) - spec.zero_point)
 
 
-def _nchw(x: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2))).float()
+class _TeacherForced(fx.Interpreter):
+    """Runs the QAT graph, comparing each quantized value with golden and then replacing it."""
+
+    def __init__(self, qnet: QatNet, model: ir.Model, node_tensor: dict[str, str],
+                 tensors: dict[str, np.ndarray]):
+        super().__init__(qnet.gm)
+        self.model, self.node_tensor, self.tensors = model, node_tensor, tensors
+        self.steps: dict[str, float] = {}
+        self.differ: dict[str, float] = {}
+
+    def run_node(self, n: fx.Node) -> object:
+        value = super().run_node(n)
+        name = self.node_tensor.get(n.name)
+        if name is None or not isinstance(value, torch.Tensor) or n.op == "output":
+            return value
+        spec = self.model.tensors[name]
+        forced = dequantize(self.tensors[name], spec)  # [N, H, W, C]
+        forced = torch.from_numpy(np.ascontiguousarray(forced.transpose(0, 3, 1, 2)))
+        forced = forced.reshape(value.shape)
+        if n.op != "placeholder":
+            steps = (value.double() - forced).abs() / spec.scale
+            self.steps[name] = max(self.steps.get(name, 0.0), float(steps.max()))
+            self.differ[name] = float((steps > 0.5).double().mean())
+        return forced.to(value.dtype)
 
 
 @torch.no_grad()
@@ -33,7 +57,7 @@ def compare_with_qat(qnet: QatNet, model: ir.Model, images: np.ndarray,
         tensors: the golden model's outputs for `images`, when already computed.
 
     Returns:
-        {"images", "argmax_agreement", "layers": {name: {"max_steps", "off_by_one"}}}, where
+        {"images", "argmax_agreement", "layers": {tensor: {"max_steps", "off_by_one"}}}, where
         max_steps is the largest |golden − torch| of the layer in output quantisation steps
         and off_by_one the fraction of elements that differ at all.
     """
@@ -42,22 +66,12 @@ def compare_with_qat(qnet: QatNet, model: ir.Model, images: np.ndarray,
         tensors = golden.run_chunked(model, images[..., None])
     out = model.tensors[model.outputs[0]]
     golden_logits = dequantize(tensors[out.name], out).reshape(len(images), -1)
-    torch_logits = qnet(to_input(images)).numpy()
+    torch_out = qnet(to_input(images))
+    torch_logits = (torch_out[0] if isinstance(torch_out, tuple) else torch_out).numpy()
     agreement = float((golden_logits.argmax(1) == torch_logits.argmax(1)).mean())
-    ops = {op.name: op for op in model.ops}
-    layers = {}
-    for name, layer in qnet.layers.named_children():
-        if name not in ops:
-            continue
-        op = ops[name]
-        spec_in, spec_out = model.tensors[op.inputs[0]], model.tensors[op.output]
-        x = _nchw(dequantize(tensors[op.inputs[0]], spec_in))
-        if isinstance(op, ir.Dense):
-            x = x.flatten(1)
-        y = layer(x).numpy()
-        y = y.transpose(0, 2, 3, 1) if y.ndim == 4 else y.reshape(len(images), 1, 1, -1)
-        steps = np.abs(dequantize(tensors[op.output], spec_out) - y) / spec_out.scale
-        layers[name] = {"max_steps": float(steps.max()),
-                        "off_by_one": float((steps > 0.5).mean())}
+    _, node_tensor = lower(qnet, model.name)
+    forced = _TeacherForced(qnet, model, node_tensor, tensors)
+    forced.run(qnet.quantize_input(to_input(images)))
+    layers = {name: {"max_steps": forced.steps[name], "off_by_one": forced.differ[name]}
+              for name in forced.steps}
     return {"images": len(images), "argmax_agreement": agreement, "layers": layers}
-

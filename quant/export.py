@@ -10,15 +10,18 @@ from __future__ import annotations
 import json
 import math
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
+from torch import fx, nn
+from torch.fx.passes.shape_prop import ShapeProp
 
 from flow.console import HccrError
 from model.data.classes import LEVEL1
 from quant import ir
+from quant.graph import node_kind, tensor_inputs
 from quant.qat import QatNet, QuantLayer, weight_qparams
 
 M_BITS = 15
@@ -27,8 +30,9 @@ M_BITS = 15
 def quantize_multiplier(real: float, pot: bool, where: str) -> tuple[int, int]:
     """Write a positive real multiplier as `M · 2^-s`, M ∈ [1, 2^15], s ∈ [0, 46].
 
-    Under `pot` the multiplier must be an exact power of two ≤ 1 and M = 1. Otherwise s is the
-    largest shift that keeps `M = round(real · 2^s)` ≤ 2^15 (15 bits of precision).
+    Under `pot` the multiplier must be an exact power of two: M = 1 with s ≥ 0 for reals ≤ 1
+    (conv/dense always), M = 2^k with s = 0 for the rare upscaling requant. Otherwise s is
+    the largest shift that keeps `M = round(real · 2^s)` ≤ 2^15 (15 bits of precision).
 
     Raises:
         HccrError: naming `where` when the multiplier cannot be represented.
@@ -37,10 +41,10 @@ def quantize_multiplier(real: float, pot: bool, where: str) -> tuple[int, int]:
         raise HccrError(f"{where}: requantisation multiplier {real} is not a positive number")
     if pot:
         shift = -math.log2(real)
-        if shift != round(shift) or not 0 <= shift <= ir.S_MAX:
-            raise HccrError(f"{where}: multiplier {real} is not 2^-s with 0 ≤ s ≤ {ir.S_MAX} "
-                            "(pot scheme)")
-        return 1, int(shift)
+        if shift != round(shift) or not -M_BITS <= shift <= ir.S_MAX:
+            raise HccrError(f"{where}: multiplier {real} is not 2^-s with -{M_BITS} ≤ s ≤ "
+                            f"{ir.S_MAX} (pot scheme)")
+        return (1, int(shift)) if shift >= 0 else (2 ** int(-shift), 0)
     shift = min(ir.S_MAX, M_BITS - math.ceil(math.log2(real)))
     while shift > 0 and round(real * 2**shift) > ir.M_MAX:
         shift -= 1
@@ -51,82 +55,265 @@ def quantize_multiplier(real: float, pot: bool, where: str) -> tuple[int, int]:
     return multiplier, shift
 
 
-def _integer_layer(name: str, layer: QuantLayer, x: ir.TensorSpec
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, ir.TensorSpec]:
-    """Integer weight, bias, multiplier, shift and output spec of one conv/dense layer."""
-    w_scale = weight_qparams(layer.weight, layer.weight_bits, layer.pot).double()
-    qmax = 2 ** (layer.weight_bits - 1) - 1
-    weight = layer.weight.detach().double()
-    w_q = torch.clamp(torch.round(weight / w_scale.reshape(-1, *[1] * (weight.dim() - 1))),
-                      -qmax, qmax).to(torch.int8).numpy()
-    acc_scale = x.scale * w_scale.numpy()
-    bias = np.round(layer.bias.detach().double().numpy() / acc_scale)
-    if np.abs(bias).max(initial=0) >= 2**31:
-        raise HccrError(f"{name}: quantized bias exceeds int32")
-    out_scale, out_zp = layer.out_quant.qparams()
-    pairs = [quantize_multiplier(float(a / out_scale), layer.pot, f"{name}[{c}]")
-             for c, a in enumerate(acc_scale)]
-    multiplier = np.array([m for m, _ in pairs], np.int32)
-    shift = np.array([s for _, s in pairs], np.int32)
-    out = ir.TensorSpec(name, (1, 1, 1), layer.out_quant.dtype, out_scale, out_zp)
-    return w_q, bias.astype(np.int32), multiplier, shift, out
+def quantize_multipliers(reals: Sequence[float], pot: bool, where: str
+                         ) -> tuple[list[int], int]:
+    """Several positive reals as `M_i · 2^-s` with one shared shift (add, prelu).
+
+    The shift is the largest that keeps every M_i ≤ 2^15, then common factors of two are
+    divided out. Under `pot` each real must be a power of two, so every M_i is one too.
+    """
+    pairs = [quantize_multiplier(r, pot, where) for r in reals]  # checks each alone
+    shift = min(quantize_multiplier(r, False, where)[1] for r in reals)
+    if pot:
+        shift = max(s for _, s in pairs)
+    multipliers = [round(r * 2**shift) for r in reals]
+    while shift > 0 and all(m % 2 == 0 for m in multipliers):
+        multipliers, shift = [m // 2 for m in multipliers], shift - 1
+    if min(multipliers) < 1 or max(multipliers) > ir.M_MAX:
+        raise HccrError(f"{where}: multipliers {list(reals)} are too far apart for one shift")
+    return multipliers, shift
+
+
+def _hwc(node: fx.Node) -> tuple[int, int, int]:
+    """IR (H, W, C) shape of a traced node's [N, C, H, W] or [N, C] output."""
+    shape = tuple(node.meta["tensor_meta"].shape)[1:]
+    return (shape[1], shape[2], shape[0]) if len(shape) == 3 else (1, 1, int(np.prod(shape)))
+
+
+def _same_order(node: fx.Node) -> bool:
+    """Whether NCHW and HWC row-major orders of the node's value coincide (C=1 or H=W=1)."""
+    shape = tuple(node.meta["tensor_meta"].shape)[1:]
+    return len(shape) != 3 or shape[0] == 1 or shape[1] * shape[2] == 1
+
+
+class _Lowering:
+    """Walks the QAT graph once and collects the IR tensors and ops."""
+
+    def __init__(self, qnet: QatNet):
+        self.gm, self.pot = qnet.gm, qnet.pot
+        sample = qnet.quantize_input(torch.zeros(1, 1, qnet.input_size, qnet.input_size))
+        ShapeProp(self.gm).propagate(sample)
+        self.tensors: dict[str, ir.TensorSpec] = {}
+        self.ops: list[ir.Op] = []
+        self.value: dict[str, str] = {}  # fx node → IR tensor holding its (quantized) value
+        self.flat: set[str] = set()  # fx nodes that are a torch flatten of an IR tensor
+        self.raw: dict[str, tuple[fx.Node, bool]] = {}  # value op (+ReLU) awaiting its quantiser
+        self.outputs: tuple[str, ...] = ()
+        self.input_scale = qnet.input_scale
+
+    def spec(self, node: fx.Node) -> ir.TensorSpec:
+        if node.name not in self.value:
+            raise HccrError(f"{node.name}: value is not quantized where it is used")
+        return self.tensors[self.value[node.name]]
+
+    def emit(self, op: ir.Op | None, spec: ir.TensorSpec, node: fx.Node) -> None:
+        if op is not None:
+            self.ops.append(op)
+        self.tensors[spec.name] = spec
+        self.value[node.name] = spec.name
+
+    def run(self, name: str) -> ir.Model:
+        for node in self.gm.graph.nodes:
+            kind = node_kind(self.gm, node)
+            ins = tensor_inputs(self.gm, node) if node.op != "output" else []
+            if any(i.name in self.flat for i in ins) and kind != "quantized":
+                raise HccrError(f"{node.name}: a flatten must feed a linear layer directly")
+            getattr(self, f"_{kind}")(node, ins)
+        model = ir.Model(name, self.tensors, tuple(self.ops), ("input",), self.outputs)
+        ir.check(model, name)
+        return model
+
+    # one method per node kind -------------------------------------------------------------
+    def _input(self, node: fx.Node, ins: list[fx.Node]) -> None:
+        self.emit(None, ir.TensorSpec("input", _hwc(node), "uint8", self.input_scale, 0), node)
+
+    def _output(self, node: fx.Node, ins: list[fx.Node]) -> None:
+        args = node.args[0] if isinstance(node.args[0], tuple | list) else (node.args[0],)
+        self.outputs = tuple(self.spec(a).name for a in args)
+
+    def _shape(self, node: fx.Node, ins: list[fx.Node]) -> None:
+        """x.size() and indexing into it: no tensor."""
+
+    def _quantized(self, node: fx.Node, ins: list[fx.Node]) -> None:
+        layer: QuantLayer = self.gm.get_submodule(node.target)
+        x = self.spec(ins[0])
+        w_scale = weight_qparams(layer.weight, layer.weight_bits, layer.pot).double()
+        qmax = 2 ** (layer.weight_bits - 1) - 1
+        weight = layer.weight.detach().double()
+        w_q = torch.clamp(torch.round(weight / w_scale.reshape(-1, *[1] * (weight.dim() - 1))),
+                          -qmax, qmax).to(torch.int8).numpy()
+        acc_scale = x.scale * w_scale.numpy()
+        bias = np.round(layer.bias.detach().double().numpy() / acc_scale)
+        if np.abs(bias).max(initial=0) >= 2**31:
+            raise HccrError(f"{node.name}: quantized bias exceeds int32")
+        out_scale, out_zp = layer.out_quant.qparams()
+        pairs = [quantize_multiplier(float(a / out_scale), layer.pot, f"{node.name}[{c}]")
+                 for c, a in enumerate(acc_scale)]
+        common = {"name": node.name, "inputs": (x.name,), "output": node.name,
+                  "bias": bias.astype(np.int32), "relu": layer.relu,
+                  "multiplier": np.array([m for m, _ in pairs], np.int32),
+                  "shift": np.array([s for _, s in pairs], np.int32),
+                  "weight_bits": layer.weight_bits}
+        if layer.conv is not None:
+            (sh, sw), (ph, pw) = layer.conv["stride"], layer.conv["padding"]
+            op: ir.Op = ir.Conv2d(kernel=tuple(w_q.shape[2:]), stride=(sh, sw),
+                                  padding=(ph, ph, pw, pw),
+                                  weight=np.ascontiguousarray(w_q.transpose(2, 3, 1, 0)),
+                                  **common)
+        else:
+            h, w, c = x.shape
+            if ins[0].name not in self.flat and (h, w) != (1, 1):
+                raise HccrError(f"{node.name}: a linear layer needs a flatten before it")
+            # torch flattens C, H, W; the IR flattens H, W, C.
+            weight = w_q.reshape(-1, c, h, w).transpose(2, 3, 1, 0).reshape(h * w * c, -1)
+            op = ir.Dense(weight=np.ascontiguousarray(weight), **common)
+        self.emit(op, ir.TensorSpec(node.name, op.output_shape([x]), layer.out_quant.dtype,
+                                    out_scale, out_zp), node)
+
+    def _keep(self, node: fx.Node, x: ir.TensorSpec, op: ir.Op) -> None:
+        """An op whose output keeps the input's dtype, scale and zero point."""
+        self.emit(op, ir.TensorSpec(node.name, op.output_shape([x]), x.dtype, x.scale,
+                                    x.zero_point), node)
+
+    def _maxpool(self, node: fx.Node, ins: list[fx.Node]) -> None:
+        pool: nn.MaxPool2d = self.gm.get_submodule(node.target)
+        k, s, p = _pair(pool.kernel_size), _pair(pool.stride), _pair(pool.padding)
+        if pool.ceil_mode or _pair(pool.dilation) != (1, 1):
+            raise HccrError(f"{node.name}: ceil_mode/dilation pooling unsupported")
+        x = self.spec(ins[0])
+        self._keep(node, x, ir.MaxPool(name=node.name, inputs=(x.name,), output=node.name,
+                                       kernel=k, stride=s, padding=(p[0], p[0], p[1], p[1])))
+
+    def _max_c(self, node: fx.Node, ins: list[fx.Node]) -> None:
+        x = self.spec(ins[0])
+        self._keep(node, x, ir.ReduceChannels(name=node.name, inputs=(x.name,),
+                                              output=node.name, mode="max"))
+
+    def _flatten(self, node: fx.Node, ins: list[fx.Node]) -> None:
+        self.value[node.name] = self.value[ins[0].name]
+        if not _same_order(ins[0]):
+            self.flat.add(node.name)
+
+    def _reshape(self, node: fx.Node, ins: list[fx.Node]) -> None:
+        x = self.spec(ins[0])
+        if not (_same_order(ins[0]) and _same_order(node)):
+            raise HccrError(f"{node.name}: reshape reorders data between NCHW and HWC; only "
+                            "views with C = 1 or H = W = 1 on both sides are supported")
+        shape = _hwc(node)
+        if shape == x.shape:
+            self.value[node.name] = x.name
+            return
+        self._keep(node, x, ir.Reshape(name=node.name, inputs=(x.name,), output=node.name,
+                                       shape=shape))
+
+    def _value(self, node: fx.Node, ins: list[fx.Node]) -> None:
+        self.raw[node.name] = (node, False)
+
+    _add = _mul = _cat = _gap = _mean_c = _sigmoid = _prelu = _value
+
+    def _relu(self, node: fx.Node, ins: list[fx.Node]) -> None:
+        self.raw[node.name] = (self.raw[ins[0].name][0], True)
+
+    def _quant(self, node: fx.Node, ins: list[fx.Node]) -> None:
+        source, relu = self.raw[ins[0].name]
+        scale, zero_point = self.gm.get_submodule(node.target).qparams()
+        dtype = self.gm.get_submodule(node.target).dtype
+        if relu and (dtype, zero_point) != ("uint8", 0):
+            raise HccrError(f"{source.name}: a fused ReLU needs a uint8 output with zero point 0")
+        out = ir.TensorSpec(source.name, _hwc(source), dtype, scale, zero_point)
+        xs = [self.spec(i) for i in tensor_inputs(self.gm, source)]
+        for op in self._value_ops(source, node_kind(self.gm, source), xs, out):
+            self.ops.append(op)
+        self.tensors[out.name] = out
+        self.value[node.name] = out.name
+
+    def _value_ops(self, node: fx.Node, kind: str, xs: list[ir.TensorSpec],
+                   out: ir.TensorSpec) -> list[ir.Op]:
+        """The IR op(s) computing a value node into `out`."""
+        common = {"name": node.name, "inputs": tuple(x.name for x in xs), "output": out.name}
+        where = node.name
+        if kind == "add":
+            ms, shift = quantize_multipliers([x.scale / out.scale for x in xs], self.pot, where)
+            return [ir.Add(multipliers=tuple(ms), shift=shift, **common)]
+        if kind == "mul":
+            if xs[0].shape != out.shape:  # the IR broadcasts the second input
+                xs = xs[::-1]
+                common["inputs"] = tuple(x.name for x in xs)
+            m, s = quantize_multiplier(xs[0].scale * xs[1].scale / out.scale, self.pot, where)
+            return [ir.Mul(multiplier=m, shift=s, **common)]
+        if kind == "gap":
+            h, w, _ = xs[0].shape
+            m, s = quantize_multiplier(xs[0].scale / (h * w * out.scale), self.pot, where)
+            return [ir.GlobalAvgPool(multiplier=m, shift=s, **common)]
+        if kind == "mean_c":
+            m, s = quantize_multiplier(xs[0].scale / (xs[0].shape[2] * out.scale), self.pot,
+                                       where)
+            return [ir.ReduceChannels(mode="mean", multiplier=m, shift=s, **common)]
+        if kind == "sigmoid":
+            x = xs[0]
+            q = np.arange(x.lo, x.hi + 1, dtype=np.float64)
+            y = 1.0 / (1.0 + np.exp(-x.scale * (q - x.zero_point)))
+            lut = np.clip(np.round(y / out.scale) + out.zero_point, out.lo, out.hi)
+            return [ir.Sigmoid(lut=lut.astype(out.dtype), **common)]
+        if kind == "prelu":
+            return [self._prelu_op(node, xs[0], out, common)]
+        return self._concat_ops(node, xs, out, common)
+
+    def _prelu_op(self, node: fx.Node, x: ir.TensorSpec, out: ir.TensorSpec,
+                  common: dict) -> ir.Op:
+        slopes = self.gm.get_submodule(node.target).weight.detach().double().numpy()
+        slopes = np.broadcast_to(slopes, (x.shape[2],))
+        if (slopes <= 0).any():
+            raise HccrError(f"{node.name}: PReLU slopes must be positive for the IR "
+                            f"(smallest is {slopes.min():.4g})")
+        ratio = x.scale / out.scale
+        # The slopes are trained reals, fixed-point even under pot (like hls4ml's alpha).
+        ms, shift = quantize_multipliers([ratio, *(slopes * ratio)], False, node.name)
+        return ir.Prelu(multiplier_pos=ms[0], multiplier_neg=np.array(ms[1:], np.int32),
+                        shift=shift, **common)
+
+    def _concat_ops(self, node: fx.Node, xs: list[ir.TensorSpec], out: ir.TensorSpec,
+                    common: dict) -> list[ir.Op]:
+        """Requantise every input that differs from the output, then concatenate."""
+        ops: list[ir.Op] = []
+        names = []
+        for i, x in enumerate(xs):
+            if (x.dtype, x.scale, x.zero_point) == (out.dtype, out.scale, out.zero_point):
+                names.append(x.name)
+                continue
+            name = f"{node.name}_in{i}"
+            m, s = quantize_multiplier(x.scale / out.scale, self.pot, name)
+            ops.append(ir.Requant(name=name, inputs=(x.name,), output=name, multiplier=m,
+                                  shift=s))
+            self.tensors[name] = ir.TensorSpec(name, x.shape, out.dtype, out.scale,
+                                               out.zero_point)
+            names.append(name)
+        return [*ops, ir.Concat(name=node.name, inputs=tuple(names), output=out.name)]
+
+
+def lower(qnet: QatNet, name: str) -> tuple[ir.Model, dict[str, str]]:
+    """Lower a QAT network to a checked IR model.
+
+    Returns:
+        The model and, for every graph node that holds a quantized value, the IR tensor it
+        corresponds to (used to compare torch and golden layer by layer).
+
+    Raises:
+        HccrError: a node with no IR equivalent, naming it.
+        ir.IRError: the result breaks the IR contract (e.g. an accumulator bound).
+    """
+    lowering = _Lowering(qnet)
+    model = lowering.run(name)
+    return model, dict(lowering.value)
 
 
 def export(qnet: QatNet, name: str) -> ir.Model:
     """Lower a QAT network (eval mode, observers frozen) to a checked IR model.
 
-    Layer and tensor names are the PyTorch module names; the input tensor is `input`.
-
-    Raises:
-        HccrError: a layer that has no IR equivalent, naming it.
-        ir.IRError: the result breaks the IR contract (e.g. an accumulator bound).
+    Layer and tensor names are the PyTorch module paths (dots become underscores); value ops
+    (add, cat, ...) are named after their graph node; the input tensor is `input`.
     """
-    size = qnet.input_size
-    x = ir.TensorSpec("input", (size, size, 1), "uint8", qnet.input_scale, 0)
-    tensors = {"input": x}
-    ops: list[ir.Op] = []
-    flattened = False
-    for layer_name, layer in qnet.layers.named_children():
-        if isinstance(layer, nn.Flatten):
-            flattened = True
-            continue
-        if isinstance(layer, QuantLayer):
-            w_q, bias, multiplier, shift, out = _integer_layer(layer_name, layer, x)
-            common = {"name": layer_name, "inputs": (x.name,), "output": layer_name,
-                      "bias": bias, "multiplier": multiplier, "shift": shift,
-                      "relu": layer.relu, "weight_bits": layer.weight_bits}
-            if layer.conv is not None:
-                if flattened:
-                    raise HccrError(f"{layer_name}: convolution after flatten is not supported")
-                kh, kw = w_q.shape[2:]
-                (sh, sw), (ph, pw) = layer.conv["stride"], layer.conv["padding"]
-                op: ir.Op = ir.Conv2d(kernel=(kh, kw), stride=(sh, sw), padding=(ph, ph, pw, pw),
-                                      weight=np.ascontiguousarray(w_q.transpose(2, 3, 1, 0)),
-                                      **common)
-            else:
-                if not flattened and x.shape[:2] != (1, 1):
-                    raise HccrError(f"{layer_name}: dense layer needs a flatten before it")
-                h, w, c = x.shape
-                # torch flattens C, H, W; the IR flattens H, W, C.
-                weight = w_q.reshape(-1, c, h, w).transpose(2, 3, 1, 0).reshape(h * w * c, -1)
-                op = ir.Dense(weight=np.ascontiguousarray(weight), **common)
-                flattened = False
-            x = ir.TensorSpec(layer_name, op.output_shape([x]), out.dtype, out.scale,
-                              out.zero_point)
-        elif isinstance(layer, nn.MaxPool2d):
-            k, s, p = (_pair(layer.kernel_size), _pair(layer.stride), _pair(layer.padding))
-            if layer.ceil_mode or _pair(layer.dilation) != (1, 1):
-                raise HccrError(f"{layer_name}: ceil_mode/dilation pooling unsupported")
-            op = ir.MaxPool(name=layer_name, inputs=(x.name,), output=layer_name, kernel=k,
-                            stride=s, padding=(p[0], p[0], p[1], p[1]))
-            x = ir.TensorSpec(layer_name, op.output_shape([x]), x.dtype, x.scale, x.zero_point)
-        else:
-            raise HccrError(f"{layer_name}: {type(layer).__name__} has no IR op")
-        ops.append(op)
-        tensors[x.name] = x
-    model = ir.Model(name, tensors, tuple(ops), ("input",), (x.name,))
-    ir.check(model, name)
-    return model
+    return lower(qnet, name)[0]
 
 
 def _pair(v: int | tuple[int, ...]) -> tuple[int, int]:

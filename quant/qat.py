@@ -11,12 +11,12 @@ two, so every requantisation multiplier is 1 (the subset hls4ml reproduces exact
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 
 import torch
-from torch import nn
+from torch import fx, nn
 
 from flow.console import HccrError
+from quant.graph import KEEP_KINDS, VALUE_KINDS, node_kind, tensor_inputs, trace
 
 DTYPE_RANGE = {"uint8": (0, 255), "int8": (-128, 127)}
 
@@ -122,64 +122,129 @@ class QuantLayer(nn.Module):
 
 
 class QatNet(nn.Module):
-    """A sequential network prepared for QAT: input quantiser, then named layers.
+    """A traced network prepared for QAT: the input quantiser, then the rewritten graph.
 
     The float network sees pixels q/255. The integer input keeps q (uint8, zero point 0) with
     scale 1/255, or 1/256 under `pot`, where the input is rescaled by 255/256 so that the
     fake-quantised input is exactly q/256.
     """
 
-    def __init__(self, layers: OrderedDict[str, nn.Module], input_size: int, pot: bool):
+    def __init__(self, gm: fx.GraphModule, input_size: int, pot: bool):
         super().__init__()
         self.input_scale = 1.0 / 256.0 if pot else 1.0 / 255.0
         self.input_quant = ActQuant("uint8", fixed_scale=self.input_scale)
-        self.layers = nn.Sequential(layers)
+        self.gm = gm
         self.input_size = input_size
+        self.pot = pot
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.layers(self.input_quant(x * (255.0 * self.input_scale)))
+        return self.gm(self.quantize_input(x))
+
+    def quantize_input(self, x: torch.Tensor) -> torch.Tensor:
+        """Pixels in [0, 1] (q/255) → the fake-quantised network input."""
+        return self.input_quant(x * (255.0 * self.input_scale))
 
     def set_observers_frozen(self, frozen: bool) -> None:
-        for m in self.layers.modules():
-            if isinstance(m, ActQuant):
+        for m in self.gm.modules():
+            if isinstance(m, ActQuant) and m.fixed_scale is None:
                 m.frozen.fill_(frozen)
 
 
-def prepare_qat(model: nn.Sequential, input_size: int, pot: bool = False,
+def _sole_user(node: fx.Node) -> fx.Node | None:
+    return next(iter(node.users)) if len(node.users) == 1 else None
+
+
+def _fuse_layers(gm: fx.GraphModule, pot: bool, weight_bits: dict[str, int]) -> None:
+    """Replace conv/linear [+ BN] [+ ReLU] chains by one QuantLayer each."""
+    for node in list(gm.graph.nodes):
+        if node.op != "call_module" or node_kind(gm, node) != "layer":
+            continue
+        layer, last, bn, relu = gm.get_submodule(node.target), node, None, False
+        user = _sole_user(last)
+        if user is not None and node_kind(gm, user) == "bn":
+            bn, last = gm.get_submodule(user.target), user
+            user = _sole_user(last)
+        if user is not None and node_kind(gm, user) == "relu":
+            relu, last = True, user
+        bits = weight_bits.pop(node.name, 8)
+        if not 2 <= bits <= 8:
+            raise HccrError(f"{node.name}: weight_bits={bits} outside 2..8")
+        gm.add_submodule(node.target, QuantLayer(node.name, layer, bn, relu, bits, pot))
+        if last is not node:
+            last.replace_all_uses_with(node)
+            while last is not node:
+                previous = last.args[0]
+                gm.graph.erase_node(last)
+                last = previous
+
+
+def _drop_identities(gm: fx.GraphModule) -> None:
+    for node in list(gm.graph.nodes):
+        if node_kind(gm, node) == "drop":
+            node.replace_all_uses_with(node.args[0])
+            gm.graph.erase_node(node)
+
+
+def _insert_quantizers(gm: fx.GraphModule, pot: bool) -> None:
+    """Put an ActQuant after every node that makes a new real value (after its ReLU if any).
+
+    A ReLU after such a node is kept in the float graph and realised in the integer model by
+    the output's uint8 range with zero point 0 (saturation at zero).
+    """
+    nonneg: dict[str, bool] = {}
+    for node in list(gm.graph.nodes):
+        kind = node_kind(gm, node)
+        ins = tensor_inputs(gm, node) if node.op != "output" else []
+        if kind == "input":
+            nonneg[node.name] = True
+        elif kind == "quantized":
+            nonneg[node.name] = gm.get_submodule(node.target).relu
+        elif kind in KEEP_KINDS or kind == "relu":
+            if kind == "relu" and node_kind(gm, ins[0]) not in VALUE_KINDS:
+                raise HccrError(f"{node.name}: a ReLU must follow a conv/linear or a value op "
+                                f"(add, mul, cat, ...), not {ins[0].name}")
+            nonneg[node.name] = kind == "relu" or nonneg[ins[0].name]
+        elif kind in VALUE_KINDS:
+            user = _sole_user(node)
+            after = user if user is not None and node_kind(gm, user) == "relu" else node
+            positive = (after is not node or kind == "sigmoid"
+                        or (kind in ("add", "cat", "gap", "mean_c", "mul")
+                            and all(nonneg[i.name] for i in ins)))
+            if kind == "sigmoid":
+                quant = ActQuant("uint8", fixed_scale=1.0 / 256.0)
+            else:
+                quant = ActQuant("uint8" if positive else "int8", pot)
+            gm.add_submodule(f"{node.name}_q", quant)
+            with gm.graph.inserting_after(after):
+                q = gm.graph.call_module(f"{node.name}_q", (after,))
+            after.replace_all_uses_with(q, delete_user_cb=lambda u, q=q: u is not q)
+            nonneg[node.name] = nonneg[after.name] = nonneg[q.name] = positive
+
+
+def prepare_qat(model: nn.Module, input_size: int, pot: bool = False,
                 weight_bits: dict[str, int] | None = None) -> QatNet:
-    """Fold BN, fuse ReLU and insert fake-quantisers into a sequential float network.
+    """Trace a float network, fold BN, fuse ReLU and insert fake quantisers.
 
     Args:
-        model: conv/BN/ReLU/maxpool/flatten/dropout/linear children, in order.
+        model: a network built from the ops `quant.graph` knows (conv, BN, ReLU, PReLU,
+            max/global-avg pool, linear, add, mul, cat, sigmoid, channel mean/max, flatten).
         input_size: side length of the (square, 1-channel) input.
         pot: power-of-two scales everywhere.
         weight_bits: per-layer weight width, e.g. {"fc": 4}; 8 by default.
 
     Raises:
-        HccrError: naming a module the transform does not support.
+        HccrError: naming a node the IR cannot express.
     """
     weight_bits = dict(weight_bits or {})
-    children = list(model.named_children())
-    layers: OrderedDict[str, nn.Module] = OrderedDict()
-    i = 0
-    while i < len(children):
-        name, m = children[i]
-        if isinstance(m, nn.Conv2d | nn.Linear):
-            bn = None
-            if i + 1 < len(children) and isinstance(children[i + 1][1], nn.BatchNorm2d):
-                i += 1
-                bn = children[i][1]
-            relu = i + 1 < len(children) and isinstance(children[i + 1][1], nn.ReLU)
-            i += relu
-            bits = weight_bits.pop(name, 8)
-            if not 2 <= bits <= 8:
-                raise HccrError(f"{name}: weight_bits={bits} outside 2..8")
-            layers[name] = QuantLayer(name, m, bn, relu, bits, pot)
-        elif isinstance(m, nn.MaxPool2d | nn.Flatten):
-            layers[name] = m
-        elif not isinstance(m, nn.Dropout):
-            raise HccrError(f"{name}: {type(m).__name__} not supported by the QAT transform")
-        i += 1
+    gm = trace(model)
+    for node in gm.graph.nodes:
+        node_kind(gm, node)  # refuse unsupported nodes before changing anything
+    _drop_identities(gm)
+    _fuse_layers(gm, pot, weight_bits)
     if weight_bits:
         raise HccrError(f"--weight-bits names unknown layers: {', '.join(weight_bits)}")
-    return QatNet(layers, input_size, pot)
+    _insert_quantizers(gm, pot)
+    gm.graph.lint()
+    gm.delete_all_unused_submodules()
+    gm.recompile()
+    return QatNet(gm, input_size, pot)

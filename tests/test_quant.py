@@ -31,8 +31,11 @@ def test_quantize_multiplier_general(real, expected):
 def test_quantize_multiplier_pot_and_errors():
     assert quantize_multiplier(0.25, pot=True, where="x") == (1, 2)
     assert quantize_multiplier(1.0, pot=True, where="x") == (1, 0)
+    assert quantize_multiplier(8.0, pot=True, where="x") == (8, 0)  # upscaling requant
     with pytest.raises(HccrError, match="conv9: multiplier 0.3 is not 2"):
         quantize_multiplier(0.3, pot=True, where="conv9")
+    with pytest.raises(HccrError, match="conv9: multiplier 65536.0 is not 2"):
+        quantize_multiplier(2.0**16, pot=True, where="conv9")
     with pytest.raises(HccrError, match="fc: multiplier .* out of the representable range"):
         quantize_multiplier(2.0**-50, pot=False, where="fc")
     with pytest.raises(HccrError, match="fc: multiplier .* out of the representable range"):
@@ -45,8 +48,8 @@ def test_prepare_rejects_unsupported_layers():
     with pytest.raises(HccrError, match=r"^conv3: groups=2 unsupported \(standard conv only\)$"):
         prepare_qat(grouped, 8)
     odd = nn.Sequential()
-    odd.add_module("act", nn.Sigmoid())
-    with pytest.raises(HccrError, match="^act: Sigmoid not supported"):
+    odd.add_module("act", nn.Tanh())
+    with pytest.raises(HccrError, match="^act: Tanh has no IR op"):
         prepare_qat(odd, 8)
     with pytest.raises(HccrError, match="unknown layers: nope"):
         prepare_qat(nn.Sequential(), 8, weight_bits={"nope": 4})

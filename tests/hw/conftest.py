@@ -1,4 +1,4 @@
-"""Shared fixtures for the RTL tests (cocotb + Verilator): build root, rng, pause patterns."""
+"""Shared fixtures for the RTL tests (cocotb + Verilator): build root, rng, seed."""
 
 from __future__ import annotations
 
@@ -9,9 +9,6 @@ import numpy as np
 import pytest
 
 from sim import runner
-
-# (source pause, sink pause) pairs every streaming test runs with: none, then backpressure.
-PAUSE_PAIRS = [("none", "none"), ("1110", "random"), ("random", "1110"), ("random", "random")]
 
 
 @pytest.fixture(scope="session")

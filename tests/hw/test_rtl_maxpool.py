@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import PAUSE_PAIRS
+from hw_helpers import PAUSE_PAIRS, check_cycles
 from ir_factory import random_batch, single_op
-from test_conv2d import check_cycles
 
 from hw.gen.engines import Folding
 from quant import golden

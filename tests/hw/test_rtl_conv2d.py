@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 import pytest
-from conftest import PAUSE_PAIRS
+from hw_helpers import PAUSE_PAIRS, check_cycles
 from ir_factory import random_batch, single_op
 
 from hw.gen.engines import Folding, engine_for
@@ -52,23 +52,6 @@ def test_conv2d_bit_exact(case: str, src: str, sink: str, rng, seed, tmp_path,
     assert problem is None, problem
     if src == sink == "none":
         check_cycles(case, eng, out)
-
-
-def check_cycles(case: str, eng, out) -> None:  # noqa: ANN001
-    """Steady-state cycles per image (between the last two images' ends) vs the formula.
-
-    Compute-bound engines (formula >= 1.2x the input and output beats) must be within 10 % of
-    (OC/PE)*(IC*KH*KW/SIMD)*HO*WO; the others within 20 % of the slowest stream, the line
-    buffer's fill overlapping the previous image only partly when rates are close.
-    """
-    per_image = out.intervals[-1]
-    print(f"{case}: {per_image:.0f} cycles/image, formula {eng.cycles}, in {eng.in_beats}, "
-          f"out {eng.out_beats} beats, {out.cycles_per_s:.0f} cycles/s")
-    if eng.cycles >= 1.2 * max(eng.in_beats, eng.out_beats):
-        assert abs(per_image / eng.cycles - 1) <= 0.10, (per_image, eng.cycles)
-    else:
-        assert eng.bound_cycles <= per_image <= 1.2 * eng.bound_cycles, (per_image,
-                                                                         eng.bound_cycles)
 
 
 def test_corrupted_rom_word_is_caught_and_located(rng, tmp_path, build_root) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import PAUSE_PAIRS
+from hw_helpers import PAUSE_PAIRS
 
 from sim import runner
 from sim.compare import first_mismatch

@@ -22,7 +22,7 @@ from flow.console import HccrError
 from model.data.classes import LEVEL1
 from quant import ir
 from quant.graph import node_kind, tensor_inputs
-from quant.qat import QatNet, QuantLayer, weight_qparams
+from quant.qat import QatNet, QuantGwap, QuantLayer, weight_qparams
 
 M_BITS = 15
 
@@ -135,7 +135,7 @@ class _Lowering:
         """x.size() and indexing into it: no tensor."""
 
     def _quantized(self, node: fx.Node, ins: list[fx.Node]) -> None:
-        layer: QuantLayer = self.gm.get_submodule(node.target)
+        layer: QuantLayer | QuantGwap = self.gm.get_submodule(node.target)
         x = self.spec(ins[0])
         w_scale = weight_qparams(layer.weight, layer.weight_bits, layer.pot).double()
         qmax = 2 ** (layer.weight_bits - 1) - 1
@@ -143,32 +143,38 @@ class _Lowering:
         w_q = torch.clamp(torch.round(weight / w_scale.reshape(-1, *[1] * (weight.dim() - 1))),
                           -qmax, qmax).to(torch.int8).numpy()
         acc_scale = x.scale * w_scale.numpy()
-        bias = np.round(layer.bias.detach().double().numpy() / acc_scale)
-        if np.abs(bias).max(initial=0) >= 2**31:
-            raise HccrError(f"{node.name}: quantized bias exceeds int32")
         out_scale, out_zp = layer.out_quant.qparams()
         pairs = [quantize_multiplier(float(a / out_scale), layer.pot, f"{node.name}[{c}]")
                  for c, a in enumerate(acc_scale)]
         common = {"name": node.name, "inputs": (x.name,), "output": node.name,
-                  "bias": bias.astype(np.int32), "relu": layer.relu,
                   "multiplier": np.array([m for m, _ in pairs], np.int32),
-                  "shift": np.array([s for _, s in pairs], np.int32),
-                  "weight_bits": layer.weight_bits}
-        if layer.conv is not None:
-            (sh, sw), (ph, pw) = layer.conv["stride"], layer.conv["padding"]
-            op: ir.Op = ir.Conv2d(kernel=tuple(w_q.shape[2:]), stride=(sh, sw),
-                                  padding=(ph, ph, pw, pw),
-                                  weight=np.ascontiguousarray(w_q.transpose(2, 3, 1, 0)),
-                                  **common)
+                  "shift": np.array([s for _, s in pairs], np.int32)}
+        if isinstance(layer, QuantGwap):
+            op: ir.Op = ir.Gwap(weight=np.ascontiguousarray(w_q.transpose(1, 2, 0)), **common)
         else:
-            h, w, c = x.shape
-            if ins[0].name not in self.flat and (h, w) != (1, 1):
-                raise HccrError(f"{node.name}: a linear layer needs a flatten before it")
-            # torch flattens C, H, W; the IR flattens H, W, C.
-            weight = w_q.reshape(-1, c, h, w).transpose(2, 3, 1, 0).reshape(h * w * c, -1)
-            op = ir.Dense(weight=np.ascontiguousarray(weight), **common)
+            bias = np.round(layer.bias.detach().double().numpy() / acc_scale)
+            if np.abs(bias).max(initial=0) >= 2**31:
+                raise HccrError(f"{node.name}: quantized bias exceeds int32")
+            common.update(bias=bias.astype(np.int32), relu=layer.relu,
+                          weight_bits=layer.weight_bits)
+            op = self._layer_op(node, ins[0], layer, x, w_q, common)
         self.emit(op, ir.TensorSpec(node.name, op.output_shape([x]), layer.out_quant.dtype,
                                     out_scale, out_zp), node)
+
+    def _layer_op(self, node: fx.Node, source: fx.Node, layer: QuantLayer, x: ir.TensorSpec,
+                  w_q: np.ndarray, common: dict) -> ir.Op:
+        """The conv2d or dense op of a QuantLayer with integer weights `w_q`."""
+        if layer.conv is not None:
+            (sh, sw), (ph, pw) = layer.conv["stride"], layer.conv["padding"]
+            return ir.Conv2d(kernel=tuple(w_q.shape[2:]), stride=(sh, sw),
+                             padding=(ph, ph, pw, pw),
+                             weight=np.ascontiguousarray(w_q.transpose(2, 3, 1, 0)), **common)
+        h, w, c = x.shape
+        if source.name not in self.flat and (h, w) != (1, 1):
+            raise HccrError(f"{node.name}: a linear layer needs a flatten before it")
+        # torch flattens C, H, W; the IR flattens H, W, C.
+        weight = w_q.reshape(-1, c, h, w).transpose(2, 3, 1, 0).reshape(h * w * c, -1)
+        return ir.Dense(weight=np.ascontiguousarray(weight), **common)
 
     def _keep(self, node: fx.Node, x: ir.TensorSpec, op: ir.Op) -> None:
         """An op whose output keeps the input's dtype, scale and zero point."""

@@ -35,10 +35,18 @@ VALUE_KINDS = {"add", "mul", "cat", "gap", "mean_c", "sigmoid", "prelu"}
 KEEP_KINDS = {"maxpool", "flatten", "reshape", "max_c"}
 
 
+class _Tracer(fx.Tracer):
+    """Keeps modules that declare an IR op of their own (`ir_op = "gwap"`) as single nodes."""
+
+    def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
+        return getattr(m, "ir_op", None) is not None or super().is_leaf_module(
+            m, module_qualified_name)
+
+
 def trace(model: nn.Module) -> fx.GraphModule:
     """Symbolically trace a float network; a one-line error when it cannot be traced."""
     try:
-        return fx.symbolic_trace(model)
+        return fx.GraphModule(model, _Tracer().trace(model), type(model).__name__)
     except Exception as exc:  # torch.fx raises many kinds; name the cause on one line
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise HccrError(f"{type(model).__name__}: cannot be traced by torch.fx ({first})"
@@ -53,6 +61,8 @@ def node_kind(gm: fx.GraphModule, node: fx.Node) -> str:
     if node.op == "call_module":
         module = gm.get_submodule(node.target)
         kind = next((k for cls, k in MODULE_KINDS if isinstance(module, cls)), None)
+        if getattr(module, "ir_op", None) == "gwap":
+            kind = "gwap"  # global weighted average pooling: weight [C, H, W]
         if kind is None and hasattr(module, "out_quant"):
             kind = "quantized"  # a QuantLayer: conv/linear with its output quantiser
         if kind is None and hasattr(module, "qparams"):
@@ -73,7 +83,7 @@ def node_kind(gm: fx.GraphModule, node: fx.Node) -> str:
                             "(dim=1, keepdim=True)")
     if kind is None:
         raise HccrError(f"{node.name}: {what} has no IR op (supported: conv/BN/ReLU/PReLU, "
-                        "maxpool, global avgpool, linear, add, mul, cat, sigmoid, "
+                        "maxpool, global (weighted) avgpool, linear, add, mul, cat, sigmoid, "
                         "channel mean/max, flatten/view)")
     return kind
 

@@ -75,6 +75,14 @@ def weight_qparams(weight: torch.Tensor, bits: int, pot: bool) -> torch.Tensor:
     return scale
 
 
+def _fake_quant_weight(weight: torch.Tensor, bits: int, pot: bool) -> torch.Tensor:
+    """Per-output-channel (axis 0) symmetric fake quantisation to `bits`."""
+    scale = weight_qparams(weight, bits, pot)
+    qmax = 2 ** (bits - 1) - 1
+    return torch.fake_quantize_per_channel_affine(
+        weight, scale, torch.zeros_like(scale, dtype=torch.int32), 0, -qmax, qmax)
+
+
 class QuantLayer(nn.Module):
     """A conv or dense layer with folded BN, fused ReLU and its output quantiser.
 
@@ -105,10 +113,7 @@ class QuantLayer(nn.Module):
         self.out_quant = ActQuant("uint8" if relu else "int8", pot)
 
     def quantized_weight(self) -> torch.Tensor:
-        scale = weight_qparams(self.weight, self.weight_bits, self.pot)
-        qmax = 2 ** (self.weight_bits - 1) - 1
-        return torch.fake_quantize_per_channel_affine(
-            self.weight, scale, torch.zeros_like(scale, dtype=torch.int32), 0, -qmax, qmax)
+        return _fake_quant_weight(self.weight, self.weight_bits, self.pot)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         w = self.quantized_weight()
@@ -119,6 +124,25 @@ class QuantLayer(nn.Module):
         if self.relu:
             y = torch.relu(y)
         return self.out_quant(y)
+
+
+class QuantGwap(nn.Module):
+    """Global weighted average pooling (`y_c = Σ_hw w[c,h,w]·x[c,h,w]`) with per-channel
+    symmetric weight fake quantisation and its output quantiser; becomes one IR `gwap` op."""
+
+    relu = False
+
+    def __init__(self, gwap: nn.Module, weight_bits: int, pot: bool):
+        super().__init__()
+        self.weight = nn.Parameter(gwap.weight.detach().clone())
+        self.weight_bits, self.pot = weight_bits, pot
+        self.out_quant = ActQuant("int8", pot)
+
+    def quantized_weight(self) -> torch.Tensor:
+        return _fake_quant_weight(self.weight, self.weight_bits, self.pot)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out_quant((x * self.quantized_weight()).sum((2, 3)))
 
 
 class QatNet(nn.Module):
@@ -157,7 +181,14 @@ def _sole_user(node: fx.Node) -> fx.Node | None:
 def _fuse_layers(gm: fx.GraphModule, pot: bool, weight_bits: dict[str, int]) -> None:
     """Replace conv/linear [+ BN] [+ ReLU] chains by one QuantLayer each."""
     for node in list(gm.graph.nodes):
-        if node.op != "call_module" or node_kind(gm, node) != "layer":
+        kind = node_kind(gm, node) if node.op == "call_module" else None
+        if kind not in ("layer", "gwap"):
+            continue
+        bits = weight_bits.pop(node.name, 8)
+        if not 2 <= bits <= 8:
+            raise HccrError(f"{node.name}: weight_bits={bits} outside 2..8")
+        if kind == "gwap":
+            gm.add_submodule(node.target, QuantGwap(gm.get_submodule(node.target), bits, pot))
             continue
         layer, last, bn, relu = gm.get_submodule(node.target), node, None, False
         user = _sole_user(last)
@@ -166,9 +197,6 @@ def _fuse_layers(gm: fx.GraphModule, pot: bool, weight_bits: dict[str, int]) -> 
             user = _sole_user(last)
         if user is not None and node_kind(gm, user) == "relu":
             relu, last = True, user
-        bits = weight_bits.pop(node.name, 8)
-        if not 2 <= bits <= 8:
-            raise HccrError(f"{node.name}: weight_bits={bits} outside 2..8")
         gm.add_submodule(node.target, QuantLayer(node.name, layer, bn, relu, bits, pot))
         if last is not node:
             last.replace_all_uses_with(node)

@@ -133,3 +133,36 @@ def test_shared_shift_multipliers():
     assert quantize_multipliers([0.7, 0.3], pot=False, where="a") == ([11469, 4915], 14)
     with pytest.raises(HccrError, match="too far apart"):
         quantize_multipliers([1.0, 2.0**-20], pot=False, where="a")
+
+
+class WeightedPool(nn.Module):
+    """A global weighted average pool declaring its IR op, as seed 004's GWAP does."""
+
+    ir_op = "gwap"
+
+    def __init__(self, c: int, h: int, w: int):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(c, h, w) / (h * w))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x * self.weight).sum((2, 3))
+
+
+def test_gwap_module_lowers_to_one_gwap_op():
+    torch.manual_seed(3)
+    net = nn.Sequential()
+    net.add_module("conv", nn.Conv2d(1, 4, 3, padding=1))
+    net.add_module("relu", nn.ReLU())
+    net.add_module("pool", WeightedPool(4, 8, 8))
+    net.add_module("fc", nn.Linear(4, 3))
+    qnet = prepare_qat(net, 8)
+    qnet.train()
+    qnet(torch.rand(16, 1, 8, 8))
+    qnet.set_observers_frozen(True)
+    model = export(qnet.eval(), "gwap")
+    assert [op.kind for op in model.ops] == ["conv2d", "gwap", "dense"]
+    gwap = model.ops[1]
+    assert gwap.weight.shape == (8, 8, 4) and gwap.weight.dtype == np.int8
+    images = np.random.default_rng(4).integers(0, 256, (32, 8, 8), dtype=np.uint8)
+    for name, r in compare_with_qat(qnet, model, images)["layers"].items():
+        assert r["max_steps"] <= 1.0 + 1e-3, name

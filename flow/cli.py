@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from flow import cmd_data, cmd_demo, cmd_quant, cmd_train
+from flow import cmd_data, cmd_demo, cmd_hls, cmd_quant, cmd_rtl, cmd_train
 
 app = typer.Typer(
     help="Handwritten Chinese character recognition on small Zynq FPGAs.",
@@ -15,6 +15,8 @@ app.add_typer(cmd_data.app, name="data", help="Synthesize, inspect and preview h
 cmd_train.register(app)
 cmd_quant.register(app)
 cmd_demo.register(app)
+cmd_hls.register(app)
+cmd_rtl.register(app)
 
 if __name__ == "__main__":
     app()

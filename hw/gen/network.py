@@ -198,6 +198,7 @@ def generate(model: ir.Model, directory: str | Path, folding: Mapping[str, Foldi
         "output": {"tensor": net.out_spec.name, "shape": list(net.out_spec.shape),
                    "dtype": net.out_spec.dtype},
         "fifo_depth": fifo_depth, "pipeline_cycles": net.pipeline_cycles,
+        "folding": {k: {"pe": f.pe, "simd": f.simd} for k, f in sorted(folding.items())},
         "modules": net.modules,
         "layers": [{"name": e.name, "module": e.module, "params": e.params,
                     "folding": {"pe": int(e.params.get("PE", 1)),
@@ -211,3 +212,32 @@ def generate(model: ir.Model, directory: str | Path, folding: Mapping[str, Foldi
     desc_path.write_text(json.dumps(description, indent=1) + "\n")
     net.files.append(desc_path)
     return net
+
+
+def load(directory: str | Path, model: ir.Model) -> Network:
+    """The `Network` that `generate` wrote into `directory` from `model`, files not rewritten.
+
+    Raises:
+        FoldingError: no `network.json` there, or it was generated from another IR, folding
+            or generator version (its config hash differs), or a listed file is missing.
+    """
+    directory = Path(directory)
+    desc_path = directory / "network.json"
+    if not desc_path.is_file():
+        raise FoldingError(f"{directory}: no network.json (generate the RTL with `hccr rtl`)")
+    desc = json.loads(desc_path.read_text())
+    folding = {k: Folding(int(v["pe"]), int(v["simd"]))
+               for k, v in desc.get("folding", {}).items()}
+    fifo_depth = int(desc["fifo_depth"])
+    chash = config_hash(model, folding, fifo_depth)
+    if chash != desc.get("config_hash"):
+        raise FoldingError(f"{directory}: network.json has config hash "
+                           f"{desc.get('config_hash')}, but IR '{model.name}' with its folding "
+                           f"and generator {GENERATOR_VERSION} give {chash}: regenerate")
+    engines = [engine_for(op, model, folding.get(op.name), fifo_depth=fifo_depth)
+               for op in _chain(model) if op.kind not in PASS_THROUGH]
+    files = [directory / name for name in desc["files"]]
+    missing = [p.name for p in files if not p.is_file()]
+    if missing:
+        raise FoldingError(f"{directory}: generated files missing: {', '.join(missing)}")
+    return Network(desc["top"], directory, engines, fifo_depth, chash, files)

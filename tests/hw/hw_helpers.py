@@ -28,3 +28,33 @@ def check_cycles(case: str, eng: EngineSpec, out: StreamRun) -> None:
     else:
         assert eng.bound_cycles <= per_image <= 1.2 * eng.bound_cycles, (per_image,
                                                                          eng.bound_cycles)
+
+
+def demo_shaped_net(rng, size: int = 64, widths=(16, 32, 64, 96), classes: int = 100):
+    """The demo's network shape with random weights: `size`² uint8 input, per width a conv 3×3
+    (pad 1, ReLU) and a 2×2 max pool, then dense to int8 logits with a nonzero zero point."""
+    from ir_factory import make_op, spec
+
+    from quant import ir
+
+    tensors = {"input": spec("input", (size, size, 1), "uint8", 0, 1 / 255)}
+    ops = []
+    prev = "input"
+    for i, width in enumerate(widths, 1):
+        for kind, name, params in (
+                ("conv2d", f"conv{i}", {"kernel": (3, 3), "stride": (1, 1),
+                                        "padding": (1, 1, 1, 1), "cout": width, "relu": True,
+                                        "out_dtype": "int8", "out_zero_point": -128}),
+                ("maxpool", f"pool{i}", {"kernel": (2, 2), "stride": (2, 2),
+                                         "padding": (0, 0, 0, 0)})):
+            op, out = make_op(kind, rng, name, [tensors[prev]], corners=0.0, **params)
+            ops.append(op)
+            tensors[name] = out
+            prev = name
+    op, out = make_op("dense", rng, "fc", [tensors[prev]], corners=0.0, cout=classes,
+                      relu=False, out_dtype="int8", out_zero_point=7)
+    ops.append(op)
+    tensors["fc"] = out
+    model = ir.Model("demo_shaped", tensors, tuple(ops), ("input",), ("fc",))
+    ir.check(model)
+    return model

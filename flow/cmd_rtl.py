@@ -1,0 +1,128 @@
+"""`hccr rtl` (IR → SystemVerilog dataflow network) and `hccr sim` (whole images vs golden)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+from rich.markup import escape
+
+from flow.console import HccrError, console, user_errors
+from hw.gen.engines import FoldingError
+from hw.gen.folding import balanced_folding, load_folding
+from hw.gen.rtl_dir import open_rtl_dir, write_rtl_dir
+from model.data.dataset import load_images
+from model.data.gnt import GntError
+from quant import ir
+from sim.check import check_network
+from sim.freerun import MODES
+from sim.runner import SimError
+
+SIM_SUBDIR = "sim"
+
+
+def rtl_cmd(
+    ir_dir: Annotated[Path, typer.Option("--ir", help="IR folder")],
+    out: Annotated[Path, typer.Option(help="folder to write (replaced if an earlier output)")],
+    folding: Annotated[Path | None, typer.Option(
+        help='JSON of PE/SIMD per layer, e.g. {"conv1": {"PE": 16, "SIMD": 1}}')] = None,
+    balance: Annotated[bool, typer.Option(
+        "--balance", help="choose PE/SIMD so no layer is slower than the widest stream")
+    ] = False,
+) -> None:
+    """Generate the streaming RTL network (top, .mem ROMs, network.json, ir/) for an IR."""
+    model = ir.load(ir_dir)
+    if folding is not None and balance:
+        raise HccrError("give --folding or --balance, not both")
+    fold = (load_folding(folding, model) if folding is not None else
+            balanced_folding(model) if balance else {})
+    net = write_rtl_dir(model, out, fold)
+    for e in net.engines:
+        f = e.params
+        console.print(f"  {e.name:<12} {e.module:<8} PE {f.get('PE', 1):>3} SIMD "
+                      f"{f.get('SIMD', 1):>3}  {e.cycles:>9} cycles/image", highlight=False)
+    slowest = max(net.engines, key=lambda e: e.bound_cycles)
+    console.print(f"{len(net.engines)} engines, {len(net.mem_files)} ROM images → {out}/ "
+                  f"({net.top_file.name}, network.json, ir/); pipeline {net.pipeline_cycles} "
+                  f"cycles/image, slowest {slowest.name}", highlight=False)
+    if not fold:
+        console.print("note: no folding given, every layer has PE = SIMD = 1 (slowest design);"
+                      " --balance picks one", highlight=False)
+
+
+def _images(model: ir.Model, n: int, data: Path | None, inputs: Path | None,
+            seed: int) -> np.ndarray:
+    """`n` input images: from a .gnt file/folder, an .npy array, or uniform random."""
+    spec = model.tensors[model.inputs[0]]
+    if n < 1:
+        raise HccrError(f"--images must be at least 1, got {n}")
+    if data is not None and inputs is not None:
+        raise HccrError("give --data or --inputs, not both")
+    if inputs is not None:
+        x = np.load(inputs)
+        if x.ndim == len(spec.shape) and spec.shape[-1] == 1:
+            x = x[..., None]
+        if tuple(x.shape[1:]) != tuple(spec.shape):
+            raise HccrError(f"{inputs}: images {list(x.shape[1:])}, input '{spec.name}' is "
+                            f"{list(spec.shape)}")
+    elif data is not None:
+        h, w, c = spec.shape
+        if h != w or c != 1 or spec.dtype != "uint8":
+            raise HccrError(f"input '{spec.name}' is {list(spec.shape)} {spec.dtype}, not a "
+                            "square uint8 image: use --inputs or random inputs")
+        x = load_images(data, h).images[..., None]
+    else:
+        rng = np.random.default_rng(seed)
+        return rng.integers(spec.lo, spec.hi, (n, *spec.shape), endpoint=True).astype(spec.dtype)
+    if len(x) < n:
+        raise HccrError(f"{data or inputs}: {len(x)} images, --images asks for {n}")
+    return x[:n]
+
+
+def sim_cmd(
+    rtl: Annotated[Path, typer.Option(help="folder written by `hccr rtl`")],
+    n_images: Annotated[int, typer.Option("--images", help="images to simulate")] = 20,
+    data: Annotated[Path | None, typer.Option(help=".gnt file or folder")] = None,
+    inputs: Annotated[Path | None, typer.Option(help=".npy of images [N, H, W(, C)]")] = None,
+    backpressure: Annotated[str, typer.Option(
+        help=f"source idles and sink stalls: {' | '.join(MODES)}")] = "random",
+    seed: Annotated[int, typer.Option(help="seed of random inputs and stall patterns")] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+) -> None:
+    """Simulate whole images on the RTL (Verilator), compare bit for bit with golden.
+
+    Prints cycles per image beside the analytical estimate; on a mismatch names the first
+    differing layer and element, writes a waveform under RTL/sim/debug/ and exits 1.
+    """
+    if backpressure not in MODES:
+        raise HccrError(f"--backpressure {backpressure!r}: one of {', '.join(MODES)}")
+    model, net = open_rtl_dir(rtl)
+    x = _images(model, n_images, data, inputs, seed)
+    directory = rtl / SIM_SUBDIR
+    shutil.rmtree(directory, ignore_errors=True)
+    with console.status(f"simulating {len(x)} images (Verilator; first build takes a while)"):
+        try:
+            check = check_network(model, net, x, directory, backpressure=backpressure,
+                                  seed=seed)
+        except SimError as exc:  # one line, the log's path instead of its tail
+            first = str(exc).splitlines()[0].removesuffix(":")
+            raise HccrError(escape(first)) from None
+    (directory / "result.json").write_text(json.dumps(check.as_json(), indent=1) + "\n")
+    if as_json:
+        typer.echo(json.dumps(check.as_json()))
+    else:
+        typer.echo(check.summary())
+        typer.echo(check.cycles_line())
+    if not check.ok:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `rtl` and `sim` to the top-level app."""
+    errors = user_errors(FoldingError, ir.IRError, GntError, SimError, OSError, ValueError)
+    app.command("rtl")(errors(rtl_cmd))
+    app.command("sim")(errors(sim_cmd))

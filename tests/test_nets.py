@@ -25,7 +25,6 @@ from model.nets.resnet import eca_resnet18, eca_resnet56
 from model.nets.sqnxt import SqueezeNext, param_table, sqnxt, stage
 from model.nets.stats import fc_cost, group, own_params, profile
 from model.nets.tables import bottleneck_table, cnn9_table, fire_table, render, resnet_table
-from model.train import TrainConfig, train_on_files
 
 CLASSES = 3755
 MIB = 2**20
@@ -425,17 +424,3 @@ def test_paper_tables_all_match():
     for table in (cnn9_table(), fire_table(), resnet_table()):
         assert all(row[-1] is not False for row in table[1])
     assert "sqnxt classifier" in render("FC", bottleneck_table(50))
-
-
-@pytest.mark.slow
-def test_sqnxt_learns_small_synthetic_set(tmp_path):
-    """Scenario 1 at 64×64 on 20 synthetic classes (10 training writers, 10 held-out) gets
-    far above chance (5 %) within a few CPU epochs."""
-    from model.data.synth import SynthPlan, synthesize
-
-    synthesize(SynthPlan(classes=20, writers={"train": 10, "test": 10}, seed=5), tmp_path / "d",
-               workers=2)
-    metrics = train_on_files(TrainConfig(arch="sqnxt", size=64, epochs=6, batch_size=32,
-                                         lr=0.05), tmp_path / "d" / "train",
-                             tmp_path / "d" / "test", tmp_path / "run")
-    assert metrics["top1"] > 0.3

@@ -175,7 +175,8 @@ def cascade_evaluate(model: FireNet, data: ImageSet, size: int, threshold: float
     Returns:
         `top1` (cascade), `top1_exits` (each exit alone), `exit_fraction` (share of images
         stopping at each exit), `macs_average`, `macs_full` (always running to the end with
-        every exit) and `macs_saving` (1 − average/full).
+        every exit), `macs_final_only` (the network without Mid-A/Mid-B) and `macs_saving`
+        (1 − average/full).
     """
     from model.train import to_input  # model.train imports this package
 
@@ -192,7 +193,8 @@ def cascade_evaluate(model: FireNet, data: ImageSet, size: int, threshold: float
         alone.append(torch.stack([o.argmax(dim=1).cpu() for o in outputs]))
     labels = torch.from_numpy(data.labels)
     pred, ex, alone_pred = torch.cat(preds), torch.cat(exits), torch.cat(alone, dim=1)
-    cost = [run for _, run in exit_macs(model, size).values()]
+    macs = exit_macs(model, size)
+    cost = [run for _, run in macs.values()]
     fraction = [float((ex == i).float().mean()) for i in range(len(EXITS))]
     average = sum(f * c for f, c in zip(fraction, cost, strict=True))
     return {"images": len(labels), "threshold": threshold, "mid_b": mid_b,
@@ -200,5 +202,5 @@ def cascade_evaluate(model: FireNet, data: ImageSet, size: int, threshold: float
             "top1_exits": dict(zip(EXITS, (alone_pred == labels).float().mean(1).tolist(),
                                    strict=True)),
             "exit_fraction": dict(zip(EXITS, fraction, strict=True)),
-            "macs_average": average, "macs_full": cost[-1],
+            "macs_average": average, "macs_full": cost[-1], "macs_final_only": macs["head"][0],
             "macs_saving": 1.0 - average / cost[-1]}

@@ -42,6 +42,11 @@ def to_input(images: np.ndarray, device: str | torch.device = "cpu") -> torch.Te
     return torch.from_numpy(images).to(device).unsqueeze(1).float().div_(255.0)
 
 
+def final_logits(outputs: torch.Tensor | tuple[torch.Tensor, ...]) -> torch.Tensor:
+    """The logits of the last exit (networks with early exits return one per exit)."""
+    return outputs[-1] if isinstance(outputs, tuple) else outputs
+
+
 def _random_shift(x: torch.Tensor, max_shift: int, gen: torch.Generator) -> torch.Tensor:
     """Translate each image by up to ±max_shift pixels (zero fill): cheap augmentation."""
     if max_shift == 0:
@@ -64,7 +69,7 @@ def evaluate(model: nn.Module, data: ImageSet, batch_size: int = 256,
     for start in range(0, len(data.labels), batch_size):
         x = to_input(data.images[start : start + batch_size], device)
         y = torch.from_numpy(data.labels[start : start + batch_size]).to(device)
-        logits = model(x)
+        logits = final_logits(model(x))
         top = logits.topk(min(5, logits.shape[1]), dim=1).indices
         correct1 += int((top[:, 0] == y).sum())
         correct5 += int((top == y[:, None]).any(dim=1).sum())
@@ -133,8 +138,11 @@ def fit(model: nn.Module, loop: Loop, train_set: ImageSet, test_set: ImageSet,
                 idx = order[i * loop.batch_size : (i + 1) * loop.batch_size]
                 x = _random_shift(x_all[idx], loop.max_shift, loop.gen).to(loop.device)
                 y = y_all[idx].to(loop.device)
-                logits = model(x)
-                loss = loss_fn(logits, y)
+                outputs = model(x)
+                logits = final_logits(outputs)
+                # Early-exit networks return every exit's logits; each exit is trained.
+                loss = (sum(loss_fn(o, y) for o in outputs) if isinstance(outputs, tuple)
+                        else loss_fn(logits, y))
                 loop.opt.zero_grad(set_to_none=True)
                 loss.backward()
                 loop.opt.step()

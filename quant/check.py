@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import fx
 
-from model.train import to_input
+from model.train import final_logits, to_input
 from quant import golden, ir
 from quant.export import lower
 from quant.qat import QatNet
@@ -64,10 +64,9 @@ def compare_with_qat(qnet: QatNet, model: ir.Model, images: np.ndarray,
     qnet.eval()
     if tensors is None:
         tensors = golden.run_chunked(model, images[..., None])
-    out = model.tensors[model.outputs[0]]
+    out = model.tensors[model.outputs[-1]]
     golden_logits = dequantize(tensors[out.name], out).reshape(len(images), -1)
-    torch_out = qnet(to_input(images))
-    torch_logits = (torch_out[0] if isinstance(torch_out, tuple) else torch_out).numpy()
+    torch_logits = final_logits(qnet(to_input(images))).numpy()
     agreement = float((golden_logits.argmax(1) == torch_logits.argmax(1)).mean())
     _, node_tensor = lower(qnet, model.name)
     forced = _TeacherForced(qnet, model, node_tensor, tensors)

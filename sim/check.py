@@ -30,7 +30,7 @@ class NetworkCheck:
         run: the simulation of all images.
         analytical: cycles per image of the slowest engine (the pipeline's formula).
         stream_error: lost, split or duplicated images, or a timeout ('' when none).
-        waves: waveform of the localising run (only on a mismatch).
+        waves: waveform of the localising run (only on a mismatch or a stream error).
     """
 
     result: CompareResult
@@ -65,7 +65,8 @@ class NetworkCheck:
         return (f"cycles/image: measured {self.cycles_per_image:.0f}, analytical "
                 f"{self.analytical} (ratio {self.ratio:.3f}); first image after {first} "
                 f"cycles; {r.cycles} cycles simulated in {r.wall_s:.2f} s = "
-                f"{r.cycles_per_s / 1e6:.2f} M cycles/s")
+                f"{r.cycles_per_s / 1e6:.2f} M cycles/s ({r.cycles_per_cpu_s / 1e6:.2f} per "
+                "CPU second)")
 
     def as_json(self) -> dict:
         r = self.run
@@ -73,7 +74,9 @@ class NetworkCheck:
                 "cycles_per_image": round(self.cycles_per_image, 1),
                 "analytical_cycles": self.analytical, "ratio": round(self.ratio, 4),
                 "end_cycles": r.end_cycles, "cycles": r.cycles, "wall_s": round(r.wall_s, 3),
-                "cycles_per_s": round(r.cycles_per_s), "waves": str(self.waves or "") or None}
+                "cycles_per_s": round(r.cycles_per_s),
+                "cycles_per_cpu_s": round(r.cycles_per_cpu_s),
+                "waves": str(self.waves) if self.waves else None}
 
 
 def _stack(frames: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
@@ -97,9 +100,11 @@ def check_network(model: ir.Model, net: Network, x: np.ndarray, directory: str |
     out_name = net.out_spec.name
     run = simulate_freerun(net, x, directory, src_pause=backpressure, sink_pause=backpressure,
                            seed=seed)
-    if run.error:
+    if run.error:  # lost, split or extra beats, or a timeout: record it for a look
         empty = CompareResult(BACKEND, len(x), 0, (out_name,), None)
-        return NetworkCheck(empty, run, net.pipeline_cycles, run.error)
+        debug = simulate_freerun(net, x, directory / "debug", src_pause=backpressure,
+                                 sink_pause=backpressure, seed=seed, trace=True, waves=True)
+        return NetworkCheck(empty, run, net.pipeline_cycles, run.error, debug.waves)
     got = {out_name: _stack(run.frames, net.out_spec.shape)}
     result = compare_tensors(BACKEND, expected, got, [out_name])
     check = NetworkCheck(result, run, net.pipeline_cycles)

@@ -36,6 +36,8 @@ DEPENDENCIES: dict[str, tuple[str, ...]] = {
     "conv2d": ("window", "mac_array", "requant", "fifo"),
     "dense": ("conv2d", "window", "mac_array", "requant", "fifo"),
     "maxpool": ("window", "fifo"),
+    "global_avgpool": ("requant", "fifo"),
+    "add": ("requant", "fifo"),
 }
 _TAIL = 3000  # characters of a log shown in an error
 

@@ -60,7 +60,8 @@ class StreamRun:
 def run_stream(built: Build, directory: str | Path, x: np.ndarray, in_port: Port,
                out_port: Port, out_elems: int, *, src_pause: str | None = None,
                sink_pause: str | None = None, seed: int = 0, timeout_cycles: int = 200_000,
-               waves: bool = False) -> StreamRun:
+               waves: bool = False, second: tuple[np.ndarray, Port] | None = None
+               ) -> StreamRun:
     """Send the images `x [N, ...]` back to back and receive N frames.
 
     Args:
@@ -73,6 +74,8 @@ def run_stream(built: Build, directory: str | Path, x: np.ndarray, in_port: Port
         seed: seed of the random pause patterns.
         timeout_cycles: cycles allowed per output frame.
         waves: write `dump.fst`.
+        second: images and port of a second input stream (two-input engines such as add),
+            sent alongside the first with its own pause pattern.
     """
     directory = Path(directory).resolve()
     directory.mkdir(parents=True, exist_ok=True)
@@ -80,8 +83,14 @@ def run_stream(built: Build, directory: str | Path, x: np.ndarray, in_port: Port
     for stale in ("y.npz", "result.json"):
         (directory / stale).unlink(missing_ok=True)
     np.save(directory / "x.npy", x)
+    (directory / "x2.npy").unlink(missing_ok=True)
+    extra = {}
+    if second is not None:
+        x2, port2 = second
+        np.save(directory / "x2.npy", np.asarray(x2).reshape(len(x2), -1).astype(np.int64))
+        extra["in2"] = port2.as_dict()
     (directory / "case.json").write_text(json.dumps({
-        "in": in_port.as_dict(), "out": out_port.as_dict(), "out_elems": out_elems,
+        **extra, "in": in_port.as_dict(), "out": out_port.as_dict(), "out_elems": out_elems,
         "n_images": len(x), "src_pause": src_pause, "sink_pause": sink_pause, "seed": seed,
         "clock_ns": 10, "timeout_cycles": timeout_cycles, "drain_cycles": 200}))
     sim = run(built, "sim.tb.stream", directory, env={"HCCR_CASE_DIR": str(directory)},

@@ -77,10 +77,11 @@ def synth_xilinx(top: str, sources: Sequence[str | Path], parameters: Mapping[st
         src = Path(s) if Path(s).suffix else rtl_sources(str(s))[0]
         shutil.copy(src, directory / src.name)
         paths.append(src.name)
-    chparams = " ".join(f"-chparam {k} {_value(v)}" for k, v in (parameters or {}).items())
+    sets = " ".join(f"-set {k} {_value(v)}" for k, v in (parameters or {}).items())
     script = directory / "synth.ys"
     script.write_text(f"read_verilog -sv {' '.join(paths)}\n"
-                      f"hierarchy -check -top {top} {chparams}\n"
+                      + (f"chparam {sets} {top}\n" if sets else "")
+                      + f"hierarchy -check -top {top}\n"
                       f"synth_xilinx -family {family} -top {top}\n"
                       "tee -o stat.txt stat\n")
     log = directory / "yosys.log"

@@ -21,6 +21,8 @@ SOURCES = {
     "conv2d": ("conv2d", "window", "mac_array", "requant", "fifo"),
     "dense": ("dense", "conv2d", "window", "mac_array", "requant", "fifo"),
     "maxpool": ("maxpool", "window", "fifo"),
+    "global_avgpool": ("global_avgpool", "requant", "fifo"),
+    "add": ("add", "requant", "fifo"),
     "fifo": ("fifo",),
 }
 
@@ -49,6 +51,7 @@ class EngineSpec:
         in_spec, out_spec: the tensors it reads and writes.
         cycles: analytical cycles per image, (OC/PE)*(IC*KH*KW/SIMD)*HO*WO for conv.
         in_beats, out_beats: elements per image on each stream (one per beat).
+        in2_spec: the second input of a two-input engine (add: ports `s0_axis`, `s1_axis`).
     """
 
     name: str
@@ -58,6 +61,7 @@ class EngineSpec:
     out_spec: ir.TensorSpec
     cycles: int
     mems: dict[str, tuple[list[int], int]] = field(default_factory=dict)
+    in2_spec: ir.TensorSpec | None = None
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -183,8 +187,10 @@ def dense_engine(op: ir.Dense, x: ir.TensorSpec, y: ir.TensorSpec, fold: Folding
 
 def maxpool_engine(op: ir.MaxPool, x: ir.TensorSpec, y: ir.TensorSpec, fold: Folding,
                    prefix: str = "", fifo_depth: int = 16) -> EngineSpec:
-    """maxpool.sv for a maxpool op (SIMD channels compared per cycle; PE unused)."""
+    """maxpool.sv for a maxpool op (SIMD channels compared per cycle; PE must be 1)."""
     h, w, c = x.shape
+    if fold.pe != 1:
+        raise FoldingError(f"{op.name}: maxpool takes SIMD only, PE must be 1 (got {fold.pe})")
     _check_fold(op.name, "SIMD", c, fold.simd, "C")
     _check_padding(op.name, op.kernel, op.padding)
     params = {"H": h, "W": w, "C": c, **_window_params(op.kernel, op.stride, op.padding),
@@ -194,7 +200,34 @@ def maxpool_engine(op: ir.MaxPool, x: ir.TensorSpec, y: ir.TensorSpec, fold: Fol
     return EngineSpec(op.name, "maxpool", params, x, y, cycles)
 
 
-_BUILDERS = {"conv2d": conv2d_engine, "dense": dense_engine, "maxpool": maxpool_engine}
+def global_avgpool_engine(op: ir.GlobalAvgPool, x: ir.TensorSpec, y: ir.TensorSpec,
+                          fold: Folding, prefix: str = "", fifo_depth: int = 16) -> EngineSpec:
+    """global_avgpool.sv (one element per cycle; no folding) for a global_avgpool op."""
+    if (fold.pe, fold.simd) != (1, 1):
+        raise FoldingError(f"{op.name}: global_avgpool takes no folding (PE = SIMD = 1), got "
+                           f"PE={fold.pe} SIMD={fold.simd}")
+    h, w, c = x.shape
+    params = {"H": h, "W": w, "C": c, **_dtype_params("IN", x), **_dtype_params("OUT", y),
+              "MULT": int(op.multiplier), "SHIFT": int(op.shift), "FIFO_DEPTH": fifo_depth}
+    return EngineSpec(op.name, "global_avgpool", params, x, y, h * w * c)
+
+
+def add_engine(op: ir.Add, x: ir.TensorSpec, x2: ir.TensorSpec, y: ir.TensorSpec,
+               fold: Folding, prefix: str = "", fifo_depth: int = 16) -> EngineSpec:
+    """add.sv (one element pair per cycle; no folding) for an add op."""
+    if (fold.pe, fold.simd) != (1, 1):
+        raise FoldingError(f"{op.name}: add takes no folding (PE = SIMD = 1), got "
+                           f"PE={fold.pe} SIMD={fold.simd}")
+    a, b = _dtype_params("IN", x), _dtype_params("IN", x2)
+    m1, m2 = op.multipliers
+    params = {"N": math.prod(x.shape), "A_SIGNED": a["IN_SIGNED"], "A_ZP": a["IN_ZP"],
+              "B_SIGNED": b["IN_SIGNED"], "B_ZP": b["IN_ZP"], "M1": int(m1), "M2": int(m2),
+              "SHIFT": int(op.shift), **_dtype_params("OUT", y), "FIFO_DEPTH": fifo_depth}
+    return EngineSpec(op.name, "add", params, x, y, math.prod(x.shape), in2_spec=x2)
+
+
+_BUILDERS = {"conv2d": conv2d_engine, "dense": dense_engine, "maxpool": maxpool_engine,
+             "global_avgpool": global_avgpool_engine, "add": add_engine}
 
 
 def engine_for(op: ir.Op, model: ir.Model, fold: Folding | None = None, prefix: str = "",
@@ -209,4 +242,7 @@ def engine_for(op: ir.Op, model: ir.Model, fold: Folding | None = None, prefix: 
         raise FoldingError(f"{op.name}: op {op.kind} has no RTL engine yet "
                            f"(have: {', '.join(_BUILDERS)})")
     x = model.tensors[op.inputs[0]]
+    if op.kind == "add":
+        return add_engine(op, x, model.tensors[op.inputs[1]], model.tensors[op.output],
+                          fold or Folding(), prefix, fifo_depth)
     return build(op, x, model.tensors[op.output], fold or Folding(), prefix, fifo_depth)

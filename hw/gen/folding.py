@@ -3,7 +3,8 @@
 File format (`hccr rtl --folding FILE`): `{"conv1": {"PE": 16, "SIMD": 1}, "fc": {"SIMD": 4}}`.
 A missing key means 1. Unknown layer names, layers without an engine (e.g. reshape), unknown
 keys, non-positive or non-integer values, PE on a layer without output-channel parallelism
-(maxpool) and PE/SIMD that do not divide the layer's channels are errors naming the layer.
+(maxpool), any folding of an unfolded engine (global_avgpool, add) and PE/SIMD that do not
+divide the layer's channels are errors naming the layer.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from hw.gen.network import PASS_THROUGH
 from quant import ir
 
 KEYS = ("PE", "SIMD")
-_NO_PE = ("maxpool",)  # engines that only take SIMD
 
 
 def check_folding(model: ir.Model, folding: Mapping[str, Folding]) -> dict[str, Folding]:
@@ -33,9 +33,7 @@ def check_folding(model: ir.Model, folding: Mapping[str, Folding]) -> dict[str, 
             raise FoldingError(f"folding names no layer: {name} (layers: {', '.join(ops)})")
         if op.kind in PASS_THROUGH:
             raise FoldingError(f"{name}: a {op.kind} has no engine to fold")
-        if op.kind in _NO_PE and fold.pe != 1:
-            raise FoldingError(f"{name}: {op.kind} takes SIMD only, PE must be 1 (got {fold.pe})")
-        engine_for(op, model, fold)  # divisibility and op support
+        engine_for(op, model, fold)  # divisibility, PE/SIMD the engine takes, op support
     return dict(folding)
 
 

@@ -8,7 +8,9 @@ Every generated file starts with a header naming the generator version and the c
 (a hash of the IR, its weights, the folding and the generator version).
 
 Supported: sequential networks (each op reads the previous op's output) of conv2d, maxpool,
-dense and reshape (a reshape keeps the HWC element order of the stream, so it is only wiring).
+global_avgpool, dense and reshape (a reshape keeps the HWC element order of the stream, so it
+is only wiring). add has an engine (`hw/rtl/add.sv`) but needs a branching top, not yet
+generated.
 """
 
 from __future__ import annotations

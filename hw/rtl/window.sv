@@ -177,7 +177,10 @@ module window #(
   function automatic logic [SLW-1:0] slot_add(input logic [SLW-1:0] a, input logic [SLW-1:0] b);
     logic [SLW:0] s;
     s = {1'b0, a} + {1'b0, b};
-    return (s >= (SLW+1)'(ROWS)) ? SLW'(s - (SLW+1)'(ROWS)) : SLW'(s);
+    if (s >= (SLW+1)'(ROWS)) begin
+      s = s - (SLW+1)'(ROWS);
+    end
+    slot_add = SLW'(s);
   endfunction
 
   always_ff @(posedge clk) begin

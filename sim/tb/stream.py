@@ -5,7 +5,8 @@ The case is described by `case.json` and `x.npy` in the simulation directory (wr
 `result.json` there, even when the test fails, so the Python side compares them with the golden
 model and names the first mismatching element.
 
-`case.json` keys: `in` and `out` ({prefix, width, lanes, signed}), `out_elems` (elements per
+`case.json` keys: `in` and `out` ({prefix, width, lanes, signed}), optionally `in2` (a second
+input, images in `x2.npy`), `out_elems` (elements per
 output image), `n_images`, `src_pause`, `sink_pause`, `seed`, `clock_ns`, `timeout_cycles`,
 `drain_cycles`.
 """
@@ -37,6 +38,11 @@ class TB:
         seed = int(case.get("seed", 0))
         self.source = StreamSource(dut, i["prefix"], i["width"], i.get("lanes", 1),
                                    case.get("src_pause"), seed)
+        self.source2 = None
+        if "in2" in case:  # a second input (two-input engines), its own pause pattern
+            i2 = case["in2"]
+            self.source2 = StreamSource(dut, i2["prefix"], i2["width"], i2.get("lanes", 1),
+                                        case.get("src_pause"), seed + 2)
         self.sink = StreamSink(dut, o["prefix"], o["width"], o["signed"], o.get("lanes", 1),
                                case.get("sink_pause"), seed + 1)
 
@@ -59,6 +65,9 @@ async def stream(dut: object) -> None:
     wall = time.perf_counter()
     for image in x:
         tb.source.send_image(image)
+    if tb.source2 is not None:
+        for image in np.load(where / "x2.npy"):
+            tb.source2.send_image(image)
     frames: list[np.ndarray] = []
     beats: list[int] = []
     starts: list[float] = []

@@ -28,6 +28,8 @@ CONV = {"H": 4, "W": 4, "IC": 4, "OC": 4}
     ("conv2d", {**CONV, "KH": 6, "PT": 0, "PB": 0}, "larger than the padded input"),
     ("maxpool", {"C": 3, "SIMD": 2}, "SIMD=2 must divide C=3"),
     ("dense", {"N_IN": 10, "SIMD": 4}, "SIMD=4 must divide IC=10"),
+    ("global_avgpool", {"MULT": 0}, "MULT=0 must be in 1..32768"),
+    ("add", {"SHIFT": 47}, "SHIFT=47 in 0..46"),
 ])
 def test_illegal_parameters_stop_the_build(top: str, params: dict, message: str,
                                            build_root) -> None:

@@ -10,6 +10,7 @@ from hw_helpers import demo_shaped_net
 from ir_factory import random_batch
 from test_rtl_network import FOLDING, small_net
 
+from hw.gen.engines import Folding
 from hw.gen.folding import balanced_folding
 from hw.gen.network import generate
 from quant import golden
@@ -45,3 +46,46 @@ def test_demo_shaped_top_is_lint_clean(tmp_path) -> None:
     done = runner.lint([net.top_file, *runner.rtl_sources(*net.modules)], top=net.top)
     assert done.returncode == 0 and not done.stderr.strip(), done.stderr
     assert net.pipeline_cycles == 64 * 64 * 16  # conv1's output stream: one element a beat
+
+
+def test_network_with_global_avgpool(rng, tmp_path, build_root) -> None:
+    """conv 3x3 -> global average pool -> dense: the pooled engine inside a generated top."""
+    from ir_factory import make_op, spec
+
+    from quant import ir
+
+    tensors = {"image": spec("image", (6, 6, 2), "uint8", 3, 1 / 255)}
+    ops = []
+    for kind, name, prev, params in (
+            ("conv2d", "conv", "image", {"kernel": (3, 3), "stride": (1, 1),
+                                         "padding": (1, 1, 1, 1), "cout": 4, "relu": True,
+                                         "out_dtype": "int8", "out_zero_point": -100}),
+            ("global_avgpool", "gap", "conv", {"out_dtype": "uint8", "out_zero_point": 10}),
+            ("dense", "fc", "gap", {"cout": 3, "relu": False, "out_dtype": "int8"})):
+        op, out = make_op(kind, rng, name, [tensors[prev]], corners=0.0, **params)
+        ops.append(op)
+        tensors[name] = out
+    model = ir.Model("gap_net", tensors, tuple(ops), ("image",), ("fc",))
+    ir.check(model)
+    net = generate(model, tmp_path / "rtl", {"conv": Folding(2, 2)})
+    x = random_batch(model, rng, 5)["image"]
+    want = golden.run(model, x)
+    out = simulate_freerun(net, x, tmp_path / "sim", src_pause="random", sink_pause="1110",
+                           trace=True, root=build_root)
+    assert out.sim.passed and not out.error, out.error or out.sim.message
+    for name in ("conv", "gap", "fc"):
+        np.testing.assert_array_equal(out.traces[name], want[name], err_msg=name)
+
+
+def test_freerun_count_check_can_fail(rng, tmp_path, build_root) -> None:
+    """Frames of the wrong length are reported, not compared: the beat check can fail."""
+    import dataclasses
+
+    model = small_net(np.random.default_rng(6))
+    net = generate(model, tmp_path / "rtl", FOLDING)
+    last = net.engines[-1]
+    net.engines[-1] = dataclasses.replace(last, out_spec=dataclasses.replace(
+        last.out_spec, shape=(1, 1, 4)))  # the top really sends 5 beats per image
+    x = random_batch(model, rng, 3)["image"]
+    out = simulate_freerun(net, x, tmp_path / "sim", root=build_root)
+    assert "expected 3 of 4" in out.error and "lost or split" in out.error, out.error

@@ -27,6 +27,8 @@ OPS = [
     ("maxpool", {"shape": (6, 6, 4), "kernel": (2, 2), "stride": (2, 2),
                  "padding": (0, 0, 0, 0)}, Folding(1, 2)),
     ("dense", {"shape": (1, 1, 8), "cout": 4, "out_dtype": "int8"}, Folding(2, 4)),
+    ("global_avgpool", {"shape": (4, 4, 3), "out_dtype": "int8"}, Folding()),
+    ("add", {"shape": (4, 4, 3), "out_dtype": "uint8"}, Folding()),
 ]
 
 

@@ -1,0 +1,109 @@
+// Elementwise add of two streams (DESIGN.md "Integer IR", add):
+//   acc = (a - A_ZP) * M1 + (b - B_ZP) * M2,   y = clamp(OUT_ZP + ((acc + r) >>> SHIFT))
+// with r = 2^(SHIFT-1) (0 when SHIFT = 0): the requantiser with M = 1.
+// Inputs: two streams of N elements per image (same shape, HWC order), joined element by
+// element; output: N elements per image, tlast on the last. An element pair is taken only
+// when both are valid and a result FIFO slot is free (credits), so nothing stalls after the
+// join. Cycles per image: N.
+`default_nettype none
+
+module add #(
+  parameter int unsigned N = 16,           // elements per image (H*W*C)
+  parameter bit          A_SIGNED = 1'b1,  // first input int8 (1) or uint8 (0)
+  parameter int          A_ZP = 0,         // first input zero point
+  parameter bit          B_SIGNED = 1'b1,  // second input int8 (1) or uint8 (0)
+  parameter int          B_ZP = 0,         // second input zero point
+  parameter int unsigned M1 = 1,           // multiplier of the first input, 1..32768
+  parameter int unsigned M2 = 1,           // multiplier of the second input, 1..32768
+  parameter int unsigned SHIFT = 0,        // shift s, 0..46
+  parameter int unsigned OUT_W = 8,        // output element width: 8 or 32 (int32)
+  parameter bit          OUT_SIGNED = 1'b1,  // output dtype signed
+  parameter int          OUT_ZP = 0,       // output zero point
+  parameter int unsigned FIFO_DEPTH = 16   // result FIFO entries, a power of two >= 2
+) (
+  input  wire                clk,
+  input  wire                rst_n,          // synchronous, active low
+
+  input  wire  [7:0]         s0_axis_tdata,  // first input
+  input  wire                s0_axis_tvalid,
+  output logic               s0_axis_tready,
+  input  wire                s0_axis_tlast,  // unused: an image is N beats
+
+  input  wire  [7:0]         s1_axis_tdata,  // second input
+  input  wire                s1_axis_tvalid,
+  output logic               s1_axis_tready,
+  input  wire                s1_axis_tlast,  // unused
+
+  output logic [OUT_W-1:0]   m_axis_tdata,
+  output logic               m_axis_tvalid,
+  input  wire                m_axis_tready,
+  output logic               m_axis_tlast
+);
+
+  localparam int unsigned NW = N > 1 ? $clog2(N) : 1;   // element index bits
+  localparam int unsigned FW = $clog2(FIFO_DEPTH + 1);  // credit counter bits
+
+  if (N < 1) begin : g_bad_n
+    $fatal(1, "add: N=%0d must be >= 1", N);
+  end
+  if (M1 < 1 || M1 > 32768 || M2 < 1 || M2 > 32768 || SHIFT > 46) begin : g_bad_rq
+    $fatal(1, "add: M1=%0d M2=%0d must be in 1..32768 and SHIFT=%0d in 0..46", M1, M2, SHIFT);
+  end
+
+  logic [NW-1:0]      n_q;
+  logic [FW-1:0]      inflight_q;
+  logic               credit, take, pop;
+  logic signed [31:0] a_c, b_c, acc;
+
+  assign credit = inflight_q < FW'(FIFO_DEPTH);
+  assign take = s0_axis_tvalid && s1_axis_tvalid && credit;
+  assign s0_axis_tready = take;
+  assign s1_axis_tready = take;
+  assign a_c = (A_SIGNED ? 32'($signed(s0_axis_tdata)) : 32'($signed({1'b0, s0_axis_tdata})))
+               - 32'(A_ZP);
+  assign b_c = (B_SIGNED ? 32'($signed(s1_axis_tdata)) : 32'($signed({1'b0, s1_axis_tdata})))
+               - 32'(B_ZP);
+  assign acc = a_c * 32'(M1) + b_c * 32'(M2);
+
+  always_ff @(posedge clk) begin
+    if (!rst_n) begin
+      n_q <= '0;
+      inflight_q <= '0;
+    end else begin
+      if (take) begin
+        n_q <= n_q == NW'(N - 1) ? '0 : n_q + 1'b1;
+      end
+      inflight_q <= inflight_q + FW'(take) - FW'(pop);
+    end
+  end
+
+  logic             rq_valid, rq_last;
+  logic [OUT_W-1:0] rq_y;
+
+  requant #(
+    .LANES(1), .ACC_W(32), .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .OUT_ZP(OUT_ZP),
+    .RELU(1'b0), .USER_W(1)
+  ) u_requant (
+    .clk, .rst_n,
+    .valid_i(take), .acc_i(acc), .mult_i(16'd1), .shift_i(6'(SHIFT)),
+    .user_i(n_q == NW'(N - 1)),
+    .valid_o(rq_valid), .y_o(rq_y), .user_o(rq_last)
+  );
+
+  logic fifo_ready;
+
+  fifo #(.DATA_W(OUT_W), .DEPTH(FIFO_DEPTH)) u_fifo (
+    .clk, .rst_n,
+    .s_axis_tdata(rq_y), .s_axis_tvalid(rq_valid), .s_axis_tready(fifo_ready),
+    .s_axis_tlast(rq_last),
+    .m_axis_tdata, .m_axis_tvalid, .m_axis_tready, .m_axis_tlast
+  );
+
+  assign pop = m_axis_tvalid && m_axis_tready;
+
+  logic unused;
+  assign unused = ^{s0_axis_tlast, s1_axis_tlast, fifo_ready};
+
+endmodule
+
+`default_nettype wire

@@ -32,7 +32,7 @@ class DemoConfig:
     train_writers: int = 40
     test_writers: int = 10
     size: int = 64
-    epochs: int = 12
+    epochs: int = 8
     seed: int = 0
     workers: int | None = None
 

@@ -10,30 +10,19 @@ the sum.
 
 from __future__ import annotations
 
-import numpy as np
-
-from hw.hls.conv2d import Channels, clip_range, output_offsets
-from hw.hls.depthwise import depthwise_layer
-from hw.hls.fixed import dyadic, saturating
-from hw.hls.lower import Graph, OpLowering, Unsupported
+from hw.hls.conv2d import clip_range, output_offsets
+from hw.hls.fixed import saturating
+from hw.hls.lower import Graph, OpLowering
+from hw.hls.scale import scaler
 from quant import ir
 
 
 def _scaler(op: ir.Add, g: Graph, i: int, bias: int) -> str:
     """Depthwise 1×1 computing `(v_i·M_i + bias)·2^-s` exactly; returns the layer name."""
-    x_name, m, s = op.inputs[i], op.multipliers[i], op.shift
-    c = g.spec(x_name).shape[2]
-    t = g.forms[x_name].type
-    try:
-        result = dyadic([(m, s), (bias, s), (t.lo * m + bias, s), (t.hi * m + bias, s)])
-        types = {"weight": dyadic([(m, s)]), "bias": dyadic([(bias, s)]), "accum": result,
-                 "result": result}
-    except ValueError as exc:
-        raise Unsupported(f"{op.name}: {exc}") from None
-    ch = Channels(weight=np.full((1, c), m * 2.0**-s), bias=np.full(c, bias * 2.0**-s),
-                  types=types)
-    return depthwise_layer(op.name, g, x_name, ch, (1, 1), (1, 1),
-                           name=g.layer_name(f"{op.name}_in{i + 1}"))
+    x_name = op.inputs[i]
+    name, _ = scaler(op.name, g, g.names[x_name], x_name, g.forms[x_name].type,
+                     op.multipliers[i], op.shift, bias, f"{op.name}_in{i + 1}")
+    return name
 
 
 def _lower(op: ir.Add, g: Graph) -> None:

@@ -1,7 +1,8 @@
 """conv2d → one hls4ml `Conv2D` whose fixed-point arithmetic is golden's requantisation.
 
 With the input stored as `v = q_x - o_x` and `d = zx - o_x`, golden's accumulator is
-`acc = Σ v·w + (bias - d·Σw)` (padding forces `d = 0`, since hls4ml pads with 0). Channel `c`
+`acc = Σ v·w + (bias - d·Σw)`; hls4ml pads with 0, so a padded conv reads its input centred
+(`d = 0`), re-centred by an extra 1×1 layer if its producer stores it otherwise. Channel `c`
 gets real weights `w·M_c·2^-s_c` and bias `((bias - d·Σw)·M_c + (z_out - o_out)·2^s_c)·2^-s_c`:
 the accumulator then holds `(acc·M + (z_out - o_out)·2^s)·2^-s` exactly (its type keeps every
 fractional bit), and the cast to `ap_(u)fixed<n, n, RND, SAT>` rounds half up and clips to
@@ -17,22 +18,13 @@ ops that requantise a weighted sum (`dense`, `pools`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
-from hw.hls.fixed import Fixed, dyadic, saturating
-from hw.hls.lower import Graph, OpLowering, Unsupported
+from hw.hls.fixed import Fixed, dyadic, saturating, with_integer_bit
+from hw.hls.lower import Form, Graph, OpLowering, Unsupported
+from hw.hls.scale import Channels, recentre
 from quant import ir
-
-
-@dataclass(frozen=True)
-class Channels:
-    """Real weights, biases and exact types of a per-channel requantised weighted sum."""
-
-    weight: np.ndarray
-    bias: np.ndarray
-    types: dict[str, Fixed]
 
 
 def _ceil_units(n: int, s: int, frac: int) -> int:
@@ -57,7 +49,7 @@ def output_offsets(op: ir.Op, out: ir.TensorSpec) -> list[int]:
 
 
 def channels(op: ir.Op, g: Graph, w: np.ndarray, bias: Sequence[int],
-             multiplier: Sequence[int], shift: Sequence[int], result: Fixed | None = None
+             multiplier: Sequence[int], shift: Sequence[int], fin: Form | None = None
              ) -> Channels:
     """The arithmetic of output channel `c = Σ_taps v·w[:, c]` requantised into `op.output`.
 
@@ -66,10 +58,10 @@ def channels(op: ir.Op, g: Graph, w: np.ndarray, bias: Sequence[int],
         g: the graph (forms of the input and output).
         w: integer weights `[taps, channels]`.
         bias, multiplier, shift: per channel.
-        result: the output type; default: the saturating type of the output's clip range.
+        fin: the form the input is read in (default: its own).
     """
     x, out = g.spec(op.inputs[0]), g.spec(op.output)
-    fin, fout = g.forms[op.inputs[0]], g.forms[op.output]
+    fin, fout = fin or g.forms[op.inputs[0]], g.forms[op.output]
     w = w.astype(np.int64)
     d = x.zero_point - fin.offset
     v_max = max(-fin.type.lo, fin.type.hi)
@@ -91,14 +83,14 @@ def channels(op: ir.Op, g: Graph, w: np.ndarray, bias: Sequence[int],
     units = max(_ceil_units(abs(b) + t, s, frac) for b, t, s in zip(biases, sums, shifts,
                                                                       strict=True))
     width = units.bit_length() + 1
-    if result is None:
-        result = saturating(*(v - fout.offset for v in clip_range(op, out)))
-        assert result is not None, "choose_forms picks offsets from output_offsets"
+    result = saturating(*(v - fout.offset for v in clip_range(op, out)))
+    assert result is not None, "choose_forms picks offsets from output_offsets"
     scale = np.array([float(m) * 2.0 ** -s for m, s in zip(multiplier, shifts, strict=True)])
     return Channels(
         weight=w.astype(np.float64) * scale,
         bias=np.array([float(b) * 2.0 ** -s for b, s in zip(biases, shifts, strict=True)]),
-        types={"weight": w_type, "bias": b_type, "accum": Fixed(width, width - frac),
+        types={"weight": w_type, "bias": b_type,
+               "accum": with_integer_bit(Fixed(width, width - frac)),
                "result": result})
 
 
@@ -107,11 +99,14 @@ def lower_mac(op: ir.Op, g: Graph, weight: np.ndarray, bias: Sequence[int],
               padding: Sequence[int]) -> None:
     """Append the `Conv2D` computing `op` with integer weights `[kh, kw, cin, cout]`."""
     x = g.spec(op.inputs[0])
+    source, fin = g.names[op.inputs[0]], g.forms[op.inputs[0]]
+    if any(padding):
+        source, fin = recentre(op.name, g, op.inputs[0], x.zero_point)
     kh, kw, cin, cout = weight.shape
-    ch = channels(op, g, weight.reshape(-1, cout), bias, multiplier, shift)
+    ch = channels(op, g, weight.reshape(-1, cout), bias, multiplier, shift, fin)
     ho, wo, _ = g.spec(op.output).shape
     g.add(op.name, {
-        "class_name": "Conv2D", "inputs": [g.names[op.inputs[0]]], "data_format": "channels_last",
+        "class_name": "Conv2D", "inputs": [source], "data_format": "channels_last",
         "in_height": x.shape[0], "in_width": x.shape[1], "n_chan": cin,
         "out_height": ho, "out_width": wo, "n_filt": cout,
         "filt_height": kh, "filt_width": kw, "stride_height": stride[0],
@@ -126,8 +121,8 @@ def _lower(op: ir.Conv2d, g: Graph) -> None:
               op.padding)
 
 
-def _requires(op: ir.Conv2d, ins: Sequence[ir.TensorSpec]) -> list[tuple[int, str] | None]:
-    return [(ins[0].zero_point, "padding") if any(op.padding) else None]
+def _prefers(op: ir.Conv2d, ins: Sequence[ir.TensorSpec]) -> list[int | None]:
+    return [ins[0].zero_point if any(op.padding) else None]
 
 
-LOWERING = OpLowering(lower=_lower, outputs=output_offsets, requires=_requires)
+LOWERING = OpLowering(lower=_lower, outputs=output_offsets, prefers=_prefers)

@@ -12,27 +12,10 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from hw.hls.conv2d import Channels, channels, output_offsets
+from hw.hls.conv2d import channels, output_offsets
 from hw.hls.lower import Graph, OpLowering
+from hw.hls.scale import depthwise_layer
 from quant import ir
-
-
-def depthwise_layer(op: str, g: Graph, x_name: str, ch: Channels, kernel: Sequence[int],
-                    stride: Sequence[int], name: str | None = None,
-                    produces: str | None = None) -> str:
-    """Append a `DepthwiseConv2D` (no padding) over tensor `x_name`; returns its name."""
-    h, w, c = g.spec(x_name).shape
-    kh, kw = kernel
-    layer = {
-        "class_name": "DepthwiseConv2D", "inputs": [g.names[x_name]],
-        "data_format": "channels_last", "in_height": h, "in_width": w, "n_chan": c,
-        "n_filt": c, "depth_multiplier": 1, "out_height": (h - kh) // stride[0] + 1,
-        "out_width": (w - kw) // stride[1] + 1, "filt_height": kh, "filt_width": kw,
-        "stride_height": stride[0], "stride_width": stride[1], "dilation": 1, "pad_top": 0,
-        "pad_bottom": 0, "pad_left": 0, "pad_right": 0,
-        "depthwise_data": ch.weight.reshape(kh, kw, c, 1), "bias_data": ch.bias,
-        **({} if name is None else {"name": name})}
-    return g.add(op, layer, ch.types, produces=produces, fixed=True)
 
 
 def lower_depthwise(op: ir.Op, g: Graph, weight: np.ndarray, multiplier: Sequence[int],

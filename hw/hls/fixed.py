@@ -103,3 +103,12 @@ def dyadic(values: Iterable[tuple[int, int]]) -> Fixed:
     width = max((_width(n << (frac - s) if frac >= s else n >> (s - frac)) for n, s in pairs),
                 default=1)
     return Fixed(width, width - frac)
+
+
+def with_integer_bit(t: Fixed) -> Fixed:
+    """`t` widened to at least one integer bit.
+
+    A rounding cast from a type with no integer bit (`ap_fixed<22, -5>` to an integer type)
+    reads a bit above the source's MSB and trips an assertion inside ap_private.
+    """
+    return t if t.integer >= 1 else Fixed(t.frac + 1, 1, t.signed, t.rounding, t.saturation)

@@ -4,9 +4,10 @@ The firmware works in the integer domain: every IR tensor `t` is stored as `q - 
 integer ap type (its *form*). Offsets let asymmetric zero points saturate exactly: a conv2d's
 result type `ap_(u)fixed<n, n, RND, SAT>` computes `clip(floor(x + 1/2), lo, hi)`, golden's
 round-half-up requantisation and clip, whenever the clip range `[lo, hi]` shifted by the
-offset is a type's range. Padded convolutions need `offset = zero point` (hls4ml pads with 0,
-golden with the zero point) and padded max pools an unsigned form (a 0 pad never wins).
-Maxpool and concat outputs share their inputs' form.
+offset is a type's range. Padded convolutions want `offset = zero point` (hls4ml pads with 0,
+golden with the zero point) and padded max pools an unsigned form (a 0 pad never wins); where
+the producer cannot store that, they read a re-centred copy (`scale.recentre`). Maxpool and
+concat outputs share their inputs' form.
 
 Each supported op kind has a module here named after it (`conv2d.py`, `dense.py`, `add.py`,
 ...) with an `OpLowering` (listed by `lowerings`); ops without one, and ops whose arithmetic
@@ -16,6 +17,7 @@ has no exact hls4ml form, are refused with `Unsupported`, one line naming the op
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -45,12 +47,12 @@ class OpLowering:
         lower: appends the op's hls4ml layer(s) to the graph.
         outputs: the output offsets the op can produce exactly (None: its inputs' form);
             raises `Unsupported` when there is none.
-        requires: per input, the offset it must be stored with, and why (None: any).
+        prefers: per input, the offset that spares the op a re-centring layer (None: any).
     """
 
     lower: Callable[[ir.Op, Graph], None]
     outputs: Callable[[ir.Op, ir.TensorSpec], list[int]] | None = None
-    requires: Callable[[ir.Op, Sequence[ir.TensorSpec]], list[tuple[int, str] | None]] = (
+    prefers: Callable[[ir.Op, Sequence[ir.TensorSpec]], list[int | None]] = (
         lambda op, ins: [None] * len(ins))
 
 
@@ -65,6 +67,7 @@ class Graph:
         precision: hls4ml layer name -> its `Precision` entry.
         macs: hls4ml layer name -> (n_in, n_out) of its multiply-accumulate, for ReuseFactor.
         fixed: layers built with Strategy Latency and ReuseFactor 1, not configurable.
+        recentred: (IR tensor, offset) -> the layer re-storing it with that offset.
         names: IR tensor -> the hls4ml layer that outputs it.
         ops: hls4ml layer name -> the IR op it comes from.
     """
@@ -76,6 +79,7 @@ class Graph:
     macs: dict[str, tuple[int, int]] = field(default_factory=dict)
     fixed: list[str] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)
+    recentred: dict[tuple[str, int], str] = field(default_factory=dict)
     ops: dict[str, str] = field(default_factory=dict)
 
     def spec(self, tensor: str) -> ir.TensorSpec:
@@ -143,6 +147,7 @@ def lowerings() -> dict[str, OpLowering]:
         global_avgpool,
         gwap,
         maxpool,
+        prelu,
         reduce_channels,
         requant,
     )
@@ -151,7 +156,7 @@ def lowerings() -> dict[str, OpLowering]:
             "concat": concat.LOWERING, "avgpool": avgpool.LOWERING,
             "global_avgpool": global_avgpool.LOWERING, "gwap": gwap.LOWERING,
             "requant": requant.LOWERING, "reduce_channels": reduce_channels.LOWERING,
-            "add": add.LOWERING}
+            "add": add.LOWERING, "prelu": prelu.LOWERING}
 
 
 def _check_supported(model: ir.Model, table: dict[str, OpLowering]) -> None:
@@ -178,12 +183,14 @@ def _groups(model: ir.Model, table: dict[str, OpLowering]) -> dict[str, str]:
 
 
 def choose_forms(model: ir.Model) -> dict[str, Form]:
-    """The form of every tensor: an offset every producer and consumer can live with.
+    """The form of every tensor: an offset every producer of its group can store exactly.
 
-    Preference: offset 0 (the firmware holds q itself), else the smallest allowed.
+    Preference: the offset most of its padding readers want (sparing them a re-centring
+    layer), else 0 (the firmware holds q itself), else the smallest allowed.
 
     Raises:
-        Unsupported: an op's requirement clashes with what the producer can store exactly.
+        Unsupported: an op cannot produce its output exactly, or the producers sharing a
+            tensor's form (through maxpool or concat) agree on no offset.
     """
     table = lowerings()
     _check_supported(model, table)
@@ -197,26 +204,21 @@ def choose_forms(model: ir.Model) -> dict[str, Form]:
             offsets = set(lowering.outputs(op, model.tensors[op.output]))
             root = group[op.output]
             allowed[root] = offsets if allowed[root] is None else allowed[root] & offsets
+            if not allowed[root]:
+                raise Unsupported(f"{op.name}: the ops sharing the form of '{op.output}' "
+                                  "(through maxpool or concat) agree on no exact storage")
+    wanted: dict[str, Counter[int]] = {root: Counter() for root in allowed}
     for op in model.ops:
         ins = [model.tensors[t] for t in op.inputs]
-        for t, need in zip(op.inputs, table[op.kind].requires(op, ins), strict=True):
-            if need is None:
-                continue
-            offset, why = need
-            root = group[t]
-            if allowed[root] is not None and offset not in allowed[root]:
-                raise Unsupported(f"{op.name}: {why} needs '{t}' stored as q - ({offset}), but "
-                                  f"{producer[t]} and its other readers allow only q - "
-                                  f"{sorted(allowed[root])}")
-            allowed[root] = {offset}
-    for root, offsets in allowed.items():
-        if offsets is not None and not offsets:
-            raise Unsupported(f"{producer.get(root, root)}: the ops sharing '{root}' cannot agree "
-                              "on one exact storage of it")
+        for t, offset in zip(op.inputs, table[op.kind].prefers(op, ins), strict=True):
+            if offset is not None:
+                wanted[group[t]][offset] += 1
     forms = {}
     for t, spec in model.tensors.items():
-        offsets = allowed[group[t]]
-        offset = 0 if offsets is None or 0 in offsets else min(offsets)
+        root = group[t]
+        offsets = allowed[root]
+        ok = [o for o, _ in wanted[root].most_common() if offsets is None or o in offsets]
+        offset = ok[0] if ok else 0 if offsets is None or 0 in offsets else min(offsets)
         forms[t] = Form(offset, integer_range(spec.lo - offset, spec.hi - offset))
     return forms
 

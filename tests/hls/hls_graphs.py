@@ -34,6 +34,8 @@ class GraphBuilder:
         op, out = make_op(kind, self.rng, name, [self.tensors[t] for t in inputs], **params)
         if self.power_of_two and kind in ("conv2d", "dense"):
             op = pot(op)
+        elif self.power_of_two and kind == "prelu":
+            op = dataclasses.replace(op, multiplier_pos=1 << (op.multiplier_pos.bit_length() - 1))
         self.ops.append(op)
         self.tensors[name] = out if scale is None else dataclasses.replace(out, scale=scale)
         return self.tensors[name]
@@ -110,3 +112,20 @@ def residual(rng: np.random.Generator) -> ir.Model:
     g.layer("global_avgpool", "gap", ["twice"], out_dtype="int8", out_zero_point=1)
     g.layer("dense", "fc", ["gap"], cout=4, relu=False, out_dtype="int8", out_zero_point=-20)
     return g.model("residual", ["fc"])
+
+
+def prelus(rng: np.random.Generator) -> ir.Model:
+    """CNN9-style conv + PReLU (power-of-two M_pos, per-channel M_neg); a padded pool and a
+    padded conv that want different storage of the same tensor (one reads a re-centred copy),
+    a max pool and dense."""
+    g = GraphBuilder(rng, spec("x", (6, 6, 2), "uint8", 0), power_of_two=True)
+    g.layer("conv2d", "c1", ["x"], kernel=(3, 3), stride=(1, 1), padding=(1, 1, 1, 1), cout=3,
+            relu=False, out_dtype="int8", out_zero_point=-4)
+    g.layer("prelu", "p1", ["c1"], out_dtype="int8", out_zero_point=-96)
+    g.layer("maxpool", "pool1", ["p1"], kernel=(2, 2), stride=(2, 2), padding=(1, 1, 1, 1))
+    g.layer("conv2d", "c2", ["pool1"], kernel=(3, 3), stride=(1, 1), padding=(1, 1, 1, 1),
+            cout=4, relu=False, out_dtype="int8", out_zero_point=-128)
+    g.layer("prelu", "p2", ["c2"], out_dtype="uint8", out_zero_point=77)
+    g.layer("maxpool", "pool", ["p2"], kernel=(2, 2), stride=(2, 2), padding=(0, 0, 0, 0))
+    g.layer("dense", "fc", ["pool"], cout=5, relu=False, out_dtype="int8", out_zero_point=9)
+    return g.model("prelus", ["fc"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hls_graphs import branches, conv_chain, pools, residual
+from hls_graphs import branches, conv_chain, pools, prelus, residual
 from ir_factory import random_batch
 
 from hw.hls import project as project_module
@@ -59,6 +59,11 @@ def test_pools_gwap_requant_channel_mean(rng, tmp_path):
 def test_residual_adds(rng, tmp_path):
     project = _check(residual(rng), rng, tmp_path)
     assert [layer["class_name"] for layer in project.lowered.layers].count("Merge") == 2
+
+
+def test_prelu(rng, tmp_path):
+    project = _check(prelus(rng), rng, tmp_path)
+    assert [layer["class_name"] for layer in project.lowered.layers].count("PReLU") == 2
 
 
 def test_wrong_precision_is_caught_and_named(rng, tmp_path, monkeypatch):

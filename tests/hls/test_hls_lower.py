@@ -14,7 +14,7 @@ from hw.hls.lower import Unsupported, lower
 
 pytestmark = pytest.mark.hls
 
-REFUSED = ["mul", "sigmoid", "prelu", "reshape"]
+REFUSED = ["mul", "sigmoid", "reshape"]
 
 
 def test_fixed_types():
@@ -41,6 +41,14 @@ def test_unsupported_ops_are_refused_by_name(rng, kind):
         lower(single_op(kind, rng))
 
 
+def test_prelu_needs_a_power_of_two_positive_multiplier(rng):
+    model = single_op("prelu", rng, shape=(2, 2, 2))
+    model = dataclasses.replace(model, ops=(dataclasses.replace(model.ops[0],
+                                                                multiplier_pos=3),))
+    with pytest.raises(Unsupported, match="^y: multiplier_pos 3 is not a power of two"):
+        lower(model)
+
+
 def test_channel_max_is_refused(rng):
     with pytest.raises(Unsupported, match="^y: reduce_channels mode 'max' has no hls4ml layer"):
         lower(single_op("reduce_channels", rng, mode="max"))
@@ -52,14 +60,19 @@ def test_relu_with_an_inexact_clip_range_is_refused(rng):
         lower(model)
 
 
-def test_padding_needs_a_centred_input(rng):
+def test_padding_reads_a_recentred_copy(rng):
+    """c1 cannot store q - 9 (its clip range is the whole int8): c2 reads a re-centred copy."""
     g = GraphBuilder(rng, spec("x", (4, 4, 2), "uint8", 0), power_of_two=True)
     g.layer("conv2d", "c1", ["x"], kernel=(1, 1), stride=(1, 1), padding=(0, 0, 0, 0), cout=2,
             relu=False, out_dtype="int8", out_zero_point=9)
     g.layer("conv2d", "c2", ["c1"], kernel=(3, 3), stride=(1, 1), padding=(1, 1, 1, 1), cout=2,
             relu=False, out_dtype="int8", out_zero_point=0)
-    with pytest.raises(Unsupported, match=r"^c2: padding needs 'c1' stored as q - \(9\)"):
-        lower(g.model("pad", ["c2"]))
+    lowered = lower(g.model("pad", ["c2"]))
+    assert lowered.forms["c1"].offset == 0
+    layers = {layer["name"]: layer for layer in lowered.layers}
+    assert layers["c2"]["inputs"] == ["c1_recentred"]
+    assert layers["c1_recentred"]["bias_data"].tolist() == [-9.0, -9.0]
+    assert lowered.precision["c1_recentred"]["result"] == "fixed<9,9>"
 
 
 def test_overlapping_pool_is_refused(rng):

@@ -1,9 +1,7 @@
-"""`hccr hls` (IR → hls4ml Vivado HLS project, C-simulation) and `hccr compare`."""
+"""`hccr hls`: IR → hls4ml Vivado HLS project, optionally C-simulated (`hccr compare` uses it)."""
 
 from __future__ import annotations
 
-import json
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -19,11 +17,10 @@ from model.data.dataset import load_images
 from model.data.gnt import GntError
 from quant import ir
 
-BACKENDS = ("hls",)
 TESTBENCH_IMAGES = 10
 
 
-def _images(model: ir.Model, n: int, data: Path | None, seed: int = 0) -> np.ndarray:
+def input_images(model: ir.Model, n: int, data: Path | None, seed: int = 0) -> np.ndarray:
     """`n` input images `[n, H, W, C]`: the first of a `.gnt` file/folder, else uniform random."""
     spec = single_input(model)
     if n < 1:
@@ -41,8 +38,9 @@ def _images(model: ir.Model, n: int, data: Path | None, seed: int = 0) -> np.nda
     return x
 
 
-def _settings(config: Path | None, part: str | None, clock_ns: float | None,
-              strategy: str | None, reuse_factor: list[str] | None) -> hls_config.HlsConfig:
+def hls_settings(config: Path | None, part: str | None, clock_ns: float | None,
+                 strategy: str | None, reuse_factor: list[str] | None) -> hls_config.HlsConfig:
+    """The project settings: a settings file (or the defaults) with the command's flags over it."""
     layers: dict[str, dict[str, object]] = {}
     for item in reuse_factor or []:
         name, sep, value = item.partition("=")
@@ -55,7 +53,8 @@ def _settings(config: Path | None, part: str | None, clock_ns: float | None,
     return hls_config.load(config, **flags)
 
 
-def _run_csim(project: HlsProject, x: np.ndarray) -> CompareResult:
+def csim_progress(project: HlsProject, x: np.ndarray) -> CompareResult:
+    """`csim` on images `x` with a progress bar (on stderr)."""
     with progress() as bar:
         task = bar.add_task("C-simulation", total=len(x), info="compiling")
         result = csim(project, x, advance=lambda n: bar.update(task, advance=n, info=""))
@@ -64,11 +63,11 @@ def _run_csim(project: HlsProject, x: np.ndarray) -> CompareResult:
 
 _PART = typer.Option(help="FPGA part [default: xc7z020clg400-1]")
 _CLOCK = typer.Option(help="clock period in ns [default: 5]")
-_CONFIG = typer.Option(help="settings file (YAML/JSON): strategy, reuse_factor, layers, …")
+CONFIG_OPTION = typer.Option(help="settings file (YAML/JSON): strategy, reuse_factor, layers, …")
 _STRATEGY = typer.Option(help="Strategy of every layer with weights: Resource or Latency")
 _RF = typer.Option(help="ReuseFactor of one layer, LAYER=RF; repeatable")
 _IMAGES = typer.Option(help="images for the test bench / C-simulation")
-_DATA = typer.Option(help=".gnt file or folder (default: random inputs)")
+DATA_OPTION = typer.Option(help=".gnt file or folder (default: random inputs)")
 
 
 def hls_cmd(
@@ -76,7 +75,7 @@ def hls_cmd(
     out: Annotated[Path, typer.Option(help="project folder to write")],
     part: Annotated[str | None, _PART] = None,
     clock_ns: Annotated[float | None, _CLOCK] = None,
-    config: Annotated[Path | None, _CONFIG] = None,
+    config: Annotated[Path | None, CONFIG_OPTION] = None,
     strategy: Annotated[str | None, _STRATEGY] = None,
     reuse_factor: Annotated[list[str] | None, _RF] = None,
     run_csim: Annotated[bool, typer.Option("--csim", help="compile with g++ and C-simulate "
@@ -84,53 +83,27 @@ def hls_cmd(
                         ] = False,
     n_images: Annotated[int, typer.Option("--images", help="images for the test bench and "
                                                            "C-simulation")] = TESTBENCH_IMAGES,
-    data: Annotated[Path | None, _DATA] = None,
+    data: Annotated[Path | None, DATA_OPTION] = None,
 ) -> None:
     """Write a Vivado HLS project (hls4ml, io_stream) for an IR; optionally C-simulate it."""
     model = ir.load(ir_dir)
-    settings = _settings(config, part, clock_ns, strategy, reuse_factor)
-    x = _images(model, n_images, data)
+    settings = hls_settings(config, part, clock_ns, strategy, reuse_factor)
+    x = input_images(model, n_images, data)
     project = write_project(model, out, settings, {model.inputs[0]: x})
     console.print(f"{len(project.lowered.layers)} hls4ml layers, part {settings.part}, "
                   f"{settings.clock_ns} ns → {out}/ (build_prj.tcl, firmware/, tb_data/)")
     if run_csim:
-        result = _run_csim(project, x)
+        result = csim_progress(project, x)
         console.print(f"compile {project.compile_seconds:.1f} s; {result.summary()}",
                       highlight=False)
         if result.bit_exact != result.images:
             raise typer.Exit(1)
 
 
-def compare_cmd(
-    ir_dir: Annotated[Path, typer.Option("--ir", help="IR folder")],
-    against: Annotated[str, typer.Option(help=f"back end: {', '.join(BACKENDS)}")],
-    n_images: Annotated[int, typer.Option("--images", help="images to compare")] = 100,
-    as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
-    data: Annotated[Path | None, _DATA] = None,
-    config: Annotated[Path | None, _CONFIG] = None,
-) -> None:
-    """Golden vs a back end, bit for bit on every output and traced layer; exit 1 on mismatch."""
-    if against not in BACKENDS:
-        raise HccrError(f"--against {against!r}: unknown back end (choose from "
-                        f"{', '.join(BACKENDS)})")
-    model = ir.load(ir_dir)
-    settings = _settings(config, None, None, None, None)
-    x = _images(model, n_images, data)
-    with tempfile.TemporaryDirectory(prefix="hccr_hls_") as tmp:
-        project = write_project(model, Path(tmp) / "project", settings,
-                                {model.inputs[0]: x[:TESTBENCH_IMAGES]})
-        result = _run_csim(project, x)
-    if as_json:
-        typer.echo(json.dumps(result.as_json()))
-    else:
-        typer.echo(result.summary())
-    if result.bit_exact != result.images:
-        raise typer.Exit(1)
+HLS_ERRORS = (GntError, ir.IRError, Unsupported, hls_config.ConfigError, HlsBuildError,
+              FileExistsError, ValueError)
 
 
 def register(app: typer.Typer) -> None:
-    """Add `hls` and `compare` to the top-level app."""
-    errors = user_errors(GntError, ir.IRError, Unsupported, hls_config.ConfigError,
-                         HlsBuildError, FileExistsError, ValueError)
-    app.command("hls")(errors(hls_cmd))
-    app.command("compare")(errors(compare_cmd))
+    """Add `hls` to the top-level app."""
+    app.command("hls")(user_errors(*HLS_ERRORS)(hls_cmd))

@@ -14,11 +14,12 @@ from rich.markup import escape
 from flow.console import HccrError, console, user_errors
 from hw.gen.engines import FoldingError
 from hw.gen.folding import balanced_folding, load_folding
+from hw.gen.network import Network
 from hw.gen.rtl_dir import open_rtl_dir, write_rtl_dir
 from model.data.dataset import load_images
 from model.data.gnt import GntError
 from quant import ir
-from sim.check import check_network
+from sim.check import NetworkCheck, check_network
 from sim.freerun import MODES
 from sim.runner import SimError
 
@@ -83,6 +84,19 @@ def _images(model: ir.Model, n: int, data: Path | None, inputs: Path | None,
     return x[:n]
 
 
+def simulate(model: ir.Model, net: Network, x: np.ndarray, directory: Path,
+             backpressure: str = "random", seed: int = 1) -> NetworkCheck:
+    """`check_network` in a fresh `directory`, a simulator failure as a one-line error."""
+    shutil.rmtree(directory, ignore_errors=True)
+    with console.status(f"simulating {len(x)} images (Verilator; first build takes a while)"):
+        try:
+            return check_network(model, net, x, directory, backpressure=backpressure,
+                                 seed=seed)
+        except SimError as exc:  # one line, the log's path instead of its tail
+            first = str(exc).splitlines()[0].removesuffix(":")
+            raise HccrError(escape(first)) from None
+
+
 def sim_cmd(
     rtl: Annotated[Path, typer.Option(help="folder written by `hccr rtl`")],
     n_images: Annotated[int, typer.Option("--images", help="images to simulate")] = 20,
@@ -103,14 +117,7 @@ def sim_cmd(
     model, net = open_rtl_dir(rtl)
     x = _images(model, n_images, data, inputs, seed)
     directory = rtl / SIM_SUBDIR
-    shutil.rmtree(directory, ignore_errors=True)
-    with console.status(f"simulating {len(x)} images (Verilator; first build takes a while)"):
-        try:
-            check = check_network(model, net, x, directory, backpressure=backpressure,
-                                  seed=seed)
-        except SimError as exc:  # one line, the log's path instead of its tail
-            first = str(exc).splitlines()[0].removesuffix(":")
-            raise HccrError(escape(first)) from None
+    check = simulate(model, net, x, directory, backpressure, seed)
     (directory / "result.json").write_text(json.dumps(check.as_json(), indent=1) + "\n")
     if as_json:
         typer.echo(json.dumps(check.as_json()))
@@ -121,8 +128,11 @@ def sim_cmd(
         raise typer.Exit(1)
 
 
+RTL_ERRORS = (FoldingError, ir.IRError, GntError, SimError, OSError, ValueError)
+
+
 def register(app: typer.Typer) -> None:
     """Add `rtl` and `sim` to the top-level app."""
-    errors = user_errors(FoldingError, ir.IRError, GntError, SimError, OSError, ValueError)
+    errors = user_errors(*RTL_ERRORS)
     app.command("rtl")(errors(rtl_cmd))
     app.command("sim")(errors(sim_cmd))

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from hw.gen.network import Network
-from hw.hls.compare import CompareResult, compare_tensors
 from quant import golden, ir
+from sim.compare import CompareResult, compare_tensors
 from sim.freerun import FreeRun, simulate_freerun
 
 BACKEND = "rtl"
@@ -52,11 +52,15 @@ class NetworkCheck:
         """Measured steady-state cycles per image over the analytical estimate."""
         return self.cycles_per_image / self.analytical
 
-    def summary(self) -> str:
-        """One line: the comparison, or the stream problem, and the waveform on a mismatch."""
+    def summary(self, waves: bool = True) -> str:
+        """One line: the comparison, or the stream problem, and the waveform on a mismatch.
+
+        Args:
+            waves: name the waveform (False where its folder does not outlive the run).
+        """
         line = (f"{BACKEND}: {self.stream_error}" if self.stream_error else
                 self.result.summary())
-        return line + (f"; waveform {self.waves}" if self.waves else "")
+        return line + (f"; waveform {self.waves}" if waves and self.waves else "")
 
     def cycles_line(self) -> str:
         """Measured cycles per image beside the formula, latency and simulation speed."""

@@ -1,4 +1,5 @@
-"""`hccr hls` and `hccr compare --against hls` end to end, and their one-line errors."""
+"""`hccr hls` and `hccr compare --against hls` end to end, and their one-line errors
+(`--against rtl`: tests/hw/test_rtl_cli.py)."""
 
 from __future__ import annotations
 
@@ -60,7 +61,9 @@ def test_compare_json(ir_dir):
 def test_errors_are_one_line_and_leave_nothing(rng, ir_dir, tmp_path):
     out = tmp_path / "prj"
     result = hccr("compare", "--ir", ir_dir, "--against", "rtlx", code=1)
-    assert "--against 'rtlx': unknown back end (choose from hls)" in result.output
+    assert "--against 'rtlx': unknown back end (choose from hls, rtl)" in result.output
+    result = hccr("compare", "--ir", ir_dir, "--against", "hls", "--rtl", tmp_path, code=1)
+    assert "--rtl is for --against rtl" in result.output
     result = hccr("hls", "--ir", ir_dir, "--out", out, "--reuse-factor", "c13=7", code=1)
     assert "c13: ReuseFactor 7 is not legal" in result.output and not out.exists()
     bad = ir.save(single_op("sigmoid", rng), tmp_path / "sigmoid_ir")

@@ -1,5 +1,6 @@
-"""`hccr rtl` and `hccr sim` end to end: a complete RTL folder, whole images bit-exact with
-backpressure, a corrupted ROM word caught and localised, and one-line errors."""
+"""`hccr rtl`, `hccr sim` and `hccr compare --against rtl` end to end: a complete RTL folder,
+whole images bit-exact with backpressure, a corrupted ROM word caught and localised, and
+one-line errors."""
 
 from __future__ import annotations
 
@@ -67,17 +68,56 @@ def test_sim_is_bit_exact_and_reports_cycles(rtl_dir, backpressure, tmp_path) ->
     assert "3/3 images bit-exact" in text and "analytical 1800" in text
 
 
-def test_sim_localises_a_corrupted_rom_word(rtl_dir) -> None:
+def corrupt_rom_word(rtl_dir) -> None:
+    """Flip the top bit of one word of conv2's weight ROM."""
     rom = rtl_dir / "conv2_w.mem"
     lines = rom.read_text().splitlines()
     word = lines[5]  # line 0 is the header comment
     lines[5] = format(int(word, 16) ^ 0x80, f"0{len(word)}x")
     rom.write_text("\n".join(lines) + "\n")
+
+
+def test_sim_localises_a_corrupted_rom_word(rtl_dir) -> None:
+    corrupt_rom_word(rtl_dir)
     out = hccr("sim", "--rtl", rtl_dir, "--images", 4, code=1)
     text = " ".join(out.stdout.split())
     assert "layer conv2" in text and "images bit-exact" in text, text
     assert "waveform" in text
     assert list((rtl_dir / "sim" / "debug").glob("dump.*")), "no waveform written"
+
+
+def test_compare_against_rtl_is_bit_exact(rtl_dir) -> None:
+    ir_dir = rtl_dir.parent / "ir"
+    out = hccr("compare", "--ir", ir_dir, "--against", "rtl", "--images", 5, "--json")
+    assert json.loads(out.stdout) == {"backend": "rtl", "images": 5, "bit_exact": 5,
+                                      "first_mismatch": None}
+    out = hccr("compare", "--ir", ir_dir, "--against", "rtl", "--rtl", rtl_dir, "--images", 3)
+    assert "rtl vs golden: 3/3 images bit-exact on 1 tensors" in " ".join(out.stdout.split())
+
+
+def test_compare_against_rtl_names_the_corrupted_layer(rtl_dir) -> None:
+    corrupt_rom_word(rtl_dir)
+    out = hccr("compare", "--ir", rtl_dir.parent / "ir", "--against", "rtl", "--rtl", rtl_dir,
+               "--images", 4, "--json", code=1)
+    r = json.loads(out.stdout)
+    assert r["backend"] == "rtl" and r["images"] == 4 and r["bit_exact"] < 4
+    m = r["first_mismatch"]
+    assert m is not None and m["layer"] == "conv2" and m["golden"] != m["got"], r
+    assert set(m) == {"image", "layer", "index", "golden", "got"}
+
+
+def test_compare_errors_are_one_line(rtl_dir, tmp_path, rng) -> None:
+    ir_dir = rtl_dir.parent / "ir"
+    assert "--against 'fpga': unknown back end (choose from hls, rtl)" in one_line(
+        hccr("compare", "--ir", ir_dir, "--against", "fpga", code=1))
+    assert "--rtl is for --against rtl" in one_line(
+        hccr("compare", "--ir", ir_dir, "--against", "hls", "--rtl", rtl_dir, code=1))
+    (tmp_path / "other").mkdir()
+    assert "not an RTL folder" in one_line(hccr(
+        "compare", "--ir", ir_dir, "--against", "rtl", "--rtl", tmp_path / "other", code=1))
+    ir.save(small_net(np.random.default_rng(7)), tmp_path / "ir7")  # other weights
+    assert "regenerate" in one_line(hccr(
+        "compare", "--ir", tmp_path / "ir7", "--against", "rtl", "--rtl", rtl_dir, code=1))
 
 
 def test_rtl_errors_are_one_line(tmp_path, rng) -> None:

@@ -17,8 +17,7 @@ from torch import fx, nn
 
 from flow.console import HccrError
 from quant.graph import KEEP_KINDS, VALUE_KINDS, node_kind, tensor_inputs, trace
-
-DTYPE_RANGE = {"uint8": (0, 255), "int8": (-128, 127)}
+from quant.ir import DTYPES
 
 
 def pot_scale(scale: float) -> float:
@@ -33,7 +32,7 @@ class ActQuant(nn.Module):
                  fixed_scale: float | None = None):
         super().__init__()
         self.dtype, self.pot, self.momentum = dtype, pot, momentum
-        self.qmin, self.qmax = DTYPE_RANGE[dtype]
+        self.qmin, self.qmax = DTYPES[dtype]
         self.register_buffer("lo", torch.tensor(0.0))
         self.register_buffer("hi", torch.tensor(0.0))
         self.register_buffer("observed", torch.tensor(False))

@@ -17,7 +17,6 @@ class ImageSet:
 
     images: np.ndarray
     labels: np.ndarray
-    skipped_bad: int = 0
 
     def restrict(self, classes: np.ndarray) -> tuple[ImageSet, int]:
         """Keep the samples whose class is in `classes`, relabelled to positions in it.
@@ -29,7 +28,7 @@ class ImageSet:
         lookup[classes] = np.arange(len(classes))
         mapped = lookup[self.labels]
         keep = mapped >= 0
-        return ImageSet(self.images[keep], mapped[keep], self.skipped_bad), int((~keep).sum())
+        return ImageSet(self.images[keep], mapped[keep]), int((~keep).sum())
 
 
 def load_images(path: str | Path, size: int, skip_bad: bool = False) -> ImageSet:
@@ -37,4 +36,4 @@ def load_images(path: str | Path, size: int, skip_bad: bool = False) -> ImageSet
     result = read_gnt(path, skip_bad=skip_bad)
     images = preprocess_batch([s.image for s in result.samples], size)
     labels = np.array([s.label for s in result.samples], np.int64)
-    return ImageSet(images, labels, result.skipped)
+    return ImageSet(images, labels)

@@ -22,7 +22,9 @@ demo: setup
 
 test: setup
 	$(BIN)/ruff check .
-	$(PYTEST) -n 2 --dist loadfile -m "not full"
+	$(PYTEST) -n 2 --dist loadfile -m "not full"; rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit 5): failing on purpose" >&2; exit 1; fi; \
+	  exit $$rc
 
 test-fast: setup
 	$(PYTEST) -n 2 --dist loadfile -m "not full and not slow"

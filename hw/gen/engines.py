@@ -33,10 +33,12 @@ class FoldingError(ValueError):
 
 @dataclass(frozen=True)
 class Folding:
-    """Parallelism of one engine: PE output channels and SIMD input channels per cycle."""
+    """Parallelism of one engine: PE output channels and SIMD input channels per cycle;
+    `pack` computes two int8 products per multiplier (conv2d/dense, see mac_array.sv)."""
 
     pe: int = 1
     simd: int = 1
+    pack: bool = False
 
 
 @dataclass
@@ -109,6 +111,12 @@ def _check_fold(name: str, what: str, n: int, by: int, label: str) -> None:
         raise FoldingError(f"{name}: {what}={by} does not divide {label}={n}")
 
 
+def _check_no_pack(name: str, kind: str, fold: Folding) -> None:
+    if fold.pack:
+        raise FoldingError(f"{name}: {kind} has no multipliers to pack (PACK is for conv2d "
+                           "and dense)")
+
+
 def weight_words(weight: np.ndarray, pe: int, simd: int) -> list[int]:
     """Pack `[kh, kw, cin, cout]` int8 weights into PE*SIMD-byte ROM words (see conv2d.sv)."""
     kh, kw, cin, cout = weight.shape
@@ -156,7 +164,7 @@ def conv2d_engine(op: ir.Conv2d, x: ir.TensorSpec, y: ir.TensorSpec, fold: Foldi
     wfile, pfile = f"{prefix}{op.name}_w.mem", f"{prefix}{op.name}_p.mem"
     params = {"H": h, "W": w, "IC": cin, "OC": cout, **_window_params(op.kernel, op.stride,
                                                                        op.padding),
-              "PE": fold.pe, "SIMD": fold.simd, **_dtype_params("IN", x),
+              "PE": fold.pe, "SIMD": fold.simd, "PACK": fold.pack, **_dtype_params("IN", x),
               **_dtype_params("OUT", y), "RELU": bool(op.relu), "FIFO_DEPTH": fifo_depth,
               "WEIGHT_FILE": wfile, "PARAM_FILE": pfile}
     ho, wo, _ = y.shape
@@ -174,7 +182,7 @@ def dense_engine(op: ir.Dense, x: ir.TensorSpec, y: ir.TensorSpec, fold: Folding
     _check_fold(op.name, "PE", n_out, fold.pe, "OUT")
     _check_fold(op.name, "SIMD", n_in, fold.simd, "IN")
     wfile, pfile = f"{prefix}{op.name}_w.mem", f"{prefix}{op.name}_p.mem"
-    params = {"N_IN": n_in, "N_OUT": n_out, "PE": fold.pe, "SIMD": fold.simd,
+    params = {"N_IN": n_in, "N_OUT": n_out, "PE": fold.pe, "SIMD": fold.simd, "PACK": fold.pack,
               **_dtype_params("IN", x), **_dtype_params("OUT", y), "RELU": bool(op.relu),
               "FIFO_DEPTH": fifo_depth, "WEIGHT_FILE": wfile, "PARAM_FILE": pfile}
     cycles = (n_out // fold.pe) * (n_in // fold.simd)
@@ -191,6 +199,7 @@ def maxpool_engine(op: ir.MaxPool, x: ir.TensorSpec, y: ir.TensorSpec, fold: Fol
     h, w, c = x.shape
     if fold.pe != 1:
         raise FoldingError(f"{op.name}: maxpool takes SIMD only, PE must be 1 (got {fold.pe})")
+    _check_no_pack(op.name, "maxpool", fold)
     _check_fold(op.name, "SIMD", c, fold.simd, "C")
     _check_padding(op.name, op.kernel, op.padding)
     params = {"H": h, "W": w, "C": c, **_window_params(op.kernel, op.stride, op.padding),
@@ -206,6 +215,7 @@ def global_avgpool_engine(op: ir.GlobalAvgPool, x: ir.TensorSpec, y: ir.TensorSp
     if (fold.pe, fold.simd) != (1, 1):
         raise FoldingError(f"{op.name}: global_avgpool takes no folding (PE = SIMD = 1), got "
                            f"PE={fold.pe} SIMD={fold.simd}")
+    _check_no_pack(op.name, "global_avgpool", fold)
     h, w, c = x.shape
     params = {"H": h, "W": w, "C": c, **_dtype_params("IN", x), **_dtype_params("OUT", y),
               "MULT": int(op.multiplier), "SHIFT": int(op.shift), "FIFO_DEPTH": fifo_depth}
@@ -218,6 +228,7 @@ def add_engine(op: ir.Add, x: ir.TensorSpec, x2: ir.TensorSpec, y: ir.TensorSpec
     if (fold.pe, fold.simd) != (1, 1):
         raise FoldingError(f"{op.name}: add takes no folding (PE = SIMD = 1), got "
                            f"PE={fold.pe} SIMD={fold.simd}")
+    _check_no_pack(op.name, "add", fold)
     a, b = _dtype_params("IN", x), _dtype_params("IN", x2)
     m1, m2 = op.multipliers
     params = {"N": math.prod(x.shape), "A_SIGNED": a["IN_SIGNED"], "A_ZP": a["IN_ZP"],

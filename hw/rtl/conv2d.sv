@@ -32,6 +32,7 @@ module conv2d #(
   parameter int unsigned PR = 1,           // padding right, < KW
   parameter int unsigned PE = 1,           // output channels in parallel, divides OC
   parameter int unsigned SIMD = 1,         // input channels in parallel, divides IC
+  parameter bit          PACK = 1'b0,      // two int8 products per multiplier (mac_array.sv)
   parameter bit          IN_SIGNED = 1'b1, // input dtype int8 (1) or uint8 (0)
   parameter int          IN_ZP = 0,        // input zero point
   parameter int unsigned OUT_W = 8,        // output element width: 8 or 32 (int32)
@@ -131,7 +132,8 @@ module conv2d #(
   logic [GW:0]      mac_user;
 
   mac_array #(
-    .PE(PE), .SIMD(SIMD), .IN_SIGNED(IN_SIGNED), .IN_ZP(IN_ZP), .ACC_W(32), .USER_W(GW + 1)
+    .PE(PE), .SIMD(SIMD), .IN_SIGNED(IN_SIGNED), .IN_ZP(IN_ZP), .ACC_W(32), .USER_W(GW + 1),
+    .PACK(PACK)
   ) u_mac (
     .clk, .rst_n,
     .valid_i(v_q), .first_i(first_q), .last_i(last_q), .x_i(x_q), .w_i(w_q), .user_i(user_q),

@@ -11,6 +11,7 @@ module dense #(
   parameter int unsigned N_OUT = 4,        // output elements
   parameter int unsigned PE = 1,           // outputs in parallel, divides N_OUT
   parameter int unsigned SIMD = 1,         // inputs in parallel, divides N_IN
+  parameter bit          PACK = 1'b0,      // two int8 products per multiplier (mac_array.sv)
   parameter bit          IN_SIGNED = 1'b1, // input dtype int8 (1) or uint8 (0)
   parameter int          IN_ZP = 0,        // input zero point
   parameter int unsigned OUT_W = 8,        // output element width: 8 or 32 (int32)
@@ -37,7 +38,7 @@ module dense #(
 
   conv2d #(
     .H(1), .W(1), .IC(N_IN), .OC(N_OUT), .KH(1), .KW(1), .SH(1), .SW(1),
-    .PT(0), .PB(0), .PL(0), .PR(0), .PE(PE), .SIMD(SIMD),
+    .PT(0), .PB(0), .PL(0), .PR(0), .PE(PE), .SIMD(SIMD), .PACK(PACK),
     .IN_SIGNED(IN_SIGNED), .IN_ZP(IN_ZP), .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED),
     .OUT_ZP(OUT_ZP), .RELU(RELU), .FIFO_DEPTH(FIFO_DEPTH),
     .WEIGHT_FILE(WEIGHT_FILE), .PARAM_FILE(PARAM_FILE)

@@ -6,6 +6,16 @@
 // 9 signed bits, so each product is 9 x 8 bits (one DSP48 or LUT multiplier). No stall: the
 // caller sees that nothing downstream needs to stop it (credits, see window.sv).
 //
+// PACK = 1 computes the products of PE lanes 2q and 2q+1 (which share x[s]) in one multiplier,
+// in plain arithmetic: P = xc * (w_hi * 2^K + w_lo), then w_lo's product is P[K-1:0] (signed)
+// and w_hi's is P >>> K plus the sign correction P[K-1] (the borrow of a negative low part).
+// K = 16 is the only choice for a DSP48E1 (25 x 18): xc = x - IN_ZP lies in [-255, 255] (the
+// zero point is inside x's range), so a product lies in [-32640, 32640] and needs K >= 16
+// bits; w_hi * 2^K + w_lo must fit the 25-bit port, and for w_hi = -128, w_lo < 0 that holds
+// for K <= 16 only (K = 17 gives -2^24 - 128). (DSP48E2's 27-bit port would allow K = 18.)
+// The packed weight (25 bits) times xc (9 bits) is one 25 x 18 multiply: half the DSP48s for
+// even PE; an odd PE's last lane keeps its own multiplier.
+//
 // Pipeline: 1: products  2: SIMD adder tree  3: accumulate (valid_o, acc_o, user_o).
 `default_nettype none
 
@@ -15,7 +25,8 @@ module mac_array #(
   parameter bit          IN_SIGNED = 1'b1,  // x is int8 (1) or uint8 (0)
   parameter int          IN_ZP     = 0,     // zero point of x, inside x's range
   parameter int unsigned ACC_W     = 32,    // accumulator width, 18..32
-  parameter int unsigned USER_W    = 1      // sideband bits delayed with the result
+  parameter int unsigned USER_W    = 1,     // sideband bits delayed with the result
+  parameter bit          PACK      = 1'b0   // two products per multiplier (PE lane pairs)
 ) (
   input  wire                       clk,
   input  wire                       rst_n,     // synchronous, active low
@@ -37,6 +48,10 @@ module mac_array #(
   localparam int          X_MIN  = IN_SIGNED ? -128 : 0;            // x's range
   localparam int          X_MAX  = IN_SIGNED ? 127 : 255;
   localparam logic signed [9:0] ZP_C = 10'(IN_ZP);
+  localparam int unsigned PAIRS  = PACK ? PE / 2 : 0;               // packed lane pairs
+  localparam int unsigned K      = 16;                              // low product's bits
+  localparam int unsigned WP_W   = 25;                              // packed weight bits
+  localparam int unsigned PP_W   = WP_W + 9;                        // packed product bits
 
   if (PE < 1 || SIMD < 1) begin : g_bad_fold
     $fatal(1, "mac_array: PE=%0d and SIMD=%0d must be >= 1", PE, SIMD);
@@ -86,22 +101,44 @@ module mac_array #(
     assign xc[s] = 9'(x_ext - ZP_C);
   end
 
+  // Stage 1: registered products, lane (p, s) at [(p*SIMD + s)*PROD_W +: PROD_W].
+  logic [PE*SIMD*PROD_W-1:0] prod;
+
+  for (genvar q = 0; q < PAIRS; q++) begin : g_pair
+    for (genvar s = 0; s < SIMD; s++) begin : g_lane
+      localparam int unsigned LO = (2*q*SIMD + s) * PROD_W;        // lane (2q, s)
+      localparam int unsigned HI = ((2*q + 1)*SIMD + s) * PROD_W;  // lane (2q+1, s)
+      logic signed [WP_W-1:0] wp;    // w[2q+1][s] * 2^K + w[2q][s]
+      logic signed [PP_W-1:0] pp_q;  // xc[s] * wp
+      assign wp = (WP_W'($signed(w_i[((2*q + 1)*SIMD + s)*8 +: 8])) <<< K)
+                  + WP_W'($signed(w_i[(2*q*SIMD + s)*8 +: 8]));
+      always_ff @(posedge clk) begin
+        pp_q <= PP_W'(xc[s]) * PP_W'(wp);
+      end
+      assign prod[LO +: PROD_W] = PROD_W'($signed(pp_q[K-1:0]));
+      assign prod[HI +: PROD_W] = PROD_W'($signed(pp_q[PP_W-1:K]) + PROD_W'(pp_q[K-1]));
+    end
+  end
+
+  for (genvar p = 2 * PAIRS; p < PE; p++) begin : g_single
+    for (genvar s = 0; s < SIMD; s++) begin : g_lane
+      logic signed [PROD_W-1:0] prod_q;
+      always_ff @(posedge clk) begin
+        prod_q <= PROD_W'(xc[s]) * PROD_W'($signed(w_i[(p*SIMD+s)*8 +: 8]));
+      end
+      assign prod[(p*SIMD + s)*PROD_W +: PROD_W] = prod_q;
+    end
+  end
+
   for (genvar p = 0; p < PE; p++) begin : g_pe
-    logic signed [PROD_W-1:0] prod_q [SIMD];
     logic signed [TREE_W-1:0] tree;
     logic signed [TREE_W-1:0] tree_q;
     logic signed [ACC_W-1:0]  acc_q;
 
-    always_ff @(posedge clk) begin
-      for (int s = 0; s < SIMD; s++) begin
-        prod_q[s] <= PROD_W'(xc[s]) * PROD_W'($signed(w_i[(p*SIMD+s)*8 +: 8]));
-      end
-    end
-
     always_comb begin
       tree = '0;
       for (int s = 0; s < SIMD; s++) begin
-        tree = tree + TREE_W'(prod_q[s]);
+        tree = tree + TREE_W'($signed(prod[(p*SIMD + s)*PROD_W +: PROD_W]));
       end
     end
 

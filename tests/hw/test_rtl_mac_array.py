@@ -1,5 +1,7 @@
 """mac_array.sv vs NumPy: dot products of random lengths with bubbles, extreme operands,
-and accumulators driven close to both int32 limits."""
+and accumulators driven close to both int32 limits; with PACK (two products per multiplier)
+every input value against corner weight pairs, packed and unpacked builds; Yosys maps the
+packed array onto half the DSP48E1s."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import pytest
 from sim import runner
 from sim.compare import first_mismatch
 from sim.vectors import pack_lanes, run_vectors, unpack_lanes
+from sim.yosys import synth_xilinx
 
 pytestmark = pytest.mark.rtl
 
@@ -41,35 +44,87 @@ def expected(gs: list[tuple[np.ndarray, np.ndarray]], zp: int) -> np.ndarray:
                      for x, w in gs], dtype=np.int64)
 
 
-@pytest.mark.parametrize(("pe", "simd", "dtype", "zp", "long"), [
-    (1, 1, "int8", 0, False), (3, 4, "uint8", 255, False), (2, 8, "int8", -128, True),
-    (4, 3, "uint8", 128, False)])
-def test_mac_array_bit_exact(pe: int, simd: int, dtype: str, zp: int, long: bool, rng,
-                             tmp_path, build_root) -> None:
-    lo, hi = (-128, 127) if dtype == "int8" else (0, 255)
-    built = runner.build("mac_array", ["mac_array"], {
-        "PE": pe, "SIMD": simd, "IN_SIGNED": dtype == "int8", "IN_ZP": zp, "USER_W": 16},
-        root=build_root)
-    gs = groups(rng, pe, simd, lo, hi, zp, 60, long)
-    want = expected(gs, zp)
-    assert np.abs(want).max() < 2**31
-    if long:
-        assert want.max() > 2**31 - 2**25 and want.min() < -(2**31) + 2**25
+def build(pe: int, simd: int, dtype: str, zp: int, pack: bool, root) -> runner.Build:
+    return runner.build("mac_array", ["mac_array"], {
+        "PE": pe, "SIMD": simd, "IN_SIGNED": dtype == "int8", "IN_ZP": zp, "USER_W": 16,
+        "PACK": pack}, root=root)
+
+
+def run_groups(built: runner.Build, gs: list[tuple[np.ndarray, np.ndarray]], pe: int,
+               rng: np.random.Generator | None, directory) -> np.ndarray:
+    """Feed the dot products one after another (with random bubbles when `rng` is given);
+    returns the accumulators `[len(gs), PE]`, checked to come back once each, in order."""
     cols: dict[str, list[int]] = {k: [] for k in ("valid_i", "first_i", "last_i", "x_i", "w_i",
                                                     "user_i")}
     for g, (x, w) in enumerate(gs):
         xs, ws = pack_lanes(x, 8), pack_lanes(w.reshape(len(w), -1), 8)
         for t in range(len(x)):
-            if rng.random() < 0.2:  # a bubble: valid low, garbage data
+            if rng is not None and rng.random() < 0.2:  # a bubble: valid low, garbage data
                 for k, v in (("valid_i", 0), ("first_i", 1), ("last_i", 1), ("x_i", 0x5A),
                              ("w_i", 0x77), ("user_i", 0xFFFF)):
                     cols[k].append(v)
             for k, v in (("valid_i", 1), ("first_i", int(t == 0)),
                          ("last_i", int(t == len(x) - 1)), ("x_i", xs[t]), ("w_i", ws[t]),
-                         ("user_i", g)):
+                         ("user_i", g & 0xFFFF)):
                 cols[k].append(v)
-    got = run_vectors(built, tmp_path, cols, ["acc_o", "user_o"])
-    assert got["user_o"] == list(range(len(gs))), "dot products lost, repeated or reordered"
-    acc = unpack_lanes(got["acc_o"], pe, 32, True)
+    got = run_vectors(built, directory, cols, ["acc_o", "user_o"])
+    assert got["user_o"] == [g & 0xFFFF for g in range(len(gs))], \
+        "dot products lost, repeated or reordered"
+    return unpack_lanes(got["acc_o"], pe, 32, True)
+
+
+@pytest.mark.parametrize(("pe", "simd", "dtype", "zp", "long", "pack"), [
+    (1, 1, "int8", 0, False, False), (3, 4, "uint8", 255, False, False),
+    (2, 8, "int8", -128, True, False), (4, 3, "uint8", 128, False, False),
+    (2, 8, "int8", -128, True, True), (3, 4, "uint8", 255, False, True),
+    (4, 3, "int8", 127, False, True), (1, 2, "uint8", 0, False, True)])
+def test_mac_array_bit_exact(pe: int, simd: int, dtype: str, zp: int, long: bool, pack: bool,
+                             rng, tmp_path, build_root) -> None:
+    lo, hi = (-128, 127) if dtype == "int8" else (0, 255)
+    built = build(pe, simd, dtype, zp, pack, build_root)
+    gs = groups(rng, pe, simd, lo, hi, zp, 60, long)
+    want = expected(gs, zp)
+    assert np.abs(want).max() < 2**31
+    if long:
+        assert want.max() > 2**31 - 2**25 and want.min() < -(2**31) + 2**25
+    acc = run_groups(built, gs, pe, rng, tmp_path)
     problem = first_mismatch(want[None], acc[None], name="mac_array")
     assert problem is None, problem
+
+
+# Weight corners of a packed pair: both extremes, around zero (the low product's sign decides
+# the correction) and next to the extremes.
+W_CORNERS = (-128, -127, -2, -1, 0, 1, 2, 126, 127)
+
+
+@pytest.mark.parametrize(("dtype", "zp"), [("int8", -128), ("uint8", 255), ("int8", 0)])
+def test_mac_array_packed_corners(dtype: str, zp: int, tmp_path, build_root) -> None:
+    """Every input value x times every pair of corner weights (w_lo, w_hi), one product per
+    dot product (SIMD = 1, PE = 2: one packed multiplier), packed and unpacked builds, each
+    equal to x - zp times w. The zero points reach x - zp = +255 and -255, the extremes."""
+    lo, hi = (-128, 127) if dtype == "int8" else (0, 255)
+    xs, w_lo, w_hi = np.meshgrid(np.arange(lo, hi + 1), W_CORNERS, W_CORNERS, indexing="ij")
+    xs, ws = xs.reshape(-1, 1, 1), np.stack([w_lo, w_hi], -1).reshape(-1, 1, 2, 1)
+    gs = list(zip(xs, ws, strict=True))
+    want = expected(gs, zp)
+    assert np.abs(want).max() == max(hi - zp, zp - lo) * 128  # |x - zp| and |w| extreme
+    for pack in (False, True):
+        acc = run_groups(build(2, 1, dtype, zp, pack, build_root), gs, 2, None,
+                         tmp_path / f"pack{int(pack)}")
+        problem = first_mismatch(want[None], acc[None], name=f"mac_array PACK={int(pack)}")
+        assert problem is None, problem
+
+
+@pytest.mark.synth
+@pytest.mark.slow
+def test_packing_halves_the_dsps(tmp_path) -> None:
+    """synth_xilinx -family xc7: PE = 4, SIMD = 2 takes 8 DSP48E1s unpacked, 4 packed."""
+    counts = {}
+    for pack in (False, True):
+        result = synth_xilinx("mac_array", ["mac_array"], {
+            "PE": 4, "SIMD": 2, "IN_SIGNED": False, "IN_ZP": 3, "PACK": pack},
+            tmp_path / f"pack{int(pack)}")
+        counts[pack] = result.dsps
+        print(f"mac_array PE=4 SIMD=2 PACK={int(pack)}: {result.dsps} DSP48E1, "
+              f"{result.luts} LUTs")
+    assert counts == {False: 8, True: 4}, counts

@@ -54,6 +54,27 @@ def test_conv2d_bit_exact(case: str, src: str, sink: str, rng, seed, tmp_path,
         check_cycles(case, eng, out)
 
 
+@pytest.mark.parametrize(("case", "src", "sink"), [
+    ("3x3-same", "none", "none"), ("3x1", "1110", "random"), ("3x3-s2-asym", "random", "1110")])
+def test_conv2d_packed_bit_exact(case: str, src: str, sink: str, rng, seed, tmp_path,
+                                 build_root) -> None:
+    """Two products per multiplier (PACK): even and odd PE, unchanged cycles per image."""
+    model, fold = make_model(case, rng, corners=0.0)
+    fold = dataclasses.replace(fold, pack=True)
+    x = random_batch(model, rng, 3)["x"]
+    want = golden.run(model, x)["y"]
+    res = simulate_op(model, x, tmp_path, fold, src_pause=src, sink_pause=sink, seed=seed,
+                      root=build_root)
+    out, eng = res.run, res.engine
+    assert eng.params["PACK"] is True
+    assert out.sim.passed, out.sim.message or out.error
+    assert out.beats == [eng.out_beats] * len(x), "an image was lost, split or duplicated"
+    problem = first_mismatch(want, out.frames, name=f"conv2d {case} packed")
+    assert problem is None, problem
+    if src == sink == "none":
+        check_cycles(case, eng, out)
+
+
 def test_corrupted_rom_word_is_caught_and_located(rng, tmp_path, build_root) -> None:
     """Flip the sign bit of one weight in the .mem file: the RTL must then differ from the
     golden model exactly where the golden model with that weight changed differs, and the

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from hw.gen.engines import Folding, FoldingError, engine_for
-from hw.gen.network import PASS_THROUGH
+from hw.gen.graph import PASS_THROUGH
 from quant import ir
 
 KEYS = ("PE", "SIMD")

@@ -25,6 +25,9 @@ def train_cmd(
     batch_size: int = TrainConfig.batch_size,
     optimizer: Annotated[str, typer.Option(help="sgd or adam")] = TrainConfig.optimizer,
     lr: Annotated[float, typer.Option(help="peak learning rate")] = TrainConfig.lr,
+    label_smoothing: Annotated[float, typer.Option(
+        help="0 for fire-gwap-cascade: smoothing ε caps the softmax near 1 − ε, below the "
+             "0.98 exit threshold")] = TrainConfig.label_smoothing,
     seed: int = 0,
     device: Annotated[str, typer.Option(help="cpu or cuda")] = "cpu",
     resume: Annotated[bool, typer.Option(help="continue from run/checkpoint.pt")] = False,
@@ -32,7 +35,8 @@ def train_cmd(
 ) -> None:
     """Train a network; the classes are those present in the training data."""
     config = TrainConfig(arch=arch, size=size, epochs=epochs, batch_size=batch_size,
-                         optimizer=optimizer, lr=lr, seed=seed, device=device)
+                         optimizer=optimizer, lr=lr, label_smoothing=label_smoothing, seed=seed,
+                         device=device)
     metrics = train_on_files(config, train_data, test_data, run, resume, skip_bad)
     console.print(f"top-1 {metrics['top1']:.4f}  top-5 {metrics['top5']:.4f}  → {run / METRICS}")
 

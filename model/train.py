@@ -33,6 +33,7 @@ class TrainConfig:
     lr: float = 0.05
     weight_decay: float = 5e-4
     max_shift: int = 2
+    label_smoothing: float = 0.1  # 0 for early-exit cascades: it caps every softmax below 0.98
     seed: int = 0
     device: str = "cpu"
 
@@ -113,6 +114,7 @@ class Loop:
     max_shift: int = 0
     device: str = "cpu"
     description: str = "train"
+    label_smoothing: float = 0.1
 
 
 def fit(model: nn.Module, loop: Loop, train_set: ImageSet, test_set: ImageSet,
@@ -122,7 +124,7 @@ def fit(model: nn.Module, loop: Loop, train_set: ImageSet, test_set: ImageSet,
     """Run the epochs `start_epoch..loop.epochs-1` with a progress bar; return the history
     (loss, train and held-out top-1 per epoch)."""
     history = list(history or [])
-    loss_fn = nn.CrossEntropyLoss(label_smoothing=0.1)
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=loop.label_smoothing)
     x_all = to_input(train_set.images)
     y_all = torch.from_numpy(train_set.labels)
     steps = -(-len(y_all) // loop.batch_size)
@@ -181,13 +183,14 @@ def train(config: TrainConfig, train_set: ImageSet, test_set: ImageSet, classes:
     opt, sched = make_optimizer(model, config.optimizer, config.lr, config.weight_decay,
                                 config.epochs * steps_per_epoch)
     loop = Loop(opt, sched, torch.Generator().manual_seed(config.seed), config.epochs,
-                config.batch_size, config.max_shift, config.device)
+                config.batch_size, config.max_shift, config.device,
+                label_smoothing=config.label_smoothing)
     history: list[dict] = []
     start_epoch = 0
     ckpt_path = out_dir / CHECKPOINT
     if resume and ckpt_path.exists():
-        ckpt = torch.load(ckpt_path, weights_only=False)
-        if ckpt["config"] != asdict(config):
+        ckpt = torch.load(ckpt_path, map_location=config.device, weights_only=False)
+        if TrainConfig(**ckpt["config"]) != config:
             raise HccrError(f"{ckpt_path}: saved config differs from the requested one; "
                             "use a new run directory or the same options")
         model.load_state_dict(ckpt["model"])
@@ -221,7 +224,7 @@ def load_trained(run_dir: str | Path) -> tuple[nn.Module, np.ndarray, TrainConfi
     path = Path(run_dir) / MODEL
     if not path.exists():
         raise HccrError(f"{path}: not found (train first: hccr train ... --run {run_dir})")
-    ckpt = torch.load(path, weights_only=False)
+    ckpt = torch.load(path, map_location="cpu", weights_only=False)
     config = TrainConfig(**ckpt["config"])
     classes = np.array(ckpt["classes"], np.int64)
     model = build(config.arch, len(classes), config.size)

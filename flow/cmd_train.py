@@ -10,6 +10,7 @@ import typer
 
 from flow.console import console, user_errors
 from model.data.gnt import GntError
+from model.nets.fire import THRESHOLD
 from model.train import METRICS, TrainConfig, evaluate_run, train_on_files
 
 DataOpt = Annotated[Path, typer.Option(help=".gnt file or folder of .gnt files")]
@@ -46,15 +47,33 @@ def eval_cmd(
     data: DataOpt,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON line")] = False,
     skip_bad: Annotated[bool, typer.Option(help="skip corrupt .gnt records")] = False,
+    threshold: Annotated[float, typer.Option(
+        help="early-exit confidence threshold (cascade networks)")] = THRESHOLD,
 ) -> None:
-    """Evaluate a trained run on any .gnt data; classes the model does not know are skipped."""
-    result = evaluate_run(run, data, skip_bad)
+    """Evaluate a trained run on any .gnt data; classes the model does not know are skipped.
+    For an early-exit cascade, also print where images exit and the MACs per character."""
+    result = evaluate_run(run, data, skip_bad, threshold)
     if as_json:
         print(json.dumps(result))
-    else:
-        console.print(f"{result['images']} images: top-1 {result['top1']:.4f}, "
-                      f"top-5 {result['top5']:.4f}; {result['skipped']} of unknown classes "
-                      "skipped")
+        return
+    console.print(f"{result['images']} images: top-1 {result['top1']:.4f}, "
+                  f"top-5 {result['top5']:.4f}; {result['skipped']} of unknown classes skipped")
+    if "cascade" in result:
+        console.print(cascade_summary(result["cascade"]), highlight=False)
+
+
+def cascade_summary(c: dict) -> str:
+    """The exit distribution, accuracy and MACs of `cascade_evaluate`'s result, as text."""
+    exits = ", ".join(f"{name} {share:.1%}" for name, share in c["exit_fraction"].items())
+    alone = ", ".join(f"{name} {top1:.4f}" for name, top1 in c["top1_exits"].items())
+    return (f"cascade at threshold {c['threshold']} (Mid-B: {c['mid_b']}): exits {exits}\n"
+            f"  top-1 {c['top1']:.4f}, {c['top1_to_end']:.4f} running every image to the end "
+            f"({100 * (c['top1'] - c['top1_to_end']):+.2f} points); each exit alone: {alone}\n"
+            f"  MACs per character {c['macs_average'] / 1e6:.1f} M average, "
+            f"{c['macs_full'] / 1e6:.1f} M always to the end with every exit, "
+            f"{c['macs_final_only'] / 1e6:.1f} M final network alone; saving "
+            f"{c['macs_saving']:.1%} (vs the final network alone "
+            f"{1 - c['macs_average'] / c['macs_final_only']:.1%})")
 
 
 def register(app: typer.Typer) -> None:

@@ -15,6 +15,7 @@ from torch import nn
 from flow.console import HccrError, console, progress
 from model.data.dataset import ImageSet, load_images
 from model.nets import build
+from model.nets.fire import THRESHOLD, cascade_evaluate
 
 CHECKPOINT = "checkpoint.pt"  # latest epoch, with optimizer state, for --resume
 MODEL = "model.pt"  # final weights + config + class list, what later stages read
@@ -245,8 +246,14 @@ def train_on_files(config: TrainConfig, train_data: Path, test_data: Path, out_d
 
 
 @torch.no_grad()
-def evaluate_run(run_dir: Path, data: Path, skip_bad: bool = False) -> dict:
-    """Evaluate a trained run on `.gnt` data: images, top1, top5 and skipped (unknown classes)."""
+def evaluate_run(run_dir: Path, data: Path, skip_bad: bool = False,
+                 threshold: float = THRESHOLD) -> dict:
+    """Evaluate a trained run on `.gnt` data: images, top1, top5 and skipped (unknown classes);
+    for an early-exit cascade also `cascade` (`model.nets.fire.cascade_evaluate` at
+    `threshold`: exit distribution, accuracy against running to the end, MACs)."""
     model, classes, config = load_trained(run_dir)
     data_set, skipped = load_images(data, config.size, skip_bad).restrict(classes)
-    return {**evaluate(model, data_set), "skipped": skipped}
+    result = {**evaluate(model, data_set), "skipped": skipped}
+    if getattr(model, "cascade", False):
+        result["cascade"] = cascade_evaluate(model, data_set, config.size, threshold)
+    return result

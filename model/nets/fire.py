@@ -15,6 +15,7 @@ network runs to the end and, as in §4.5, the Mid-B and final probabilities are 
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from collections.abc import Sequence
 
@@ -173,7 +174,8 @@ def cascade_evaluate(model: FireNet, data: ImageSet, size: int, threshold: float
     """Run the cascade on `data`: accuracy, exit distribution and average MACs per character.
 
     Returns:
-        `top1` (cascade), `top1_exits` (each exit alone), `exit_fraction` (share of images
+        `top1` (cascade), `top1_to_end` (the same policy with no early exit: every image
+        runs to the end), `top1_exits` (each exit alone), `exit_fraction` (share of images
         stopping at each exit), `macs_average`, `macs_full` (always running to the end with
         every exit), `macs_final_only` (the network without Mid-A/Mid-B) and `macs_saving`
         (1 − average/full).
@@ -184,11 +186,12 @@ def cascade_evaluate(model: FireNet, data: ImageSet, size: int, threshold: float
         raise ValueError("cascade_evaluate needs a FireNet built with cascade=True")
     device = next(model.parameters()).device
     model.eval()
-    preds, exits, alone = [], [], []
+    preds, exits, alone, to_end = [], [], [], []
     for start in range(0, len(data.labels), batch_size):
         outputs = model(to_input(data.images[start: start + batch_size], device))
         pred, ex = cascade_predict(outputs, threshold, mid_b)
         preds.append(pred.cpu())
+        to_end.append(cascade_predict(outputs, math.inf, mid_b)[0].cpu())
         exits.append(ex.cpu())
         alone.append(torch.stack([o.argmax(dim=1).cpu() for o in outputs]))
     labels = torch.from_numpy(data.labels)
@@ -199,6 +202,7 @@ def cascade_evaluate(model: FireNet, data: ImageSet, size: int, threshold: float
     average = sum(f * c for f, c in zip(fraction, cost, strict=True))
     return {"images": len(labels), "threshold": threshold, "mid_b": mid_b,
             "top1": float((pred == labels).float().mean()),
+            "top1_to_end": float((torch.cat(to_end) == labels).float().mean()),
             "top1_exits": dict(zip(EXITS, (alone_pred == labels).float().mean(1).tolist(),
                                    strict=True)),
             "exit_fraction": dict(zip(EXITS, fraction, strict=True)),

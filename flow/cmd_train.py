@@ -10,6 +10,7 @@ import typer
 
 from flow.console import console, user_errors
 from model.data.gnt import GntError
+from model.nets import ARCHITECTURES
 from model.nets.fire import THRESHOLD
 from model.train import METRICS, TrainConfig, evaluate_run, train_on_files
 
@@ -20,7 +21,7 @@ def train_cmd(
     train_data: DataOpt = ...,
     test_data: DataOpt = ...,
     run: Annotated[Path, typer.Option(help="output folder (checkpoints, model.pt, metrics)")] = ...,
-    arch: str = "baseline",
+    arch: Annotated[str, typer.Option(help=f"network: {', '.join(ARCHITECTURES)}")] = "baseline",
     size: Annotated[int, typer.Option(help="input side length after preprocessing")] = 64,
     epochs: int = TrainConfig.epochs,
     batch_size: int = TrainConfig.batch_size,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -10,11 +11,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.distributed as dist
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 
 from flow.console import HccrError, console, progress
 from model.data.dataset import ImageSet, load_images
-from model.nets import build
+from model.nets import ARCHITECTURES, build
 from model.nets.fire import THRESHOLD, cascade_evaluate
 
 CHECKPOINT = "checkpoint.pt"  # latest epoch, with optimizer state, for --resume
@@ -37,6 +40,12 @@ class TrainConfig:
     label_smoothing: float = 0.1  # 0 for early-exit cascades: it caps every softmax below 0.98
     seed: int = 0
     device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        if self.arch not in ARCHITECTURES:
+            raise HccrError(f"--arch {self.arch!r} unknown; known: {', '.join(ARCHITECTURES)}")
+        if self.device not in ("cpu", "cuda"):
+            raise HccrError(f"--device must be cpu or cuda, got {self.device!r}")
 
 
 def to_input(images: np.ndarray, device: str | torch.device = "cpu") -> torch.Tensor:
@@ -116,6 +125,8 @@ class Loop:
     device: str = "cpu"
     description: str = "train"
     label_smoothing: float = 0.1
+    rank: int = 0  # this process's share of each batch under DDP (see `distributed`)
+    world: int = 1
 
 
 def fit(model: nn.Module, loop: Loop, train_set: ImageSet, test_set: ImageSet,
@@ -123,13 +134,22 @@ def fit(model: nn.Module, loop: Loop, train_set: ImageSet, test_set: ImageSet,
         on_epoch_start: Callable[[int], None] | None = None,
         on_epoch_end: Callable[[int, list[dict]], None] | None = None) -> list[dict]:
     """Run the epochs `start_epoch..loop.epochs-1` with a progress bar; return the history
-    (loss, train and held-out top-1 per epoch)."""
+    (loss, train and held-out top-1 per epoch).
+
+    Under DDP (`loop.world` > 1, `model` wrapped in DistributedDataParallel) every process
+    draws the same batches and trains on its `rank::world` slice of each, so the steps,
+    schedule and augmentation do not depend on the number of processes.
+    """
     history = list(history or [])
     loss_fn = nn.CrossEntropyLoss(label_smoothing=loop.label_smoothing)
     x_all = to_input(train_set.images)
     y_all = torch.from_numpy(train_set.labels)
     steps = -(-len(y_all) // loop.batch_size)
-    with progress() as bar:
+    if 0 < len(y_all) % loop.batch_size < loop.world:
+        steps -= 1  # a last batch smaller than the process count would leave one empty
+    bar = progress()
+    bar.disable = loop.rank > 0
+    with bar:
         task = bar.add_task(loop.description, total=(loop.epochs - start_epoch) * steps, info="")
         for epoch in range(start_epoch, loop.epochs):
             if on_epoch_start is not None:
@@ -139,8 +159,9 @@ def fit(model: nn.Module, loop: Loop, train_set: ImageSet, test_set: ImageSet,
             loss_sum = correct = 0.0
             for i in range(steps):
                 idx = order[i * loop.batch_size : (i + 1) * loop.batch_size]
-                x = _random_shift(x_all[idx], loop.max_shift, loop.gen).to(loop.device)
-                y = y_all[idx].to(loop.device)
+                x = _random_shift(x_all[idx], loop.max_shift, loop.gen)[loop.rank :: loop.world]
+                x = x.to(loop.device)
+                y = y_all[idx[loop.rank :: loop.world]].to(loop.device)
                 outputs = model(x)
                 logits = final_logits(outputs)
                 # Early-exit networks return every exit's logits; each exit is trained.
@@ -151,17 +172,45 @@ def fit(model: nn.Module, loop: Loop, train_set: ImageSet, test_set: ImageSet,
                 loop.opt.step()
                 loop.sched.step()
                 loss_value = float(loss.detach())
-                loss_sum += loss_value * len(idx)
+                loss_sum += loss_value * len(y)
                 correct += int((logits.argmax(1) == y).sum())
                 bar.update(task, advance=1,
                            info=f"epoch {epoch + 1}/{loop.epochs} loss {loss_value:.3f}")
-            test = evaluate(model, test_set, device=loop.device)
+            loss_sum, correct = _sum_over_processes((loss_sum, correct), loop)
+            test = evaluate(getattr(model, "module", model), test_set, device=loop.device)
             history.append({"epoch": epoch + 1, "loss": loss_sum / len(y_all),
                             "train_top1": correct / len(y_all), "test_top1": test["top1"]})
             bar.update(task, info=f"epoch {epoch + 1} held-out top-1 {test['top1']:.3f}")
+            if loop.rank == 0:
+                console.print("epoch {epoch}: loss {loss:.4f}, train top-1 {train_top1:.4f}, "
+                              "held-out top-1 {test_top1:.4f}".format(**history[-1]),
+                              highlight=False)
             if on_epoch_end is not None:
                 on_epoch_end(epoch, history)
     return history
+
+
+def _sum_over_processes(values: tuple[float, ...], loop: Loop) -> tuple[float, ...]:
+    """Sum per-process statistics over the DDP processes (identity without DDP)."""
+    if loop.world == 1:
+        return values
+    total = torch.tensor(values, dtype=torch.float64, device=loop.device)
+    dist.all_reduce(total)
+    return tuple(total.tolist())
+
+
+def distributed(device: str) -> tuple[int, int, str]:
+    """Join the process group when launched by `torchrun` (WORLD_SIZE > 1): gloo on the CPU,
+    NCCL on GPUs, one GPU per process (LOCAL_RANK). Returns (rank, world size, device)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world == 1:
+        return 0, 1, device
+    if device == "cuda":
+        device = f"cuda:{int(os.environ['LOCAL_RANK'])}"
+        torch.cuda.set_device(device)
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.startswith("cuda") else "gloo")
+    return dist.get_rank(), world, device
 
 
 def train(config: TrainConfig, train_set: ImageSet, test_set: ImageSet, classes: np.ndarray,
@@ -174,23 +223,36 @@ def train(config: TrainConfig, train_set: ImageSet, test_set: ImageSet, classes:
         classes: GB2312 level-1 class index of each model output.
         out_dir: where checkpoint.pt, model.pt and metrics.json go.
         resume: continue from out_dir/checkpoint.pt if it exists.
+
+    Launched by `torchrun`, each process trains on its share of every batch (DDP) and
+    process 0 writes the files.
     """
     if config.device == "cuda" and not torch.cuda.is_available():
         raise HccrError("--device cuda requested but no CUDA device is available")
+    rank, world, device = distributed(config.device)
+    try:
+        return _train(config, train_set, test_set, classes, out_dir, resume, rank, world, device)
+    finally:
+        if world > 1:
+            dist.destroy_process_group()
+
+
+def _train(config: TrainConfig, train_set: ImageSet, test_set: ImageSet, classes: np.ndarray,
+           out_dir: Path, resume: bool, rank: int, world: int, device: str) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(config.seed)
-    model = build(config.arch, len(classes), config.size).to(config.device)
+    model = build(config.arch, len(classes), config.size).to(device)
     steps_per_epoch = -(-len(train_set.labels) // config.batch_size)
     opt, sched = make_optimizer(model, config.optimizer, config.lr, config.weight_decay,
                                 config.epochs * steps_per_epoch)
     loop = Loop(opt, sched, torch.Generator().manual_seed(config.seed), config.epochs,
-                config.batch_size, config.max_shift, config.device,
-                label_smoothing=config.label_smoothing)
+                config.batch_size, config.max_shift, device,
+                label_smoothing=config.label_smoothing, rank=rank, world=world)
     history: list[dict] = []
     start_epoch = 0
     ckpt_path = out_dir / CHECKPOINT
     if resume and ckpt_path.exists():
-        ckpt = torch.load(ckpt_path, map_location=config.device, weights_only=False)
+        ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
         if TrainConfig(**ckpt["config"]) != config:
             raise HccrError(f"{ckpt_path}: saved config differs from the requested one; "
                             "use a new run directory or the same options")
@@ -198,25 +260,34 @@ def train(config: TrainConfig, train_set: ImageSet, test_set: ImageSet, classes:
         opt.load_state_dict(ckpt["optimizer"])
         sched.load_state_dict(ckpt["scheduler"])
         loop.gen.set_state(ckpt["generator"])
+        if "torch_rng" in ckpt:  # dropout draws from it (absent in older checkpoints)
+            torch.set_rng_state(ckpt["torch_rng"])
         start_epoch, history = ckpt["epoch"] + 1, ckpt["history"]
-        console.print(f"resuming {ckpt_path} at epoch {start_epoch + 1}")
+        if rank == 0:
+            console.print(f"resuming {ckpt_path} at epoch {start_epoch + 1}")
 
     def checkpoint(epoch: int, history: list[dict]) -> None:
-        _save_atomic({"config": asdict(config), "classes": classes.tolist(),
-                      "model": model.state_dict(), "optimizer": opt.state_dict(),
-                      "scheduler": sched.state_dict(), "generator": loop.gen.get_state(),
-                      "epoch": epoch, "history": history}, ckpt_path)
+        if rank == 0:
+            _save_atomic({"config": asdict(config), "classes": classes.tolist(),
+                          "model": model.state_dict(), "optimizer": opt.state_dict(),
+                          "scheduler": sched.state_dict(), "generator": loop.gen.get_state(),
+                          "torch_rng": torch.get_rng_state(), "epoch": epoch,
+                          "history": history}, ckpt_path)
 
+    net = model
+    if world > 1:
+        net = DistributedDataParallel(model, device_ids=[device] if device != "cpu" else None)
     t0 = time.perf_counter()
-    history = fit(model, loop, train_set, test_set, start_epoch, history, on_epoch_end=checkpoint)
-    final = evaluate(model, test_set, device=config.device)
+    history = fit(net, loop, train_set, test_set, start_epoch, history, on_epoch_end=checkpoint)
+    final = evaluate(model, test_set, device=device)
     metrics = {**final, "train_images": len(train_set.labels), "classes": len(classes),
-               "epochs": config.epochs, "train_seconds": round(time.perf_counter() - t0, 1),
-               "history": history}
-    _save_atomic({"config": asdict(config), "classes": classes.tolist(),
-                  "model": {k: v.cpu() for k, v in model.state_dict().items()}},
-                 out_dir / MODEL)
-    (out_dir / METRICS).write_text(json.dumps(metrics, indent=2))
+               "epochs": config.epochs, "processes": world,
+               "train_seconds": round(time.perf_counter() - t0, 1), "history": history}
+    if rank == 0:
+        _save_atomic({"config": asdict(config), "classes": classes.tolist(),
+                      "model": {k: v.cpu() for k, v in model.state_dict().items()}},
+                     out_dir / MODEL)
+        (out_dir / METRICS).write_text(json.dumps(metrics, indent=2))
     return metrics
 
 

@@ -37,3 +37,13 @@ lint: setup
 
 clean:
 	rm -rf runs build .pytest_cache .ruff_cache
+
+.PHONY: bench500 train-full
+
+# Issue 7's 500-class benchmark (SqNxt vs SqNxt + C-CBAM, background, see tools/bench500.sh).
+bench500: setup
+	tools/bench500.sh
+
+# Opt-in: a seed network on all 3755 classes (tools/train_full.sh lists its knobs).
+train-full: setup
+	tools/train_full.sh

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -40,7 +41,9 @@ def train_cmd(
                          optimizer=optimizer, lr=lr, label_smoothing=label_smoothing, seed=seed,
                          device=device)
     metrics = train_on_files(config, train_data, test_data, run, resume, skip_bad)
-    console.print(f"top-1 {metrics['top1']:.4f}  top-5 {metrics['top5']:.4f}  → {run / METRICS}")
+    if int(os.environ.get("RANK", "0")) == 0:  # under torchrun, process 0 reports
+        console.print(f"top-1 {metrics['top1']:.4f}  top-5 {metrics['top5']:.4f}  → "
+                      f"{run / METRICS}")
 
 
 def eval_cmd(
@@ -77,7 +80,19 @@ def cascade_summary(c: dict) -> str:
             f"{1 - c['macs_average'] / c['macs_final_only']:.1%})")
 
 
+def nets_table(bottleneck: Annotated[int, typer.Option(
+        help="FC bottleneck width B for the seed 003 table")] = 50) -> None:
+    """Per-stage parameters and MACs of every seed network at 3755 classes beside the papers'
+    tables, and every classifier before/after an FC bottleneck."""
+    from model.nets import tables  # builds every network: only when asked
+
+    tables.main([str(bottleneck)])
+
+
 def register(app: typer.Typer) -> None:
-    """Add the training commands to the top-level app."""
+    """Add the training commands and `hccr nets` to the top-level app."""
     app.command("train")(user_errors(GntError)(train_cmd))
     app.command("eval")(user_errors(GntError)(eval_cmd))
+    nets = typer.Typer(no_args_is_help=True, help="The seed networks: parameter tables.")
+    nets.command("table")(nets_table)
+    app.add_typer(nets, name="nets")

@@ -276,7 +276,8 @@ def _train(config: TrainConfig, train_set: ImageSet, test_set: ImageSet, classes
 
     net = model
     if world > 1:
-        net = DistributedDataParallel(model, device_ids=[device] if device != "cpu" else None)
+        net = DistributedDataParallel(
+            model, device_ids=[torch.device(device)] if device != "cpu" else None)
     t0 = time.perf_counter()
     history = fit(net, loop, train_set, test_set, start_epoch, history, on_epoch_end=checkpoint)
     final = evaluate(model, test_set, device=device)

@@ -38,6 +38,12 @@ DEPENDENCIES: dict[str, tuple[str, ...]] = {
     "maxpool": ("window", "fifo"),
     "global_avgpool": ("requant", "fifo"),
     "add": ("requant", "fifo"),
+    "rq_tail": ("requant", "fifo"),
+    "mul": ("rq_tail", "requant", "fifo"),
+    "prelu": ("rq_tail", "requant", "fifo"),
+    "reduce_channels": ("rq_tail", "requant", "fifo"),
+    "gwap": ("rq_tail", "requant", "fifo"),
+    "sigmoid": ("fifo",),
 }
 _TAIL = 3000  # characters of a log shown in an error
 

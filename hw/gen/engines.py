@@ -23,6 +23,12 @@ SOURCES = {
     "maxpool": ("maxpool", "window", "fifo"),
     "global_avgpool": ("global_avgpool", "requant", "fifo"),
     "add": ("add", "requant", "fifo"),
+    "concat": ("concat",),
+    "mul": ("mul", "rq_tail", "requant", "fifo"),
+    "sigmoid": ("sigmoid", "fifo"),
+    "reduce_channels": ("reduce_channels", "rq_tail", "requant", "fifo"),
+    "gwap": ("gwap", "rq_tail", "requant", "fifo"),
+    "prelu": ("prelu", "rq_tail", "requant", "fifo"),
     "fifo": ("fifo",),
 }
 
@@ -53,7 +59,11 @@ class EngineSpec:
         in_spec, out_spec: the tensors it reads and writes.
         cycles: analytical cycles per image, (OC/PE)*(IC*KH*KW/SIMD)*HO*WO for conv.
         in_beats, out_beats: elements per image on each stream (one per beat).
-        in2_spec: the second input of a two-input engine (add: ports `s0_axis`, `s1_axis`).
+        in2_spec: the second input of a two-input engine (add, mul: ports `s0_axis`,
+            `s1_axis`).
+        packed_ins: every input of an N-input engine whose inputs share one packed port
+            `s_axis` (concat: lane i, `tdata[i*8 +: 8]` and bit i of tvalid/tready/tlast, is
+            input i); `in_spec` is the first of them.
     """
 
     name: str
@@ -64,6 +74,7 @@ class EngineSpec:
     cycles: int
     mems: dict[str, tuple[list[int], int]] = field(default_factory=dict)
     in2_spec: ir.TensorSpec | None = None
+    packed_ins: tuple[ir.TensorSpec, ...] = ()
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -237,8 +248,101 @@ def add_engine(op: ir.Add, x: ir.TensorSpec, x2: ir.TensorSpec, y: ir.TensorSpec
     return EngineSpec(op.name, "add", params, x, y, math.prod(x.shape), in2_spec=x2)
 
 
+def _check_unfolded(name: str, kind: str, fold: Folding) -> None:
+    if (fold.pe, fold.simd) != (1, 1) or fold.pack:
+        raise FoldingError(f"{name}: {kind} takes no folding (PE = SIMD = 1, no PACK), got "
+                           f"PE={fold.pe} SIMD={fold.simd} PACK={fold.pack}")
+
+
+def _hwc(spec: ir.TensorSpec) -> dict[str, object]:
+    h, w, c = spec.shape
+    return {"H": h, "W": w, "C": c}
+
+
+MAX_CONCAT = 8  # inputs of concat.sv
+
+
+def concat_engine(op: ir.Concat, xs: list[ir.TensorSpec], y: ir.TensorSpec, fold: Folding,
+                  prefix: str = "", fifo_depth: int = 16) -> EngineSpec:
+    """concat.sv (a multiplexer, one element per cycle; inputs on one packed port)."""
+    _check_unfolded(op.name, "concat", fold)
+    if not 2 <= len(xs) <= MAX_CONCAT:
+        raise FoldingError(f"{op.name}: concat.sv takes 2..{MAX_CONCAT} inputs, got {len(xs)}")
+    for x in xs:
+        _dtype_params("IN", x)
+    h, w, c = y.shape
+    params = {"H": h, "W": w, "N": len(xs), **{f"C{i}": x.shape[2] for i, x in enumerate(xs)}}
+    return EngineSpec(op.name, "concat", params, xs[0], y, h * w * c, packed_ins=tuple(xs))
+
+
+def mul_engine(op: ir.Mul, x: ir.TensorSpec, x2: ir.TensorSpec, y: ir.TensorSpec,
+               fold: Folding, prefix: str = "", fifo_depth: int = 16) -> EngineSpec:
+    """mul.sv (one element per cycle; a [1,1,C] gate is read before each image) for a mul op."""
+    _check_unfolded(op.name, "mul", fold)
+    h, w, c = x.shape
+    gate = tuple(x2.shape) != (h, w, 1)  # [1, 1, C]: C values per image, read first
+    a, b = _dtype_params("IN", x), _dtype_params("IN", x2)
+    params = {**_hwc(x), "GATE": gate, "A_SIGNED": a["IN_SIGNED"], "A_ZP": a["IN_ZP"],
+              "B_SIGNED": b["IN_SIGNED"], "B_ZP": b["IN_ZP"], **_dtype_params("OUT", y),
+              "MULT": int(op.multiplier), "SHIFT": int(op.shift), "FIFO_DEPTH": fifo_depth}
+    return EngineSpec(op.name, "mul", params, x, y, h * w * c + (c if gate else 0),
+                      in2_spec=x2)
+
+
+def sigmoid_engine(op: ir.Sigmoid, x: ir.TensorSpec, y: ir.TensorSpec, fold: Folding,
+                   prefix: str = "", fifo_depth: int = 16) -> EngineSpec:
+    """sigmoid.sv (256-entry LUT ROM, one element per cycle) for a sigmoid op."""
+    _check_unfolded(op.name, "sigmoid", fold)
+    n = math.prod(x.shape)
+    lfile = f"{prefix}{op.name}_lut.mem"
+    params = {"N": n, "IN_SIGNED": _dtype_params("IN", x)["IN_SIGNED"],
+              "FIFO_DEPTH": fifo_depth, "LUT_FILE": lfile}
+    mems = {lfile: ((op.lut.astype(np.int64) & 0xFF).tolist(), 8)}
+    return EngineSpec(op.name, "sigmoid", params, x, y, n, mems)
+
+
+def reduce_channels_engine(op: ir.ReduceChannels, x: ir.TensorSpec, y: ir.TensorSpec,
+                           fold: Folding, prefix: str = "", fifo_depth: int = 16
+                           ) -> EngineSpec:
+    """reduce_channels.sv (one element per cycle) for a reduce_channels op (mean or max)."""
+    _check_unfolded(op.name, "reduce_channels", fold)
+    is_max = op.mode == "max"
+    params = {**_hwc(x), "MAX_MODE": is_max, **_dtype_params("IN", x),
+              **_dtype_params("OUT", y), "MULT": 1 if is_max else int(op.multiplier),
+              "SHIFT": 0 if is_max else int(op.shift), "FIFO_DEPTH": fifo_depth}
+    return EngineSpec(op.name, "reduce_channels", params, x, y, math.prod(x.shape))
+
+
+def gwap_engine(op: ir.Gwap, x: ir.TensorSpec, y: ir.TensorSpec, fold: Folding,
+                prefix: str = "", fifo_depth: int = 16) -> EngineSpec:
+    """gwap.sv (one element per cycle; weight and M/shift ROMs) for a gwap op."""
+    _check_unfolded(op.name, "gwap", fold)
+    wfile, pfile = f"{prefix}{op.name}_w.mem", f"{prefix}{op.name}_p.mem"
+    params = {**_hwc(x), **_dtype_params("IN", x), **_dtype_params("OUT", y),
+              "FIFO_DEPTH": fifo_depth, "WEIGHT_FILE": wfile, "PARAM_FILE": pfile}
+    mems = {wfile: ((op.weight.astype(np.int64).reshape(-1) & 0xFF).tolist(), 8),
+            pfile: ([(int(s) << 16) | int(m) for m, s in zip(op.multiplier, op.shift,
+                                                               strict=True)], 22)}
+    return EngineSpec(op.name, "gwap", params, x, y, math.prod(x.shape), mems)
+
+
+def prelu_engine(op: ir.Prelu, x: ir.TensorSpec, y: ir.TensorSpec, fold: Folding,
+                 prefix: str = "", fifo_depth: int = 16) -> EngineSpec:
+    """prelu.sv (one element per cycle; M_neg ROM) for a prelu op."""
+    _check_unfolded(op.name, "prelu", fold)
+    nfile = f"{prefix}{op.name}_neg.mem"
+    params = {**_hwc(x), **_dtype_params("IN", x), **_dtype_params("OUT", y),
+              "M_POS": int(op.multiplier_pos), "SHIFT": int(op.shift), "FIFO_DEPTH": fifo_depth,
+              "NEG_FILE": nfile}
+    mems = {nfile: ([int(m) for m in op.multiplier_neg], 16)}
+    return EngineSpec(op.name, "prelu", params, x, y, math.prod(x.shape), mems)
+
+
 _BUILDERS = {"conv2d": conv2d_engine, "dense": dense_engine, "maxpool": maxpool_engine,
-             "global_avgpool": global_avgpool_engine, "add": add_engine}
+             "global_avgpool": global_avgpool_engine, "add": add_engine,
+             "concat": concat_engine, "mul": mul_engine, "sigmoid": sigmoid_engine,
+             "reduce_channels": reduce_channels_engine, "gwap": gwap_engine,
+             "prelu": prelu_engine}
 
 
 def engine_for(op: ir.Op, model: ir.Model, fold: Folding | None = None, prefix: str = "",
@@ -253,7 +357,10 @@ def engine_for(op: ir.Op, model: ir.Model, fold: Folding | None = None, prefix: 
         raise FoldingError(f"{op.name}: op {op.kind} has no RTL engine yet "
                            f"(have: {', '.join(_BUILDERS)})")
     x = model.tensors[op.inputs[0]]
-    if op.kind == "add":
-        return add_engine(op, x, model.tensors[op.inputs[1]], model.tensors[op.output],
-                          fold or Folding(), prefix, fifo_depth)
+    if op.kind in ("add", "mul"):
+        return build(op, x, model.tensors[op.inputs[1]], model.tensors[op.output],
+                     fold or Folding(), prefix, fifo_depth)
+    if op.kind == "concat":
+        return concat_engine(op, [model.tensors[t] for t in op.inputs], model.tensors[op.output],
+                             fold or Folding(), prefix, fifo_depth)
     return build(op, x, model.tensors[op.output], fold or Folding(), prefix, fifo_depth)

@@ -1,0 +1,102 @@
+// Concatenation along channels (DESIGN.md "Integer IR", concat): inputs and output share
+// dtype, scale and zero point, so elements pass unchanged. Per pixel the output carries input
+// 0's C0 channels, then input 1's C1, ..., input N-1's. The N inputs arrive on one packed port
+// (lane i: s_axis_tdata[i*8 +: 8], bit i of tvalid/tready/tlast), each H*W*Ci elements per
+// image in HWC order; the output is H*W*(C0+...+CN-1) elements, tlast on each image's last.
+// A multiplexer without storage or latency: the selected lane's beat passes when the output
+// takes it (the generator puts a FIFO on every engine input). Cycles per image: the output's
+// beats, H*W*(C0+...+CN-1).
+`default_nettype none
+
+module concat #(
+  parameter int unsigned H = 4,   // height
+  parameter int unsigned W = 4,   // width
+  parameter int unsigned N = 2,   // inputs, 2..8
+  parameter int unsigned C0 = 1,  // channels of input 0 (>= 1)
+  parameter int unsigned C1 = 1,  // channels of input 1 (>= 1)
+  parameter int unsigned C2 = 0,  // channels of input 2 (>= 1 if N > 2, else 0)
+  parameter int unsigned C3 = 0,  // channels of input 3 (>= 1 if N > 3, else 0)
+  parameter int unsigned C4 = 0,  // channels of input 4 (>= 1 if N > 4, else 0)
+  parameter int unsigned C5 = 0,  // channels of input 5 (>= 1 if N > 5, else 0)
+  parameter int unsigned C6 = 0,  // channels of input 6 (>= 1 if N > 6, else 0)
+  parameter int unsigned C7 = 0   // channels of input 7 (>= 1 if N > 7, else 0)
+) (
+  input  wire                clk,
+  input  wire                rst_n,          // synchronous, active low
+
+  input  wire  [N*8-1:0]     s_axis_tdata,   // lane i = input i
+  input  wire  [N-1:0]       s_axis_tvalid,
+  output logic [N-1:0]       s_axis_tready,
+  input  wire  [N-1:0]       s_axis_tlast,   // unused: an image has a fixed size
+
+  output logic [7:0]         m_axis_tdata,
+  output logic               m_axis_tvalid,
+  input  wire                m_axis_tready,
+  output logic               m_axis_tlast
+);
+
+  localparam int unsigned CH [8] = '{C0, C1, C2, C3, C4, C5, C6, C7};  // channels per input
+
+  function automatic int unsigned max_channels();
+    int unsigned m = 1;
+    for (int i = 0; i < 8; i++) begin
+      m = CH[i] > m ? CH[i] : m;
+    end
+    return m;
+  endfunction
+
+  localparam int unsigned CMAX = max_channels();                  // most channels of an input
+  localparam int unsigned CW   = CMAX > 1 ? $clog2(CMAX) : 1;     // channel index bits
+  localparam int unsigned NPIX = H * W;                           // pixels per image
+  localparam int unsigned PW   = NPIX > 1 ? $clog2(NPIX) : 1;     // pixel index bits
+
+  if (H < 1 || W < 1) begin : g_bad_shape
+    $fatal(1, "concat: H=%0d W=%0d must be >= 1", H, W);
+  end
+  if (N < 2 || N > 8) begin : g_bad_n
+    $fatal(1, "concat: N=%0d inputs must be in 2..8", N);
+  end
+  for (genvar i = 0; i < 8; i++) begin : g_check
+    if ((i < N) != (CH[i] > 0)) begin : g_bad_c
+      $fatal(1, "concat: C%0d=%0d must be >= 1 for the N=%0d inputs and 0 beyond", i, CH[i],
+             N);
+    end
+  end
+
+  logic [2:0]    i_q;  // input index
+  logic [CW-1:0] c_q;
+  logic [PW-1:0] pix_q;
+  logic          last_c, last_i, take;
+  logic [7:0]    valid8;  // tvalid of each input, zero-extended to 8 lanes
+
+  assign last_c = c_q == CW'(CH[i_q] - 1);
+  assign last_i = i_q == 3'(N - 1);
+  assign m_axis_tdata = s_axis_tdata[i_q*8 +: 8];
+  assign valid8 = 8'(s_axis_tvalid);
+  assign m_axis_tvalid = valid8[i_q];
+  assign m_axis_tlast = last_c && last_i && pix_q == PW'(NPIX - 1);
+  assign s_axis_tready = N'(m_axis_tready) << i_q;
+  assign take = m_axis_tvalid && m_axis_tready;
+
+  always_ff @(posedge clk) begin
+    if (!rst_n) begin
+      i_q <= '0;
+      c_q <= '0;
+      pix_q <= '0;
+    end else if (take) begin
+      c_q <= last_c ? '0 : c_q + 1'b1;
+      if (last_c) begin
+        i_q <= last_i ? '0 : i_q + 1'b1;
+        if (last_i) begin
+          pix_q <= pix_q == PW'(NPIX - 1) ? '0 : pix_q + 1'b1;
+        end
+      end
+    end
+  end
+
+  logic unused;
+  assign unused = ^s_axis_tlast;
+
+endmodule
+
+`default_nettype wire

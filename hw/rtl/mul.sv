@@ -1,0 +1,158 @@
+// Elementwise multiply with broadcast (DESIGN.md "Integer IR", mul): the attention gate.
+//   acc = (a - A_ZP) * (b - B_ZP),   y = clamp(OUT_ZP + ((acc * MULT + r) >>> SHIFT))
+// a (s0_axis): H*W*C elements per image, HWC order (channels fastest). b (s1_axis) is either
+//   GATE = 1: [1, 1, C], one value per channel: an image's C values are read first, then a
+//             streams against them (cycles per image: C + H*W*C);
+//   GATE = 0: [H, W, 1], one value per pixel, taken with the pixel's first channel of a and
+//             held for the others (lockstep; cycles per image: H*W*C).
+// Output: H*W*C elements per image, tlast on the last. An element of a is taken only while a
+// result FIFO slot is free (rq_tail.sv credits); the product is registered before the tail.
+`default_nettype none
+
+module mul #(
+  parameter int unsigned H = 4,            // height
+  parameter int unsigned W = 4,            // width
+  parameter int unsigned C = 1,            // channels
+  parameter bit          GATE = 1'b1,      // b is [1,1,C] (1) or [H,W,1] (0)
+  parameter bit          A_SIGNED = 1'b1,  // first input int8 (1) or uint8 (0)
+  parameter int          A_ZP = 0,         // first input zero point
+  parameter bit          B_SIGNED = 1'b1,  // second input int8 (1) or uint8 (0)
+  parameter int          B_ZP = 0,         // second input zero point
+  parameter int unsigned OUT_W = 8,        // output element width: 8 or 32 (int32)
+  parameter bit          OUT_SIGNED = 1'b1,  // output dtype signed
+  parameter int          OUT_ZP = 0,       // output zero point
+  parameter int unsigned MULT = 1,         // requantiser multiplier M, 1..32768
+  parameter int unsigned SHIFT = 0,        // requantiser shift s, 0..46
+  parameter int unsigned FIFO_DEPTH = 16   // result FIFO entries, a power of two >= 2
+) (
+  input  wire                clk,
+  input  wire                rst_n,          // synchronous, active low
+
+  input  wire  [7:0]         s0_axis_tdata,  // a
+  input  wire                s0_axis_tvalid,
+  output logic               s0_axis_tready,
+  input  wire                s0_axis_tlast,  // unused: an image is H*W*C beats
+
+  input  wire  [7:0]         s1_axis_tdata,  // b
+  input  wire                s1_axis_tvalid,
+  output logic               s1_axis_tready,
+  input  wire                s1_axis_tlast,  // unused
+
+  output logic [OUT_W-1:0]   m_axis_tdata,
+  output logic               m_axis_tvalid,
+  input  wire                m_axis_tready,
+  output logic               m_axis_tlast
+);
+
+  localparam int unsigned NPIX = H * W;                        // pixels per image
+  localparam int unsigned CW   = C > 1 ? $clog2(C) : 1;        // channel index bits
+  localparam int unsigned PW   = NPIX > 1 ? $clog2(NPIX) : 1;  // pixel index bits
+
+  if (H < 1 || W < 1 || C < 1) begin : g_bad_shape
+    $fatal(1, "mul: H=%0d W=%0d C=%0d must be >= 1", H, W, C);
+  end
+  if (MULT < 1 || MULT > 32768 || SHIFT > 46) begin : g_bad_rq
+    $fatal(1, "mul: MULT=%0d must be in 1..32768 and SHIFT=%0d in 0..46", MULT, SHIFT);
+  end
+
+  logic [CW-1:0]     c_q;
+  logic [PW-1:0]     pix_q;
+  logic              credit, take, img_last;
+  logic signed [8:0] a_c, b_c, b_use;
+
+  assign a_c = 9'((A_SIGNED ? 10'($signed(s0_axis_tdata)) : 10'($signed({1'b0, s0_axis_tdata})))
+                  - 10'(A_ZP));
+  assign b_c = 9'((B_SIGNED ? 10'($signed(s1_axis_tdata)) : 10'($signed({1'b0, s1_axis_tdata})))
+                  - 10'(B_ZP));
+  assign img_last = pix_q == PW'(NPIX - 1) && c_q == CW'(C - 1);
+
+  if (GATE) begin : g_gate
+    // b's C values per image into a register file, then a streams against them.
+    logic signed [8:0] gate_q [C];
+    logic [CW-1:0]     g_q;
+    logic              load_q;  // reading the next image's gate values
+
+    assign s1_axis_tready = load_q;
+    assign take = !load_q && s0_axis_tvalid && credit;
+    assign b_use = gate_q[c_q];
+
+    always_ff @(posedge clk) begin
+      if (load_q && s1_axis_tvalid) begin
+        gate_q[g_q] <= b_c;
+      end
+    end
+
+    always_ff @(posedge clk) begin
+      if (!rst_n) begin
+        g_q <= '0;
+        load_q <= 1'b1;
+      end else if (load_q && s1_axis_tvalid) begin
+        g_q <= g_q == CW'(C - 1) ? '0 : g_q + 1'b1;
+        load_q <= g_q != CW'(C - 1);
+      end else if (take && img_last) begin
+        load_q <= 1'b1;
+      end
+    end
+  end else begin : g_pixel
+    // b's pixel value joins a's first channel of the pixel and is held for the others.
+    logic signed [8:0] b_q;
+    logic              first;
+
+    assign first = c_q == '0;
+    assign take = s0_axis_tvalid && credit && (!first || s1_axis_tvalid);
+    assign s1_axis_tready = take && first;
+    assign b_use = first ? b_c : b_q;
+
+    always_ff @(posedge clk) begin
+      if (take && first) begin
+        b_q <= b_c;
+      end
+    end
+  end
+
+  assign s0_axis_tready = take;
+
+  always_ff @(posedge clk) begin
+    if (!rst_n) begin
+      c_q <= '0;
+      pix_q <= '0;
+    end else if (take) begin
+      c_q <= c_q == CW'(C - 1) ? '0 : c_q + 1'b1;
+      if (c_q == CW'(C - 1)) begin
+        pix_q <= pix_q == PW'(NPIX - 1) ? '0 : pix_q + 1'b1;
+      end
+    end
+  end
+
+  // ---- product register, then the tail
+  logic               v_q, last_q;
+  logic signed [31:0] prod_q;
+
+  always_ff @(posedge clk) begin
+    if (!rst_n) begin
+      v_q <= 1'b0;
+    end else begin
+      v_q <= take;
+    end
+  end
+
+  always_ff @(posedge clk) begin
+    prod_q <= 32'(a_c * b_use);
+    last_q <= img_last;
+  end
+
+  rq_tail #(
+    .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .OUT_ZP(OUT_ZP), .FIFO_DEPTH(FIFO_DEPTH)
+  ) u_tail (
+    .clk, .rst_n,
+    .credit_o(credit), .issue_i(take),
+    .valid_i(v_q), .acc_i(prod_q), .mult_i(16'(MULT)), .shift_i(6'(SHIFT)), .last_i(last_q),
+    .m_axis_tdata, .m_axis_tvalid, .m_axis_tready, .m_axis_tlast
+  );
+
+  logic unused;
+  assign unused = ^{s0_axis_tlast, s1_axis_tlast};
+
+endmodule
+
+`default_nettype wire

@@ -1,0 +1,106 @@
+// Reduction over channels (DESIGN.md "Integer IR", reduce_channels), per pixel:
+//   MAX_MODE = 0 (mean): acc = sum_c (x - IN_ZP),  y = clamp(OUT_ZP + ((acc * MULT + r) >>> SHIFT))
+//   MAX_MODE = 1 (max):  y = max_c x (the output keeps the input's dtype and zero point, so
+//                        OUT_ZP = IN_ZP; it goes through the tail as acc = max - IN_ZP, M = 1)
+// Input: H*W*C elements per image, HWC order (channels fastest); output: H*W elements (one
+// per pixel), tlast on each image's last. One input element per cycle (cycles per image:
+// H*W*C); a pixel's last channel is taken only while a result FIFO slot is free (rq_tail.sv).
+`default_nettype none
+
+module reduce_channels #(
+  parameter int unsigned H = 4,            // height
+  parameter int unsigned W = 4,            // width
+  parameter int unsigned C = 2,            // channels reduced
+  parameter bit          MAX_MODE = 1'b0,  // 1: max, 0: mean (requantised sum)
+  parameter bit          IN_SIGNED = 1'b1, // input dtype int8 (1) or uint8 (0)
+  parameter int          IN_ZP = 0,        // input zero point
+  parameter int unsigned OUT_W = 8,        // output element width: 8 or 32 (int32)
+  parameter bit          OUT_SIGNED = 1'b1,  // output dtype signed
+  parameter int          OUT_ZP = 0,       // output zero point (= IN_ZP for max)
+  parameter int unsigned MULT = 1,         // requantiser multiplier M (mean), 1..32768
+  parameter int unsigned SHIFT = 0,        // requantiser shift s (mean), 0..46
+  parameter int unsigned FIFO_DEPTH = 16   // result FIFO entries, a power of two >= 2
+) (
+  input  wire                clk,
+  input  wire                rst_n,          // synchronous, active low
+
+  input  wire  [7:0]         s_axis_tdata,
+  input  wire                s_axis_tvalid,
+  output logic               s_axis_tready,
+  input  wire                s_axis_tlast,   // unused: an image is H*W*C beats
+
+  output logic [OUT_W-1:0]   m_axis_tdata,
+  output logic               m_axis_tvalid,
+  input  wire                m_axis_tready,
+  output logic               m_axis_tlast
+);
+
+  localparam int unsigned NPIX = H * W;                        // pixels per image
+  localparam int unsigned CW   = C > 1 ? $clog2(C) : 1;        // channel index bits
+  localparam int unsigned PW   = NPIX > 1 ? $clog2(NPIX) : 1;  // pixel index bits
+
+  if (H < 1 || W < 1 || C < 1) begin : g_bad_shape
+    $fatal(1, "reduce_channels: H=%0d W=%0d C=%0d must be >= 1", H, W, C);
+  end
+  if (MULT < 1 || MULT > 32768 || SHIFT > 46) begin : g_bad_rq
+    $fatal(1, "reduce_channels: MULT=%0d must be in 1..32768 and SHIFT=%0d in 0..46", MULT,
+           SHIFT);
+  end
+  if (MAX_MODE && (MULT != 1 || SHIFT != 0 || OUT_ZP != IN_ZP || OUT_W != 8)) begin : g_bad_max
+    $fatal(1, "reduce_channels: max needs MULT=1 SHIFT=0 OUT_W=8 OUT_ZP=IN_ZP, got %0d %0d %0d %0d",
+           MULT, SHIFT, OUT_W, OUT_ZP);
+  end
+
+  logic [CW-1:0]      c_q;
+  logic [PW-1:0]      pix_q;
+  logic               credit, last_c, take;
+  logic signed [31:0] x_c, acc_q, acc_d;
+
+  assign last_c = c_q == CW'(C - 1);
+  assign s_axis_tready = !last_c || credit;
+  assign take = s_axis_tvalid && s_axis_tready;
+  assign x_c = (IN_SIGNED ? 32'($signed(s_axis_tdata)) : 32'($signed({1'b0, s_axis_tdata})))
+               - 32'(IN_ZP);
+
+  always_comb begin
+    if (MAX_MODE) begin
+      acc_d = (c_q == '0 || x_c > acc_q) ? x_c : acc_q;  // max of x - IN_ZP is max x - IN_ZP
+    end else begin
+      acc_d = (c_q == '0 ? 32'sd0 : acc_q) + x_c;
+    end
+  end
+
+  always_ff @(posedge clk) begin
+    if (take) begin
+      acc_q <= acc_d;
+    end
+  end
+
+  always_ff @(posedge clk) begin
+    if (!rst_n) begin
+      c_q <= '0;
+      pix_q <= '0;
+    end else if (take) begin
+      c_q <= last_c ? '0 : c_q + 1'b1;
+      if (last_c) begin
+        pix_q <= pix_q == PW'(NPIX - 1) ? '0 : pix_q + 1'b1;
+      end
+    end
+  end
+
+  rq_tail #(
+    .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .OUT_ZP(OUT_ZP), .FIFO_DEPTH(FIFO_DEPTH)
+  ) u_tail (
+    .clk, .rst_n,
+    .credit_o(credit), .issue_i(take && last_c),
+    .valid_i(take && last_c), .acc_i(acc_d), .mult_i(16'(MULT)), .shift_i(6'(SHIFT)),
+    .last_i(pix_q == PW'(NPIX - 1)),
+    .m_axis_tdata, .m_axis_tvalid, .m_axis_tready, .m_axis_tlast
+  );
+
+  logic unused;
+  assign unused = s_axis_tlast;
+
+endmodule
+
+`default_nettype wire

@@ -1,0 +1,80 @@
+// Result tail shared by the requantising engines (mul, prelu, reduce_channels, gwap):
+// credits -> requant (4-cycle pipeline, requant.sv) -> result FIFO (fifo.sv) -> m_axis.
+//
+// An engine issues a result (issue_i) only while credit_o is high, i.e. while a FIFO slot is
+// free for it counting every result still in flight; the accumulator then arrives on valid_i
+// any fixed number of cycles later (the engine's own pipeline). So nothing upstream of the FIFO
+// ever stalls. y = clamp(OUT_ZP + ((acc * M + r) >>> s)) per DESIGN.md; last_i becomes tlast.
+`default_nettype none
+
+module rq_tail #(
+  parameter int unsigned OUT_W = 8,          // output element width: 8 or 32 (int32)
+  parameter bit          OUT_SIGNED = 1'b1,  // output dtype signed
+  parameter int          OUT_ZP = 0,         // output zero point
+  parameter int unsigned FIFO_DEPTH = 16     // result FIFO entries, a power of two >= 2
+) (
+  input  wire               clk,
+  input  wire               rst_n,      // synchronous, active low
+
+  output logic              credit_o,   // a result may be issued this cycle
+  input  wire               issue_i,    // a result is issued (only while credit_o)
+
+  input  wire               valid_i,    // its accumulator, after the engine's pipeline
+  input  wire  [31:0]       acc_i,      // signed accumulator
+  input  wire  [15:0]       mult_i,     // M, 1..32768
+  input  wire  [5:0]        shift_i,    // s, 0..46
+  input  wire               last_i,     // the image's last result
+
+  output logic [OUT_W-1:0]  m_axis_tdata,
+  output logic              m_axis_tvalid,
+  input  wire               m_axis_tready,
+  output logic              m_axis_tlast
+);
+
+  localparam int unsigned FW = $clog2(FIFO_DEPTH + 1);  // credit counter bits
+
+  if (OUT_W != 8 && OUT_W != 32) begin : g_bad_out
+    $fatal(1, "rq_tail: OUT_W=%0d must be 8 or 32", OUT_W);
+  end
+
+  logic [FW-1:0] inflight_q;
+  logic          pop;
+
+  assign credit_o = inflight_q < FW'(FIFO_DEPTH);
+  assign pop = m_axis_tvalid && m_axis_tready;
+
+  always_ff @(posedge clk) begin
+    if (!rst_n) begin
+      inflight_q <= '0;
+    end else begin
+      inflight_q <= inflight_q + FW'(issue_i) - FW'(pop);
+    end
+  end
+
+  logic             rq_valid, rq_last;
+  logic [OUT_W-1:0] rq_y;
+
+  requant #(
+    .LANES(1), .ACC_W(32), .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .OUT_ZP(OUT_ZP),
+    .RELU(1'b0), .USER_W(1)
+  ) u_requant (
+    .clk, .rst_n,
+    .valid_i, .acc_i, .mult_i, .shift_i, .user_i(last_i),
+    .valid_o(rq_valid), .y_o(rq_y), .user_o(rq_last)
+  );
+
+  logic fifo_ready;
+
+  fifo #(.DATA_W(OUT_W), .DEPTH(FIFO_DEPTH)) u_fifo (
+    .clk, .rst_n,
+    .s_axis_tdata(rq_y), .s_axis_tvalid(rq_valid), .s_axis_tready(fifo_ready),
+    .s_axis_tlast(rq_last),
+    .m_axis_tdata, .m_axis_tvalid, .m_axis_tready, .m_axis_tlast
+  );
+
+  logic unused;
+  assign unused = fifo_ready;
+
+endmodule
+
+`default_nettype wire

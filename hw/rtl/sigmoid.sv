@@ -1,0 +1,68 @@
+// Table look-up (DESIGN.md "Integer IR", sigmoid; the attention gate): y = lut[x - lo_in],
+// lo_in the input dtype's minimum (index x + 128 for int8, x for uint8). The 256-entry LUT
+// (from the IR, values in the output dtype) is a distributed ROM read in the cycle an element
+// enters the result FIFO: no pipeline, so the FIFO's tready is the input's.
+// Input and output: N elements per image, images back to back; tlast on each image's last.
+// Cycles per image: N.
+//
+// LUT_FILE ($readmemh): 256 words of 8 bits, word i = lut[i] (two's complement for int8).
+`default_nettype none
+
+module sigmoid #(
+  parameter int unsigned N = 16,           // elements per image (H*W*C)
+  parameter bit          IN_SIGNED = 1'b1, // input dtype int8 (1) or uint8 (0)
+  parameter int unsigned FIFO_DEPTH = 16,  // result FIFO entries, a power of two >= 2
+  parameter              LUT_FILE = ""     // LUT ROM image (string; "" leaves zeros)
+) (
+  input  wire                clk,
+  input  wire                rst_n,          // synchronous, active low
+
+  input  wire  [7:0]         s_axis_tdata,
+  input  wire                s_axis_tvalid,
+  output logic               s_axis_tready,
+  input  wire                s_axis_tlast,   // unused: an image is N beats
+
+  output logic [7:0]         m_axis_tdata,
+  output logic               m_axis_tvalid,
+  input  wire                m_axis_tready,
+  output logic               m_axis_tlast
+);
+
+  localparam int unsigned NW = N > 1 ? $clog2(N) : 1;  // element index bits
+
+  if (N < 1) begin : g_bad_n
+    $fatal(1, "sigmoid: N=%0d must be >= 1", N);
+  end
+
+  (* rom_style = "distributed" *) logic [7:0] lut [256];
+
+  initial begin
+    if (LUT_FILE != "") $readmemh(LUT_FILE, lut);
+  end
+
+  logic [NW-1:0] n_q;
+  logic          take;
+
+  assign take = s_axis_tvalid && s_axis_tready;
+
+  always_ff @(posedge clk) begin
+    if (!rst_n) begin
+      n_q <= '0;
+    end else if (take) begin
+      n_q <= n_q == NW'(N - 1) ? '0 : n_q + 1'b1;
+    end
+  end
+
+  fifo #(.DATA_W(8), .DEPTH(FIFO_DEPTH)) u_fifo (
+    .clk, .rst_n,
+    .s_axis_tdata(lut[s_axis_tdata ^ {IN_SIGNED, 7'd0}]), .s_axis_tvalid,
+    .s_axis_tready, .s_axis_tlast(n_q == NW'(N - 1)),
+    .m_axis_tdata, .m_axis_tvalid, .m_axis_tready, .m_axis_tlast
+  );
+
+  logic unused;
+  assign unused = s_axis_tlast;
+
+endmodule
+
+`default_nettype wire

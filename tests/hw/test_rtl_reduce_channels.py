@@ -1,0 +1,50 @@
+"""reduce_channels.sv (mean and max over C) vs quant.golden, bit for bit, over shapes, dtypes
+and backpressure."""
+
+from __future__ import annotations
+
+import pytest
+from hw_helpers import PAUSE_PAIRS, check_cycles
+from ir_factory import random_batch, single_op
+
+from hw.gen.engines import Folding, FoldingError, engine_for
+from quant import golden
+from sim.compare import first_mismatch
+from sim.engine import simulate_op
+
+pytestmark = pytest.mark.rtl
+
+# id: (mode, input HWC, input dtype, input zero point, output dtype (mean only))
+CASES = {
+    "mean-4x4x3-int8": ("mean", (4, 4, 3), "int8", -7, "int8"),
+    "mean-3x2x6-uint8-int32": ("mean", (3, 2, 6), "uint8", 200, "int32"),
+    "max-4x3x5-int8": ("max", (4, 3, 5), "int8", 3, None),
+    "max-2x2x1-uint8": ("max", (2, 2, 1), "uint8", 17, None),
+}
+
+
+@pytest.mark.parametrize(("src", "sink"), PAUSE_PAIRS)
+@pytest.mark.parametrize("case", list(CASES))
+def test_reduce_channels_bit_exact(case: str, src: str, sink: str, rng, seed, tmp_path,
+                                   build_root) -> None:
+    mode, shape, dtype, zp, out_dtype = CASES[case]
+    out = {"out_dtype": out_dtype} if out_dtype else {}
+    model = single_op("reduce_channels", rng, mode=mode, shape=shape, in_dtype=dtype,
+                      in_zero_point=zp, **out)
+    x = random_batch(model, rng, 4)["x"]
+    want = golden.run(model, x)["y"]
+    res = simulate_op(model, x, tmp_path, src_pause=src, sink_pause=sink, seed=seed,
+                      root=build_root)
+    run, eng = res.run, res.engine
+    assert run.sim.passed, run.sim.message or run.error
+    assert run.beats == [eng.out_beats] * len(x), "an image was lost, split or duplicated"
+    problem = first_mismatch(want, run.frames, name=f"reduce_channels {case}")
+    assert problem is None, problem
+    if src == sink == "none":
+        check_cycles(case, eng, run)
+
+
+def test_reduce_channels_takes_no_folding(rng) -> None:
+    model = single_op("reduce_channels", rng, shape=(2, 2, 4))
+    with pytest.raises(FoldingError, match="reduce_channels takes no folding"):
+        engine_for(model.ops[0], model, Folding(1, 1, pack=True))

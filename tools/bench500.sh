@@ -6,8 +6,8 @@
 #
 # OUT/data: 500 classes × 24 training writers + 6 held-out writers (seed 500);
 # OUT/sqnxt, OUT/sqnxt-ccbam: checkpoint.pt (per epoch, resumable), model.pt, metrics.json,
-# train.log. Re-running resumes unfinished runs; tools/bench500_report.py prints and plots them. Knobs: SIZE (48), EPOCHS (10), THREADS (1
-# per run), NICE (10). 48×48 instead of 64×64 because 64×64 costs 2.2× more per image and
+# train.log. Re-running resumes unfinished runs; tools/bench500_report.py prints and plots
+# them. Knobs: SIZE (48), EPOCHS (10), THREADS (1 per run), NICE (10). 48×48 instead of 64×64 because 64×64 costs 2.2× more per image and
 # both runs must fit a ~2 h CPU budget on two shared cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."

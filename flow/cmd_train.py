@@ -82,8 +82,10 @@ def cascade_summary(c: dict) -> str:
 
 def nets_table(bottleneck: Annotated[int, typer.Option(
         help="FC bottleneck width B for the seed 003 table")] = 50) -> None:
-    """Per-stage parameters and MACs of every seed network at 3755 classes beside the papers'
-    tables, and every classifier before/after an FC bottleneck."""
+    """Per-stage parameters and MACs of every seed network beside the papers' tables.
+
+    At 3755 classes; also every classifier before and after an FC bottleneck (seed 003).
+    """
     from model.nets import tables  # builds every network: only when asked
 
     tables.main([str(bottleneck)])

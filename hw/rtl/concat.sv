@@ -35,14 +35,25 @@ module concat #(
   output logic               m_axis_tlast
 );
 
-  localparam int unsigned CH [8] = '{C0, C1, C2, C3, C4, C5, C6, C7};  // channels per input
+  function automatic int unsigned channels(input int unsigned i);  // C<i>
+    case (i)
+      0: channels = C0;
+      1: channels = C1;
+      2: channels = C2;
+      3: channels = C3;
+      4: channels = C4;
+      5: channels = C5;
+      6: channels = C6;
+      7: channels = C7;
+      default: channels = 0;
+    endcase
+  endfunction
 
   function automatic int unsigned max_channels();
-    int unsigned m = 1;
+    max_channels = 1;
     for (int i = 0; i < 8; i++) begin
-      m = CH[i] > m ? CH[i] : m;
+      max_channels = channels(i) > max_channels ? channels(i) : max_channels;
     end
-    return m;
   endfunction
 
   localparam int unsigned CMAX = max_channels();                  // most channels of an input
@@ -57,9 +68,9 @@ module concat #(
     $fatal(1, "concat: N=%0d inputs must be in 2..8", N);
   end
   for (genvar i = 0; i < 8; i++) begin : g_check
-    if ((i < N) != (CH[i] > 0)) begin : g_bad_c
-      $fatal(1, "concat: C%0d=%0d must be >= 1 for the N=%0d inputs and 0 beyond", i, CH[i],
-             N);
+    if ((i < N) != (channels(i) > 0)) begin : g_bad_c
+      $fatal(1, "concat: C%0d=%0d must be >= 1 for the N=%0d inputs and 0 beyond", i,
+             channels(i), N);
     end
   end
 
@@ -69,7 +80,7 @@ module concat #(
   logic          last_c, last_i, take;
   logic [7:0]    valid8;  // tvalid of each input, zero-extended to 8 lanes
 
-  assign last_c = c_q == CW'(CH[i_q] - 1);
+  assign last_c = c_q == CW'(channels(32'(i_q)) - 1);
   assign last_i = i_q == 3'(N - 1);
   assign m_axis_tdata = s_axis_tdata[i_q*8 +: 8];
   assign valid8 = 8'(s_axis_tvalid);

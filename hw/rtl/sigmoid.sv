@@ -34,15 +34,17 @@ module sigmoid #(
     $fatal(1, "sigmoid: N=%0d must be >= 1", N);
   end
 
-  (* rom_style = "distributed" *) logic [7:0] lut [256];
+  logic [7:0] lut [256];  // a ROM in LUTs (asynchronous read)
 
   initial begin
     if (LUT_FILE != "") $readmemh(LUT_FILE, lut);
   end
 
   logic [NW-1:0] n_q;
+  logic [7:0]    y;
   logic          take;
 
+  assign y = lut[s_axis_tdata ^ {IN_SIGNED, 7'd0}];  // index x - lo_in
   assign take = s_axis_tvalid && s_axis_tready;
 
   always_ff @(posedge clk) begin
@@ -55,7 +57,7 @@ module sigmoid #(
 
   fifo #(.DATA_W(8), .DEPTH(FIFO_DEPTH)) u_fifo (
     .clk, .rst_n,
-    .s_axis_tdata(lut[s_axis_tdata ^ {IN_SIGNED, 7'd0}]), .s_axis_tvalid,
+    .s_axis_tdata(y), .s_axis_tvalid,
     .s_axis_tready, .s_axis_tlast(n_q == NW'(N - 1)),
     .m_axis_tdata, .m_axis_tvalid, .m_axis_tready, .m_axis_tlast
   );

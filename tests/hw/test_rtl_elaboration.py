@@ -30,6 +30,14 @@ CONV = {"H": 4, "W": 4, "IC": 4, "OC": 4}
     ("dense", {"N_IN": 10, "SIMD": 4}, "SIMD=4 must divide IC=10"),
     ("global_avgpool", {"MULT": 0}, "MULT=0 must be in 1..32768"),
     ("add", {"SHIFT": 47}, "SHIFT=47 in 0..46"),
+    ("rq_tail", {"OUT_W": 16}, "OUT_W=16 must be 8 or 32"),
+    ("concat", {"N": 3}, "C2=0 must be >= 1"),
+    ("concat", {"C2": 4}, "C2=4 must be >= 1 for the N=2 inputs and 0 beyond"),
+    ("mul", {"MULT": 0}, "MULT=0 must be in 1..32768"),
+    ("sigmoid", {"N": 0}, "N=0 must be >= 1"),
+    ("reduce_channels", {"MAX_MODE": 1, "OUT_ZP": 3}, "max needs MULT=1"),
+    ("gwap", {"H": 0}, "H=0 W=4 C=1 must be >= 1"),
+    ("prelu", {"M_POS": 40000}, "M_POS=40000 must be in 1..32768"),
 ])
 def test_illegal_parameters_stop_the_build(top: str, params: dict, message: str,
                                            build_root) -> None:

@@ -14,11 +14,12 @@ from sim.engine import simulate_op
 
 pytestmark = pytest.mark.rtl
 
-# id: (input HWC, input dtype, input zero point, output dtype)
+# id: (input HWC, input dtype, input zero point, output dtype, output zero point);
+# requantisers without corner draws, so that no case is all saturated or shifted to zero
 CASES = {
-    "4x4x3-int8": ((4, 4, 3), "int8", -5, "int8"),
-    "3x5x1-uint8": ((3, 5, 1), "uint8", 255, "uint8"),
-    "2x3x6-int32": ((2, 3, 6), "int8", -128, "int32"),
+    "4x4x8-int8": ((4, 4, 8), "int8", -5, "int8", 9),
+    "3x5x1-uint8": ((3, 5, 1), "uint8", 100, "uint8", 128),
+    "2x3x6-int32": ((2, 3, 6), "int8", -128, "int32", -1000),
 }
 
 
@@ -26,10 +27,10 @@ CASES = {
 @pytest.mark.parametrize("case", list(CASES))
 def test_gwap_bit_exact(case: str, src: str, sink: str, rng, seed, tmp_path,
                         build_root) -> None:
-    shape, dtype, zp, out_dtype = CASES[case]
+    shape, dtype, zp, out_dtype, out_zp = CASES[case]
     model = single_op("gwap", rng, shape=shape, in_dtype=dtype, in_zero_point=zp,
-                      out_dtype=out_dtype)
-    x = random_batch(model, rng, 4)["x"]
+                      out_dtype=out_dtype, out_zero_point=out_zp, corners=0.0)
+    x = random_batch(model, rng, 8)["x"]
     want = golden.run(model, x)["y"]
     res = simulate_op(model, x, tmp_path, src_pause=src, sink_pause=sink, seed=seed,
                       root=build_root)

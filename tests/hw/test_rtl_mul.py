@@ -15,20 +15,22 @@ from sim.engine import simulate_op
 
 pytestmark = pytest.mark.rtl
 
-# id: (x HWC, x2 shape, output dtype); input dtypes and zero points drawn per case
+# id: (x HWC, x2 shape, output dtype, output zero point); input dtypes and zero points drawn
+# per case, the requantiser without corner draws (no case all saturated or zero)
 CASES = {
-    "gate-4x4x3": ((4, 4, 3), (1, 1, 3), "int8"),
-    "gate-3x2x1": ((3, 2, 1), (1, 1, 1), "uint8"),
-    "pixel-3x4x4": ((3, 4, 4), (3, 4, 1), "int8"),
-    "pixel-2x3x1-int32": ((2, 3, 1), (2, 3, 1), "int32"),
+    "gate-4x4x3": ((4, 4, 3), (1, 1, 3), "int8", -3),
+    "gate-3x2x1": ((3, 2, 1), (1, 1, 1), "uint8", 120),
+    "pixel-3x4x4": ((3, 4, 4), (3, 4, 1), "int8", 10),
+    "pixel-2x3x1-int32": ((2, 3, 1), (2, 3, 1), "int32", 0),
 }
 
 
 @pytest.mark.parametrize(("src", "sink"), PAUSE_PAIRS)
 @pytest.mark.parametrize("case", list(CASES))
 def test_mul_bit_exact(case: str, src: str, sink: str, rng, seed, tmp_path, build_root) -> None:
-    shape, shape2, out_dtype = CASES[case]
-    model = single_op("mul", rng, shape=shape, shape2=shape2, out_dtype=out_dtype)
+    shape, shape2, out_dtype, out_zp = CASES[case]
+    model = single_op("mul", rng, shape=shape, shape2=shape2, out_dtype=out_dtype,
+                      out_zero_point=out_zp, corners=0.0)
     feeds = random_batch(model, rng, 4)
     want = golden.run(model, feeds)["y"]
     res = simulate_op(model, feeds["x"], tmp_path, src_pause=src, sink_pause=sink, seed=seed,

@@ -29,6 +29,12 @@ OPS = [
     ("dense", {"shape": (1, 1, 8), "cout": 4, "out_dtype": "int8"}, Folding(2, 4)),
     ("global_avgpool", {"shape": (4, 4, 3), "out_dtype": "int8"}, Folding()),
     ("add", {"shape": (4, 4, 3), "out_dtype": "uint8"}, Folding()),
+    ("concat", {"shape": (4, 4, 2), "channels": (2, 1, 3)}, Folding()),
+    ("mul", {"shape": (4, 4, 3), "shape2": (1, 1, 3), "out_dtype": "int8"}, Folding()),
+    ("sigmoid", {"shape": (4, 4, 3), "out_dtype": "uint8"}, Folding()),
+    ("reduce_channels", {"shape": (4, 4, 3), "mode": "mean", "out_dtype": "int8"}, Folding()),
+    ("gwap", {"shape": (4, 4, 3), "out_dtype": "int8"}, Folding()),
+    ("prelu", {"shape": (4, 4, 3), "out_dtype": "int8"}, Folding()),
 ]
 
 

@@ -44,6 +44,7 @@ DEPENDENCIES: dict[str, tuple[str, ...]] = {
     "reduce_channels": ("rq_tail", "requant", "fifo"),
     "gwap": ("rq_tail", "requant", "fifo"),
     "sigmoid": ("fifo",),
+    "requant_op": ("rq_tail", "requant", "fifo"),
 }
 _TAIL = 3000  # characters of a log shown in an error
 

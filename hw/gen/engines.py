@@ -29,6 +29,7 @@ SOURCES = {
     "reduce_channels": ("reduce_channels", "rq_tail", "requant", "fifo"),
     "gwap": ("gwap", "rq_tail", "requant", "fifo"),
     "prelu": ("prelu", "rq_tail", "requant", "fifo"),
+    "requant_op": ("requant_op", "rq_tail", "requant", "fifo"),
     "fifo": ("fifo",),
 }
 
@@ -338,11 +339,21 @@ def prelu_engine(op: ir.Prelu, x: ir.TensorSpec, y: ir.TensorSpec, fold: Folding
     return EngineSpec(op.name, "prelu", params, x, y, math.prod(x.shape), mems)
 
 
+def requant_engine(op: ir.Requant, x: ir.TensorSpec, y: ir.TensorSpec, fold: Folding,
+                   prefix: str = "", fifo_depth: int = 16) -> EngineSpec:
+    """requant_op.sv (one element per cycle) for a requant op."""
+    _check_unfolded(op.name, "requant", fold)
+    n = math.prod(x.shape)
+    params = {"N": n, **_dtype_params("IN", x), **_dtype_params("OUT", y),
+              "MULT": int(op.multiplier), "SHIFT": int(op.shift), "FIFO_DEPTH": fifo_depth}
+    return EngineSpec(op.name, "requant_op", params, x, y, n)
+
+
 _BUILDERS = {"conv2d": conv2d_engine, "dense": dense_engine, "maxpool": maxpool_engine,
              "global_avgpool": global_avgpool_engine, "add": add_engine,
              "concat": concat_engine, "mul": mul_engine, "sigmoid": sigmoid_engine,
              "reduce_channels": reduce_channels_engine, "gwap": gwap_engine,
-             "prelu": prelu_engine}
+             "prelu": prelu_engine, "requant": requant_engine}
 
 
 def engine_for(op: ir.Op, model: ir.Model, fold: Folding | None = None, prefix: str = "",

@@ -38,6 +38,7 @@ CONV = {"H": 4, "W": 4, "IC": 4, "OC": 4}
     ("reduce_channels", {"MAX_MODE": 1, "OUT_ZP": 3}, "max needs MULT=1"),
     ("gwap", {"H": 0}, "H=0 W=4 C=1 must be >= 1"),
     ("prelu", {"M_POS": 40000}, "M_POS=40000 must be in 1..32768"),
+    ("requant_op", {"SHIFT": 50}, "SHIFT=50 in 0..46"),
 ])
 def test_illegal_parameters_stop_the_build(top: str, params: dict, message: str,
                                            build_root) -> None:

@@ -35,6 +35,7 @@ OPS = [
     ("reduce_channels", {"shape": (4, 4, 3), "mode": "mean", "out_dtype": "int8"}, Folding()),
     ("gwap", {"shape": (4, 4, 3), "out_dtype": "int8"}, Folding()),
     ("prelu", {"shape": (4, 4, 3), "out_dtype": "int8"}, Folding()),
+    ("requant", {"shape": (4, 4, 3), "out_dtype": "uint8"}, Folding()),
 ]
 
 

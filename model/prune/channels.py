@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import fx, nn
 
-from model.nets.blocks import Classifier
+from model.prune.resize import refresh_widths
 from quant.graph import node_kind, tensor_inputs, trace
 
 Layout = tuple[tuple[str, int], ...]  # (root conv name, channels) segments, in channel order
@@ -154,26 +154,17 @@ def remove_channels(model: nn.Module, graph: ChannelGraph,
             idx = masks[root].nonzero().flatten()
             _select(conv, "weight", idx, 0)
             _select(conv, "bias", idx, 0)
-            conv.out_channels = len(idx)
     for name, layout in graph.sliced:
         module, idx = graph.modules[name], _indices(layout, masks)
         if isinstance(module, nn.BatchNorm2d):
             for attr in ("weight", "bias", "running_mean", "running_var"):
                 _select(module, attr, idx, 0)
-            module.num_features = len(idx)
         elif module.weight.numel() > 1:  # PReLU with one slope per channel
             _select(module, "weight", idx, 0)
-            module.num_parameters = len(idx)
     for name, layout in graph.consumers:
         module, idx = graph.modules[name], _indices(layout, masks)
         _select(module, "weight", idx, 1)
-        if isinstance(module, nn.Conv2d):
-            module.in_channels = len(idx)
-        else:
-            module.in_features = len(idx)
-    for m in model.modules():
-        if isinstance(m, Classifier):
-            m.features = m[0].in_features
+    refresh_widths(model)
     return model
 
 

@@ -1,0 +1,48 @@
+"""Rebuild a pruned network: resize a freshly built model's layers to a state dict's shapes."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from model.nets.blocks import Classifier
+
+SIZED = (nn.Conv2d, nn.Linear, nn.BatchNorm2d, nn.PReLU)
+
+
+@torch.no_grad()
+def fit_to_state(model: nn.Module, state: dict[str, torch.Tensor]) -> nn.Module:
+    """Give every conv, linear, BN and PReLU of `model` the shapes its tensors have in `state`,
+    then load `state`; the layers' channel attributes follow. Returns `model`."""
+    for name, m in model.named_modules():
+        if not isinstance(m, SIZED):
+            continue
+        prefix = f"{name}." if name else ""
+        for attr, tensor in list(m.named_parameters(recurse=False)) + list(
+                m.named_buffers(recurse=False)):
+            saved = state.get(prefix + attr)
+            if saved is not None and saved.shape != tensor.shape:
+                new = torch.empty_like(saved)
+                if isinstance(tensor, nn.Parameter):
+                    setattr(m, attr, nn.Parameter(new))
+                else:
+                    setattr(m, attr, new)
+    refresh_widths(model)
+    model.load_state_dict(state)
+    return model
+
+
+def refresh_widths(model: nn.Module) -> None:
+    """Set the channel attributes of convs, linears, BNs, PReLUs and classifiers from their
+    weights' shapes (after the weights were replaced by smaller ones)."""
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            m.out_channels, m.in_channels = m.weight.shape[0], m.weight.shape[1] * m.groups
+        elif isinstance(m, nn.Linear):
+            m.out_features, m.in_features = m.weight.shape
+        elif isinstance(m, nn.BatchNorm2d):
+            m.num_features = m.weight.shape[0]
+        elif isinstance(m, nn.PReLU):
+            m.num_parameters = m.weight.numel()
+        elif isinstance(m, Classifier):
+            m.features = m[0].in_features

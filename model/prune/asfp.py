@@ -1,0 +1,192 @@
+"""ASFP (seed 000): filter importance Ipt = α·L1 + β·L2, z-score within each stage, and
+soft-pruning rounds with the paper's acceptance rules.
+
+A round (seed 000 steps 1-7): remember M0; zero X % of each stage's filters (the lowest
+z-scores below the criterion `z_limit`) → M1; abandon if acc(M0) − acc(M1) > 1.0 points;
+fine-tune (the zeroed filters train and are zeroed again after every epoch, soft pruning) →
+M2; abandon if acc(M0) − acc(M2) > 0.6 points; otherwise M2 becomes M0. An abandoned round
+restores M0 exactly and retries with X and the criterion lowered. A "stage" is a top-level
+module (`stage3` = blocks 7-20); a filter is a channel of a prunable group (`channels`).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+import torch
+from torch import nn
+
+from model.data.dataset import ImageSet
+from model.nets.stats import group as group_stats
+from model.nets.stats import profile
+from model.prune.channels import ChannelGraph, analyse, remove_channels, zero_channels
+from model.prune.tune import TuneConfig, tune
+
+Group = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AsfpConfig:
+    """ASFP settings (accuracy drops as fractions: 0.010 = 1.0 point).
+
+    Attributes:
+        alpha, beta: weights of the L1 and L2 norms in Ipt.
+        x: share of each stage's filters zeroed per round.
+        z_limit: only filters whose stage z-score is below it are candidates.
+        target: stop when this share of the scope's parameters is removed.
+        scope: top-level modules to prune (empty: every prunable group).
+        max_drop_zeroed, max_drop_tuned: the two acceptance rules.
+        shrink, z_step: after an abandoned round, x *= shrink and z_limit -= z_step.
+        min_x, max_rounds: stop when x falls below min_x or after max_rounds rounds.
+    """
+
+    alpha: float = 1.0
+    beta: float = 1.0
+    x: float = 0.1
+    z_limit: float = 0.5
+    target: float = 0.5
+    scope: tuple[str, ...] = ()
+    max_drop_zeroed: float = 0.010
+    max_drop_tuned: float = 0.006
+    shrink: float = 0.5
+    z_step: float = 0.25
+    min_x: float = 0.01
+    max_rounds: int = 20
+
+
+def importance(weight: torch.Tensor, alpha: float, beta: float) -> torch.Tensor:
+    """Ipt of each output filter of a conv weight [O, ...]: α·Σ|θ| + β·sqrt(Σθ²)."""
+    flat = weight.detach().flatten(1)
+    return alpha * flat.abs().sum(1) + beta * flat.pow(2).sum(1).sqrt()
+
+
+def zscore(values: torch.Tensor) -> torch.Tensor:
+    """(v − mean) / std over all values (population std; all zeros when std is 0)."""
+    std = values.std(unbiased=False)
+    return (values - values.mean()) / std if std > 0 else torch.zeros_like(values)
+
+
+def stage_of(group: Group) -> str:
+    """The top-level module that a group belongs to (that of its first conv)."""
+    return group[0].split(".")[0]
+
+
+def stage_scores(graph: ChannelGraph, groups: list[Group], alpha: float, beta: float
+                 ) -> dict[Group, torch.Tensor]:
+    """Each group's per-channel Ipt (summed over its convs), z-scored within its stage."""
+    ipt = {g: sum(importance(graph.convs[r].weight, alpha, beta).cpu() for r in g)
+           for g in groups}
+    scores: dict[Group, torch.Tensor] = {}
+    for stage in dict.fromkeys(stage_of(g) for g in groups):
+        members = [g for g in groups if stage_of(g) == stage]
+        z = zscore(torch.cat([ipt[g] for g in members]))
+        for g, part in zip(members, z.split([len(ipt[g]) for g in members]), strict=True):
+            scores[g] = part
+    return scores
+
+
+def select(scores: dict[Group, torch.Tensor], zeroed: dict[Group, torch.Tensor], x: float,
+           z_limit: float) -> dict[Group, torch.Tensor]:
+    """Zero masks after this round: per stage, x of its filters more, the lowest z-scores
+    below `z_limit`, never the last live channel of a group."""
+    new = {g: m.clone() for g, m in zeroed.items()}
+    for stage in dict.fromkeys(stage_of(g) for g in scores):
+        members = [g for g in scores if stage_of(g) == stage]
+        quota = round(x * sum(len(scores[g]) for g in members))
+        candidates = sorted((float(scores[g][c]), i, c) for i, g in enumerate(members)
+                            for c in range(len(scores[g]))
+                            if not zeroed[g][c] and scores[g][c] < z_limit)
+        for _, i, c in candidates[:quota]:
+            g = members[i]
+            if int((~new[g]).sum()) > 1:
+                new[g][c] = True
+    return new
+
+
+@dataclass
+class RoundRow:
+    """One line of the per-round table (accuracies as fractions, params/MACs after removal)."""
+
+    round: int
+    x: float
+    z_limit: float
+    params: int
+    scope_params: int
+    macs: int
+    acc_before: float
+    acc_zeroed: float
+    acc_tuned: float | None
+    accepted: bool
+
+
+def zero_masks(graph: ChannelGraph, masks: dict[Group, torch.Tensor]) -> None:
+    """Soft-prune the masked channels of every group."""
+    for g, m in masks.items():
+        zero_channels(graph, g, m)
+
+
+def _rezero(graph: ChannelGraph, masks: dict[Group, torch.Tensor], every: int, step: int) -> None:
+    if step % every == 0:
+        zero_masks(graph, masks)
+
+
+def removed_copy(model: nn.Module, masks: dict[Group, torch.Tensor]) -> nn.Module:
+    """A physically pruned copy of `model` without the masked channels."""
+    clone = copy.deepcopy(model)
+    graph = analyse(clone)
+    return remove_channels(clone, graph, {g: ~m for g, m in masks.items()})
+
+
+def cost(model: nn.Module, size: int, scope: tuple[str, ...]) -> tuple[int, int, int]:
+    """(parameters, MACs, parameters in the scope's top-level modules) of `model`."""
+    groups = group_stats(profile(model, size))
+    params, macs = sum(p for p, _ in groups.values()), sum(m for _, m in groups.values())
+    return params, macs, sum(p for k, (p, _) in groups.items() if not scope or k in scope)
+
+
+def asfp(model: nn.Module, train_set: ImageSet, test_set: ImageSet, size: int,
+         config: AsfpConfig, tune_config: TuneConfig,
+         accuracy: Callable[[nn.Module], float]) -> tuple[nn.Module, list[RoundRow]]:
+    """Soft-prune in rounds, then remove the zeroed filters physically.
+
+    Args:
+        accuracy: top-1 of a model on the held-out data (fraction).
+
+    Returns:
+        The physically pruned model and the per-round table.
+    """
+    graph = analyse(model)
+    groups = [g for g in graph.groups if not config.scope or stage_of(g) in config.scope]
+    zeroed = {g: torch.zeros(graph.width(g), dtype=torch.bool) for g in groups}
+    _, _, scope_start = cost(model, size, config.scope)
+    steps_per_epoch = -(-len(train_set.labels) // tune_config.batch_size)
+    acc0, x, z_limit = accuracy(model), config.x, config.z_limit
+    rows: list[RoundRow] = []
+    for number in range(1, config.max_rounds + 1):
+        params, macs, scope_now = cost(removed_copy(model, zeroed), size, config.scope)
+        if 1 - scope_now / scope_start >= config.target or x < config.min_x:
+            break
+        saved = copy.deepcopy(model.state_dict())
+        masks = select(stage_scores(graph, groups, config.alpha, config.beta), zeroed, x,
+                       z_limit)
+        zero_masks(graph, masks)
+        acc1, acc2 = accuracy(model), None
+        ok = acc0 - acc1 <= config.max_drop_zeroed
+        if ok:
+            tune(model, train_set, tune_config, description=f"ASFP round {number}",
+                 after_step=partial(_rezero, graph, masks, steps_per_epoch))
+            zero_masks(graph, masks)
+            acc2 = accuracy(model)
+            ok = acc0 - acc2 <= config.max_drop_tuned
+        params, macs, scope_now = cost(removed_copy(model, masks), size, config.scope)
+        rows.append(RoundRow(number, x, z_limit, params, scope_now, macs, acc0, acc1, acc2, ok))
+        if ok:
+            zeroed, acc0 = masks, acc2
+        else:
+            model.load_state_dict(saved)
+            x, z_limit = x * config.shrink, z_limit - config.z_step
+    graph = analyse(model)
+    return remove_channels(model, graph, {g: ~m for g, m in zeroed.items()}), rows

@@ -47,3 +47,15 @@ def test_gwap_takes_no_folding(rng) -> None:
     model = single_op("gwap", rng, shape=(2, 2, 4))
     with pytest.raises(FoldingError, match="gwap takes no folding"):
         engine_for(model.ops[0], model, Folding(2, 1))
+
+
+def test_gwap_two_entry_fifo(rng, seed, tmp_path, build_root) -> None:
+    """With a 2-entry result FIFO the credits still keep every result (sink stalls)."""
+    model = single_op("gwap", rng, shape=(2, 2, 8), in_dtype="int8", out_dtype="int8",
+                      out_zero_point=0, corners=0.0)
+    x = random_batch(model, rng, 4)["x"]
+    res = simulate_op(model, x, tmp_path, src_pause="random", sink_pause="1110", seed=seed,
+                      root=build_root, fifo_depth=2)
+    assert res.run.sim.passed, res.run.sim.message or res.run.error
+    problem = first_mismatch(golden.run(model, x)["y"], res.run.frames, name="gwap depth 2")
+    assert problem is None, problem

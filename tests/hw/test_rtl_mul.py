@@ -49,3 +49,15 @@ def test_mul_takes_no_folding(rng) -> None:
     model = single_op("mul", rng, shape=(2, 2, 4))
     with pytest.raises(FoldingError, match="mul takes no folding"):
         engine_for(model.ops[0], model, Folding(2, 1))
+
+
+def test_mul_two_entry_fifo(rng, seed, tmp_path, build_root) -> None:
+    """With a 2-entry result FIFO the credits still keep every result (random stalls)."""
+    model = single_op("mul", rng, shape=(2, 3, 3), shape2=(2, 3, 1), out_dtype="int8",
+                      out_zero_point=0, corners=0.0)
+    feeds = random_batch(model, rng, 4)
+    res = simulate_op(model, feeds["x"], tmp_path, src_pause="random", sink_pause="random",
+                      seed=seed, root=build_root, fifo_depth=2, x2=feeds["x2"])
+    assert res.run.sim.passed, res.run.sim.message or res.run.error
+    problem = first_mismatch(golden.run(model, feeds)["y"], res.run.frames, name="mul depth 2")
+    assert problem is None, problem

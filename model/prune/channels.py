@@ -24,6 +24,7 @@ from model.prune.resize import refresh_widths
 from quant.graph import node_kind, tensor_inputs, trace
 
 Layout = tuple[tuple[str, int], ...]  # (root conv name, channels) segments, in channel order
+REST: Layout = (("", -1),)  # the remaining channels, never removed
 PASS_KINDS = {"bn", "prelu", "relu", "maxpool", "gap", "drop"}
 
 
@@ -71,7 +72,7 @@ def analyse(model: nn.Module) -> ChannelGraph:
         return root
 
     def freeze(layout: Layout | None) -> None:
-        frozen.update(root for root, _ in layout or ())
+        frozen.update(root for root, _ in layout or () if root)
 
     for node in gm.graph.nodes:
         kind = node_kind(gm, node)
@@ -96,12 +97,17 @@ def analyse(model: nn.Module) -> ChannelGraph:
         elif kind == "flatten" and node.args[0].op == "call_module" and node_kind(
                 gm, node.args[0]) == "gap":
             out = first
-        elif kind == "cat" and all(ins):
-            out = tuple(seg for layout in ins for seg in layout)
+        elif kind == "cat" and all(ins[:-1]) and all(n > 0 for layout in ins[:-1]
+                                                      for _, n in layout):
+            # a last input of unknown origin (the network input) is kept whole: REST
+            out = tuple(seg for layout in ins[:-1] for seg in layout) + (ins[-1] or REST)
         elif kind == "add" and len(ins) == 2 and all(ins) and [n for _, n in ins[0]] == [
                 n for _, n in ins[1]]:
             for (a, _), (b, _) in zip(ins[0], ins[1], strict=True):
-                parent[find(a)] = find(b)
+                if a and b:
+                    parent[find(a)] = find(b)
+                else:
+                    frozen.update(r for r in (a, b) if r)
             out = ins[0]
         elif kind != "shape":
             for layout in ins:
@@ -115,10 +121,11 @@ def analyse(model: nn.Module) -> ChannelGraph:
     return graph
 
 
-def _indices(layout: Layout, keep: dict[str, torch.Tensor]) -> torch.Tensor:
-    """Positions kept in a tensor of `layout`."""
+def _indices(layout: Layout, keep: dict[str, torch.Tensor], total: int) -> torch.Tensor:
+    """Positions kept in a tensor of `layout` with `total` channels."""
     parts, offset = [], 0
     for root, n in layout:
+        n = total - offset if n < 0 else n
         mask = keep.get(root)
         idx = torch.arange(n) if mask is None else mask.nonzero().flatten()
         parts.append(idx + offset)
@@ -155,15 +162,16 @@ def remove_channels(model: nn.Module, graph: ChannelGraph,
             _select(conv, "weight", idx, 0)
             _select(conv, "bias", idx, 0)
     for name, layout in graph.sliced:
-        module, idx = graph.modules[name], _indices(layout, masks)
+        module = graph.modules[name]
+        idx = _indices(layout, masks, module.weight.shape[0])
         if isinstance(module, nn.BatchNorm2d):
             for attr in ("weight", "bias", "running_mean", "running_var"):
                 _select(module, attr, idx, 0)
         elif module.weight.numel() > 1:  # PReLU with one slope per channel
             _select(module, "weight", idx, 0)
     for name, layout in graph.consumers:
-        module, idx = graph.modules[name], _indices(layout, masks)
-        _select(module, "weight", idx, 1)
+        module = graph.modules[name]
+        _select(module, "weight", _indices(layout, masks, module.weight.shape[1]), 1)
     refresh_widths(model)
     return model
 

@@ -1,0 +1,267 @@
+"""Pruning: importance and z-scores by hand, rounds that roll back exactly, physical removal
+that keeps the function, and pruned networks through the IR export."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from test_nets_export import _train_briefly
+from torch import nn
+
+from model.data.dataset import ImageSet
+from model.nets import build
+from model.nets.stats import own_params
+from model.prune.adw import DropWeight, cluster, kmeans_1d, threshold
+from model.prune.asfp import AsfpConfig, asfp, importance, select, stage_scores, zscore
+from model.prune.channels import analyse, remove_channels, remove_zeroed, zero_channels
+from model.prune.resize import fit_to_state
+from model.prune.slimming import threshold_masks
+from model.prune.tune import TuneConfig
+from model.train import evaluate
+from quant.check import compare_with_qat
+from quant.export import export
+from quant.qat import prepare_qat
+
+
+def test_importance_is_alpha_l1_plus_beta_l2():
+    w = torch.tensor([[[[1.0, -2.0], [0.0, 2.0]]], [[[3.0, 0.0], [0.0, -4.0]]]])
+    # filter 0: L1 = 5, L2 = 3; filter 1: L1 = 7, L2 = 5
+    got = importance(w, alpha=0.5, beta=2.0)
+    assert torch.allclose(got, torch.tensor([0.5 * 5 + 2 * 3, 0.5 * 7 + 2 * 5]))
+
+
+def test_zscore_uses_population_std():
+    got = zscore(torch.tensor([1.0, 2.0, 3.0, 4.0]))
+    want = torch.tensor([-3.0, -1.0, 1.0, 3.0]) / math.sqrt(5.0)  # std = sqrt(1.25)
+    assert torch.allclose(got, want)
+    assert torch.equal(zscore(torch.full((3,), 2.0)), torch.zeros(3))
+
+
+class _TwoStages(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = nn.Sequential(nn.Conv2d(1, 2, 1, bias=False), nn.ReLU())
+        self.b = nn.Sequential(nn.Conv2d(2, 3, 1, bias=False), nn.ReLU())
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(3, 2))
+
+    def forward(self, x):
+        return self.head(self.b(self.a(x)))
+
+
+def test_stage_scores_are_z_scored_within_each_stage():
+    net = _TwoStages()
+    with torch.no_grad():
+        net.a[0].weight.copy_(torch.tensor([1.0, 3.0]).reshape(2, 1, 1, 1))
+        net.b[0].weight.copy_(torch.tensor([[1.0, 0.0], [0.0, 10.0], [100.0, 0.0]])[..., None,
+                                                                                      None])
+    graph = analyse(net)
+    scores = stage_scores(graph, graph.groups, alpha=1.0, beta=0.0)
+    # stage a: Ipt [1, 3] → z [-1, 1]; stage b: Ipt [1, 10, 100], mean 37, std sqrt(1998)
+    assert torch.allclose(scores[("a.0",)], torch.tensor([-1.0, 1.0]))
+    assert torch.allclose(scores[("b.0",)], (torch.tensor([1.0, 10, 100]) - 37) / math.sqrt(1998))
+
+
+def test_select_takes_x_per_stage_below_the_limit_and_keeps_one_channel():
+    scores = {("s1.c",): torch.tensor([-2.0, -1.0, 0.5, 1.0]), ("s2.c",): torch.tensor([-1.0, 0.0]),
+              ("s2.d",): torch.tensor([-3.0, 2.0])}
+    zeroed = {g: torch.zeros(len(s), dtype=torch.bool) for g, s in scores.items()}
+    got = select(scores, zeroed, x=0.5, z_limit=0.0)
+    assert got[("s1.c",)].tolist() == [True, True, False, False]  # 2 of 4, both below 0
+    assert got[("s2.c",)].tolist() == [True, False] and got[("s2.d",)].tolist() == [True, False]
+    again = select(scores, got, x=0.5, z_limit=10.0)  # the last live channel always stays
+    assert again[("s2.c",)].tolist() == [True, False] and again[("s2.d",)].tolist() == [True, False]
+    assert again[("s1.c",)].tolist() == [True, True, True, False]
+
+
+def _randomise_bn(model: nn.Module, seed: int = 0) -> nn.Module:
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                n = m.num_features
+                m.running_mean.copy_(torch.rand(n, generator=gen) - 0.5)
+                m.running_var.copy_(torch.rand(n, generator=gen) + 0.5)
+                m.weight.copy_(torch.rand(n, generator=gen) + 0.5)
+                m.bias.copy_(torch.rand(n, generator=gen) * 0.4 - 0.2)
+    return model.eval()
+
+
+class _Concat(nn.Module):
+    """Two parallel convs concatenated with the input, a 1×1 conv, PReLU, GAP and FC."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.left = nn.Sequential(nn.Conv2d(3, 6, 3, padding=1), nn.BatchNorm2d(6), nn.ReLU())
+        self.right = nn.Sequential(nn.Conv2d(3, 5, 1), nn.BatchNorm2d(5), nn.PReLU(5))
+        self.fuse = nn.Sequential(nn.Conv2d(14, 8, 1), nn.BatchNorm2d(8), nn.ReLU())
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 4))
+
+    def forward(self, x):
+        return self.head(self.fuse(torch.cat([self.left(x), self.right(x), x], dim=1)))
+
+
+CASES = [("sqnxt", 16), ("sqnxt-ccbam", 16), ("sqnxt0", 16), ("concat", 8)]
+
+
+@pytest.mark.parametrize(("arch", "size"), CASES, ids=[a for a, _ in CASES])
+def test_removing_zeroed_channels_keeps_the_function(arch, size):
+    torch.manual_seed(0)
+    model = _Concat() if arch == "concat" else build(arch, 7, size)
+    _randomise_bn(model)
+    inputs = 3 if arch == "concat" else 1
+    graph = analyse(model)
+    gen = torch.Generator().manual_seed(1)
+    for group in graph.groups:
+        zero_channels(graph, group, torch.rand(graph.width(group), generator=gen) < 0.4)
+    x = torch.rand(4, inputs, size, size, generator=gen)
+    with torch.no_grad():
+        before = model(x)
+        params = own_params(model)
+        remove_zeroed(model)
+        after = model(x)
+    assert own_params(model) < params
+    torch.testing.assert_close(after, before, rtol=1e-5, atol=1e-5)
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    rebuilt = _Concat() if arch == "concat" else build(arch, 7, size)
+    with torch.no_grad():
+        torch.testing.assert_close(fit_to_state(rebuilt, state).eval()(x), after)
+
+
+def test_removing_a_channel_that_is_not_zero_changes_the_function():
+    model = _randomise_bn(_Concat())
+    graph = analyse(model)
+    with torch.no_grad():
+        graph.convs["left.0"].weight[2] = 0  # BN γ, β left: the channel is a constant
+    x = torch.rand(2, 3, 8, 8)
+    before = model(x)
+    keep = torch.ones(6, dtype=torch.bool)
+    keep[2] = False
+    after = remove_channels(model, graph, {("left.0",): keep})(x)
+    assert not torch.allclose(before, after, atol=1e-4)
+
+
+def test_groups_follow_concat_adds_and_stop_at_attention():
+    graph = analyse(build("sqnxt-ccbam", 5, 16))
+    groups = {g[0]: g for g in graph.groups}
+    # the stage output and the C-CBAM side path added to it go together
+    assert groups["stage3.block20.fuse.conv"] == ("stage3.block20.fuse.conv",
+                                                  "ccbam2.projection.conv")
+    # the attention taps (stage inputs read by ECA and SAM) and ECA's own conv are frozen
+    for frozen in ("conv_first.conv", "downsample1.conv", "downsample2.conv",
+                   "ccbam1.attention.cam.conv"):
+        assert frozen not in groups
+    assert "stage3.block7.branch_kx1.conv" in groups
+
+
+def _images(n: int, size: int, classes: int, seed: int) -> ImageSet:
+    rng = np.random.default_rng(seed)
+    return ImageSet(rng.integers(0, 256, (n, size, size), dtype=np.uint8),
+                    rng.integers(0, classes, n).astype(np.int64))
+
+
+@pytest.mark.parametrize("rule", ["zeroed", "tuned"])
+def test_an_abandoned_round_restores_the_weights_exactly(rule):
+    torch.manual_seed(0)
+    model = build("sqnxt", 4, 16)
+    data = _images(32, 16, 4, 0)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    config = AsfpConfig(x=0.3, z_limit=5.0, scope=("stage3",), max_rounds=2,
+                        max_drop_zeroed=-1.0 if rule == "zeroed" else 1.0, max_drop_tuned=-1.0)
+    pruned, rows = asfp(model, data, data, 16, config, TuneConfig(epochs=1, batch_size=16),
+                        lambda m: evaluate(m, data)["top1"])
+    assert [r.accepted for r in rows] == [False, False]
+    assert (rows[0].acc_tuned is None) == (rule == "zeroed")
+    assert rows[1].x == pytest.approx(0.15)  # retried with a smaller X
+    after = pruned.state_dict()
+    assert before.keys() == after.keys()
+    for k in before:
+        assert torch.equal(before[k], after[k]), k
+
+
+def test_accepted_rounds_prune_the_scope_physically():
+    torch.manual_seed(0)
+    model = build("sqnxt-ccbam", 4, 16)
+    data = _images(32, 16, 4, 1)
+    config = AsfpConfig(x=0.2, z_limit=5.0, target=0.9, scope=("stage3",), max_rounds=2,
+                        max_drop_zeroed=1.0, max_drop_tuned=1.0)
+    pruned, rows = asfp(model, data, data, 16, config, TuneConfig(epochs=1, batch_size=16),
+                        lambda m: evaluate(m, data)["top1"])
+    assert len(rows) >= 2 and all(r.accepted for r in rows)
+    assert all(b.scope_params < a.scope_params for a, b in zip(rows, rows[1:], strict=False))
+    stage3 = sum(own_params(m) for n, m in pruned.named_children() if n == "stage3")
+    assert stage3 == rows[-1].scope_params
+    assert pruned(torch.rand(2, 1, 16, 16)).shape == (2, 4)
+
+
+def test_slimming_threshold_is_global():
+    scores = {("a",): torch.tensor([0.1, 0.5, 0.9]), ("b",): torch.tensor([0.2, 0.3]),
+              ("c",): torch.tensor([0.05])}
+    keep = threshold_masks(scores, ratio=0.5)  # 6 channels → the 3 smallest (≤ 0.2) go
+    assert keep[("a",)].tolist() == [False, True, True]
+    assert keep[("b",)].tolist() == [False, True]
+    assert keep[("c",)].tolist() == [True]  # a group keeps its best channel
+
+
+def test_adw_threshold_grows_on_schedule_and_pruned_weights_stay_zero():
+    layer = nn.Linear(10, 10, bias=False)
+    with torch.no_grad():
+        layer.weight.copy_(torch.arange(1, 101, dtype=torch.float32).reshape(10, 10))
+    drop = DropWeight({"fc": layer}, {"fc": 0.4}, interval=2, t1=8)
+    drop(1)  # not a pruning step
+    assert int((layer.weight == 0).sum()) == 0
+    drop(2)  # p = 0.4·100·2/8 = 10 → |w| ≤ 10 zeroed
+    assert int((layer.weight == 0).sum()) == 10 and threshold(layer.weight, 10) == 0.0
+    with torch.no_grad():
+        layer.weight.fill_(50.0)  # an optimizer step revives nothing
+    drop(3)
+    assert int((layer.weight == 0).sum()) == 10
+    with torch.no_grad():
+        layer.weight.copy_(torch.arange(1, 101, dtype=torch.float32).reshape(10, 10))
+    for t in range(4, 9):
+        drop(t)
+    assert int((layer.weight == 0).sum()) == 40  # r·N after T1
+
+
+def test_kmeans_and_codebook(tmp_path):
+    centroids, index = kmeans_1d(torch.tensor([0.9, 1.0, 1.1, 4.9, 5.0, 5.1]), 2)
+    assert torch.allclose(centroids, torch.tensor([1.0, 5.0]))
+    assert index.tolist() == [0, 0, 0, 1, 1, 1]
+    layer = nn.Linear(4, 1, bias=False)
+    with torch.no_grad():
+        layer.weight.copy_(torch.tensor([[0.0, 1.0, 1.2, 3.0]]))
+    book = cluster({"fc": layer}, bits=1, out=tmp_path / "codebook.npz")
+    assert torch.allclose(layer.weight, torch.tensor([[0.0, 1.1, 1.1, 3.0]]))
+    saved = np.load(tmp_path / "codebook.npz")
+    assert saved["fc.index"].tolist() == [[-1, 0, 0, 1]]
+    np.testing.assert_allclose(book["fc"], [1.1, 3.0], rtol=1e-6)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("arch", ["sqnxt", "sqnxt-ccbam"])
+def test_pruned_network_exports_and_golden_matches_fake_quant(arch):
+    torch.manual_seed(0)
+    size, classes = 32, 6
+    model = build(arch, classes, size)
+    _train_briefly(model, size, classes)
+    graph = analyse(model)
+    gen = torch.Generator().manual_seed(2)
+    for group in graph.groups:
+        zero_channels(graph, group, torch.rand(graph.width(group), generator=gen) < 0.5)
+    remove_zeroed(model)
+    _train_briefly(model, size, classes)
+    qnet = prepare_qat(model, size)
+    _train_briefly(qnet, size, classes, steps=2)
+    qnet.set_observers_frozen(True)
+    ir_model = export(qnet.eval(), f"{arch}-pruned")
+    images = np.random.default_rng(1).integers(0, 256, (6, size, size), dtype=np.uint8)
+    check = compare_with_qat(qnet, ir_model, images)
+    assert len(check["layers"]) >= 10
+    worst = max(check["layers"].items(), key=lambda kv: kv[1]["max_steps"])
+    assert worst[1]["max_steps"] <= 1.0 + 1e-3, worst
+    convs = {op.name: op for op in ir_model.ops}
+    pruned = model.stage3.block7.branch_kx1.conv
+    ir_conv = convs["stage3_block7_branch_kx1_conv"]
+    assert ir_conv.weight.shape[2:] == (pruned.in_channels, pruned.out_channels)

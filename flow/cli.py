@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import typer
 
-from flow import cmd_compare, cmd_data, cmd_demo, cmd_hls, cmd_quant, cmd_rtl, cmd_train
+from flow import (
+    cmd_compare,
+    cmd_data,
+    cmd_demo,
+    cmd_distill,
+    cmd_hls,
+    cmd_prune,
+    cmd_quant,
+    cmd_rtl,
+    cmd_train,
+)
 
 app = typer.Typer(
     help="Handwritten Chinese character recognition on small Zynq FPGAs.",
@@ -18,6 +28,8 @@ cmd_demo.register(app)
 cmd_hls.register(app)
 cmd_rtl.register(app)
 cmd_compare.register(app)
+cmd_prune.register(app)
+cmd_distill.register(app)
 
 if __name__ == "__main__":
     app()

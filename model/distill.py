@@ -74,7 +74,7 @@ def procedure(a_i: torch.Tensor, a_j: torch.Tensor) -> torch.Tensor:
 def sp_loss(student: list[tuple[torch.Tensor, torch.Tensor]],
             teacher: list[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
     """Seed 003's SP loss over the pairs' layer outputs ((O_i, O_j) per pair)."""
-    total = torch.zeros(())
+    terms = []
     for (si, sj), (ti, tj) in zip(student, teacher, strict=True):
         s = procedure(attention_map(si), attention_map(sj))
         t = procedure(attention_map(ti), attention_map(tj))
@@ -82,8 +82,8 @@ def sp_loss(student: list[tuple[torch.Tensor, torch.Tensor]],
         s, t = _to_size(s, size).flatten(1), _to_size(t, size).flatten(1)
         s = s / s.norm(dim=1, keepdim=True).clamp_min(1e-12)
         t = t / t.norm(dim=1, keepdim=True).clamp_min(1e-12)
-        total = total + (s - t).pow(2).sum(1).mean()
-    return total / max(len(student), 1)
+        terms.append((s - t).pow(2).sum(1).mean())
+    return torch.stack(terms).mean()
 
 
 class Taps:

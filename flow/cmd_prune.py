@@ -1,0 +1,115 @@
+"""`hccr prune --method asfp|slimming|adw`: prune a trained run into a new run directory."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from flow.console import HccrError, console, user_errors
+from model.data.gnt import GntError
+from model.nets.stats import render_table
+from model.prune.adw import AdwConfig, adw, cluster, cra, layers
+from model.prune.asfp import AsfpConfig, asfp
+from model.prune.runs import cost, load_data, load_run, save_run, stage_table, top1
+from model.prune.slimming import SlimConfig, slim
+from model.prune.tune import TuneConfig, tune
+
+METHODS = ("asfp", "slimming", "adw")
+ROUND_HEADERS = ["round", "X", "z limit", "params", "scope params", "MACs", "acc before",
+                 "acc zeroed", "acc tuned", "accepted"]
+Path_ = Annotated[Path, typer.Option(help=".gnt file or folder of .gnt files")]
+
+
+def prune_cmd(
+    source: Annotated[Path, typer.Option("--from", help="trained (or pruned) run folder")],
+    train_data: Path_,
+    test_data: Path_,
+    run: Annotated[Path, typer.Option(help="output run folder")],
+    method: Annotated[str, typer.Option(help="asfp, slimming or adw")] = "asfp",
+    scope: Annotated[list[str] | None, typer.Option(
+        help="top-level module to prune (repeat; default: all), e.g. stage3 = blocks 7-20")] = None,
+    epochs: Annotated[int, typer.Option(help="fine-tuning epochs (per ASFP round)")] = 2,
+    final_epochs: Annotated[int, typer.Option(help="fine-tuning after removal")] = 0,
+    lr: float = TuneConfig.lr,
+    batch_size: int = TuneConfig.batch_size,
+    x: Annotated[float, typer.Option(help="ASFP: share of each stage zeroed per round")] = 0.1,
+    target: Annotated[float, typer.Option(help="ASFP: share of scope params to remove")] = 0.5,
+    z_limit: Annotated[float, typer.Option(help="ASFP: z-score criterion")] = 0.5,
+    alpha: Annotated[float, typer.Option(help="ASFP: L1 weight in Ipt")] = 1.0,
+    beta: Annotated[float, typer.Option(help="ASFP: L2 weight in Ipt")] = 1.0,
+    max_rounds: Annotated[int, typer.Option(help="ASFP: most rounds")] = 20,
+    ratio: Annotated[float, typer.Option(help="slimming: share of channels removed")] = 0.4,
+    lam: Annotated[float, typer.Option(help="slimming: L1 penalty λ on BN γ")] = 1e-4,
+    sparsity_epochs: Annotated[int, typer.Option(help="slimming: sparsity epochs")] = 2,
+    tolerance: Annotated[float, typer.Option(help="ADW/CRA: tolerated drop per layer")] = 0.001,
+    cra_step: Annotated[float, typer.Option(help="ADW/CRA: ratio increment")] = 0.1,
+    cluster_bits: Annotated[int, typer.Option(help="ADW: k-means bits (0: none)")] = 0,
+    seed: int = 0,
+    device: Annotated[str, typer.Option(help="cpu or cuda")] = "cpu",
+) -> None:
+    """Prune a trained network; writes model.pt, metrics.json, table.txt (and codebook.npz)."""
+    if method not in METHODS:
+        raise HccrError(f"--method {method!r} unknown; known: {', '.join(METHODS)}")
+    model, classes, config = load_run(source)
+    model.to(device)
+    train_set = load_data(train_data, config.size, classes)
+    test_set = load_data(test_data, config.size, classes)
+    accuracy = top1(test_set, device)
+    tune_config = TuneConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
+                             device=device)
+    scope_t = tuple(scope or ())
+    before, acc_before = cost(model, config.size), accuracy(model)
+    original = load_run(source)[0]
+    t0 = time.perf_counter()
+    extra: dict = {}
+    if method == "asfp":
+        settings = AsfpConfig(alpha=alpha, beta=beta, x=x, z_limit=z_limit, target=target,
+                              scope=scope_t, max_rounds=max_rounds)
+        model, rows = asfp(model, train_set, test_set, config.size, settings, tune_config,
+                           accuracy)
+        extra["rounds"] = [asdict(r) for r in rows]
+        console.print(render_table(ROUND_HEADERS, [tuple(asdict(r).values()) for r in rows]),
+                      highlight=False)
+    elif method == "slimming":
+        settings = SlimConfig(ratio=ratio, lam=lam, sparsity_epochs=sparsity_epochs, scope=scope_t)
+        model, _ = slim(model, train_set, settings, tune_config)
+        extra["acc_removed"] = accuracy(model)
+        tune(model, train_set, tune_config, description="slimming: fine-tune")
+    else:
+        settings = AdwConfig(tolerance=tolerance, step=cra_step)
+        targets = layers(model, settings.min_weights)
+        ratios = cra(model, targets, accuracy, settings.tolerance, settings.step)
+        extra["cra_ratios"] = ratios
+        extra["zero_share"] = adw(model, train_set, ratios, settings, tune_config)
+        weights = sum(m.weight.numel() for m in targets.values())
+        extra["nonzero_weights"] = int(sum(int((m.weight != 0).sum()) for m in targets.values()))
+        extra["pruned_weight_share"] = 1 - extra["nonzero_weights"] / max(weights, 1)
+        if cluster_bits:
+            run.mkdir(parents=True, exist_ok=True)
+            cluster(targets, cluster_bits, run / "codebook.npz")
+    if final_epochs:
+        tune(model, train_set, TuneConfig(**{**asdict(tune_config), "epochs": final_epochs}),
+             description="final fine-tune")
+    after, acc_after = cost(model, config.size), accuracy(model)
+    metrics = {"method": method, "source": str(source), "params_before": before["params"],
+               "params_after": after["params"], "macs_before": before["macs"],
+               "macs_after": after["macs"], "top1_before": acc_before, "top1": acc_after,
+               "prune_seconds": round(time.perf_counter() - t0, 1), **extra}
+    table = stage_table(original, model.cpu(), config.size)
+    console.print(table, highlight=False)
+    save_run(run, model, config, classes, metrics, table,
+             {"method": method, "settings": asdict(settings), "tune": asdict(tune_config),
+              "final_epochs": final_epochs, "from": str(source)})
+    console.print(f"{method}: params {before['params']:,} → {after['params']:,} "
+                  f"({1 - after['params'] / before['params']:.1%} removed), MACs "
+                  f"{before['macs']:,} → {after['macs']:,}; top-1 {acc_before:.4f} → "
+                  f"{acc_after:.4f} → {run}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `hccr prune`."""
+    app.command("prune")(user_errors(GntError)(prune_cmd))

@@ -1,0 +1,77 @@
+"""Run directories of pruned and distilled networks: read any trained run (pruned or not), the
+data for its classes, and write `model.pt` in `hccr train`'s format plus metrics."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from flow.console import HccrError, console
+from flow.rundir import write_manifest
+from model.data.dataset import ImageSet, load_images
+from model.nets import build
+from model.nets.sqnxt import SqueezeNext, param_table
+from model.nets.stats import group, profile, render_table
+from model.prune.resize import fit_to_state
+from model.train import METRICS, MODEL, TrainConfig, _save_atomic, evaluate
+
+TABLE = "table.txt"
+
+
+def load_run(run_dir: Path) -> tuple[nn.Module, np.ndarray, TrainConfig]:
+    """The model (eval mode), classes and config of a training, pruning or distillation run."""
+    path = Path(run_dir) / MODEL
+    if not path.exists():
+        raise HccrError(f"{path}: not found (train, prune or distill into {run_dir} first)")
+    ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    config = TrainConfig(**ckpt["config"])
+    classes = np.array(ckpt["classes"], np.int64)
+    model = fit_to_state(build(config.arch, len(classes), config.size), ckpt["model"])
+    return model.eval(), classes, config
+
+
+def load_data(path: Path, size: int, classes: np.ndarray) -> ImageSet:
+    """A `.gnt` file or folder, preprocessed and restricted to `classes`."""
+    data, dropped = load_images(path, size).restrict(classes)
+    console.print(f"{path}: {len(data.labels)} images ({dropped} of other classes skipped)")
+    return data
+
+
+def cost(model: nn.Module, size: int) -> dict[str, int]:
+    """Parameters and MACs of a model for one image."""
+    stats = profile(model, size)
+    return {"params": sum(s.params for s in stats), "macs": sum(s.macs for s in stats)}
+
+
+def stage_table(before: nn.Module, after: nn.Module, size: int) -> str:
+    """Per-stage parameters before and after pruning (SqNxt: beside seed 000 Table 5)."""
+    if isinstance(before, SqueezeNext):
+        rows = [(label, p, q, paper, 100.0 * (p - q) / p if p else None)
+                for (label, p, _, _, _), (_, q, _, paper, _) in zip(
+                    param_table(before, size), param_table(after, size, paper=3), strict=True)]
+        return render_table(["row", "params before", "params after", "paper Table 5",
+                             "removed %"], rows)
+    a, b = group(profile(before, size)), group(profile(after, size))
+    rows = [(k, p, b[k][0], 100.0 * (p - b[k][0]) / p if p else None) for k, (p, _) in a.items()]
+    return render_table(["module", "params before", "params after", "removed %"], rows)
+
+
+def save_run(out: Path, model: nn.Module, config: TrainConfig, classes: np.ndarray,
+             metrics: dict, table: str, settings: dict) -> None:
+    """Write model.pt (hccr train's format), metrics.json, table.txt and manifest.json."""
+    out.mkdir(parents=True, exist_ok=True)
+    _save_atomic({"config": asdict(config), "classes": classes.tolist(),
+                  "model": {k: v.cpu() for k, v in model.state_dict().items()}}, out / MODEL)
+    (out / METRICS).write_text(json.dumps(metrics, indent=2))
+    (out / TABLE).write_text(table + "\n")
+    write_manifest(out, settings, [])
+
+
+def top1(data: ImageSet, device: str = "cpu"):
+    """A function giving a model's held-out top-1 on `data`."""
+    return lambda model: evaluate(model, data, device=device)["top1"]

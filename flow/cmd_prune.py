@@ -13,15 +13,25 @@ from flow.console import HccrError, console, user_errors
 from model.data.gnt import GntError
 from model.nets.stats import render_table
 from model.prune.adw import AdwConfig, adw, cluster, cra, layers
-from model.prune.asfp import AsfpConfig, asfp
+from model.prune.asfp import AsfpConfig, RoundRow, asfp
 from model.prune.runs import cost, load_data, load_run, save_run, stage_table, top1
 from model.prune.slimming import SlimConfig, slim
 from model.prune.tune import TuneConfig, tune
 
 METHODS = ("asfp", "slimming", "adw")
-ROUND_HEADERS = ["round", "X", "z limit", "params", "scope params", "MACs", "acc before",
-                 "acc zeroed", "acc tuned", "accepted"]
+ROUND_HEADERS = ["round", "X %", "z limit", "params", "scope params", "MACs", "top-1 before %",
+                 "zeroed %", "fine-tuned %", "accepted"]
 Path_ = Annotated[Path, typer.Option(help=".gnt file or folder of .gnt files")]
+
+
+def round_table(rows: list[RoundRow]) -> str:
+    """ASFP's per-round table, shares in %."""
+    def pct(v: float | None) -> float | None:
+        return None if v is None else 100.0 * v
+
+    return render_table(ROUND_HEADERS, [
+        (str(r.round), pct(r.x), r.z_limit, r.params, r.scope_params, r.macs,
+         pct(r.acc_before), pct(r.acc_zeroed), pct(r.acc_tuned), r.accepted) for r in rows])
 
 
 def prune_cmd(
@@ -72,8 +82,8 @@ def prune_cmd(
         model, rows = asfp(model, train_set, test_set, config.size, settings, tune_config,
                            accuracy)
         extra["rounds"] = [asdict(r) for r in rows]
-        console.print(render_table(ROUND_HEADERS, [tuple(asdict(r).values()) for r in rows]),
-                      highlight=False)
+        extra["round_table"] = round_table(rows)
+        console.print(extra["round_table"], highlight=False)
     elif method == "slimming":
         settings = SlimConfig(ratio=ratio, lam=lam, sparsity_epochs=sparsity_epochs, scope=scope_t)
         model, _ = slim(model, train_set, settings, tune_config)
@@ -100,6 +110,8 @@ def prune_cmd(
                "macs_after": after["macs"], "top1_before": acc_before, "top1": acc_after,
                "prune_seconds": round(time.perf_counter() - t0, 1), **extra}
     table = stage_table(original, model.cpu(), config.size)
+    if "round_table" in extra:
+        table = extra.pop("round_table") + "\n\n" + table
     console.print(table, highlight=False)
     save_run(run, model, config, classes, metrics, table,
              {"method": method, "settings": asdict(settings), "tune": asdict(tune_config),

@@ -1,0 +1,85 @@
+"""`hccr prune` and `hccr distill` end to end on a tiny run: run folders that load back."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from flow.cli import app
+from model.data.synth import SynthPlan, synthesize
+from model.nets import build
+from model.prune.runs import load_run, save_run
+from model.train import TrainConfig
+
+runner = CliRunner()
+SIZE, CLASSES = 16, 4
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> tuple[Path, Path]:
+    """4 classes of synthetic data and an (untrained) sqnxt-ccbam run folder on them."""
+    data = tmp_path_factory.mktemp("data")
+    synthesize(SynthPlan(classes=CLASSES, writers={"train": 6, "test": 4}, seed=3), data,
+               workers=1)
+    run = tmp_path_factory.mktemp("teacher")
+    torch.manual_seed(0)
+    model = build("sqnxt-ccbam", CLASSES, SIZE)
+    save_run(run, model, TrainConfig(arch="sqnxt-ccbam", size=SIZE), np.arange(CLASSES), {}, "",
+             {})
+    return data, run
+
+
+def _invoke(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["asfp", "slimming", "adw"])
+def test_prune_writes_a_smaller_run_that_loads(tiny, tmp_path, method):
+    data, teacher = tiny
+    out = tmp_path / method
+    _invoke("prune", "--method", method, "--from", str(teacher), "--train-data",
+            str(data / "train"), "--test-data", str(data / "test"), "--run", str(out),
+            "--scope", "stage3", "--epochs", "1", "--max-rounds", "2", "--x", "0.3",
+            "--z-limit", "5", "--sparsity-epochs", "1", "--cra-step", "0.5",
+            "--cluster-bits", "2")
+    metrics = json.loads((out / "metrics.json").read_text())
+    model, classes, config = load_run(out)
+    assert config.arch == "sqnxt-ccbam" and list(classes) == list(range(CLASSES))
+    params = sum(p.numel() for p in model.parameters())
+    if method == "adw":
+        assert (out / "codebook.npz").exists() and metrics["pruned_weight_share"] >= 0
+    else:
+        assert metrics["params_after"] < metrics["params_before"]
+        assert params < sum(p.numel() for p in build("sqnxt-ccbam", CLASSES, SIZE).parameters())
+    assert "Block 7-20" in (out / "table.txt").read_text()
+    assert json.loads((out / "manifest.json").read_text())["config"]["method"] == method
+
+
+@pytest.mark.slow
+def test_distill_compares_with_the_student_alone(tiny, tmp_path):
+    data, teacher = tiny
+    out = tmp_path / "student"
+    text = _invoke("distill", "--teacher", str(teacher), "--student-arch", "sqnxt",
+                   "--train-data", str(data / "train"), "--test-data", str(data / "test"),
+                   "--run", str(out), "--epochs", "1", "--compare", "--sp-weight", "1",
+                   "--sp-pair", "stage2,stage3:stage2,stage3")
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert {"top1", "top1_alone", "teacher_top1"} <= metrics.keys()
+    assert "alone" in text
+    assert load_run(out)[2].arch == "sqnxt"
+
+
+def test_bad_sp_pair_is_one_line(tiny, tmp_path):
+    data, teacher = tiny
+    result = runner.invoke(app, ["distill", "--teacher", str(teacher), "--student-arch",
+                                 "sqnxt", "--train-data", str(data / "train"), "--test-data",
+                                 str(data / "test"), "--run", str(tmp_path), "--sp-pair", "x"])
+    assert result.exit_code == 1 and "--sp-pair 'x'" in result.output

@@ -46,6 +46,7 @@ def prune_cmd(
     final_epochs: Annotated[int, typer.Option(help="fine-tuning after removal")] = 0,
     lr: float = TuneConfig.lr,
     batch_size: int = TuneConfig.batch_size,
+    optimizer: Annotated[str, typer.Option(help="sgd or adam")] = TuneConfig.optimizer,
     x: Annotated[float, typer.Option(help="ASFP: share of each stage zeroed per round")] = 0.1,
     target: Annotated[float, typer.Option(help="ASFP: share of scope params to remove")] = 0.5,
     z_limit: Annotated[float, typer.Option(help="ASFP: z-score criterion")] = 0.5,
@@ -69,8 +70,8 @@ def prune_cmd(
     train_set = load_data(train_data, config.size, classes)
     test_set = load_data(test_data, config.size, classes)
     accuracy = top1(test_set, device)
-    tune_config = TuneConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
-                             device=device)
+    tune_config = TuneConfig(epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr,
+                             seed=seed, device=device)
     scope_t = tuple(scope or ())
     before, acc_before = cost(model, config.size), accuracy(model)
     original = load_run(source)[0]

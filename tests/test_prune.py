@@ -256,6 +256,11 @@ def test_pruned_network_exports_and_golden_matches_fake_quant(arch):
     _train_briefly(qnet, size, classes, steps=2)
     qnet.set_observers_frozen(True)
     ir_model = export(qnet.eval(), f"{arch}-pruned")
+    # the pruned QAT state loads into a QAT net built from the unpruned architecture
+    rebuilt = fit_to_state(prepare_qat(build(arch, classes, size), size), qnet.state_dict())
+    x = torch.rand(3, 1, size, size)
+    with torch.no_grad():
+        assert torch.equal(rebuilt.eval()(x), qnet(x))
     images = np.random.default_rng(1).integers(0, 256, (6, size, size), dtype=np.uint8)
     check = compare_with_qat(qnet, ir_model, images)
     assert len(check["layers"]) >= 10

@@ -7,16 +7,13 @@ from torch import nn
 
 from model.nets.blocks import Classifier
 
-SIZED = (nn.Conv2d, nn.Linear, nn.BatchNorm2d, nn.PReLU)
-
 
 @torch.no_grad()
 def fit_to_state(model: nn.Module, state: dict[str, torch.Tensor]) -> nn.Module:
-    """Give every conv, linear, BN and PReLU of `model` the shapes its tensors have in `state`,
-    then load `state`; the layers' channel attributes follow. Returns `model`."""
+    """Give every parameter and buffer of `model` the shape it has in `state`, then load
+    `state`; the layers' channel attributes follow. Works on float and QAT networks (a QAT net
+    built from the unpruned architecture takes a pruned QAT state). Returns `model`."""
     for name, m in model.named_modules():
-        if not isinstance(m, SIZED):
-            continue
         prefix = f"{name}." if name else ""
         for attr, tensor in list(m.named_parameters(recurse=False)) + list(
                 m.named_buffers(recurse=False)):

@@ -118,12 +118,14 @@ module conv2d #(
     end
   end
 
-  always_ff @(posedge clk) begin
-    w_q     <= wrom[wa_q];
-    x_q     <= win_data;
-    first_q <= win_first;
-    last_q  <= win_last;
-    user_q  <= {win_img_last, win_group};
+  always_ff @(posedge clk) begin  // registers load only with data (keeps simulation fast)
+    if (win_valid) begin
+      w_q     <= wrom[wa_q];
+      x_q     <= win_data;
+      first_q <= win_first;
+      last_q  <= win_last;
+      user_q  <= {win_img_last, win_group};
+    end
   end
 
   // ---------------------------------------------------------------- MAC array
@@ -158,14 +160,18 @@ module conv2d #(
   end
 
   always_ff @(posedge clk) begin
-    prm_q         <= prom[PAW'(mac_user[GW-1:0])];
-    p1_acc_q      <= mac_acc;
-    p1_img_last_q <= mac_user[GW];
-    p2_img_last_q <= p1_img_last_q;
-    for (int p = 0; p < PE; p++) begin
-      p2_acc_q[p*32 +: 32] <= p1_acc_q[p*32 +: 32] + prm_q[p*PW +: 32];
-      p2_mult_q[p*16 +: 16] <= prm_q[p*PW + 32 +: 16];
-      p2_shift_q[p*6 +: 6]  <= prm_q[p*PW + 48 +: 6];
+    if (mac_valid) begin
+      prm_q         <= prom[PAW'(mac_user[GW-1:0])];
+      p1_acc_q      <= mac_acc;
+      p1_img_last_q <= mac_user[GW];
+    end
+    if (p1_valid_q) begin
+      p2_img_last_q <= p1_img_last_q;
+      for (int p = 0; p < PE; p++) begin
+        p2_acc_q[p*32 +: 32] <= p1_acc_q[p*32 +: 32] + prm_q[p*PW +: 32];
+        p2_mult_q[p*16 +: 16] <= prm_q[p*PW + 32 +: 16];
+        p2_shift_q[p*6 +: 6]  <= prm_q[p*PW + 48 +: 6];
+      end
     end
   end
 

@@ -52,6 +52,7 @@ module mac_array #(
   localparam int unsigned K      = 16;                              // low product's bits
   localparam int unsigned WP_W   = 25;                              // packed weight bits
   localparam int unsigned PP_W   = WP_W + 9;                        // packed product bits
+  localparam int unsigned PIW    = PE > 1 ? $clog2(PE) : 1;         // PE index bits
 
   if (PE < 1 || SIMD < 1) begin : g_bad_fold
     $fatal(1, "mac_array: PE=%0d and SIMD=%0d must be >= 1", PE, SIMD);
@@ -101,22 +102,23 @@ module mac_array #(
     assign xc[s] = 9'(x_ext - ZP_C);
   end
 
-  // Stage 1: registered products, lane (p, s) at [(p*SIMD + s)*PROD_W +: PROD_W].
-  logic [PE*SIMD*PROD_W-1:0] prod;
+  // Stage 1: registered products of lane (p, s). Every stage is enabled only when it holds
+  // data (free in fabric, and it keeps the simulation fast).
+  logic signed [PROD_W-1:0] prod [PE][SIMD];
 
   for (genvar q = 0; q < PAIRS; q++) begin : g_pair
     for (genvar s = 0; s < SIMD; s++) begin : g_lane
-      localparam int unsigned LO = (2*q*SIMD + s) * PROD_W;        // lane (2q, s)
-      localparam int unsigned HI = ((2*q + 1)*SIMD + s) * PROD_W;  // lane (2q+1, s)
       logic signed [WP_W-1:0] wp;    // w[2q+1][s] * 2^K + w[2q][s]
       logic signed [PP_W-1:0] pp_q;  // xc[s] * wp
       assign wp = (WP_W'($signed(w_i[((2*q + 1)*SIMD + s)*8 +: 8])) <<< K)
                   + WP_W'($signed(w_i[(2*q*SIMD + s)*8 +: 8]));
       always_ff @(posedge clk) begin
-        pp_q <= PP_W'(xc[s]) * PP_W'(wp);
+        if (valid_i) begin
+          pp_q <= PP_W'(xc[s]) * PP_W'(wp);
+        end
       end
-      assign prod[LO +: PROD_W] = PROD_W'($signed(pp_q[K-1:0]));
-      assign prod[HI +: PROD_W] = PROD_W'($signed(pp_q[PP_W-1:K]) + PROD_W'(pp_q[K-1]));
+      assign prod[2*q][s]     = PROD_W'($signed(pp_q[K-1:0]));
+      assign prod[2*q + 1][s] = PROD_W'($signed(pp_q[PP_W-1:K]) + PROD_W'(pp_q[K-1]));
     end
   end
 
@@ -124,28 +126,32 @@ module mac_array #(
     for (genvar s = 0; s < SIMD; s++) begin : g_lane
       logic signed [PROD_W-1:0] prod_q;
       always_ff @(posedge clk) begin
-        prod_q <= PROD_W'(xc[s]) * PROD_W'($signed(w_i[(p*SIMD+s)*8 +: 8]));
+        if (valid_i) begin
+          prod_q <= PROD_W'(xc[s]) * PROD_W'($signed(w_i[(p*SIMD + s)*8 +: 8]));
+        end
       end
-      assign prod[(p*SIMD + s)*PROD_W +: PROD_W] = prod_q;
+      assign prod[p][s] = prod_q;
     end
   end
 
+  // Stage 2: the SIMD products of PE p summed; stage 3: accumulated.
+  function automatic logic signed [TREE_W-1:0] tree_sum(input logic [PIW-1:0] p);
+    tree_sum = '0;
+    for (int s = 0; s < SIMD; s++) begin
+      tree_sum = tree_sum + TREE_W'(prod[p][s]);
+    end
+  endfunction
+
   for (genvar p = 0; p < PE; p++) begin : g_pe
-    logic signed [TREE_W-1:0] tree;
     logic signed [TREE_W-1:0] tree_q;
     logic signed [ACC_W-1:0]  acc_q;
 
-    always_comb begin
-      tree = '0;
-      for (int s = 0; s < SIMD; s++) begin
-        tree = tree + TREE_W'($signed(prod[(p*SIMD + s)*PROD_W +: PROD_W]));
-      end
-    end
-
     always_ff @(posedge clk) begin
-      tree_q <= tree;
+      if (v1_q) begin
+        tree_q <= tree_sum(PIW'(p));
+      end
       if (v2_q) begin
-        acc_q <= first2_q ? ACC_W'(tree_q) : acc_q + ACC_W'(tree_q);
+        acc_q <= (first2_q ? '0 : acc_q) + ACC_W'(tree_q);
       end
     end
 

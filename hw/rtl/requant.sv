@@ -84,23 +84,32 @@ module requant #(
     logic [5:0]               s1_q, s2_q;
     logic [OUT_W-1:0]         y_q;
 
+    // Each stage loads only when it takes a value (free in fabric; keeps simulation fast).
     always_ff @(posedge clk) begin
       // 1: product (M is unsigned: a 0 sign bit makes it a positive signed operand)
-      prod_q <= PROD_W'($signed(acc_i[l*ACC_W +: ACC_W]))
-                * PROD_W'($signed({1'b0, mult_i[l*16 +: 16]}));
-      s1_q   <= shift_i[l*6 +: 6];
+      if (valid_i) begin
+        prod_q <= PROD_W'($signed(acc_i[l*ACC_W +: ACC_W]))
+                  * PROD_W'($signed({1'b0, mult_i[l*16 +: 16]}));
+        s1_q   <= shift_i[l*6 +: 6];
+      end
       // 2: rounding constant 2^(s-1)
-      sum_q  <= SUM_W'(prod_q) + ((s1_q == 6'd0) ? SUM_W'(0) : (SUM_W'(1) << (s1_q - 6'd1)));
-      s2_q   <= s1_q;
+      if (valid_q[0]) begin
+        sum_q <= SUM_W'(prod_q) + ((s1_q == 6'd0) ? SUM_W'(0) : (SUM_W'(1) << (s1_q - 6'd1)));
+        s2_q  <= s1_q;
+      end
       // 3: arithmetic shift (floor)
-      shifted_q <= sum_q >>> s2_q;
+      if (valid_q[1]) begin
+        shifted_q <= sum_q >>> s2_q;
+      end
       // 4: zero point and saturation
-      if (biased < LO_C) begin
-        y_q <= OUT_W'(LO_C);
-      end else if (biased > HI_C) begin
-        y_q <= OUT_W'(HI_C);
-      end else begin
-        y_q <= OUT_W'(biased);
+      if (valid_q[2]) begin
+        if (biased < LO_C) begin
+          y_q <= OUT_W'(LO_C);
+        end else if (biased > HI_C) begin
+          y_q <= OUT_W'(HI_C);
+        end else begin
+          y_q <= OUT_W'(biased);
+        end
       end
     end
 

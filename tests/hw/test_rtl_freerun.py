@@ -4,6 +4,8 @@ top lint-clean."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hw_helpers import demo_shaped_net
@@ -20,10 +22,16 @@ from sim.freerun import simulate_freerun
 pytestmark = pytest.mark.rtl
 
 
-@pytest.mark.parametrize("pause", ["none", "1110", "random"])
-def test_freerun_bit_exact_on_every_layer(pause, rng, seed, tmp_path, build_root) -> None:
+@pytest.mark.parametrize(("pause", "pack"), [("none", False), ("1110", False),
+                                           ("random", False), ("random", True)])
+def test_freerun_bit_exact_on_every_layer(pause, pack, rng, seed, tmp_path,
+                                          build_root) -> None:
+    """With `pack`, every conv and dense layer computes two products per multiplier."""
     model = small_net(np.random.default_rng(6))
-    net = generate(model, tmp_path / "rtl", FOLDING)
+    folding = {k: dataclasses.replace(f, pack=k != "pool1") for k, f in FOLDING.items()} \
+        if pack else FOLDING
+    net = generate(model, tmp_path / "rtl", folding)
+    assert net.top_file.read_text().count(".PACK(1'b1)") == (3 if pack else 0)
     x = random_batch(model, rng, 7)["image"]
     want = golden.run(model, x)
     out = simulate_freerun(net, x, tmp_path / "sim", src_pause=pause, sink_pause=pause,
@@ -79,8 +87,6 @@ def test_network_with_global_avgpool(rng, tmp_path, build_root) -> None:
 
 def test_freerun_count_check_can_fail(rng, tmp_path, build_root) -> None:
     """Frames of the wrong length are reported, not compared: the beat check can fail."""
-    import dataclasses
-
     model = small_net(np.random.default_rng(6))
     net = generate(model, tmp_path / "rtl", FOLDING)
     last = net.engines[-1]

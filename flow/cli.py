@@ -12,6 +12,7 @@ from flow import (
     cmd_hls,
     cmd_prune,
     cmd_quant,
+    cmd_report,
     cmd_rtl,
     cmd_train,
 )
@@ -28,6 +29,7 @@ cmd_demo.register(app)
 cmd_hls.register(app)
 cmd_rtl.register(app)
 cmd_compare.register(app)
+cmd_report.register(app)
 cmd_prune.register(app)
 cmd_distill.register(app)
 

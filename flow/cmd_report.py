@@ -1,0 +1,71 @@
+"""`hccr report`: does the network fit the device, and how fast will it run?"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from flow.console import HccrError, console, user_errors
+from hw.devices import DEVICES, device
+from hw.estimate import calibration
+from hw.estimate.network import NetworkEstimate
+from hw.estimate.plan import optimise
+from hw.estimate.report import rich_tables, write_html
+from hw.gen.engines import FoldingError
+from hw.hls.report import ReportError, find_csynth, parse_csynth
+from quant import ir
+
+
+def plan_report(ir_dir: Path, device_name: str, clock_mhz: float | None = None,
+                cap: float = 0.8) -> NetworkEstimate:
+    """The optimiser's plan for the IR in `ir_dir` on `device_name`."""
+    if not 0 < cap <= 1:
+        raise HccrError(f"--cap {cap}: a share of the budget in (0, 1]")
+    if clock_mhz is not None and clock_mhz <= 0:
+        raise HccrError(f"--clock-mhz {clock_mhz}: must be positive")
+    return optimise(ir.load(ir_dir), device(device_name), calibration.load(), clock_mhz, cap)
+
+
+def report_cmd(
+    ir_dir: Annotated[Path, typer.Option("--ir", help="IR folder")],
+    device_name: Annotated[str, typer.Option(
+        "--device", help=f"one of {', '.join(DEVICES)}")] = "xc7z020",
+    clock_mhz: Annotated[float | None, typer.Option(
+        help="clock (default: the device's typical fmax)")] = None,
+    cap: Annotated[float, typer.Option(help="share of each resource the plan may use")] = 0.8,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON line")] = False,
+    out: Annotated[Path | None, typer.Option(
+        help="folder for report.html and estimate.json")] = None,
+    hls: Annotated[Path | None, typer.Option(
+        help="hls4ml project synthesised by Vivado HLS (its csynth.xml goes beside ours)")
+    ] = None,
+) -> None:
+    """Plan PE/SIMD per layer for the device, and print resources, fit and images/s."""
+    est = plan_report(ir_dir, device_name, clock_mhz, cap)
+    doc = est.as_json()
+    if out is not None:
+        csynth = None
+        if hls is not None:
+            found = find_csynth(hls)
+            if found is None:
+                raise HccrError(f"{hls}: no csynth.xml (run Vivado HLS csynth in the project)")
+            csynth = parse_csynth(found)
+        write_html(est, out, csynth)
+        (out / "estimate.json").write_text(json.dumps(doc, indent=1) + "\n")
+    if as_json:
+        typer.echo(json.dumps({k: v for k, v in doc.items() if k != "layers"}))
+        return
+    layers, totals = rich_tables(est)
+    console.print(layers)
+    console.print(totals)
+    if out is not None:
+        console.print(f"wrote {out}/report.html and estimate.json", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `report` to the top-level app."""
+    errors = user_errors(FoldingError, ReportError, ir.IRError, OSError)
+    app.command("report")(errors(report_cmd))

@@ -1,0 +1,151 @@
+"""Resources of one engine: DSPs and block RAMs counted, LUTs and FFs from fitted functions.
+
+Every engine module of `hw.gen.engines.SOURCES` (plus the network's `fifo` and `broadcast`)
+has here its memories (mapped by `hw.estimate.memory`), its multipliers and the features its
+LUT, FF and DSP functions are linear in; `hw/estimate/calibration.json` holds the fitted
+coefficients (`make calibrate`). A module without calibration raises NotImplementedError.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from hw.estimate.calibration import Calibration
+from hw.estimate.memory import Memory, map_memory
+from hw.gen.engines import PARAM_LANE_BITS, EngineSpec
+
+
+@dataclass(frozen=True)
+class Cost:
+    """Resources of one engine (or FIFO); `bram36` counts a RAMB18 as half."""
+
+    lut: float = 0.0
+    ff: float = 0.0
+    dsp: int = 0
+    ramb18: int = 0
+    ramb36: int = 0
+
+    @property
+    def bram36(self) -> float:
+        return self.ramb36 + self.ramb18 / 2
+
+    def __add__(self, other: Cost) -> Cost:
+        return Cost(self.lut + other.lut, self.ff + other.ff, self.dsp + other.dsp,
+                    self.ramb18 + other.ramb18, self.ramb36 + other.ramb36)
+
+
+def _p(eng: EngineSpec, key: str, default: int = 1) -> int:
+    return int(eng.params.get(key, default))
+
+
+def _log2(n: int) -> float:
+    return math.log2(max(n, 2))
+
+
+def mac_geometry(eng: EngineSpec) -> tuple[int, int, int, int]:
+    """(weight ROM words, its width, line-buffer words, its width) of conv2d/dense."""
+    pe, simd = _p(eng, "PE"), _p(eng, "SIMD")
+    if eng.module == "dense":
+        ic, oc, kk, sh, w = _p(eng, "N_IN"), _p(eng, "N_OUT"), 1, 1, 1
+    else:
+        ic, oc, sh, w = _p(eng, "IC"), _p(eng, "OC"), _p(eng, "SH"), _p(eng, "W")
+        kk = _p(eng, "KH") * _p(eng, "KW")
+    kh = 1 if eng.module == "dense" else _p(eng, "KH")
+    return ((oc // pe) * kk * (ic // simd), pe * simd * 8, (kh + sh) * w * (ic // simd),
+            simd * 8)
+
+
+def multipliers(eng: EngineSpec) -> int:
+    """Multipliers of the MAC array: PE×SIMD, or SIMD per PE lane pair when packed."""
+    if eng.module not in ("conv2d", "dense"):
+        return 0
+    pe, simd = _p(eng, "PE"), _p(eng, "SIMD")
+    return simd * (pe // 2 + pe % 2) if _p(eng, "PACK", 0) else pe * simd
+
+
+def _fifo(eng: EngineSpec, width: int) -> Memory:
+    return Memory("fifo", _p(eng, "FIFO_DEPTH", 16), width + 1)
+
+
+def memories(eng: EngineSpec) -> list[Memory]:
+    """The memories of one engine (ROMs, line buffer, accumulators, its output FIFO)."""
+    m, out_w = eng.module, _p(eng, "OUT_W", 8)
+    hwc = _p(eng, "H") * _p(eng, "W") * _p(eng, "C")
+    c = _p(eng, "C")
+    if m in ("conv2d", "dense"):
+        wdep, wwid, ldep, lwid = mac_geometry(eng)
+        pe = _p(eng, "PE")
+        nf = (_p(eng, "OC") if m == "conv2d" else _p(eng, "N_OUT")) // pe
+        return [Memory("weights", wdep, wwid, True), Memory("params", nf, pe * PARAM_LANE_BITS,
+                                                             True),
+                Memory("line_buffer", ldep, lwid), _fifo(eng, pe * out_w)]
+    if m == "maxpool":
+        simd = _p(eng, "SIMD")
+        ldep = (_p(eng, "KH") + _p(eng, "SH")) * _p(eng, "W") * (c // simd)
+        return [Memory("line_buffer", ldep, simd * 8), _fifo(eng, simd * 8)]
+    if m == "gwap":
+        return [Memory("weights", hwc, 8, True), Memory("params", c, 22, True),
+                Memory("acc", c, 32), _fifo(eng, out_w)]
+    if m == "global_avgpool":
+        return [Memory("acc", c, 32), _fifo(eng, out_w)]
+    if m == "prelu":
+        return [Memory("m_neg", c, 16, True), _fifo(eng, out_w)]
+    if m == "mul":
+        return ([Memory("gate", c, 9)] if eng.params.get("GATE") else []) + [_fifo(eng, out_w)]
+    if m == "concat":
+        return []
+    return [_fifo(eng, 8 if m == "sigmoid" else out_w)]
+
+
+def features(eng: EngineSpec) -> dict[str, float]:
+    """The quantities the module's LUT/FF/DSP functions are linear in."""
+    if eng.module in ("conv2d", "dense"):
+        wdep, _, ldep, _ = mac_geometry(eng)
+        pe, simd = _p(eng, "PE"), _p(eng, "SIMD")
+        return {"one": 1.0, "mults": multipliers(eng), "pe": pe, "simd": simd,
+                "packed": pe * simd * _p(eng, "PACK", 0), "addr": _log2(wdep) + _log2(ldep)}
+    if eng.module == "maxpool":
+        return {"one": 1.0, "simd": _p(eng, "SIMD"), "addr": _log2(memories(eng)[0].depth)}
+    n = eng.in_beats
+    return {"one": 1.0, "addr": _log2(n)}
+
+
+def memory_cost(mems: list[Memory]) -> Cost:
+    """Block RAMs of `mems` (distributed RAM is inside the fitted LUTs)."""
+    maps = [map_memory(m) for m in mems]
+    return Cost(ramb18=sum(m.ramb18 for m in maps), ramb36=sum(m.ramb36 for m in maps))
+
+
+def fitted(module: str, feats: dict[str, float], calib: Calibration) -> Cost:
+    """LUT, FF and DSP of `module` from its fitted functions.
+
+    Raises:
+        NotImplementedError: `module` has no calibration.
+    """
+    fit = calib.modules.get(module)
+    if fit is None:
+        raise NotImplementedError(f"no calibration for engine module {module} "
+                                  "(run `make calibrate`)")
+    lut, ff, dsp = (sum(coef * feats[k] for k, coef in fit[q].items())
+                    for q in ("lut", "ff", "dsp"))
+    return Cost(max(lut, 0.0), max(ff, 0.0), max(round(dsp), 0))
+
+
+def engine_cost(eng: EngineSpec, calib: Calibration) -> Cost:
+    """Resources of one engine."""
+    return fitted(eng.module, features(eng), calib) + memory_cost(memories(eng))
+
+
+def fifo_cost(width: int, depth: int, calib: Calibration) -> Cost:
+    """Resources of one `fifo.sv` between engines."""
+    feats = {"one": 1.0, "width": float(width), "addr": _log2(depth),
+             "lutram": float(map_memory(Memory("fifo", depth, width + 1)).lutram)}
+    return (fitted("fifo", feats, calib)
+            + memory_cost([Memory("fifo", depth, width + 1)]))
+
+
+def fork_cost(width: int, outs: int, calib: Calibration) -> Cost:
+    """Resources of one `broadcast.sv` to `outs` readers."""
+    return fitted("broadcast", {"one": 1.0, "outs": float(outs), "width": float(width)}, calib)
+

@@ -1,0 +1,143 @@
+"""A network estimate as a rich table, markdown, and report.html with plots.
+
+The HTML embeds two matplotlib plots (cycles per layer; resources against the budget) and,
+when an hls4ml project was synthesised by Vivado HLS, its csynth.xml figures beside ours
+(`hw.hls.report`).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from pathlib import Path
+
+from rich.table import Table
+
+from hw.estimate.network import NetworkEstimate
+from hw.hls.report import CsynthReport
+
+HTML = "report.html"
+
+
+def layer_rows(est: NetworkEstimate) -> list[list[str]]:
+    """One row per layer: name, kind, MACs, PE, SIMD, pack, cycles, DSP, BRAM36, LUT, FF,
+    weight bytes, where its weights live."""
+    return [[la.name, la.kind, f"{la.macs:,}", str(la.fold.pe), str(la.fold.simd),
+             "2/DSP" if la.fold.pack else "", f"{la.cycles:,}", str(la.cost.dsp),
+             f"{la.cost.bram36:g}", f"{la.cost.lut:,.0f}", f"{la.cost.ff:,.0f}",
+             f"{la.weight_bytes:,}", ("DDR" if la.ddr else "on-chip") if la.weight_bytes
+             else ""] for la in est.layers]
+
+
+HEADER = ["layer", "op", "MACs", "PE", "SIMD", "pack", "cycles", "DSP", "BRAM36", "LUT", "FF",
+          "weight B", "weights"]
+
+
+def summary(est: NetworkEstimate) -> list[tuple[str, str]]:
+    """(quantity, value) rows: totals vs budget, verdict, speed, roofline, DDR plan."""
+    rows = [("device", f"{est.device.name} at {est.clock_mhz:g} MHz, cap {est.cap:.0%}")]
+    for res, (used, budget) in est.usage().items():
+        rows.append((res.upper(), f"{used:,.0f} / {budget:,} ({used / budget:.1%})"
+                     if res != "bram36" else f"{used:g} / {budget:,} ({used / budget:.1%})"))
+    why = est.overflows()
+    rows.append(("fits", "yes" if not why else "NO: " + "; ".join(why)))
+    rows += [("cycles/image (interval)", f"{est.cycles:,} (slowest: {est.bottleneck})"),
+             ("images/s", f"{est.images_per_s:,.1f}"),
+             ("latency (upper bound)", f"{est.latency_cycles / est.clock_mhz / 1e3:.3f} ms"),
+             ("MACs/image", f"{est.macs:,}"),
+             ("MAC-array utilisation", f"{est.mac_utilisation:.1%}"),
+             ("DSP roofline", f"{est.roofline:,.1f} images/s ({est.device.dsp} DSP × "
+                              f"{2 if est.packed else 1} MAC × {est.clock_mhz:g} MHz ÷ MACs); "
+                              f"plan at {est.images_per_s / est.roofline:.1%} of it")]
+    if est.ddr_layers:
+        names = ", ".join(la.name for la in est.ddr_layers)
+        wbytes = sum(la.weight_bytes for la in est.ddr_layers)
+        rows += [("weights from DDR", f"{len(est.ddr_layers)} layers, {wbytes:,} B: {names}"),
+                 ("DDR batch", f"{est.batch} images per weight pass"),
+                 ("DDR bandwidth", f"{est.ddr_gb_s:.2f} GB/s of {est.device.ddr_gb_s:.1f} "
+                                   f"({est.device.hp_ports} HP ports × "
+                                   f"{est.device.hp_gb_s} GB/s)")]
+    else:
+        rows.append(("weights from DDR", "none: every weight ROM on chip"))
+    rows += [("note", n) for n in est.notes]
+    return rows
+
+
+def rich_tables(est: NetworkEstimate) -> tuple[Table, Table]:
+    """The per-layer table and the summary table."""
+    layers = Table(title=f"{est.name} on {est.device.name}", show_lines=False)
+    for i, col in enumerate(HEADER):
+        layers.add_column(col, justify="left" if i in (0, 1, 12) else "right")
+    for row in layer_rows(est):
+        layers.add_row(*row)
+    totals = Table(show_header=False)
+    totals.add_column()
+    totals.add_column()
+    for k, v in summary(est):
+        totals.add_row(k, v)
+    return layers, totals
+
+
+def markdown(est: NetworkEstimate) -> str:
+    """The summary as a markdown table."""
+    lines = ["| quantity | value |", "|---|---|"]
+    lines += [f"| {k} | {v.replace('|', '/')} |" for k, v in summary(est)]
+    return "\n".join(lines) + "\n"
+
+
+def _png(fig) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def plots(est: NetworkEstimate) -> list[str]:
+    """Base64 PNGs: cycles per layer (with the interval), resources vs budget and cap."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(max(6, len(est.layers) * 0.06 + 4), 3.5))
+    ax.bar(range(len(est.layers)), [la.cycles for la in est.layers],
+           color=["tab:red" if la.ddr else "tab:blue" for la in est.layers])
+    ax.axhline(est.cycles, color="k", lw=0.8, ls="--", label="interval")
+    ax.set(yscale="log", xlabel="layer (topological order; red: weights from DDR)",
+           ylabel="cycles/image", title="cycles per layer")
+    ax.legend()
+    one = _png(fig)
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(5, 3))
+    usage = est.usage()
+    ax.bar(list(usage), [100 * u / b for u, b in usage.values()])
+    ax.axhline(100 * est.cap, color="tab:red", ls="--", label=f"cap {est.cap:.0%}")
+    ax.set(ylabel=f"% of {est.device.name}", title="resources vs budget")
+    ax.legend()
+    two = _png(fig)
+    plt.close(fig)
+    return [one, two]
+
+
+def _table(header: list[str], rows: list[list[str]] | list[tuple[str, str]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>"
+                   for r in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def write_html(est: NetworkEstimate, out_dir: Path, hls: CsynthReport | None = None) -> Path:
+    """report.html in `out_dir`: summary, plots, the hls4ml csynth figures if any, layers."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    images = "".join(f'<img src="data:image/png;base64,{p}">' for p in plots(est))
+    hls_part = ("<h2>hls4ml / Vivado HLS csynth.xml</h2>"
+                + _table(["quantity", "value"], hls.rows()) if hls else
+                "<p>No synthesised hls4ml project given (<code>--hls</code>).</p>")
+    doc = ("<!doctype html><meta charset=utf-8><title>hccr report</title><style>"
+           "body{font-family:sans-serif}td,th{padding:2px 8px;border-bottom:1px solid #ddd}"
+           "</style>"
+           f"<h1>{html.escape(est.name)} on {est.device.name}</h1>"
+           f"<h2>Dataflow RTL estimate</h2>{_table(['quantity', 'value'], summary(est))}"
+           f"{images}{hls_part}<h2>Layers</h2>{_table(HEADER, layer_rows(est))}")
+    path = out_dir / HTML
+    path.write_text(doc)
+    return path

@@ -47,3 +47,9 @@ bench500: setup
 # Opt-in: a seed network on all 3755 classes (tools/train_full.sh lists its knobs).
 train-full: setup
 	tools/train_full.sh
+
+.PHONY: calibrate
+
+# Issue 8: synthesise the estimator's grid with Yosys and refit hw/estimate/calibration.json.
+calibrate: setup
+	$(BIN)/python -m hw.estimate.calibrate

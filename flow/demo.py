@@ -64,10 +64,10 @@ class Stage:
 
 def stages() -> list[Stage]:
     """The demo's stages, in order."""
-    from flow.stages import data, hls, quant, rtl, train
+    from flow.stages import data, hls, quant, report, rtl, train
 
     return [data.STAGE, train.STAGE, train.EVAL_STAGE, quant.QUANTIZE_STAGE, quant.EXPORT_STAGE,
-            quant.GOLDEN_STAGE, hls.STAGE, rtl.STAGE]
+            quant.GOLDEN_STAGE, hls.STAGE, rtl.STAGE, report.STAGE]
 
 
 def run_demo(config: DemoConfig) -> Demo:

@@ -50,9 +50,9 @@ def fold_spec(eng: EngineSpec, fold: Folding) -> EngineSpec:
     """`eng` (built unfolded) with PE/SIMD/PACK set and its cycles scaled; no ROM images."""
     if (fold.pe, fold.simd, fold.pack) == (1, 1, False):
         return eng
-    params = {**eng.params, "PE": fold.pe, "SIMD": fold.simd}
+    params = {**eng.params, "SIMD": fold.simd}
     if eng.module in MAC_MODULES:
-        params["PACK"] = fold.pack
+        params |= {"PE": fold.pe, "PACK": fold.pack}
     return dataclasses.replace(eng, params=params, mems={},
                                cycles=eng.cycles // (fold.pe * fold.simd))
 

@@ -1,13 +1,13 @@
 """Folding under a device budget: PE/SIMD per layer for the most images/s that fits.
 
 For a target initiation interval T (cycles per image), every conv/dense layer slower than T
-gets the PE×SIMD with the fewest multipliers whose cycles reach T (PACK on when PE ≥ 2, two
-int8 MACs per DSP48), maxpool the smallest SIMD; layers already under T stay unfolded, so the
-pipeline is balanced at T. If the weight ROMs then overflow the block-RAM cap, the layers with
-the most weight bytes stream their weights from DDR (DESIGN.md's layer-sequential mode) until
-the rest fits, with the batch that keeps the weight traffic within the HP ports. T starts at
-the stream floor (the largest tensor, one element per cycle) and grows by `STEP` until the
-design fits the cap; the first fit is the plan.
+gets the PE×SIMD reaching T with the least DSP + BRAM + LUT (as shares of the device; PACK on
+when PE ≥ 2, two int8 MACs per DSP48), maxpool likewise its SIMD; layers already under T
+stay unfolded, so the pipeline is balanced at T. If the weight ROMs then overflow the
+block-RAM cap, the layers with the most weight bytes stream their weights from DDR
+(DESIGN.md's layer-sequential mode) until the rest fits, with the batch that keeps the DDR
+traffic within the HP ports. T starts at the stream floor (the largest tensor, one element
+per cycle) and grows by `STEP` until the design fits the cap; the first fit is the plan.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import math
 
 from hw.devices import Device
 from hw.estimate.calibration import Calibration
+from hw.estimate.cost import Cost, engine_cost
 from hw.estimate.network import (
     MAC_MODULES,
     NetworkEstimate,
@@ -45,30 +46,40 @@ def _channels(eng: EngineSpec) -> tuple[int, int]:
     return 1, int(p["C"])
 
 
-def layer_fold(eng: EngineSpec, target: int, pack: bool = True) -> Folding:
-    """The cheapest folding of one unfolded engine reaching `target` cycles (or its fastest)."""
+def _share(cost: Cost, device: Device) -> float:
+    """A folding's price: its DSP, BRAM and LUT as shares of the device's."""
+    return cost.dsp / device.dsp + cost.bram36 / device.bram36 + cost.lut / device.lut
+
+
+def layer_fold(eng: EngineSpec, target: int, device: Device, calib: Calibration,
+               cache: dict, pack: bool = True) -> Folding:
+    """The cheapest folding (`_share`) of one unfolded engine reaching `target` cycles, or
+    its fastest one. For each PE only the smallest SIMD that reaches it is a candidate."""
     if eng.cycles <= target or eng.module not in (*MAC_MODULES, "maxpool"):
         return Folding()
     n_pe, n_simd = _channels(eng)
-    best: tuple[tuple[int, int, int], Folding] | None = None
+    candidates = []
     for pe in _divisors(n_pe):
-        for simd in _divisors(n_simd):
-            if eng.cycles // (pe * simd) > target:
-                continue
-            packed = pack and pe >= 2 and eng.module in MAC_MODULES
-            mults = simd * (pe // 2 + pe % 2) if packed else pe * simd
-            key = (mults, pe * simd, simd)
-            if best is None or key < best[0]:
-                best = (key, Folding(pe, simd, packed))
-    if best is None:  # even fully parallel misses the target
-        packed = pack and n_pe >= 2 and eng.module in MAC_MODULES
-        return Folding(n_pe, n_simd, packed)
-    return best[1]
+        simd = next((s for s in _divisors(n_simd) if eng.cycles // (pe * s) <= target), None)
+        if simd is not None:
+            candidates.append(Folding(pe, simd, pack and pe >= 2 and eng.module in MAC_MODULES))
+    if not candidates:  # even fully parallel misses the target
+        return Folding(n_pe, n_simd, pack and n_pe >= 2 and eng.module in MAC_MODULES)
+
+    def price(fold: Folding) -> float:
+        key = (eng.name, fold, False)
+        if key not in cache:
+            cache[key] = engine_cost(fold_spec(eng, fold), calib)
+        return _share(cache[key], device)
+
+    return min(candidates, key=price)
 
 
-def balance(base: Plan, target: int, pack: bool = True) -> dict[str, Folding]:
+def balance(base: Plan, target: int, device: Device, calib: Calibration, cache: dict,
+            pack: bool = True) -> dict[str, Folding]:
     """Folding of every engine of `base` for an initiation interval of `target` cycles."""
-    folding = {eng.name: layer_fold(eng, target, pack) for eng in base.engines}
+    folding = {eng.name: layer_fold(eng, target, device, calib, cache, pack)
+               for eng in base.engines}
     return {k: f for k, f in folding.items() if f != Folding()}
 
 
@@ -111,8 +122,8 @@ def optimise(model: ir.Model, device: Device, calib: Calibration,
     ceiling = max(e.cycles for e in base.engines)
     target, cache = floor, {}
     while True:
-        est = with_ddr(model, device, balance(base, target, pack), calib, clock, cap, base,
-                       cache)
+        est = with_ddr(model, device, balance(base, target, device, calib, cache, pack),
+                       calib, clock, cap, base, cache)
         if est.fits:
             est.notes.append(f"target interval {target:,} cycles (stream floor {floor:,})")
             return est

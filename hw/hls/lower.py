@@ -45,13 +45,17 @@ class OpLowering:
 
     Attributes:
         lower: appends the op's hls4ml layer(s) to the graph.
-        outputs: the output offsets the op can produce exactly (None: its inputs' form);
-            raises `Unsupported` when there is none.
+        outputs: the output offsets the op can produce exactly (None, or a function returning
+            None for this op: its inputs' form); raises `Unsupported` when there is none.
         prefers: per input, the offset that spares the op a re-centring layer (None: any).
     """
 
     lower: Callable[[ir.Op, Graph], None]
-    outputs: Callable[[ir.Op, ir.TensorSpec], list[int]] | None = None
+    outputs: Callable[[ir.Op, ir.TensorSpec], list[int] | None] | None = None
+
+    def offsets(self, op: ir.Op, out: ir.TensorSpec) -> list[int] | None:
+        """The output offsets of `op` (None: it keeps its inputs' form)."""
+        return None if self.outputs is None else self.outputs(op, out)
     prefers: Callable[[ir.Op, Sequence[ir.TensorSpec]], list[int | None]] = (
         lambda op, ins: [None] * len(ins))
 
@@ -70,6 +74,8 @@ class Graph:
         recentred: (IR tensor, offset) -> the layer re-storing it with that offset.
         names: IR tensor -> the hls4ml layer that outputs it.
         ops: hls4ml layer name -> the IR op it comes from.
+        depths: hls4ml layer name -> FIFO depth (beats) of its first input stream, where the
+            default would deadlock (a mul reading its gate before x).
     """
 
     model: ir.Model
@@ -81,6 +87,7 @@ class Graph:
     names: dict[str, str] = field(default_factory=dict)
     recentred: dict[tuple[str, int], str] = field(default_factory=dict)
     ops: dict[str, str] = field(default_factory=dict)
+    depths: dict[str, int] = field(default_factory=dict)
 
     def spec(self, tensor: str) -> ir.TensorSpec:
         """The IR spec of a tensor."""
@@ -134,6 +141,7 @@ class Lowered:
     ops: dict[str, str]
     inputs: list[str]
     outputs: list[str]
+    depths: dict[str, int]
 
 
 def lowerings() -> dict[str, OpLowering]:
@@ -147,16 +155,26 @@ def lowerings() -> dict[str, OpLowering]:
         global_avgpool,
         gwap,
         maxpool,
+        mul,
         prelu,
         reduce_channels,
         requant,
+        reshape,
+        sigmoid,
     )
 
     return {"conv2d": conv2d.LOWERING, "dense": dense.LOWERING, "maxpool": maxpool.LOWERING,
             "concat": concat.LOWERING, "avgpool": avgpool.LOWERING,
             "global_avgpool": global_avgpool.LOWERING, "gwap": gwap.LOWERING,
             "requant": requant.LOWERING, "reduce_channels": reduce_channels.LOWERING,
-            "add": add.LOWERING, "prelu": prelu.LOWERING}
+            "add": add.LOWERING, "prelu": prelu.LOWERING, "mul": mul.LOWERING,
+            "sigmoid": sigmoid.LOWERING, "reshape": reshape.LOWERING}
+
+
+def free_offsets(op: ir.Op, out: ir.TensorSpec) -> list[int]:
+    """Offsets a custom layer computing `q - offset` in int64 can store: any; these are the
+    ones readers prefer (0, unsigned for padded pools, the zero point for padded convs)."""
+    return sorted({0, out.lo, out.zero_point})
 
 
 def _check_supported(model: ir.Model, table: dict[str, OpLowering]) -> None:
@@ -176,7 +194,7 @@ def _groups(model: ir.Model, table: dict[str, OpLowering]) -> dict[str, str]:
         return t
 
     for op in model.ops:
-        if table[op.kind].outputs is None:
+        if table[op.kind].offsets(op, model.tensors[op.output]) is None:
             for t in op.inputs:
                 parent[find(t)] = find(op.output)
     return {t: find(t) for t in model.tensors}
@@ -200,8 +218,9 @@ def choose_forms(model: ir.Model) -> dict[str, Form]:
     for op in model.ops:
         lowering = table[op.kind]
         producer[op.output] = op.name
-        if lowering.outputs is not None:
-            offsets = set(lowering.outputs(op, model.tensors[op.output]))
+        produced = lowering.offsets(op, model.tensors[op.output])
+        if produced is not None:
+            offsets = set(produced)
             root = group[op.output]
             allowed[root] = offsets if allowed[root] is None else allowed[root] & offsets
             if not allowed[root]:
@@ -238,7 +257,8 @@ def lower(model: ir.Model) -> Lowered:
     for op in model.ops:
         table[op.kind].lower(op, g)
     return Lowered(g.layers, g.precision, g.macs, g.fixed, forms, g.names, g.ops,
-                   [g.names[t] for t in model.inputs], [g.names[t] for t in model.outputs])
+                   [g.names[t] for t in model.inputs], [g.names[t] for t in model.outputs],
+                   g.depths)
 
 
 def stored(q: np.ndarray, form: Form) -> np.ndarray:

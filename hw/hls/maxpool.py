@@ -5,22 +5,34 @@ never wins when the input is stored unsigned (`q - lo >= 0`), so padded pools wa
 if the producer stores it otherwise, the pool reads a re-centred copy and its output is
 re-centred back. Max commutes with the offset, so the output keeps the input's form.
 hls4ml's streaming pools only tile (stride = kernel; its C++ asserts it, aborting the whole
-process), so overlapping or gapped windows are refused.
+process), so overlapping or gapped windows (CNN9's 3×3 stride 2) use the custom layer
+`HccrMaxPool` (`extension.py`), which skips pads and reads the input in its own form.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from hw.hls.lower import Graph, OpLowering, Unsupported
+from hw.hls.lower import Graph, OpLowering
 from hw.hls.scale import recentre, scaler
 from quant import ir
 
 
+def _lower_custom(op: ir.MaxPool, g: Graph) -> None:
+    (h, w, c), (ho, wo, _) = g.spec(op.inputs[0]).shape, g.spec(op.output).shape
+    g.add(op.name, {
+        "class_name": "HccrMaxPool", "inputs": [g.names[op.inputs[0]]], "in_height": h,
+        "in_width": w, "n_chan": c, "out_height": ho, "out_width": wo,
+        "pool_height": op.kernel[0], "pool_width": op.kernel[1],
+        "stride_height": op.stride[0], "stride_width": op.stride[1],
+        "pad_top": op.padding[0], "pad_left": op.padding[2],
+    }, {"result": g.forms[op.output].type}, produces=op.output)
+
+
 def _lower(op: ir.MaxPool, g: Graph) -> None:
     if tuple(op.stride) != tuple(op.kernel):
-        raise Unsupported(f"{op.name}: hls4ml's streaming max pool needs stride = kernel, got "
-                          f"kernel {list(op.kernel)} stride {list(op.stride)}")
+        _lower_custom(op, g)
+        return
     x_name = op.inputs[0]
     h, w, c = g.spec(x_name).shape
     top, bottom, left, right = op.padding
@@ -51,7 +63,8 @@ def _lower(op: ir.MaxPool, g: Graph) -> None:
 
 
 def _prefers(op: ir.MaxPool, ins: Sequence[ir.TensorSpec]) -> list[int | None]:
-    return [ins[0].lo if any(op.padding) else None]
+    tiled = tuple(op.stride) == tuple(op.kernel)
+    return [ins[0].lo if tiled and any(op.padding) else None]
 
 
 LOWERING = OpLowering(lower=_lower, prefers=_prefers)

@@ -169,6 +169,14 @@ def _check_settings(graph: object, lowered: Lowered, settings: dict[str, LayerSe
                                 f"{want.reuse_factor} -> {got}")
 
 
+def _set_depths(graph: object, lowered: Lowered) -> None:
+    """Give the first input stream of each layer in `lowered.depths` its FIFO depth."""
+    layers = {layer.name: layer for layer in graph.get_layers()}
+    for name, depth in lowered.depths.items():
+        node = layers[name]
+        node.get_input_variable(node.inputs[0]).pragma = ("stream", depth)
+
+
 def testbench_data(model: ir.Model, feeds: dict[str, np.ndarray], lowered: Lowered
                    ) -> tuple[np.ndarray, np.ndarray]:
     """Test-bench rows as the firmware sees them: flattened inputs and golden outputs."""
@@ -213,6 +221,10 @@ def write_project(model: ir.Model, out: Path, config: HlsConfig,
             from hls4ml.model.graph import ModelGraph
             from hls4ml.utils.config import create_config
 
+            from hw.hls.extension import register
+
+            register()
+
             cfg = create_config(output_dir=str(out), project_name=PROJECT, backend="Vivado",
                                 part=config.part, clock_period=config.clock_ns,
                                 io_type="io_stream")
@@ -222,6 +234,7 @@ def write_project(model: ir.Model, out: Path, config: HlsConfig,
             graph = ModelGraph.from_layer_list(cfg, lowered.layers, inputs=lowered.inputs,
                                                outputs=lowered.outputs)
         _check_settings(graph, lowered, settings)
+        _set_depths(graph, lowered)
         project = HlsProject(model, lowered, settings, out, graph)
         with _quiet("hls4ml write"):
             graph.write()

@@ -129,3 +129,31 @@ def prelus(rng: np.random.Generator) -> ir.Model:
     g.layer("maxpool", "pool", ["p2"], kernel=(2, 2), stride=(2, 2), padding=(0, 0, 0, 0))
     g.layer("dense", "fc", ["pool"], cout=5, relu=False, out_dtype="int8", out_zero_point=9)
     return g.model("prelus", ["fc"])
+
+
+def attention(rng: np.random.Generator, power_of_two: bool) -> ir.Model:
+    """C-CBAM/ECA-style: overlapping 3×3/2 padded max pool, channel gate (global pool, ECA
+    reshape to `[1, C, 1]`, padded (3,1) conv, reshape back, sigmoid LUT, `[1,1,C]` mul), spatial
+    gate (channel max and mean, concat, 3×3 conv, sigmoid, `[H,W,1]` mul), a 3×3/1 pool, dense."""
+    g = GraphBuilder(rng, spec("x", (9, 8, 2), "uint8", 0), power_of_two)
+    g.layer("conv2d", "c1", ["x"], kernel=(3, 3), stride=(1, 1), padding=(1, 1, 1, 1), cout=4,
+            relu=False, out_dtype="int8", out_zero_point=-11)
+    g.layer("maxpool", "pool1", ["c1"], kernel=(3, 3), stride=(2, 2), padding=(1, 1, 1, 1))
+    g.layer("global_avgpool", "gap", ["pool1"], out_dtype="int8", out_zero_point=3)
+    g.layer("reshape", "gap_t", ["gap"], shape=(1, 4, 1))
+    g.layer("conv2d", "eca", ["gap_t"], kernel=(3, 1), stride=(1, 1), padding=(1, 1, 0, 0),
+            cout=1, relu=False, out_dtype="int8", out_zero_point=-2)
+    g.layer("reshape", "eca_c", ["eca"], shape=(1, 1, 4))
+    g.layer("sigmoid", "att_c", ["eca_c"], out_dtype="uint8")
+    x_c = g.layer("mul", "x_c", ["pool1", "att_c"], out_dtype="int8", out_zero_point=-5)
+    g.layer("reduce_channels", "c_max", ["x_c"], mode="max")
+    g.layer("reduce_channels", "c_mean", ["x_c"], mode="mean", out_dtype="int8",
+            out_zero_point=x_c.zero_point, scale=x_c.scale)
+    g.layer("concat", "c_cat", ["c_max", "c_mean"])
+    g.layer("conv2d", "att_s_logit", ["c_cat"], kernel=(3, 3), stride=(1, 1),
+            padding=(1, 1, 1, 1), cout=1, relu=False, out_dtype="int8", out_zero_point=4)
+    g.layer("sigmoid", "att_s", ["att_s_logit"], out_dtype="int8")
+    g.layer("mul", "x_s", ["x_c", "att_s"], out_dtype="uint8", out_zero_point=100)
+    g.layer("maxpool", "pool2", ["x_s"], kernel=(3, 3), stride=(1, 1), padding=(0, 0, 0, 0))
+    g.layer("dense", "fc", ["pool2"], cout=5, relu=False, out_dtype="int8", out_zero_point=7)
+    return g.model("attention", ["fc", "att_c"])

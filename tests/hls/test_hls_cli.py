@@ -66,9 +66,10 @@ def test_errors_are_one_line_and_leave_nothing(rng, ir_dir, tmp_path):
     assert "--rtl is for --against rtl" in result.output
     result = hccr("hls", "--ir", ir_dir, "--out", out, "--reuse-factor", "c13=7", code=1)
     assert "c13: ReuseFactor 7 is not legal" in result.output and not out.exists()
-    bad = ir.save(single_op("sigmoid", rng), tmp_path / "sigmoid_ir")
+    bad = ir.save(single_op("conv2d", rng, relu=True, out_dtype="int8", out_zero_point=5),
+                  tmp_path / "relu_ir")
     result = hccr("hls", "--ir", bad, "--out", out, code=1)
-    assert "y: op 'sigmoid' has no exact hls4ml lowering" in result.output
+    assert "y: relu with output zero point 5 clips to [5, 127]" in result.output
     assert len(result.output.strip().splitlines()) <= 2 and not out.exists()
     (tmp_path / "keep").mkdir()
     result = hccr("hls", "--ir", ir_dir, "--out", tmp_path / "keep", code=1)

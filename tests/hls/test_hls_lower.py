@@ -10,11 +10,10 @@ from ir_factory import single_op, spec
 
 from hw.hls.config import ConfigError, HlsConfig, legal_reuse_factors, load, resolve
 from hw.hls.fixed import Fixed, dyadic, integer_range, saturating
-from hw.hls.lower import Unsupported, lower
+from hw.hls.lower import Unsupported, lower, lowerings
+from quant import golden
 
 pytestmark = pytest.mark.hls
-
-REFUSED = ["mul", "sigmoid", "reshape"]
 
 
 def test_fixed_types():
@@ -35,10 +34,8 @@ def test_fixed_types():
         dyadic([(2**53 + 1, 0)])
 
 
-@pytest.mark.parametrize("kind", REFUSED)
-def test_unsupported_ops_are_refused_by_name(rng, kind):
-    with pytest.raises(Unsupported, match=f"^y: op '{kind}' has no exact hls4ml lowering"):
-        lower(single_op(kind, rng))
+def test_every_ir_op_has_a_lowering():
+    assert set(lowerings()) == set(golden.OP_FUNCTIONS)
 
 
 def test_prelu_needs_a_power_of_two_positive_multiplier(rng):
@@ -49,9 +46,22 @@ def test_prelu_needs_a_power_of_two_positive_multiplier(rng):
         lower(model)
 
 
-def test_channel_max_is_refused(rng):
-    with pytest.raises(Unsupported, match="^y: reduce_channels mode 'max' has no hls4ml layer"):
-        lower(single_op("reduce_channels", rng, mode="max"))
+def test_custom_layers_for_ops_hls4ml_lacks(rng):
+    """Channel max, sigmoid, mul and reshape use the custom layers; the sigmoid's table is the
+    IR's own LUT, shifted into its output's storage."""
+    kinds = {"reduce_channels": "HccrChannelMax", "sigmoid": "HccrLut", "mul": "HccrMul",
+             "reshape": "HccrRepack"}
+    for kind, cls in kinds.items():
+        params = {"mode": "max"} if kind == "reduce_channels" else {}
+        model = single_op(kind, rng, shape=(3, 4, 2), **params)
+        lowered = lower(model)
+        layer = lowered.layers[-1]
+        assert layer["class_name"] == cls, kind
+        if kind == "sigmoid":
+            table = model.ops[0].lut.astype(int) - lowered.forms["y"].offset
+            assert layer["table_data"].tolist() == table.tolist()
+        if kind == "mul":
+            assert lowered.depths == {layer["name"]: 12}
 
 
 def test_relu_with_an_inexact_clip_range_is_refused(rng):
@@ -75,10 +85,11 @@ def test_padding_reads_a_recentred_copy(rng):
     assert lowered.precision["c1_recentred"]["result"] == "fixed<9,9>"
 
 
-def test_overlapping_pool_is_refused(rng):
-    model = single_op("maxpool", rng, shape=(4, 4, 1), kernel=(2, 2), stride=(1, 1))
-    with pytest.raises(Unsupported, match=r"^y: hls4ml's streaming max pool needs stride"):
-        lower(model)
+def test_only_overlapping_pools_use_the_custom_pool(rng):
+    for stride, cls in [((1, 1), "HccrMaxPool"), ((2, 2), "MaxPooling2D")]:
+        model = single_op("maxpool", rng, shape=(4, 4, 1), kernel=(2, 2), stride=stride,
+                          padding=(0, 0, 0, 0))
+        assert lower(model).layers[-1]["class_name"] == cls
 
 
 def test_forms_centre_padded_inputs_and_keep_zero_points_in_the_bias(rng):

@@ -19,6 +19,7 @@ from functools import partial
 import torch
 from torch import nn
 
+from flow.console import console
 from model.data.dataset import ImageSet
 from model.nets.stats import group as group_stats
 from model.nets.stats import profile
@@ -183,6 +184,10 @@ def asfp(model: nn.Module, train_set: ImageSet, test_set: ImageSet, size: int,
             ok = acc0 - acc2 <= config.max_drop_tuned
         params, macs, scope_now = cost(removed_copy(model, masks), size, config.scope)
         rows.append(RoundRow(number, x, z_limit, params, scope_now, macs, acc0, acc1, acc2, ok))
+        console.print(f"round {number}: X {x:.3f}, scope params {scope_now:,}, top-1 "
+                      f"{acc0:.4f} → zeroed {acc1:.4f} → fine-tuned "
+                      f"{'—' if acc2 is None else f'{acc2:.4f}'}: "
+                      f"{'accepted' if ok else 'abandoned, rolled back'}", highlight=False)
         if ok:
             zeroed, acc0 = masks, acc2
         else:

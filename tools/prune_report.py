@@ -24,7 +24,7 @@ def main(folder: Path) -> None:
                          100 * removed, 100 * weights if weights is not None else None,
                          m["macs_before"], m["macs_after"], 100 * m["top1_before"],
                          100 * m["top1"], 100 * (m["top1"] - m["top1_before"])))
-        else:
+        elif "teacher_top1" in m:
             print(f"{path.parent.name}: teacher {100 * m['teacher_top1']:.2f} %, student "
                   f"distilled {100 * m['top1']:.2f} %, alone "
                   f"{100 * m.get('top1_alone', float('nan')):.2f} % ({m['epochs']} epochs)")

@@ -3,11 +3,17 @@
 The network has the demo's shape (64×64×1 uint8 input, conv 16/32/64/96 with 2×2 pools, dense
 to 100 int8 logits) and random power-of-two-scheme weights: the timing depends on the shape,
 not on training.
+
+`python -m bench.bench_hls ARCH[:SIZE[:CLASSES]] ...` instead runs full-size seed networks
+(`seed_csim`; minutes each, not part of `make bench`): random init, BN statistics and QAT
+observers calibrated on random images, POT export, then golden vs C-sim on every layer.
 """
 
 from __future__ import annotations
 
+import json
 import math
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -61,6 +67,74 @@ def demo_shaped_model(seed: int = 0) -> ir.Model:
     return model
 
 
+def calibrated_ir(arch: str, size: int, classes: int, seed: int = 0) -> ir.Model:
+    """A seed network, randomly initialised, BN statistics and QAT observers set from random
+    images (averages over 4 batches of 8), exported to a power-of-two IR."""
+    import torch
+
+    from model.nets import build
+    from quant.export import export
+    from quant.qat import prepare_qat
+
+    torch.manual_seed(seed)
+    net = build(arch, classes, size)
+
+    def calibrate(module: torch.nn.Module) -> None:
+        module.train()
+        with torch.no_grad():
+            for _ in range(4):
+                module(torch.rand(8, 1, size, size))
+        module.eval()
+
+    for m in net.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.reset_running_stats()
+            m.momentum = None
+    calibrate(net)
+    qnet = prepare_qat(net, size, pot=True)
+    calibrate(qnet)
+    qnet.set_observers_frozen(True)
+    return export(qnet.eval(), arch.replace("-", "_"))
+
+
+def seed_csim(arch: str, size: int, classes: int, images: int, out: Path) -> dict:
+    """Golden vs C-sim of a calibrated seed network on `images` random images, every layer.
+
+    Returns:
+        images, bit_exact, the number of compared tensors, hls4ml layers, and seconds for
+        export, project write, g++ compile and C-sim (+ golden) per image.
+    """
+    t0 = time.perf_counter()
+    model = calibrated_ir(arch, size, classes)
+    export_s = time.perf_counter() - t0
+    x = np.random.default_rng(1).integers(0, 256, (images, size, size, 1), endpoint=True
+                                          ).astype(np.uint8)
+    t0 = time.perf_counter()
+    project = write_project(model, out, HlsConfig(), {model.inputs[0]: x[:2]})
+    write_s = time.perf_counter() - t0
+    compile_s = project.compile()
+    t0 = time.perf_counter()
+    result = compare_hls(project, x, chunk=10)
+    csim_s = (time.perf_counter() - t0) / images
+    project.clean()
+    return {"arch": arch, "size": size, "classes": classes, "images": images,
+            "bit_exact": result.bit_exact, "tensors": len(result.layers),
+            "ir_ops": len(model.ops), "hls_layers": len(project.lowered.layers),
+            "export_s": round(export_s, 1), "write_s": round(write_s, 1),
+            "compile_s": round(compile_s, 1), "csim_s_per_image": round(csim_s, 2),
+            "summary": result.summary()}
+
+
+def seeds(args: list[str], images: int = 50) -> None:
+    """Run `seed_csim` for each `ARCH[:SIZE[:CLASSES]]` (default 64, 3755), one JSON line each."""
+    for arg in args:
+        arch, *rest = arg.split(":")
+        size, classes = [int(v) for v in rest] + [64, 3755][len(rest):]
+        with tempfile.TemporaryDirectory() as tmp:
+            row = seed_csim(arch, size, classes, images, Path(tmp) / "prj")
+        print(json.dumps(row), flush=True)
+
+
 def main() -> None:
     model = demo_shaped_model()
     x = np.random.default_rng(1).integers(0, 256, (CSIM_IMAGES, SIZE, SIZE, 1), endpoint=True
@@ -81,4 +155,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    seeds(sys.argv[1:]) if sys.argv[1:] else main()

@@ -5,15 +5,22 @@ ReuseFactor set, and writes the project (firmware, `build_prj.tcl`, test bench w
 golden expected-output files) into a folder, ending with `hccr_hls.json`, the marker of a
 complete project: its forms (how each IR tensor is stored), layer settings and test-bench
 description. On any failure the folder is removed. `HlsProject.compile` builds the C-simulation
-library with g++ (no Vivado); `trace` returns every IR tensor the firmware computes.
+library with g++ (no Vivado); `trace` returns every IR tensor the firmware computes, running the
+library in a forked child so that an `assert`/abort inside hls4ml's C++ ends in an
+`HlsBuildError` naming the layer instead of killing Python.
 """
 
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import io
 import json
+import multiprocessing
+import os
+import re
 import shutil
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -99,13 +106,7 @@ class HlsProject:
         """
         xs = self._inputs(feeds)
         n = len(xs[0])
-        # hls4ml's trace() recompiles on every call; compile() already built a tracing library.
-        self.graph.compile = lambda: None
-        try:
-            with _quiet("C-simulation"):
-                outs, traces = self.graph.trace(xs[0] if len(xs) == 1 else xs)
-        finally:
-            del self.graph.compile
+        outs, traces = self._run_isolated(xs[0] if len(xs) == 1 else xs)
         outs = outs if len(self.model.outputs) > 1 else [outs]
         layer_of = self.lowered.names
         result = {t: feeds[t].astype(np.float64) for t in self.model.inputs}
@@ -115,6 +116,45 @@ class HlsProject:
         for t, y in zip(self.model.outputs, outs, strict=True):
             result[t] = self._restore(t, y, n)
         return result
+
+    def _run_isolated(self, x: np.ndarray | list[np.ndarray]) -> tuple:
+        """hls4ml's `trace` in a forked child; its stderr is kept to explain a crash.
+
+        Raises:
+            HlsBuildError: the child died (an assertion in the C++ names the layer) or failed.
+        """
+        receive, send = multiprocessing.get_context("fork").Pipe(duplex=False)
+        with tempfile.TemporaryFile() as log:
+            child = multiprocessing.get_context("fork").Process(
+                target=_trace_child, args=(self.graph, x, send, log.fileno()))
+            child.start()
+            send.close()
+            try:
+                answer = receive.recv()
+            except EOFError:
+                answer = None
+            child.join()
+            log.seek(0)
+            stderr = log.read().decode(errors="replace")
+        if answer is None:
+            raise HlsBuildError(f"C-simulation aborted (exit {child.exitcode}) in "
+                                f"{self._crash_site(stderr)}")
+        if isinstance(answer, str):
+            raise HlsBuildError(f"C-simulation failed: {answer}")
+        return answer
+
+    def _crash_site(self, stderr: str) -> str:
+        """`layer X (IR op Y): <assertion>` read from the child's last stderr lines."""
+        lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+        failed = next((line for line in reversed(lines) if "Assertion" in line),
+                      lines[-1] if lines else "no output")
+        index = re.search(r"CONFIG_T = config(\d+)", failed)
+        names = {layer.index: layer.name for layer in self.graph.get_layers()}
+        name = names.get(int(index.group(1))) if index else None
+        where = (f"layer {name} (IR op {self.lowered.ops.get(name, name)})" if name
+                 else "an unknown layer")
+        reason = re.search(r"Assertion [`'](.*)' failed", failed)
+        return f"{where}: {reason.group(1) if reason else failed[-200:]}"
 
     def _restore(self, tensor: str, values: np.ndarray, n: int) -> np.ndarray:
         shape = self.model.tensors[tensor].shape
@@ -145,6 +185,20 @@ class HlsProject:
                                  if name in self.settings else {})}
                        for name in lw.precision},
         }
+
+
+def _trace_child(graph: object, x: np.ndarray | list[np.ndarray], send: object,
+                 log: int) -> None:
+    """Child side of `HlsProject._run_isolated`: stderr to `log`, `(outs, traces)` or an error
+    message to `send`."""
+    os.dup2(log, 2)
+    faulthandler.disable()  # the parent explains the crash; no Python dump on the console
+    graph.compile = lambda: None  # hls4ml's trace() recompiles; compile() built the library
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            send.send(graph.trace(x))
+    except Exception as exc:  # noqa: BLE001 - handed to the parent as one line
+        send.send(" ".join(str(exc).split()) or type(exc).__name__)
 
 
 def _hls_config(lowered: Lowered, settings: dict[str, LayerSettings]) -> dict:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from hls_graphs import branches, conv_chain, pools, prelus, residual
@@ -11,7 +13,7 @@ from hw.hls import project as project_module
 from hw.hls.compare import compare_hls
 from hw.hls.config import HlsConfig
 from hw.hls.fixed import Fixed
-from hw.hls.project import write_project
+from hw.hls.project import HlsBuildError, write_project
 from quant import golden
 
 pytestmark = [pytest.mark.hls, pytest.mark.slow]
@@ -87,3 +89,24 @@ def test_wrong_precision_is_caught_and_named(rng, tmp_path, monkeypatch):
     m = result.first_mismatch
     assert m.golden == golden.run(model, x[m.image : m.image + 1])["c13"][0][m.index]
     assert m.got != m.golden
+
+
+def test_an_abort_inside_the_cpp_names_the_layer(rng, tmp_path):
+    """An illegal ReuseFactor written into c13's config trips hls4ml's assert in C-sim: the
+    forked simulation dies, Python gets one line naming the layer and keeps running."""
+    model = conv_chain(rng, True, "uint8", 0)
+    x = random_batch(model, rng, 4)["x"]
+    project = write_project(model, tmp_path / "prj", HlsConfig(), {"x": x[:2]})
+    index = next(layer.index for layer in project.graph.get_layers() if layer.name == "c13")
+    header = project.out / "firmware" / "parameters.h"
+    text = header.read_text()
+    for struct in (f"config{index}", f"config{index}_mult"):
+        text, n = re.subn(rf"(struct {struct} :.*?reuse_factor = )1;", r"\g<1>7;", text,
+                          count=1, flags=re.S)
+        assert n == 1, struct
+    header.write_text(text)
+    project.graph._compile()  # compile() would rewrite parameters.h
+    with pytest.raises(HlsBuildError, match=r"^C-simulation aborted \(exit -6\) in layer c13 "
+                       r"\(IR op c13\): .*The current Reuse Factor is not allowed"):
+        project.trace({"x": x})
+    project.clean()

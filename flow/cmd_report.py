@@ -59,7 +59,7 @@ def report_cmd(
         typer.echo(json.dumps({k: v for k, v in doc.items() if k != "layers"}))
         return
     layers, totals = rich_tables(est)
-    console.print(layers)
+    console.print(layers, width=max(console.width, 160))
     console.print(totals)
     if out is not None:
         console.print(f"wrote {out}/report.html and estimate.json", highlight=False)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import re
 import subprocess
 import sys
@@ -25,15 +26,18 @@ import numpy as np
 
 from hw.estimate.calibration import DEFAULT, Calibration
 from hw.estimate.cost import features
+from hw.estimate.memory import LUTS_PER_LUTRAM
 from hw.gen.engines import EngineSpec, Folding, engine_for
 from sim.runner import ROOT
-from sim.yosys import SynthResult, synth_xilinx, yosys
+from sim.yosys import CACHE, SynthResult, synth_xilinx, yosys
 
 sys.path.insert(0, str(ROOT / "tests"))
 from ir_factory import single_op  # noqa: E402
 
 DSP_FEATURES = {"conv2d": ("mults", "pe"), "dense": ("mults", "pe")}
 JOINT = {"dense": "conv2d"}  # dense.sv wraps conv2d.sv: one fit for both
+# Coefficients known, not fitted: a network FIFO's distributed RAM is 4 LUTs per RAM32M/RAM64M.
+FIXED = {"fifo": {"lut": {"lutram": float(LUTS_PER_LUTRAM)}}}
 C3 = {"kernel": (3, 3), "stride": (1, 1), "padding": (1, 1, 1, 1), "out_dtype": "int8"}
 P2 = {"kernel": (2, 2), "stride": (2, 2), "padding": (0, 0, 0, 0)}
 S = {"out_dtype": "int8"}
@@ -159,9 +163,14 @@ def fit(points: list[dict]) -> dict[str, dict[str, dict[str, float]]]:
         dsp_names = DSP_FEATURES.get(module, ("one",))
         dsp = {k: float(round(v)) for k, v in _lstsq(rows, [p["synth"]["dsp"] for p in pts],
                                                       dsp_names).items()}
-        modules[module] = {"lut": _lstsq(rows, [p["synth"]["lut"] for p in pts], names),
-                           "ff": _lstsq(rows, [p["synth"]["ff"] for p in pts], names),
-                           "dsp": dsp}
+        fits = {"dsp": dsp}
+        for q in ("lut", "ff"):
+            fixed = FIXED.get(module, {}).get(q, {})
+            free = tuple(n for n in names if n not in fixed)
+            y = [p["synth"][q] - sum(c * p["features"][n] for n, c in fixed.items())
+                 for p in pts]
+            fits[q] = {**_lstsq(rows, y, free), **fixed}
+        modules[module] = {q: fits[q] for q in ("lut", "ff", "dsp")}
     for alias, module in JOINT.items():
         modules[alias] = modules[module]
     return modules
@@ -198,7 +207,9 @@ def _jsonable(d: dict) -> dict:
 
 
 def _yosys_version() -> str:
-    out = subprocess.run([yosys(), "-V"], capture_output=True, text=True, check=False).stdout
+    env = {**os.environ, "YOWASP_CACHE_DIR": os.environ.get("YOWASP_CACHE_DIR", str(CACHE))}
+    out = subprocess.run([yosys(), "-V"], capture_output=True, text=True, check=False,
+                         env=env).stdout
     found = re.search(r"Yosys \S+", out)
     return found[0] if found else out.strip()
 

@@ -64,6 +64,19 @@ def multipliers(eng: EngineSpec) -> int:
     return simd * (pe // 2 + pe % 2) if _p(eng, "PACK", 0) else pe * simd
 
 
+def rom_width(eng: EngineSpec, suffix: str, width: int) -> int:
+    """Bits of a ROM Yosys keeps: the columns of its image that are not constant (all of
+    `width` when the engine carries no image, e.g. re-folded by the optimiser)."""
+    words = next((w for f, (w, _) in eng.mems.items() if f.endswith(suffix)), None)
+    if not words:
+        return width
+    ones, alls = 0, -1
+    for w in words:
+        ones |= w
+        alls &= w
+    return ((ones ^ alls) & ((1 << width) - 1)).bit_count()
+
+
 def _fifo(eng: EngineSpec, width: int) -> Memory:
     return Memory("fifo", _p(eng, "FIFO_DEPTH", 16), width + 1)
 
@@ -77,20 +90,21 @@ def memories(eng: EngineSpec) -> list[Memory]:
         wdep, wwid, ldep, lwid = mac_geometry(eng)
         pe = _p(eng, "PE")
         nf = (_p(eng, "OC") if m == "conv2d" else _p(eng, "N_OUT")) // pe
-        return [Memory("weights", wdep, wwid, True), Memory("params", nf, pe * PARAM_LANE_BITS,
-                                                             True),
+        return [Memory("weights", wdep, rom_width(eng, "_w.mem", wwid), True),
+                Memory("params", nf, rom_width(eng, "_p.mem", pe * PARAM_LANE_BITS), True),
                 Memory("line_buffer", ldep, lwid), _fifo(eng, pe * out_w)]
     if m == "maxpool":
         simd = _p(eng, "SIMD")
         ldep = (_p(eng, "KH") + _p(eng, "SH")) * _p(eng, "W") * (c // simd)
         return [Memory("line_buffer", ldep, simd * 8), _fifo(eng, simd * 8)]
     if m == "gwap":
-        return [Memory("weights", hwc, 8, True), Memory("params", c, 22, True),
+        return [Memory("weights", hwc, rom_width(eng, "_w.mem", 8), True),
+                Memory("params", c, rom_width(eng, "_p.mem", 22), True),
                 Memory("acc", c, 32), _fifo(eng, out_w)]
     if m == "global_avgpool":
         return [Memory("acc", c, 32), _fifo(eng, out_w)]
     if m == "prelu":
-        return [Memory("m_neg", c, 16, True), _fifo(eng, out_w)]
+        return [Memory("m_neg", c, rom_width(eng, "_neg.mem", 16), True), _fifo(eng, out_w)]
     if m == "mul":
         return ([Memory("gate", c, 9)] if eng.params.get("GATE") else []) + [_fifo(eng, out_w)]
     if m == "concat":

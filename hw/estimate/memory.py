@@ -4,7 +4,8 @@ The rules and costs of Yosys's `memory_libmap` for 7-series (share/xilinx/brams_
 lutrams_xc5v.txt): a block RAM is a RAMB18 (cost 129; 16K×1, 8K×2, 4K×4, 2K×9, 1K×18 and
 512×36 in simple dual port) or a RAMB36 (cost 257; 32K×1 … 1K×36, 512×72); distributed RAM
 is RAM32M (32×6, cost 8) or RAM64M (64×3, cost 8), four LUTs each. The cheapest option wins;
-ROMs marked `rom_style = "block"` always take block RAM.
+ROMs marked `rom_style = "block"` always take block RAM; Yosys first drops the ROM's constant
+bit columns (`hw.estimate.cost.rom_width`), and a ROM with none left takes nothing.
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ def _tiles(depth: int, width: int, shapes: tuple[tuple[int, int], ...]) -> int:
 
 def map_memory(mem: Memory) -> Mapping:
     """The cheapest mapping of `mem` (see the module doc)."""
+    if mem.depth == 0 or mem.width == 0:
+        return Mapping()
     n18, n36 = _tiles(mem.depth, mem.width, RAMB18), _tiles(mem.depth, mem.width, RAMB36)
     block = (Mapping(ramb18=n18) if n18 * COST_18 < n36 * COST_36 else Mapping(ramb36=n36))
     block_cost = min(n18 * COST_18, n36 * COST_36)

@@ -128,7 +128,7 @@ def optimise(model: ir.Model, device: Device, calib: Calibration,
             est.notes.append(f"target interval {target:,} cycles (stream floor {floor:,})")
             return est
         if target >= ceiling:
-            est = estimate(model, device, {}, calib, clock, cap, base=base)
+            est = with_ddr(model, device, {}, calib, clock, cap, base, cache)
             est.notes.append("does not fit even unfolded")
             return est
         target = min(ceiling, math.ceil(target * STEP))

@@ -14,19 +14,23 @@ from hw.estimate import calibration
 from hw.estimate.network import NetworkEstimate
 from hw.estimate.plan import optimise
 from hw.estimate.report import rich_tables, write_html
+from hw.estimate.sequential import SequentialPlan, plan_sequential
 from hw.gen.engines import FoldingError
 from hw.hls.report import ReportError, find_csynth, parse_csynth
 from quant import ir
 
 
 def plan_report(ir_dir: Path, device_name: str, clock_mhz: float | None = None,
-                cap: float = 0.8) -> NetworkEstimate:
-    """The optimiser's plan for the IR in `ir_dir` on `device_name`."""
+                cap: float = 0.8) -> tuple[NetworkEstimate, SequentialPlan | None]:
+    """The optimiser's dataflow plan for the IR in `ir_dir` on `device_name`, and the
+    layer-sequential plan when the dataflow one does not fit."""
     if not 0 < cap <= 1:
         raise HccrError(f"--cap {cap}: a share of the budget in (0, 1]")
     if clock_mhz is not None and clock_mhz <= 0:
         raise HccrError(f"--clock-mhz {clock_mhz}: must be positive")
-    return optimise(ir.load(ir_dir), device(device_name), calibration.load(), clock_mhz, cap)
+    model, dev, calib = ir.load(ir_dir), device(device_name), calibration.load()
+    est = optimise(model, dev, calib, clock_mhz, cap)
+    return est, None if est.fits else plan_sequential(model, dev, calib, clock_mhz, cap)
 
 
 def report_cmd(
@@ -43,9 +47,13 @@ def report_cmd(
         help="hls4ml project synthesised by Vivado HLS (its csynth.xml goes beside ours)")
     ] = None,
 ) -> None:
-    """Plan PE/SIMD per layer for the device, and print resources, fit and images/s."""
-    est = plan_report(ir_dir, device_name, clock_mhz, cap)
-    doc = est.as_json()
+    """Plan PE/SIMD per layer for the device, and print resources, fit and images/s.
+
+    When the one-engine-per-layer dataflow design cannot fit, the layer-sequential plan (one
+    shared MAC array, weights from DDR) is shown beside it (JSON key `sequential`).
+    """
+    est, seq = plan_report(ir_dir, device_name, clock_mhz, cap)
+    doc = {**est.as_json(), "sequential": seq.as_json() if seq else None}
     if out is not None:
         csynth = None
         if hls is not None:
@@ -53,12 +61,12 @@ def report_cmd(
             if found is None:
                 raise HccrError(f"{hls}: no csynth.xml (run Vivado HLS csynth in the project)")
             csynth = parse_csynth(found)
-        write_html(est, out, csynth)
+        write_html(est, out, csynth, seq)
         (out / "estimate.json").write_text(json.dumps(doc, indent=1) + "\n")
     if as_json:
         typer.echo(json.dumps({k: v for k, v in doc.items() if k != "layers"}))
         return
-    layers, totals = rich_tables(est)
+    layers, totals = rich_tables(est, seq)
     console.print(layers, width=max(console.width, 160))
     console.print(totals)
     if out is not None:

@@ -157,3 +157,18 @@ def test_base_plan_refuses_ops_without_engines() -> None:
     model = single_op("avgpool", np.random.default_rng(0))
     with pytest.raises(ValueError, match="avgpool"):
         base_plan(model)
+
+
+def test_sequential_plan_cycles_and_budget() -> None:
+    """The shared-array cycles are the per-layer ceilings summed; the plan fits its cap and
+    a larger array would be faster but not fit (or none is larger)."""
+    from hw.estimate.sequential import plan_sequential
+
+    model = chain(np.random.default_rng(3), 32, (16, 32), 100)
+    seq = plan_sequential(model, device("xc7z020"), CALIB, 200)
+    pe, simd = seq.pe, seq.simd
+    want = (-(-16 // pe) * -(-9 // simd) * 32 * 32 + 32 * 32 * 16 // simd
+            + -(-32 // pe) * -(-144 // simd) * 16 * 16 + 16 * 16 * 32 // simd
+            + -(-100 // pe) * -(-(8 * 8 * 32) // simd))
+    assert seq.cycles == want
+    assert not seq.overflows() and seq.cost.dsp <= 0.8 * 220 and seq.cost.bram36 <= 0.8 * 140

@@ -15,6 +15,7 @@ from pathlib import Path
 from rich.table import Table
 
 from hw.estimate.network import NetworkEstimate
+from hw.estimate.sequential import SequentialPlan
 from hw.hls.report import CsynthReport
 
 HTML = "report.html"
@@ -34,8 +35,25 @@ HEADER = ["layer", "op", "MACs", "PE", "SIMD", "pack", "cycles", "DSP", "BRAM36"
           "weight B", "weights"]
 
 
-def summary(est: NetworkEstimate) -> list[tuple[str, str]]:
-    """(quantity, value) rows: totals vs budget, verdict, speed, roofline, DDR plan."""
+def sequential_rows(seq: SequentialPlan) -> list[tuple[str, str]]:
+    """The layer-sequential alternative in (quantity, value) rows."""
+    why = seq.overflows()
+    return [("layer-sequential plan", f"shared {seq.pe}×{seq.simd} MAC array (packed), "
+                                      f"{seq.cost.dsp} DSP, {seq.cost.bram36:g} BRAM36, "
+                                      f"{seq.cost.lut:,.0f} LUT, {seq.cost.ff:,.0f} FF: "
+                                      + ("fits" if not why else "NO: " + "; ".join(why))),
+            ("layer-sequential speed", f"{seq.cycles:,} cycles/image = "
+                                       f"{seq.images_per_s:,.1f} images/s, "
+                                       f"{seq.images_per_s / seq.roofline:.1%} of the "
+                                       f"{seq.roofline:,.1f} images/s roofline"),
+            ("layer-sequential DDR", f"all {seq.weight_bytes:,} weight bytes streamed, batch "
+                                     f"{seq.batch}: {seq.ddr_gb_s:.2f} GB/s of "
+                                     f"{seq.device.ddr_gb_s:.1f}")]
+
+
+def summary(est: NetworkEstimate, seq: SequentialPlan | None = None) -> list[tuple[str, str]]:
+    """(quantity, value) rows: totals vs budget, verdict, speed, roofline, DDR plan, and the
+    layer-sequential alternative if given."""
     rows = [("device", f"{est.device.name} at {est.clock_mhz:g} MHz, cap {est.cap:.0%}")]
     for res, (used, budget) in est.usage().items():
         rows.append((res.upper(), f"{used:,.0f} / {budget:,} ({used / budget:.1%})"
@@ -51,7 +69,8 @@ def summary(est: NetworkEstimate) -> list[tuple[str, str]]:
                               f"{2 if est.packed else 1} MAC × {est.clock_mhz:g} MHz ÷ MACs); "
                               f"plan at {est.images_per_s / est.roofline:.1%} of it")]
     if est.ddr_layers:
-        names = ", ".join(la.name for la in est.ddr_layers)
+        names = ", ".join(la.name for la in est.ddr_layers[:6]) + (
+            f" … ({len(est.ddr_layers) - 6} more)" if len(est.ddr_layers) > 6 else "")
         wbytes = sum(la.weight_bytes for la in est.ddr_layers)
         rows += [("weights from DDR", f"{len(est.ddr_layers)} layers, {wbytes:,} B: {names}"),
                  ("DDR batch", f"{est.batch} images per weight pass"),
@@ -61,10 +80,11 @@ def summary(est: NetworkEstimate) -> list[tuple[str, str]]:
     else:
         rows.append(("weights from DDR", "none: every weight ROM on chip"))
     rows += [("note", n) for n in est.notes]
-    return rows
+    return rows + (sequential_rows(seq) if seq else [])
 
 
-def rich_tables(est: NetworkEstimate) -> tuple[Table, Table]:
+def rich_tables(est: NetworkEstimate, seq: SequentialPlan | None = None
+                ) -> tuple[Table, Table]:
     """The per-layer table and the summary table."""
     layers = Table(title=f"{est.name} on {est.device.name}", show_lines=False)
     for i, col in enumerate(HEADER):
@@ -74,15 +94,15 @@ def rich_tables(est: NetworkEstimate) -> tuple[Table, Table]:
     totals = Table(show_header=False)
     totals.add_column()
     totals.add_column()
-    for k, v in summary(est):
+    for k, v in summary(est, seq):
         totals.add_row(k, v)
     return layers, totals
 
 
-def markdown(est: NetworkEstimate) -> str:
+def markdown(est: NetworkEstimate, seq: SequentialPlan | None = None) -> str:
     """The summary as a markdown table."""
     lines = ["| quantity | value |", "|---|---|"]
-    lines += [f"| {k} | {v.replace('|', '/')} |" for k, v in summary(est)]
+    lines += [f"| {k} | {v.replace('|', '/')} |" for k, v in summary(est, seq)]
     return "\n".join(lines) + "\n"
 
 
@@ -125,7 +145,8 @@ def _table(header: list[str], rows: list[list[str]] | list[tuple[str, str]]) -> 
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def write_html(est: NetworkEstimate, out_dir: Path, hls: CsynthReport | None = None) -> Path:
+def write_html(est: NetworkEstimate, out_dir: Path, hls: CsynthReport | None = None,
+               seq: SequentialPlan | None = None) -> Path:
     """report.html in `out_dir`: summary, plots, the hls4ml csynth figures if any, layers."""
     out_dir.mkdir(parents=True, exist_ok=True)
     images = "".join(f'<img src="data:image/png;base64,{p}">' for p in plots(est))
@@ -136,7 +157,7 @@ def write_html(est: NetworkEstimate, out_dir: Path, hls: CsynthReport | None = N
            "body{font-family:sans-serif}td,th{padding:2px 8px;border-bottom:1px solid #ddd}"
            "</style>"
            f"<h1>{html.escape(est.name)} on {est.device.name}</h1>"
-           f"<h2>Dataflow RTL estimate</h2>{_table(['quantity', 'value'], summary(est))}"
+           f"<h2>Dataflow RTL estimate</h2>{_table(['quantity', 'value'], summary(est, seq))}"
            f"{images}{hls_part}<h2>Layers</h2>{_table(HEADER, layer_rows(est))}")
     path = out_dir / HTML
     path.write_text(doc)

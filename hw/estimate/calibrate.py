@@ -122,8 +122,10 @@ def synth_engine(eng: EngineSpec, directory: Path) -> dict[str, int]:
 
 def cached(work: Path, key: object, synth: Callable[[Path], dict[str, int]]
            ) -> dict[str, int]:
-    """`synth(directory)`, or its result from an earlier run under `work` with the same key."""
-    directory = work / hashlib.sha256(repr(key).encode()).hexdigest()[:12]
+    """`synth(directory)`, or its result from an earlier run under `work` with the same key
+    and the same hw/rtl sources."""
+    rtl = "".join(p.read_text() for p in sorted((ROOT / "hw" / "rtl").glob("*.sv")))
+    directory = work / hashlib.sha256((repr(key) + rtl).encode()).hexdigest()[:12]
     done = directory / "result.json"
     if done.is_file():
         return json.loads(done.read_text())

@@ -53,6 +53,10 @@ def prune_cmd(
     alpha: Annotated[float, typer.Option(help="ASFP: L1 weight in Ipt")] = 1.0,
     beta: Annotated[float, typer.Option(help="ASFP: L2 weight in Ipt")] = 1.0,
     max_rounds: Annotated[int, typer.Option(help="ASFP: most rounds")] = 20,
+    max_drop_zeroed: Annotated[float, typer.Option(
+        help="ASFP: abandon a round if zeroing costs more top-1 (fraction)")] = 0.010,
+    max_drop_tuned: Annotated[float, typer.Option(
+        help="ASFP: abandon a round if fine-tuned top-1 is lower by more")] = 0.006,
     ratio: Annotated[float, typer.Option(help="slimming: share of channels removed")] = 0.4,
     lam: Annotated[float, typer.Option(help="slimming: L1 penalty λ on BN γ")] = 1e-4,
     sparsity_epochs: Annotated[int, typer.Option(help="slimming: sparsity epochs")] = 2,
@@ -79,7 +83,8 @@ def prune_cmd(
     extra: dict = {}
     if method == "asfp":
         settings = AsfpConfig(alpha=alpha, beta=beta, x=x, z_limit=z_limit, target=target,
-                              scope=scope_t, max_rounds=max_rounds)
+                              scope=scope_t, max_rounds=max_rounds,
+                              max_drop_zeroed=max_drop_zeroed, max_drop_tuned=max_drop_tuned)
         model, rows = asfp(model, train_set, test_set, config.size, settings, tune_config,
                            accuracy)
         extra["rounds"] = [asdict(r) for r in rows]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
 import pytest
+from csim_check import assert_bit_exact
 from hls_graphs import branches, conv_chain, pools, prelus, residual
 from ir_factory import random_batch
 
@@ -22,22 +22,7 @@ IMAGES = 300
 
 
 def _check(model, rng, tmp_path):
-    """Every layer on IMAGES random inputs, and the outputs with np.array_equal; one compile."""
-    feeds = random_batch(model, rng, IMAGES)
-    x = feeds[model.inputs[0]]
-    project = write_project(model, tmp_path / "prj", HlsConfig(), {model.inputs[0]: x[:5]})
-    project.compile()
-    result = compare_hls(project, x)
-    got = project.trace(feeds)
-    project.clean()
-    assert result.first_mismatch is None, result.summary()
-    assert result.bit_exact == IMAGES
-    assert set(result.layers) == {op.output for op in model.ops}
-    expected = golden.run(model, feeds)
-    for t in model.outputs:
-        assert np.array_equal(got[t], expected[t]), t
-    assert not list((tmp_path / "prj" / "firmware").glob("*.so"))
-    return project
+    return assert_bit_exact(model, rng, tmp_path, IMAGES)
 
 
 @pytest.mark.parametrize(("power_of_two", "in_dtype", "in_zero_point"), [

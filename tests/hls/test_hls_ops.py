@@ -3,15 +3,10 @@ pool) in C-simulation, bit for bit against golden."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
+from csim_check import assert_bit_exact
 from hls_graphs import GraphBuilder, attention
-from ir_factory import random_batch, single_op, spec
-
-from hw.hls.compare import compare_hls
-from hw.hls.config import HlsConfig
-from hw.hls.project import write_project
-from quant import golden
+from ir_factory import single_op, spec
 
 pytestmark = [pytest.mark.hls, pytest.mark.slow]
 
@@ -19,21 +14,7 @@ IMAGES = 200
 
 
 def _exact(model, rng, tmp_path):
-    """Every tensor of IMAGES random inputs equals golden's (np.array_equal on the outputs)."""
-    feeds = random_batch(model, rng, IMAGES)
-    x = feeds[model.inputs[0]]
-    project = write_project(model, tmp_path / "prj", HlsConfig(), {model.inputs[0]: x[:3]})
-    project.compile()
-    result = compare_hls(project, x)
-    got = project.trace(feeds)
-    project.clean()
-    assert result.first_mismatch is None, result.summary()
-    assert result.bit_exact == IMAGES
-    assert set(result.layers) == {op.output for op in model.ops}
-    expected = golden.run(model, feeds)
-    for t in model.outputs:
-        assert np.array_equal(got[t], expected[t]), t
-    return project
+    return assert_bit_exact(model, rng, tmp_path, IMAGES)
 
 
 @pytest.mark.parametrize("power_of_two", [False, True], ids=["general", "pot"])

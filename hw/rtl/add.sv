@@ -3,8 +3,8 @@
 // with r = 2^(SHIFT-1) (0 when SHIFT = 0): the requantiser with M = 1.
 // Inputs: two streams of N elements per image (same shape, HWC order), joined element by
 // element; output: N elements per image, tlast on the last. An element pair is taken only
-// when both are valid and a result FIFO slot is free (credits), so nothing stalls after the
-// join. Cycles per image: N.
+// when both are valid and a result FIFO slot is free (rq_tail.sv credits), so nothing stalls
+// after the join. Cycles per image: N.
 `default_nettype none
 
 module add #(
@@ -40,8 +40,7 @@ module add #(
   output logic               m_axis_tlast
 );
 
-  localparam int unsigned NW = N > 1 ? $clog2(N) : 1;   // element index bits
-  localparam int unsigned FW = $clog2(FIFO_DEPTH + 1);  // credit counter bits
+  localparam int unsigned NW = N > 1 ? $clog2(N) : 1;  // element index bits
 
   if (N < 1) begin : g_bad_n
     $fatal(1, "add: N=%0d must be >= 1", N);
@@ -51,11 +50,9 @@ module add #(
   end
 
   logic [NW-1:0]      n_q;
-  logic [FW-1:0]      inflight_q;
-  logic               credit, take, pop;
+  logic               credit, take;
   logic signed [31:0] a_c, b_c, acc;
 
-  assign credit = inflight_q < FW'(FIFO_DEPTH);
   assign take = s0_axis_tvalid && s1_axis_tvalid && credit;
   assign s0_axis_tready = take;
   assign s1_axis_tready = take;
@@ -68,41 +65,24 @@ module add #(
   always_ff @(posedge clk) begin
     if (!rst_n) begin
       n_q <= '0;
-      inflight_q <= '0;
-    end else begin
-      if (take) begin
-        n_q <= n_q == NW'(N - 1) ? '0 : n_q + 1'b1;
-      end
-      inflight_q <= inflight_q + FW'(take) - FW'(pop);
+    end else if (take) begin
+      n_q <= n_q == NW'(N - 1) ? '0 : n_q + 1'b1;
     end
   end
 
-  logic             rq_valid, rq_last;
-  logic [OUT_W-1:0] rq_y;
-
-  requant #(
-    .LANES(1), .ACC_W(32), .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .OUT_ZP(OUT_ZP),
-    .RELU(1'b0), .USER_W(1)
-  ) u_requant (
+  // ---- the requantiser with M = 1 (the multipliers are applied above)
+  rq_tail #(
+    .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .OUT_ZP(OUT_ZP), .FIFO_DEPTH(FIFO_DEPTH)
+  ) u_tail (
     .clk, .rst_n,
+    .credit_o(credit), .issue_i(take),
     .valid_i(take), .acc_i(acc), .mult_i(16'd1), .shift_i(6'(SHIFT)),
-    .user_i(n_q == NW'(N - 1)),
-    .valid_o(rq_valid), .y_o(rq_y), .user_o(rq_last)
-  );
-
-  logic fifo_ready;
-
-  fifo #(.DATA_W(OUT_W), .DEPTH(FIFO_DEPTH)) u_fifo (
-    .clk, .rst_n,
-    .s_axis_tdata(rq_y), .s_axis_tvalid(rq_valid), .s_axis_tready(fifo_ready),
-    .s_axis_tlast(rq_last),
+    .last_i(n_q == NW'(N - 1)),
     .m_axis_tdata, .m_axis_tvalid, .m_axis_tready, .m_axis_tlast
   );
 
-  assign pop = m_axis_tvalid && m_axis_tready;
-
   logic unused;
-  assign unused = ^{s0_axis_tlast, s1_axis_tlast, fifo_ready};
+  assign unused = ^{s0_axis_tlast, s1_axis_tlast};
 
 endmodule
 

@@ -4,8 +4,8 @@
 // fastest), images back to back; output: C elements per image, tlast on the last.
 //
 // One input element per cycle: the C accumulators live in a RAM read and written at the
-// element's channel; the last pixel's sums go straight into the requantiser (4-cycle pipeline)
-// and a FIFO. An element of the last pixel is accepted only while a FIFO slot is free for its
+// element's channel; the last pixel's sums go straight into the tail (rq_tail.sv: requantiser
+// and FIFO). An element of the last pixel is accepted only while a FIFO slot is free for its
 // result (credits), so nothing stalls after the input. Cycles per image: H*W*C.
 `default_nettype none
 
@@ -39,7 +39,6 @@ module global_avgpool #(
   localparam int unsigned NPIX = H * W;                        // pixels per image
   localparam int unsigned CW   = C > 1 ? $clog2(C) : 1;        // channel index bits
   localparam int unsigned PW   = NPIX > 1 ? $clog2(NPIX) : 1;  // pixel index bits
-  localparam int unsigned FW   = $clog2(FIFO_DEPTH + 1);       // credit counter bits
 
   if (H < 1 || W < 1 || C < 1) begin : g_bad_shape
     $fatal(1, "global_avgpool: H=%0d W=%0d C=%0d must be >= 1", H, W, C);
@@ -51,13 +50,12 @@ module global_avgpool #(
 
   logic [CW-1:0]        c_q;
   logic [PW-1:0]        pix_q;
-  logic [FW-1:0]        inflight_q;
-  logic                 last_pix, take, pop;
+  logic                 credit, last_pix, take;
   logic signed [31:0]   acc_ram [C];
   logic signed [31:0]   x_c, sum;
 
   assign last_pix = pix_q == PW'(NPIX - 1);
-  assign s_axis_tready = !last_pix || inflight_q < FW'(FIFO_DEPTH);
+  assign s_axis_tready = !last_pix || credit;
   assign take = s_axis_tvalid && s_axis_tready;
   assign x_c = (IN_SIGNED ? 32'($signed(s_axis_tdata)) : 32'($signed({1'b0, s_axis_tdata})))
                - 32'(IN_ZP);
@@ -73,45 +71,27 @@ module global_avgpool #(
     if (!rst_n) begin
       c_q <= '0;
       pix_q <= '0;
-      inflight_q <= '0;
-    end else begin
-      if (take) begin
-        c_q <= c_q == CW'(C - 1) ? '0 : c_q + 1'b1;
-        if (c_q == CW'(C - 1)) begin
-          pix_q <= last_pix ? '0 : pix_q + 1'b1;
-        end
+    end else if (take) begin
+      c_q <= c_q == CW'(C - 1) ? '0 : c_q + 1'b1;
+      if (c_q == CW'(C - 1)) begin
+        pix_q <= last_pix ? '0 : pix_q + 1'b1;
       end
-      inflight_q <= inflight_q + FW'(take && last_pix) - FW'(pop);
     end
   end
 
-  // ---- requantiser (scalar M and s) and result FIFO
-  logic             rq_valid, rq_last;
-  logic [OUT_W-1:0] rq_y;
-
-  requant #(
-    .LANES(1), .ACC_W(32), .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .OUT_ZP(OUT_ZP),
-    .RELU(1'b0), .USER_W(1)
-  ) u_requant (
+  // ---- the tail: requantiser (scalar M and s) and result FIFO
+  rq_tail #(
+    .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .OUT_ZP(OUT_ZP), .FIFO_DEPTH(FIFO_DEPTH)
+  ) u_tail (
     .clk, .rst_n,
+    .credit_o(credit), .issue_i(take && last_pix),
     .valid_i(take && last_pix), .acc_i(sum), .mult_i(16'(MULT)), .shift_i(6'(SHIFT)),
-    .user_i(c_q == CW'(C - 1)),
-    .valid_o(rq_valid), .y_o(rq_y), .user_o(rq_last)
-  );
-
-  logic fifo_ready;
-
-  fifo #(.DATA_W(OUT_W), .DEPTH(FIFO_DEPTH)) u_fifo (
-    .clk, .rst_n,
-    .s_axis_tdata(rq_y), .s_axis_tvalid(rq_valid), .s_axis_tready(fifo_ready),
-    .s_axis_tlast(rq_last),
+    .last_i(c_q == CW'(C - 1)),
     .m_axis_tdata, .m_axis_tvalid, .m_axis_tready, .m_axis_tlast
   );
 
-  assign pop = m_axis_tvalid && m_axis_tready;
-
   logic unused;
-  assign unused = ^{s_axis_tlast, fifo_ready};
+  assign unused = s_axis_tlast;
 
 endmodule
 

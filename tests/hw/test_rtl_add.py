@@ -14,14 +14,22 @@ from sim.engine import simulate_op
 
 pytestmark = pytest.mark.rtl
 
-# id: input HWC (both inputs; dtypes and zero points drawn per case)
-CASES = {"4x4x3": (4, 4, 3), "2x3x5": (2, 3, 5), "1x1x7": (1, 1, 7)}
+# id: (input HWC of both inputs, fixed single_op parameters); the rest is drawn per case, the
+# requantiser corners included, which can saturate or zero a whole case: "mid" has none of
+# them and a mid-range output zero point
+CASES = {
+    "4x4x3": ((4, 4, 3), {}),
+    "2x3x5": ((2, 3, 5), {}),
+    "1x1x7": ((1, 1, 7), {}),
+    "3x4x2-mid": ((3, 4, 2), {"out_dtype": "uint8", "out_zero_point": 121, "corners": 0.0}),
+}
 
 
 @pytest.mark.parametrize(("src", "sink"), PAUSE_PAIRS)
 @pytest.mark.parametrize("case", list(CASES))
 def test_add_bit_exact(case: str, src: str, sink: str, rng, seed, tmp_path, build_root) -> None:
-    model = single_op("add", rng, shape=CASES[case])
+    shape, params = CASES[case]
+    model = single_op("add", rng, shape=shape, **params)
     feeds = random_batch(model, rng, 4)
     want = golden.run(model, feeds)["y"]
     res = simulate_op(model, feeds["x"], tmp_path, src_pause=src, sink_pause=sink, seed=seed,

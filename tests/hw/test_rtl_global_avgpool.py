@@ -13,11 +13,14 @@ from sim.engine import simulate_op
 
 pytestmark = pytest.mark.rtl
 
-# id: (input HWC, input dtype, input zero point, output dtype)
+# id: (input HWC, input dtype, input zero point, output dtype, other single_op parameters);
+# the requantiser is drawn per case, corners included, which can saturate or zero a whole
+# case: "mid" has none of them and a mid-range output zero point
 CASES = {
-    "4x4x3-int8": ((4, 4, 3), "int8", -5, "int8"),
-    "3x5x1-uint8": ((3, 5, 1), "uint8", 131, "uint8"),
-    "2x2x6-int32": ((2, 2, 6), "int8", 0, "int32"),
+    "4x4x3-int8": ((4, 4, 3), "int8", -5, "int8", {}),
+    "3x5x1-uint8": ((3, 5, 1), "uint8", 131, "uint8", {}),
+    "2x2x6-int32": ((2, 2, 6), "int8", 0, "int32", {}),
+    "3x4x5-mid": ((3, 4, 5), "int8", 9, "int8", {"out_zero_point": -17, "corners": 0.0}),
 }
 
 
@@ -25,9 +28,9 @@ CASES = {
 @pytest.mark.parametrize("case", list(CASES))
 def test_global_avgpool_bit_exact(case: str, src: str, sink: str, rng, seed, tmp_path,
                                   build_root) -> None:
-    shape, dtype, zp, out_dtype = CASES[case]
+    shape, dtype, zp, out_dtype, params = CASES[case]
     model = single_op("global_avgpool", rng, shape=shape, in_dtype=dtype, in_zero_point=zp,
-                      out_dtype=out_dtype)
+                      out_dtype=out_dtype, **params)
     x = random_batch(model, rng, 4)["x"]
     want = golden.run(model, x)["y"]
     res = simulate_op(model, x, tmp_path, src_pause=src, sink_pause=sink, seed=seed,

@@ -13,6 +13,7 @@ import torch
 from flow.console import HccrError, console
 from model.data.dataset import load_images
 from model.nets import build
+from model.prune.resize import fit_to_state
 from model.train import Loop, TrainConfig, evaluate, fit, load_trained, make_optimizer
 from quant.qat import QatNet, prepare_qat
 
@@ -100,5 +101,5 @@ def load_qat(qat_dir: Path) -> tuple[QatNet, np.ndarray, QuantConfig]:
     classes = np.array(ckpt["classes"], np.int64)
     float_model = build(train_cfg.arch, len(classes), train_cfg.size)
     qnet = prepare_qat(float_model, train_cfg.size, config.pot, config.weight_bits)
-    qnet.load_state_dict(ckpt["model"])
+    fit_to_state(qnet, ckpt["model"])  # a pruned network's layers are narrower
     return qnet.eval(), classes, config

@@ -3,7 +3,9 @@
 `check_network` runs the free-running simulation (`sim.freerun`), compares the output with the
 golden model, and on a mismatch runs the images up to the first bad one again with every
 engine's output stream traced and a waveform written, so the result names the first layer (in
-stream order) and element that differ. `hccr sim` and the demo's rtl stage both call it.
+topological order, branches included) and element that differ. A timeout names the FIFOs
+smaller than their join needs, if any (a deadlock; then there is no second run). `hccr sim`
+and the demo's rtl stage both call it.
 """
 
 from __future__ import annotations
@@ -83,12 +85,20 @@ class NetworkCheck:
                 "waves": str(self.waves) if self.waves else None}
 
 
+def _deadlock_hint(net: Network) -> str:
+    """FIFOs smaller than their join needs (network.json says why), the likely deadlock."""
+    small = [f for f in net.fifos if f.depth < f.required]
+    return "".join(f"; FIFO {f.name} holds {f.depth} of the {f.required} elements its join "
+                   "needs: deadlock" for f in small)
+
+
 def _stack(frames: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
     return np.stack([f.reshape(shape) for f in frames]) if frames else np.zeros((0, *shape))
 
 
 def check_network(model: ir.Model, net: Network, x: np.ndarray, directory: str | Path, *,
-                  backpressure: str = "random", seed: int = 1) -> NetworkCheck:
+                  backpressure: str = "random", seed: int = 1, waves: bool = True
+                  ) -> NetworkCheck:
     """Simulate images `x [N, H, W, C]` with `backpressure` on both sides, compare with golden.
 
     Args:
@@ -98,6 +108,7 @@ def check_network(model: ir.Model, net: Network, x: np.ndarray, directory: str |
         directory: simulation folder (`debug/` beneath it holds the localising run).
         backpressure: `none`, `1110` or `random` (source idles and sink stalls).
         seed: seed of the random patterns.
+        waves: write a waveform in the localising run (its build takes longer).
     """
     directory = Path(directory)
     expected = golden.run(model, x)
@@ -106,8 +117,11 @@ def check_network(model: ir.Model, net: Network, x: np.ndarray, directory: str |
                            seed=seed)
     if run.error:  # lost, split or extra beats, or a timeout: record it for a look
         empty = CompareResult(BACKEND, len(x), 0, (out_name,), None)
+        hint = _deadlock_hint(net)
+        if hint:  # the cause is known: no second run
+            return NetworkCheck(empty, run, net.pipeline_cycles, run.error + hint)
         debug = simulate_freerun(net, x, directory / "debug", src_pause=backpressure,
-                                 sink_pause=backpressure, seed=seed, trace=True, waves=True)
+                                 sink_pause=backpressure, seed=seed, trace=True, waves=waves)
         return NetworkCheck(empty, run, net.pipeline_cycles, run.error, debug.waves)
     got = {out_name: _stack(run.frames, net.out_spec.shape)}
     result = compare_tensors(BACKEND, expected, got, [out_name])
@@ -116,7 +130,7 @@ def check_network(model: ir.Model, net: Network, x: np.ndarray, directory: str |
         return check
     k = result.first_mismatch.image + 1
     debug = simulate_freerun(net, x[:k], directory / "debug", src_pause=backpressure,
-                             sink_pause=backpressure, seed=seed, trace=True, waves=True)
+                             sink_pause=backpressure, seed=seed, trace=True, waves=waves)
     layers = [e.out_spec.name for e in net.engines
               if len(debug.traces.get(e.out_spec.name, ())) == k]
     if layers:

@@ -63,7 +63,7 @@ class Fork:
 
     Attributes:
         src: the producing engine, or the network input tensor.
-        outs: the FIFOs it feeds (`Fifo.name`), plus `output` when it is the network output.
+        outs: the FIFOs it feeds (`Fifo.name`); the output engine has no readers.
         width: element bits.
     """
 
@@ -158,7 +158,7 @@ def plan(model: ir.Model, folding: Mapping[str, Folding], fifo_depth: int,
     fifos = _override(fifos, overrides or {})
     forks = []
     for src in [model.inputs[0], *(e.name for e in engines)]:
-        outs = [f.name for f in fifos if f.src == src] + (["output"] if src == out_src else [])
+        outs = [f.name for f in fifos if f.src == src]
         if len(outs) > 1:
             spec = model.tensors[model.inputs[0]] if src == model.inputs[0] else \
                 next(e.out_spec for e in engines if e.name == src)

@@ -120,13 +120,12 @@ def _streams(net: Network, input_src: str) -> dict:
     streams += [{"name": f"s_{e.name}", "width": int(e.params.get("OUT_W", 8)),
                  "comment": f"{e.name} -> {e.out_spec.name} {list(e.out_spec.shape)} "
                             f"{e.out_spec.dtype}"} for e in net.engines]
-    fork_of = {f.src: f for f in net.forks}
     lane = {}  # (source, reader) -> stream leaving the source's fork
     forks = []
     for f in net.forks:
         outs = []
         for reader in f.outs:
-            name = "s_out" if reader == "output" else f"s_{reader.replace('.', '_')}_f"
+            name = f"s_{reader.replace('.', '_')}_f"
             streams.append({"name": name, "width": f.width,
                             "comment": f"fork of {stream[f.src]} -> {reader}"})
             lane[f.src, reader] = name
@@ -154,9 +153,8 @@ def _streams(net: Network, input_src: str) -> dict:
                        "params": [(k, _sv_value(v)) for k, v in e.params.items()],
                        "in_shape": list(e.in_spec.shape), "out_shape": list(e.out_spec.shape),
                        "cycles": e.bound_cycles})
-    out = "s_out" if net.out_src in fork_of else stream[net.out_src]
     return {"streams": streams, "layers": layers, "fifos": fifos, "forks": forks,
-            "out_stream": out}
+            "out_stream": stream[net.out_src]}
 
 
 def generate(model: ir.Model, directory: str | Path, folding: Mapping[str, Folding] | None = None,

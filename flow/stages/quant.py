@@ -9,6 +9,7 @@ import numpy as np
 from flow.console import progress
 from flow.demo import Demo, Stage
 from flow.stages.train import train_dir
+from hw.estimate.network import op_weight_bytes
 from model.data.dataset import load_images
 from quant import golden, ir
 from quant.check import compare_with_qat
@@ -56,16 +57,11 @@ def _run_export(demo: Demo) -> dict:
 
 
 def weight_bytes(model: ir.Model) -> int:
-    """Bytes of all parameters with weights packed at their `weight_bits` (what a ROM holds)."""
-    total = 0
-    for op in model.ops:
-        for field in op.ARRAYS:
-            array = getattr(op, field, None)
-            if array is None:
-                continue
-            bits = getattr(op, "weight_bits", 8) if field == "weight" else array.itemsize * 8
-            total += -(-array.size * bits // 8)
-    return total
+    """Bytes of all parameters: weights packed at their `weight_bits` (`op_weight_bytes`, what a
+    ROM holds), the other arrays (bias, multipliers, shifts, LUTs) at their dtype."""
+    return sum(op_weight_bytes(op) + sum(getattr(op, f).nbytes for f in op.ARRAYS
+                                         if f != "weight" and getattr(op, f, None) is not None)
+               for op in model.ops)
 
 
 def _run_golden(demo: Demo) -> dict:

@@ -14,8 +14,9 @@ from flow.console import HccrError, console, user_errors
 from model.data.gnt import GntError
 from model.distill import DistillConfig, distill
 from model.nets import ARCHITECTURES, build
-from model.prune.runs import cost, load_data, load_run, save_run, top1
+from model.prune.runs import cost, load_data, save_run, top1
 from model.prune.tune import TuneConfig, tune
+from model.train import load_trained
 
 Path_ = Annotated[Path, typer.Option(help=".gnt file or folder of .gnt files")]
 
@@ -60,9 +61,9 @@ def distill_cmd(
     """Distil a teacher into a student; writes model.pt and metrics.json like hccr train."""
     if (student is None) == (student_arch is None):
         raise HccrError("give exactly one of --student (a run) and --student-arch")
-    big, classes, t_config = load_run(teacher)
+    big, classes, t_config = load_trained(teacher)
     if student is not None:
-        small, s_classes, s_config = load_run(student)
+        small, s_classes, s_config = load_trained(student)
         if list(s_classes) != list(classes) or s_config.size != t_config.size:
             raise HccrError(f"{student}: classes or input size differ from the teacher's")
     else:

@@ -14,9 +14,10 @@ from model.data.gnt import GntError
 from model.nets.stats import render_table
 from model.prune.adw import AdwConfig, adw, cluster, cra, layers
 from model.prune.asfp import AsfpConfig, RoundRow, asfp
-from model.prune.runs import cost, load_data, load_run, save_run, stage_table, top1
+from model.prune.runs import cost, load_data, save_run, stage_table, top1
 from model.prune.slimming import SlimConfig, slim
 from model.prune.tune import TuneConfig, tune
+from model.train import load_trained
 
 METHODS = ("asfp", "slimming", "adw")
 ROUND_HEADERS = ["round", "X %", "z limit", "params", "scope params", "MACs", "top-1 before %",
@@ -69,7 +70,7 @@ def prune_cmd(
     """Prune a trained network; writes model.pt, metrics.json, table.txt (and codebook.npz)."""
     if method not in METHODS:
         raise HccrError(f"--method {method!r} unknown; known: {', '.join(METHODS)}")
-    model, classes, config = load_run(source)
+    model, classes, config = load_trained(source)
     model.to(device)
     train_set = load_data(train_data, config.size, classes)
     test_set = load_data(test_data, config.size, classes)
@@ -78,7 +79,7 @@ def prune_cmd(
                              seed=seed, device=device)
     scope_t = tuple(scope or ())
     before, acc_before = cost(model, config.size), accuracy(model)
-    original = load_run(source)[0]
+    original = load_trained(source)[0]
     t0 = time.perf_counter()
     extra: dict = {}
     if method == "asfp":

@@ -19,6 +19,7 @@ from flow.console import HccrError, console, progress
 from model.data.dataset import ImageSet, load_images
 from model.nets import ARCHITECTURES, build
 from model.nets.fire import THRESHOLD, cascade_evaluate
+from model.prune.resize import fit_to_state
 
 CHECKPOINT = "checkpoint.pt"  # latest epoch, with optimizer state, for --resume
 MODEL = "model.pt"  # final weights + config + class list, what later stages read
@@ -293,15 +294,15 @@ def _train(config: TrainConfig, train_set: ImageSet, test_set: ImageSet, classes
 
 
 def load_trained(run_dir: str | Path) -> tuple[nn.Module, np.ndarray, TrainConfig]:
-    """Load `model.pt` from a training run: the model (eval mode), its classes and config."""
+    """Load `model.pt` from a training, pruning or distillation run: the model (eval mode, its
+    layers as narrow as the saved state's), its classes and config."""
     path = Path(run_dir) / MODEL
     if not path.exists():
-        raise HccrError(f"{path}: not found (train first: hccr train ... --run {run_dir})")
+        raise HccrError(f"{path}: not found (train, prune or distill into {run_dir} first)")
     ckpt = torch.load(path, map_location="cpu", weights_only=False)
     config = TrainConfig(**ckpt["config"])
     classes = np.array(ckpt["classes"], np.int64)
-    model = build(config.arch, len(classes), config.size)
-    model.load_state_dict(ckpt["model"])
+    model = fit_to_state(build(config.arch, len(classes), config.size), ckpt["model"])
     return model.eval(), classes, config
 
 

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 from flow.cli import app
 from model.data.synth import SynthPlan, synthesize
 from model.nets import build
-from model.prune.runs import load_run, save_run
-from model.train import TrainConfig
+from model.prune.runs import save_run
+from model.train import TrainConfig, load_trained
 
 runner = CliRunner()
 SIZE, CLASSES = 16, 4
@@ -51,7 +51,7 @@ def test_prune_writes_a_smaller_run_that_loads(tiny, tmp_path, method):
             "--z-limit", "5", "--sparsity-epochs", "1", "--cra-step", "0.5",
             "--cluster-bits", "2")
     metrics = json.loads((out / "metrics.json").read_text())
-    model, classes, config = load_run(out)
+    model, classes, config = load_trained(out)
     assert config.arch == "sqnxt-ccbam" and list(classes) == list(range(CLASSES))
     params = sum(p.numel() for p in model.parameters())
     if method == "adw":
@@ -61,6 +61,7 @@ def test_prune_writes_a_smaller_run_that_loads(tiny, tmp_path, method):
         assert params < sum(p.numel() for p in build("sqnxt-ccbam", CLASSES, SIZE).parameters())
     assert "Block 7-20" in (out / "table.txt").read_text()
     assert json.loads((out / "manifest.json").read_text())["config"]["method"] == method
+
 
 
 @pytest.mark.slow
@@ -74,7 +75,7 @@ def test_distill_compares_with_the_student_alone(tiny, tmp_path):
     metrics = json.loads((out / "metrics.json").read_text())
     assert {"top1", "top1_alone", "teacher_top1"} <= metrics.keys()
     assert "alone" in text
-    assert load_run(out)[2].arch == "sqnxt"
+    assert load_trained(out)[2].arch == "sqnxt"
 
 
 def test_bad_sp_pair_is_one_line(tiny, tmp_path):

@@ -8,31 +8,16 @@ from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
-import torch
 from torch import nn
 
-from flow.console import HccrError, console
+from flow.console import console
 from flow.rundir import write_manifest
 from model.data.dataset import ImageSet, load_images
-from model.nets import build
 from model.nets.sqnxt import SqueezeNext, param_table
 from model.nets.stats import group, profile, render_table
-from model.prune.resize import fit_to_state
 from model.train import METRICS, MODEL, TrainConfig, _save_atomic, evaluate
 
 TABLE = "table.txt"
-
-
-def load_run(run_dir: Path) -> tuple[nn.Module, np.ndarray, TrainConfig]:
-    """The model (eval mode), classes and config of a training, pruning or distillation run."""
-    path = Path(run_dir) / MODEL
-    if not path.exists():
-        raise HccrError(f"{path}: not found (train, prune or distill into {run_dir} first)")
-    ckpt = torch.load(path, map_location="cpu", weights_only=False)
-    config = TrainConfig(**ckpt["config"])
-    classes = np.array(ckpt["classes"], np.int64)
-    model = fit_to_state(build(config.arch, len(classes), config.size), ckpt["model"])
-    return model.eval(), classes, config
 
 
 def load_data(path: Path, size: int, classes: np.ndarray) -> ImageSet:

@@ -1,10 +1,14 @@
-"""Helpers shared by the RTL tests: pause pairs and the cycle-count check."""
+"""Helpers shared by the RTL tests: pause pairs, the cycle-count check and the checks of one
+engine run."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from hw.gen.engines import EngineSpec
+from sim.compare import first_mismatch
+from sim.engine import EngineRun
 from sim.stream import StreamRun
 
 # (source pause, sink pause) pairs every streaming test runs with: none (cycle counts), then
@@ -58,3 +62,16 @@ def demo_shaped_net(rng, size: int = 64, widths=(16, 32, 64, 96), classes: int =
     model = ir.Model("demo_shaped", tensors, tuple(ops), ("input",), ("fc",))
     ir.check(model)
     return model
+
+
+def check_engine_run(res: EngineRun, want: np.ndarray, name: str, case: str,
+                     timed: bool) -> None:
+    """What every engine test asserts: the simulation passed, each image came out whole and
+    once, every element equals golden's `want`, and (`timed`: no pauses) cycles per image."""
+    out, eng = res.run, res.engine
+    assert out.sim.passed, out.sim.message or out.error
+    assert out.beats == [eng.out_beats] * len(want), "an image was lost, split or duplicated"
+    problem = first_mismatch(want, out.frames, name=name)
+    assert problem is None, problem
+    if timed:
+        check_cycles(case, eng, out)

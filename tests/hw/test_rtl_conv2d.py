@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 import pytest
-from hw_helpers import PAUSE_PAIRS, check_cycles
+from hw_helpers import PAUSE_PAIRS, check_engine_run
 from ir_factory import random_batch, single_op
 
 from hw.gen.engines import Folding, engine_for
@@ -45,13 +45,7 @@ def test_conv2d_bit_exact(case: str, src: str, sink: str, rng, seed, tmp_path,
     want = golden.run(model, x)["y"]
     res = simulate_op(model, x, tmp_path, fold, src_pause=src, sink_pause=sink, seed=seed,
                       root=build_root)
-    out, eng = res.run, res.engine
-    assert out.sim.passed, out.sim.message or out.error
-    assert out.beats == [eng.out_beats] * len(x), "an image was lost, split or duplicated"
-    problem = first_mismatch(want, out.frames, name=f"conv2d {case}")
-    assert problem is None, problem
-    if src == sink == "none":
-        check_cycles(case, eng, out)
+    check_engine_run(res, want, f"conv2d {case}", case, timed=src == sink == "none")
 
 
 @pytest.mark.parametrize(("case", "src", "sink"), [
@@ -65,14 +59,8 @@ def test_conv2d_packed_bit_exact(case: str, src: str, sink: str, rng, seed, tmp_
     want = golden.run(model, x)["y"]
     res = simulate_op(model, x, tmp_path, fold, src_pause=src, sink_pause=sink, seed=seed,
                       root=build_root)
-    out, eng = res.run, res.engine
-    assert eng.params["PACK"] is True
-    assert out.sim.passed, out.sim.message or out.error
-    assert out.beats == [eng.out_beats] * len(x), "an image was lost, split or duplicated"
-    problem = first_mismatch(want, out.frames, name=f"conv2d {case} packed")
-    assert problem is None, problem
-    if src == sink == "none":
-        check_cycles(case, eng, out)
+    assert res.engine.params["PACK"] is True
+    check_engine_run(res, want, f"conv2d {case} packed", case, timed=src == sink == "none")
 
 
 def test_corrupted_rom_word_is_caught_and_located(rng, tmp_path, build_root) -> None:

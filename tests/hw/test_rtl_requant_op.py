@@ -4,12 +4,11 @@ backpressure."""
 from __future__ import annotations
 
 import pytest
-from hw_helpers import PAUSE_PAIRS, check_cycles
+from hw_helpers import PAUSE_PAIRS, check_engine_run
 from ir_factory import random_batch, single_op
 
 from hw.gen.engines import Folding, FoldingError, engine_for
 from quant import golden
-from sim.compare import first_mismatch
 from sim.engine import simulate_op
 
 pytestmark = pytest.mark.rtl
@@ -33,13 +32,7 @@ def test_requant_op_bit_exact(case: str, src: str, sink: str, rng, seed, tmp_pat
     want = golden.run(model, x)["y"]
     res = simulate_op(model, x, tmp_path, src_pause=src, sink_pause=sink, seed=seed,
                       root=build_root)
-    out, eng = res.run, res.engine
-    assert out.sim.passed, out.sim.message or out.error
-    assert out.beats == [eng.out_beats] * len(x), "an image was lost, split or duplicated"
-    problem = first_mismatch(want, out.frames, name=f"requant {case}")
-    assert problem is None, problem
-    if src == sink == "none":
-        check_cycles(case, eng, out)
+    check_engine_run(res, want, f"requant {case}", case, timed=src == sink == "none")
 
 
 def test_requant_op_takes_no_folding(rng) -> None:

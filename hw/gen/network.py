@@ -29,7 +29,7 @@ from hw.gen.engines import EngineSpec, Folding, FoldingError
 from hw.gen.graph import Fifo, Fork, plan
 from quant import ir
 
-GENERATOR_VERSION = "0.2.0"
+GENERATOR_VERSION = "0.2.1"
 TEMPLATES = Path(__file__).parent / "templates"
 
 
@@ -147,9 +147,12 @@ def _streams(net: Network, input_src: str) -> dict:
     for e in net.engines:
         ins = ports[e.name]
         names = ["s_axis"] if len(ins) == 1 else [f"s{i}_axis" for i in range(len(ins))]
+        # Engines with one packed input port (concat): lane i = input i, so lane 0 goes last.
+        packed = {k: "{" + ", ".join(f"{s}_{k}" for s in reversed(ins)) + "}"
+                  for k in ("tdata", "tvalid", "tready", "tlast")} if e.packed_ins else None
         layers.append({"name": e.name, "module": e.module, "ins": list(zip(names, ins,
                                                                          strict=True)),
-                       "dst": f"s_{e.name}",
+                       "packed": packed, "dst": f"s_{e.name}",
                        "params": [(k, _sv_value(v)) for k, v in e.params.items()],
                        "in_shape": list(e.in_spec.shape), "out_shape": list(e.out_spec.shape),
                        "cycles": e.bound_cycles})

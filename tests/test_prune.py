@@ -64,6 +64,19 @@ def test_stage_scores_are_z_scored_within_each_stage():
     assert torch.allclose(scores[("b.0",)], (torch.tensor([1.0, 10, 100]) - 37) / math.sqrt(1998))
 
 
+def test_stage_scores_use_the_bn_folded_filters():
+    net = nn.Sequential(nn.Conv2d(1, 3, 1, bias=False), nn.BatchNorm2d(3), nn.ReLU(),
+                        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(3, 2)).eval()
+    with torch.no_grad():
+        net[0].weight.fill_(2.0)  # equal raw filters: raw Ipt cannot tell them apart
+        net[1].weight.copy_(torch.tensor([1.0, -4.0, 0.5]))
+        net[1].running_var.copy_(torch.tensor([1.0, 4.0, 0.25]) - net[1].eps)
+    graph = analyse(net)
+    scores = stage_scores(graph, graph.groups, alpha=1.0, beta=0.0)
+    # folded |w| = 2·|γ|/σ = [2, 4, 2] → z = [-1, 2, -1] / sqrt(2)
+    assert torch.allclose(scores[("0",)], torch.tensor([-1.0, 2.0, -1.0]) / math.sqrt(2.0))
+
+
 def test_select_takes_x_per_stage_below_the_limit_and_keeps_one_channel():
     scores = {("s1.c",): torch.tensor([-2.0, -1.0, 0.5, 1.0]), ("s2.c",): torch.tensor([-1.0, 0.0]),
               ("s2.d",): torch.tensor([-3.0, 2.0])}

@@ -1,4 +1,5 @@
-"""ASFP (seed 000): filter importance Ipt = α·L1 + β·L2, z-score within each stage, and
+"""ASFP (seed 000): filter importance Ipt = α·L1 + β·L2 (of the
+BN-folded filter, as deployed), z-score within each stage, and
 soft-pruning rounds with the paper's acceptance rules.
 
 A round (seed 000 steps 1-7): remember M0; zero X % of each stage's filters (the lowest
@@ -64,6 +65,19 @@ def importance(weight: torch.Tensor, alpha: float, beta: float) -> torch.Tensor:
     return alpha * flat.abs().sum(1) + beta * flat.pow(2).sum(1).sqrt()
 
 
+def folded_weight(graph: ChannelGraph, root: str) -> torch.Tensor:
+    """A conv's filters as deployed: scaled by γ/σ of the BN that follows it (if any).
+
+    Ipt on the raw weights ranks BN-followed filters by a scale that BN undoes: on the
+    500-class benchmark, zeroing 5 % of stage 3 by raw Ipt cost 31.5 points, by folded Ipt 2.3.
+    """
+    weight = graph.convs[root].weight.detach()
+    for bn in graph.bns(root):
+        scale = (bn.weight / (bn.running_var + bn.eps).sqrt()).detach()
+        weight = weight * scale.view(-1, *[1] * (weight.dim() - 1))
+    return weight
+
+
 def zscore(values: torch.Tensor) -> torch.Tensor:
     """(v − mean) / std over all values (population std; all zeros when std is 0)."""
     std = values.std(unbiased=False)
@@ -77,8 +91,9 @@ def stage_of(group: Group) -> str:
 
 def stage_scores(graph: ChannelGraph, groups: list[Group], alpha: float, beta: float
                  ) -> dict[Group, torch.Tensor]:
-    """Each group's per-channel Ipt (summed over its convs), z-scored within its stage."""
-    ipt = {g: sum(importance(graph.convs[r].weight, alpha, beta).cpu() for r in g)
+    """Each group's per-channel Ipt (of the BN-folded filters, summed over the group's convs),
+    z-scored within its stage."""
+    ipt = {g: sum(importance(folded_weight(graph, r), alpha, beta).cpu() for r in g)
            for g in groups}
     scores: dict[Group, torch.Tensor] = {}
     for stage in dict.fromkeys(stage_of(g) for g in groups):

@@ -14,6 +14,7 @@ from flow.console import HccrError, console, user_errors
 from model.data.gnt import GntError
 from model.distill import DistillConfig, distill
 from model.nets import ARCHITECTURES, build
+from model.prune.resize import reinitialise
 from model.prune.runs import cost, load_data, save_run, top1
 from model.prune.tune import TuneConfig, tune
 from model.train import load_trained
@@ -53,6 +54,8 @@ def distill_cmd(
     sp_weight: Annotated[float, typer.Option(help="weight of the SP loss")] = 0.0,
     sp_pair: Annotated[list[str] | None, typer.Option(
         help="SP layer pair 'stage2,stage3:stage2,stage3' (student:teacher), repeat")] = None,
+    reinit: Annotated[bool, typer.Option(
+        help="start the --student run's pruned architecture from fresh weights")] = False,
     compare: Annotated[bool, typer.Option(
         help="also train the student alone (same start, epochs, seed) and print both")] = False,
     seed: int = 0,
@@ -66,7 +69,12 @@ def distill_cmd(
         small, s_classes, s_config = load_trained(student)
         if list(s_classes) != list(classes) or s_config.size != t_config.size:
             raise HccrError(f"{student}: classes or input size differ from the teacher's")
+        if reinit:
+            torch.manual_seed(seed)
+            reinitialise(small)
     else:
+        if reinit:
+            raise HccrError("--reinit applies to a --student run (a fresh --student-arch is new)")
         if student_arch not in ARCHITECTURES:
             raise HccrError(f"--student-arch {student_arch!r} unknown")
         torch.manual_seed(seed)
@@ -84,7 +92,7 @@ def distill_cmd(
     big.to(device)
     distill(small, big, train_set, config, tune_config)
     metrics = {"teacher": str(teacher), "teacher_top1": accuracy(big), "top1": accuracy(small),
-               **cost(small.cpu(), t_config.size), "epochs": epochs}
+               **cost(small.cpu(), t_config.size), "epochs": epochs, "reinit": reinit}
     if alone is not None:
         tune(alone, train_set, tune_config, description="student alone")
         metrics["top1_alone"] = accuracy(alone)

@@ -17,7 +17,7 @@ from model.nets.stats import own_params
 from model.prune.adw import DropWeight, cluster, kmeans_1d, threshold
 from model.prune.asfp import AsfpConfig, asfp, importance, select, stage_scores, zscore
 from model.prune.channels import analyse, remove_channels, remove_zeroed, zero_channels
-from model.prune.resize import fit_to_state
+from model.prune.resize import fit_to_state, reinitialise
 from model.prune.slimming import threshold_masks
 from model.prune.tune import TuneConfig
 from model.train import evaluate
@@ -154,6 +154,39 @@ def test_removing_a_channel_that_is_not_zero_changes_the_function():
     keep[2] = False
     after = remove_channels(model, graph, {("left.0",): keep})(x)
     assert not torch.allclose(before, after, atol=1e-4)
+
+
+def test_reinitialise_gives_fresh_weights_at_the_pruned_widths():
+    torch.manual_seed(0)
+    model = _randomise_bn(build("sqnxt", 7, 16))
+    graph = analyse(model)
+    gen = torch.Generator().manual_seed(1)
+    for group in graph.groups:
+        zero_channels(graph, group, torch.rand(graph.width(group), generator=gen) < 0.4)
+    remove_zeroed(model)
+    shapes = {k: v.shape for k, v in model.state_dict().items()}
+    with torch.no_grad():
+        for p in model.parameters():
+            p.fill_(7.0)
+    reinitialise(model)
+    assert {k: v.shape for k, v in model.state_dict().items()} == shapes
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            assert torch.equal(m.weight, torch.ones_like(m.weight))
+            assert torch.equal(m.bias, torch.zeros_like(m.bias))
+            assert torch.equal(m.running_var, torch.ones_like(m.running_var))
+    conv = model.stage3.block9.branch_kx1.conv.weight  # he_normal: std sqrt(2 / fan_in)
+    fan_in = conv[0].numel()
+    assert abs(conv.std().item() / math.sqrt(2 / fan_in) - 1) < 0.25
+    identities = 0  # blocks with cin == cout start as a pass-through of the block input
+    for block in (m for m in model.modules() if hasattr(m, "init_identity")):
+        fuse = block.fuse.conv.weight
+        cout, total = fuse.shape[:2]
+        if total - 2 * block.branch_kx1.conv.out_channels == cout:
+            assert torch.equal(fuse[:, total - cout:, 0, 0], torch.eye(cout))
+            identities += 1
+    assert identities > 0
+    assert all((p != 7.0).any() for p in model.parameters())
 
 
 def test_groups_follow_concat_adds_and_stop_at_attention():

@@ -84,3 +84,11 @@ def test_bad_sp_pair_is_one_line(tiny, tmp_path):
                                  "sqnxt", "--train-data", str(data / "train"), "--test-data",
                                  str(data / "test"), "--run", str(tmp_path), "--sp-pair", "x"])
     assert result.exit_code == 1 and "--sp-pair 'x'" in result.output
+
+
+def test_reinit_needs_a_student_run(tiny, tmp_path):
+    data, teacher = tiny
+    result = runner.invoke(app, ["distill", "--teacher", str(teacher), "--student-arch",
+                                 "sqnxt", "--train-data", str(data / "train"), "--test-data",
+                                 str(data / "test"), "--run", str(tmp_path), "--reinit"])
+    assert result.exit_code == 1 and "--reinit applies to a --student run" in result.output

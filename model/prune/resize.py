@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from model.nets.blocks import Classifier
+from model.nets.blocks import Classifier, he_normal_
 
 
 @torch.no_grad()
@@ -26,6 +26,23 @@ def fit_to_state(model: nn.Module, state: dict[str, torch.Tensor]) -> nn.Module:
                     setattr(m, attr, new)
     refresh_widths(model)
     model.load_state_dict(state)
+    return model
+
+
+@torch.no_grad()
+def reinitialise(model: nn.Module) -> nn.Module:
+    """Fresh weights at the model's current (possibly pruned) widths, as its builder gives:
+    every module's `reset_parameters` (BN γ = 1, β = 0, statistics cleared), he_normal convs,
+    then `init_identity` where a block has it (the pass-through start of SqNxt blocks)."""
+    for m in model.modules():
+        if hasattr(m, "reset_parameters"):
+            m.reset_parameters()
+        if isinstance(m, nn.BatchNorm2d):
+            m.reset_running_stats()
+    he_normal_(model)
+    for m in model.modules():
+        if hasattr(m, "init_identity"):
+            m.init_identity()
     return model
 
 

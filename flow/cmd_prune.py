@@ -58,6 +58,9 @@ def prune_cmd(
         help="ASFP: abandon a round if zeroing costs more top-1 (fraction)")] = 0.010,
     max_drop_tuned: Annotated[float, typer.Option(
         help="ASFP: abandon a round if fine-tuned top-1 is lower by more")] = 0.006,
+    recalibrate: Annotated[int, typer.Option(
+        help="ASFP: training images that re-estimate BN statistics after zeroing (0: off)")
+    ] = AsfpConfig.recalibrate,
     ratio: Annotated[float, typer.Option(help="slimming: share of channels removed")] = 0.4,
     lam: Annotated[float, typer.Option(help="slimming: L1 penalty λ on BN γ")] = 1e-4,
     sparsity_epochs: Annotated[int, typer.Option(help="slimming: sparsity epochs")] = 2,
@@ -85,7 +88,8 @@ def prune_cmd(
     if method == "asfp":
         settings = AsfpConfig(alpha=alpha, beta=beta, x=x, z_limit=z_limit, target=target,
                               scope=scope_t, max_rounds=max_rounds,
-                              max_drop_zeroed=max_drop_zeroed, max_drop_tuned=max_drop_tuned)
+                              max_drop_zeroed=max_drop_zeroed, max_drop_tuned=max_drop_tuned,
+                              recalibrate=recalibrate)
         model, rows = asfp(model, train_set, test_set, config.size, settings, tune_config,
                            accuracy)
         extra["rounds"] = [asdict(r) for r in rows]

@@ -19,7 +19,7 @@ from model.prune.asfp import AsfpConfig, asfp, importance, select, stage_scores,
 from model.prune.channels import analyse, remove_channels, remove_zeroed, zero_channels
 from model.prune.resize import fit_to_state, reinitialise
 from model.prune.slimming import threshold_masks
-from model.prune.tune import TuneConfig
+from model.prune.tune import TuneConfig, recalibrate_bn
 from model.train import evaluate
 from quant.check import compare_with_qat
 from quant.export import export
@@ -87,6 +87,22 @@ def test_select_takes_x_per_stage_below_the_limit_and_keeps_one_channel():
     again = select(scores, got, x=0.5, z_limit=10.0)  # the last live channel always stays
     assert again[("s2.c",)].tolist() == [True, False] and again[("s2.d",)].tolist() == [True, False]
     assert again[("s1.c",)].tolist() == [True, True, True, False]
+
+
+def test_recalibrate_bn_sets_the_statistics_of_the_given_images():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(1, 3, 3, bias=False), nn.BatchNorm2d(3), nn.ReLU(),
+                        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(3, 2))
+    net[1].momentum = 0.3
+    rng = np.random.default_rng(0)
+    data = ImageSet(rng.integers(0, 256, (40, 8, 8), dtype=np.uint8), np.zeros(40, np.int64))
+    recalibrate_bn(net, data, images=30, batch_size=30)
+    x = torch.from_numpy(data.images[:30]).float().unsqueeze(1) / 255
+    with torch.no_grad():
+        y = nn.functional.conv2d(x, net[0].weight).transpose(0, 1).reshape(3, -1)
+    torch.testing.assert_close(net[1].running_mean, y.mean(1))
+    torch.testing.assert_close(net[1].running_var, y.var(1, unbiased=True))
+    assert net[1].momentum == 0.3 and not net.training
 
 
 def _randomise_bn(model: nn.Module, seed: int = 0) -> nn.Module:

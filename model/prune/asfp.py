@@ -3,10 +3,14 @@ BN-folded filter, as deployed), z-score within each stage, and
 soft-pruning rounds with the paper's acceptance rules.
 
 A round (seed 000 steps 1-7): remember M0; zero X % of each stage's filters (the lowest
-z-scores below the criterion `z_limit`) → M1; abandon if acc(M0) − acc(M1) > 1.0 points;
+z-scores below the criterion `z_limit`) and re-estimate the BN statistics on training images
+→ M1; abandon if acc(M0) − acc(M1) > 1.0 points;
 fine-tune (the zeroed filters train and are zeroed again after every epoch, soft pruning) →
 M2; abandon if acc(M0) − acc(M2) > 0.6 points; otherwise M2 becomes M0. An abandoned round
-restores M0 exactly and retries with X and the criterion lowered. A "stage" is a top-level
+restores M0 exactly and retries with X and the criterion lowered. The BN re-estimation is
+ours, not the paper's: a zeroed channel's constant output (its BN β) vanishes from the next
+layer's input, and without it zeroing 10 % of stage 3 cost 6.5 points on the 500-class
+benchmark, with it 0.23. A "stage" is a top-level
 module (`stage3` = blocks 7-20); a filter is a channel of a prunable group (`channels`).
 """
 
@@ -25,7 +29,7 @@ from model.data.dataset import ImageSet
 from model.nets.stats import group as group_stats
 from model.nets.stats import profile
 from model.prune.channels import ChannelGraph, analyse, remove_channels, zero_channels
-from model.prune.tune import TuneConfig, tune
+from model.prune.tune import TuneConfig, recalibrate_bn, tune
 
 Group = tuple[str, ...]
 
@@ -43,6 +47,7 @@ class AsfpConfig:
         max_drop_zeroed, max_drop_tuned: the two acceptance rules.
         shrink, z_step: after an abandoned round, x *= shrink and z_limit -= z_step.
         min_x, max_rounds: stop when x falls below min_x or after max_rounds rounds.
+        recalibrate: training images that re-estimate BN statistics after zeroing (0: off).
     """
 
     alpha: float = 1.0
@@ -57,6 +62,7 @@ class AsfpConfig:
     z_step: float = 0.25
     min_x: float = 0.01
     max_rounds: int = 20
+    recalibrate: int = 2000
 
 
 def importance(weight: torch.Tensor, alpha: float, beta: float) -> torch.Tensor:
@@ -189,6 +195,8 @@ def asfp(model: nn.Module, train_set: ImageSet, test_set: ImageSet, size: int,
         masks = select(stage_scores(graph, groups, config.alpha, config.beta), zeroed, x,
                        z_limit)
         zero_masks(graph, masks)
+        if config.recalibrate:
+            recalibrate_bn(model, train_set, config.recalibrate, tune_config.device)
         acc1, acc2 = accuracy(model), None
         ok = acc0 - acc1 <= config.max_drop_zeroed
         if ok:

@@ -70,3 +70,24 @@ def tune(model: nn.Module, data: ImageSet, config: TuneConfig, criterion: Criter
                            f"loss {float(loss.detach()):.3f}")
     model.eval()
     return loss_sum / max(len(y_all), 1)
+
+
+@torch.no_grad()
+def recalibrate_bn(model: nn.Module, data: ImageSet, images: int, device: str = "cpu",
+                   batch_size: int = 250) -> None:
+    """Re-estimate every BN's running mean/variance on the first `images` of `data` (exact
+    averages over the batches, no gradient). Zeroing a channel removes its constant output
+    (BN β) from the next layer's input; the next BN's statistics must follow."""
+    bns = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+    momenta = [m.momentum for m in bns]
+    for m in bns:
+        m.reset_running_stats()
+        m.momentum = None
+    model.train()
+    x_all = to_input(data.images[:images])
+    for i in range(0, len(x_all), batch_size):
+        model(x_all[i : i + batch_size].to(device))
+    for m, momentum in zip(bns, momenta, strict=True):
+        m.momentum = momentum
+    model.eval()
+

@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # Issue 9 on the 500-class benchmark, from tools/bench500.sh's trained sqnxt-ccbam run:
 # ASFP on blocks 7-20 (target ≥ 50 % of their parameters), slimming at 0.4 and 0.6, ADW + CRA
-# with 5-bit k-means clustering, and the ASFP-pruned student distilled from the unpruned
-# network vs fine-tuned alone (same epochs). Finished steps (metrics.json present) are skipped.
+# with 5-bit k-means clustering, and the ASFP-pruned architecture trained from fresh weights
+# with the unpruned network as teacher vs alone (same epochs). Finished steps (metrics.json
+# present) are skipped.
 #
 #   tools/prune500.sh [BENCH]      (default BENCH = runs/bench500; results in BENCH/prune/)
 #
-# Knobs: EPOCHS (fine-tuning epochs per ASFP round and per stage, 2), DEVICE (cpu or cuda).
+# Knobs: EPOCHS (fine-tuning epochs per stage, 2), ROUND_EPOCHS (per ASFP round, 1),
+# STUDENT_EPOCHS (distillation, 3), DEVICE (cpu or cuda).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BENCH=${1:-runs/bench500}
 OUT=$BENCH/prune
 EPOCHS=${EPOCHS:-2}
+ROUND_EPOCHS=${ROUND_EPOCHS:-1}
+STUDENT_EPOCHS=${STUDENT_EPOCHS:-3}
 DEVICE=${DEVICE:-cpu}
 HCCR=${HCCR:-.venv/bin/hccr}
 TEACHER=$BENCH/sqnxt-ccbam
@@ -25,13 +29,13 @@ step() {  # step NAME COMMAND...: run unless NAME already has metrics.json
   "$@" --run "$OUT/$name" 2>&1 | tee "$OUT/$name.log"
 }
 
-step asfp "$HCCR" prune --method asfp --from "$TEACHER" "${DATA[@]}" "${TUNE[@]}" \
-  --scope stage3 --x 0.05 --target 0.5 --final-epochs "$EPOCHS"
+step asfp "$HCCR" prune --method asfp --from "$TEACHER" "${DATA[@]}" --optimizer adam \
+  --lr 0.0005 --epochs "$ROUND_EPOCHS" --scope stage3 --x 0.1 --target 0.5 --final-epochs "$EPOCHS"
 for ratio in 0.4 0.6; do
   step "slimming$ratio" "$HCCR" prune --method slimming --ratio "$ratio" --from "$TEACHER" \
     "${DATA[@]}" "${TUNE[@]}" --sparsity-epochs "$EPOCHS"
 done
 step adw "$HCCR" prune --method adw --from "$TEACHER" "${DATA[@]}" "${TUNE[@]}" --cluster-bits 5
-step distill "$HCCR" distill --teacher "$TEACHER" --student "$OUT/asfp" "${DATA[@]}" \
-  --epochs "$EPOCHS" --optimizer adam --lr 0.0005 --compare
+step distill "$HCCR" distill --teacher "$TEACHER" --student "$OUT/asfp" --reinit "${DATA[@]}" \
+  --epochs "$STUDENT_EPOCHS" --optimizer adam --lr 0.002 --compare
 .venv/bin/python tools/prune_report.py "$OUT"

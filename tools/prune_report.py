@@ -27,7 +27,8 @@ def main(folder: Path) -> None:
         elif "teacher_top1" in m:
             print(f"{path.parent.name}: teacher {100 * m['teacher_top1']:.2f} %, student "
                   f"distilled {100 * m['top1']:.2f} %, alone "
-                  f"{100 * m.get('top1_alone', float('nan')):.2f} % ({m['epochs']} epochs)")
+                  f"{100 * m.get('top1_alone', float('nan')):.2f} % ({m['epochs']} epochs"
+                  f"{', from fresh weights' if m.get('reinit') else ''}, {m['params']:,} params)")
     print(render_table(["run", "params", "after", "removed %", "zero weights %", "MACs",
                         "after", "top-1 %", "after %", "Δ points"], rows))
     table = folder / "asfp" / "table.txt"

@@ -45,7 +45,9 @@ def sequential_rows(seq: SequentialPlan) -> list[tuple[str, str]]:
             ("layer-sequential speed", f"{seq.cycles:,} cycles/image = "
                                        f"{seq.images_per_s:,.1f} images/s, "
                                        f"{seq.images_per_s / seq.roofline:.1%} of the "
-                                       f"{seq.roofline:,.1f} images/s roofline"),
+                                       f"{seq.roofline:,.1f} images/s device DSP roofline, "
+                                       f"array {seq.array_efficiency:.1%} busy (cap "
+                                       f"{seq.cap:.0%}; analytical, engine not built)"),
             ("layer-sequential DDR", f"all {seq.weight_bytes:,} weight bytes streamed, batch "
                                      f"{seq.batch}: {seq.ddr_gb_s:.2f} GB/s of "
                                      f"{seq.device.ddr_gb_s:.1f}")]

@@ -3,10 +3,18 @@ layers in turn, weights streamed from DDR, activations in on-chip buffers.
 
 Analytical, for networks whose one-engine-per-layer dataflow design cannot fit: the MAC array
 and its requantisers are costed with the calibrated conv2d functions (the shared engine would
-be a conv2d engine with a larger address space), the buffers with the BRAM mapping. Cycles
-per image: Σ ⌈OC/PE⌉·⌈IC·KH·KW/SIMD⌉·HO·WO over conv/dense, plus ⌈elements/SIMD⌉ for every
-other op. Weights stream once per batch of B images; with B > 1 the activations of the batch
-go through DDR as well (traffic counted). The plan is the PE×SIMD with the most images/s that
+be a conv2d engine with a larger address space), the buffers with the BRAM mapping; the engine
+is not built yet, so none of this is synthesized. The micro-architecture it assumes:
+- PE lanes take output channels; per conv the SIMD lanes take either the flattened KH·KW·IC
+  reduction, ⌈OC/PE⌉·⌈R/SIMD⌉·HO·WO cycles, or output pixels (a accumulator per lane),
+  ⌈OC/PE⌉·R·⌈HO·WO/SIMD⌉ cycles, whichever is fewer (conv_first's R = 9 takes pixels).
+- Ops done at the write-back of the op before them cost no cycles: concat (a channel offset),
+  requant and add (the requantiser's shift and the residual operand read from the buffer),
+  reshape (an address view), and a max pool or global average pool right after a conv (pooled
+  or accumulated on write). Any other op is a vector pass of ⌈elements/SIMD⌉ cycles.
+- Every op that runs pays `OVERHEAD` cycles (instruction fetch and pipeline fill).
+Weights stream once per batch of B images; with B > 1 the activations of the batch go through
+DDR as well (traffic counted). The plan is the PE (even) × SIMD with the most images/s that
 fits the cap.
 """
 
@@ -23,6 +31,9 @@ from hw.estimate.network import op_macs, op_weight_bytes
 from quant import ir
 
 ADDR_BITS = 24.0  # the shared engine's weight and buffer address bits (feature `addr`)
+OVERHEAD = 32  # per op: instruction fetch (4), address set-up (4), MAC tree + requant fill (~24)
+WRITE_BACK = {"concat", "requant", "add", "reshape"}  # always fused into the producer's write
+AFTER_CONV = {"maxpool", "global_avgpool"}  # fused when a conv produced their input
 
 
 def _bytes(model: ir.Model, name: str) -> int:
@@ -30,18 +41,32 @@ def _bytes(model: ir.Model, name: str) -> int:
     return math.prod(t.shape) * (4 if t.dtype == "int32" else 1)
 
 
+def fused_ops(model: ir.Model) -> set[str]:
+    """The ops done at the write-back of the op before them (see the module doc)."""
+    producer = {op.output: op.kind for op in model.ops}
+    return {op.name for op in model.ops if op.kind in WRITE_BACK
+            or (op.kind in AFTER_CONV and producer.get(op.inputs[0]) == "conv2d")}
+
+
 def op_cycles(op: ir.Op, model: ir.Model, pe: int, simd: int) -> int:
-    """Cycles of one op on the shared array (see the module doc)."""
+    """Cycles of one op that runs on the shared array, without `OVERHEAD` (module doc)."""
     y = model.tensors[op.output]
     if op.kind == "conv2d":
         kh, kw, cin, cout = op.weight.shape
-        return math.ceil(cout / pe) * math.ceil(cin * kh * kw / simd) * y.shape[0] * y.shape[1]
+        reduction, pixels = kh * kw * cin, y.shape[0] * y.shape[1]
+        return math.ceil(cout / pe) * min(math.ceil(reduction / simd) * pixels,
+                                          reduction * math.ceil(pixels / simd))
     if op.kind == "dense":
         n_in, n_out = op.weight.shape
         return math.ceil(n_out / pe) * math.ceil(n_in / simd)
-    if op.kind == "reshape":
-        return 0
     return math.ceil(max(_bytes(model, t) for t in (*op.inputs, op.output)) / simd)
+
+
+def image_cycles(model: ir.Model, pe: int, simd: int, fused: set[str] | None = None) -> int:
+    """Cycles per image: every op that runs (not in `fused`), plus `OVERHEAD` each."""
+    fused = fused_ops(model) if fused is None else fused
+    return sum(op_cycles(op, model, pe, simd) + OVERHEAD for op in model.ops
+               if op.name not in fused)
 
 
 @dataclass
@@ -67,7 +92,13 @@ class SequentialPlan:
 
     @property
     def roofline(self) -> float:
+        """Images/s if every DSP of the device did two MACs per cycle."""
         return self.device.dsp * 2 * self.clock_mhz * 1e6 / self.macs
+
+    @property
+    def array_efficiency(self) -> float:
+        """MACs per image over the array's MAC slots per image (its own DSPs' roofline)."""
+        return self.macs / (self.pe * self.simd * self.cycles)
 
     @property
     def ddr_gb_s(self) -> float:
@@ -93,13 +124,15 @@ class SequentialPlan:
                 "cycles": self.cycles, "images_per_s": round(self.images_per_s, 1),
                 "roofline_images_per_s": round(self.roofline, 1),
                 "of_roofline": round(self.images_per_s / self.roofline, 4),
+                "array_efficiency": round(self.array_efficiency, 4), "cap": self.cap,
                 "weight_bytes": self.weight_bytes, "batch": self.batch,
                 "ddr_gb_s": round(self.ddr_gb_s, 3)}
 
 
 def sequential(model: ir.Model, device: Device, calib: Calibration, pe: int, simd: int,
-               clock_mhz: float, cap: float) -> SequentialPlan:
-    """The layer-sequential design with a `pe`×`simd` array (batch chosen for the DDR)."""
+               clock_mhz: float, cap: float, fused: set[str] | None = None) -> SequentialPlan:
+    """The layer-sequential design with a `pe`×`simd` array (batch chosen for the DDR);
+    `fused`: `fused_ops(model)`, if already known."""
     mults = simd * (pe // 2 + pe % 2)
     core = fitted("conv2d", {"one": 1.0, "mults": mults, "pe": pe, "simd": simd,
                              "packed": pe * simd, "addr": ADDR_BITS}, calib)
@@ -109,7 +142,7 @@ def sequential(model: ir.Model, device: Device, calib: Calibration, pe: int, sim
     buffers = memory_cost([Memory("activations", math.ceil(live / simd), 8 * simd),
                            Memory("weight_tile", math.ceil(2 * tile / (pe * simd)),
                                   8 * pe * simd)])
-    cycles = sum(op_cycles(op, model, pe, simd) for op in model.ops)
+    cycles = image_cycles(model, pe, simd, fused)
     weights = sum(op_weight_bytes(op) for op in model.ops)
     acts = sum(_bytes(model, op.output) * 2 for op in model.ops if op.kind != "reshape")
     plan = SequentialPlan(model.name, device, clock_mhz, cap, pe, simd, cycles, core + buffers,
@@ -122,10 +155,12 @@ def sequential(model: ir.Model, device: Device, calib: Calibration, pe: int, sim
 
 def plan_sequential(model: ir.Model, device: Device, calib: Calibration,
                     clock_mhz: float | None = None, cap: float = 0.8) -> SequentialPlan:
-    """The fastest power-of-two PE×SIMD that fits `cap` (or the smallest, which says why)."""
+    """The fastest PE (even, 2-64) × SIMD (1-64) that fits `cap` (or the smallest, which says
+    why)."""
     clock = clock_mhz or device.fmax_mhz
-    plans = [sequential(model, device, calib, 2 ** i, 2 ** j, clock, cap)
-             for i in range(1, 9) for j in range(0, 7)]
+    fused = fused_ops(model)
+    plans = [sequential(model, device, calib, pe, simd, clock, cap, fused)
+             for pe in range(2, 65, 2) for simd in range(1, 65)]
     fitting = [p for p in plans if not p.overflows()]
     return (max(fitting, key=lambda p: p.images_per_s) if fitting
             else min(plans, key=lambda p: p.pe * p.simd))

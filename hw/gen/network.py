@@ -29,7 +29,7 @@ from hw.gen.engines import EngineSpec, Folding, FoldingError
 from hw.gen.graph import Fifo, Fork, plan
 from quant import ir
 
-GENERATOR_VERSION = "0.2.1"
+GENERATOR_VERSION = "0.2.2"
 TEMPLATES = Path(__file__).parent / "templates"
 
 
@@ -133,8 +133,8 @@ def _streams(net: Network, input_src: str) -> dict:
         forks.append({"name": f"{stream[f.src]}_fork", "src": stream[f.src], "width": f.width,
                       "outs": outs})
     fifos = []
-    for q in net.fifos:
-        out = f"s_{q.name.replace('.', '_')}"
+    for q in net.fifos:  # `_q`: engine `cat_in0` (a requant feeding cat) has stream s_cat_in0
+        out = f"s_{q.name.replace('.', '_')}_q"
         streams.append({"name": out, "width": q.width,
                         "comment": f"FIFO {q.name} ({q.tensor}), depth {q.depth}"})
         src = lane.get((q.src, q.name), stream[q.src])
@@ -142,7 +142,7 @@ def _streams(net: Network, input_src: str) -> dict:
                       "width": q.width, "depth": q.depth, "comment": q.why})
     ports = {q.dst: [] for q in net.fifos}
     for q in net.fifos:
-        ports[q.dst].append(f"s_{q.name.replace('.', '_')}")
+        ports[q.dst].append(f"s_{q.name.replace('.', '_')}_q")
     layers = []
     for e in net.engines:
         ins = ports[e.name]

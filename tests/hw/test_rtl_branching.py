@@ -52,6 +52,14 @@ def sqnxt0() -> ir.Model:
     return qat_export("sqnxt0", SIZE, widths=widths)
 
 
+@pytest.fixture(scope="module")
+def sqnxt1() -> ir.Model:
+    """Scenario 1 at 16×16 (reconstructed blocks: 3×1 ‖ 1×3 concatenated with the input)."""
+    widths = (stage(8, 8, 1, (4, 4, 4), projections=0), stage(8, 16, 1, (8, 4, 8)),
+              stage(8, 8, 1, (4, 4, 4), projections=0), stage(8, 8, 1, (4, 4, 4), projections=0))
+    return qat_export("sqnxt", SIZE, widths=widths)
+
+
 def images(model: ir.Model, n: int, seed: int) -> np.ndarray:
     return random_batch(model, np.random.default_rng(seed), n)[model.inputs[0]]
 
@@ -75,6 +83,37 @@ def test_sqnxt0_bit_exact_on_every_layer(sqnxt0, pause, seed, tmp_path, build_ro
     print(f"sqnxt0 {pause}: {per_image} cycles/image, analytical {net.pipeline_cycles}")
     if pause == "none":
         assert abs(per_image / net.pipeline_cycles - 1) <= 0.10
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pause", ["none", "random"])
+def test_sqnxt1_concat_network_bit_exact_on_every_layer(sqnxt1, pause, seed, tmp_path,
+                                                        build_root) -> None:
+    net = generate(sqnxt1, tmp_path / "rtl", balanced_folding(sqnxt1))
+    assert {op.kind for op in sqnxt1.ops} >= {"concat", "conv2d", "dense"}
+    x = images(sqnxt1, 4, seed)
+    want = golden.run(sqnxt1, x)
+    out = simulate_freerun(net, x, tmp_path / "sim", src_pause=pause, sink_pause=pause,
+                           seed=seed, trace=True, root=build_root)
+    assert out.sim.passed and not out.error, out.error or out.sim.message
+    assert out.beats == [10] * len(x) and out.extra_beats == 0, "image lost or duplicated"
+    for eng in net.engines:
+        np.testing.assert_array_equal(out.traces[eng.out_spec.name], want[eng.out_spec.name],
+                                      err_msg=eng.name)
+    per_image = out.intervals[-1]
+    print(f"sqnxt {pause}: {per_image} cycles/image, analytical {net.pipeline_cycles}")
+    if pause == "none":  # concat lanes buffer a pixel each: no throughput lost at the joins
+        assert abs(per_image / net.pipeline_cycles - 1) <= 0.02
+
+
+def test_concat_lanes_hold_a_pixel(sqnxt1, tmp_path) -> None:
+    net = generate(sqnxt1, tmp_path, balanced_folding(sqnxt1))
+    concats = {op.name for op in sqnxt1.ops if op.kind == "concat"}
+    cats = [f for f in net.fifos if f.dst in concats]
+    assert cats
+    for f in cats:  # one pixel of the lane's channels + 16 margin, to a power of two
+        channels = sqnxt1.tensors[f.tensor].shape[-1]
+        assert f.depth >= channels + 16, (f.name, f.depth, channels)
 
 
 def test_join_fifo_depth_is_sized_from_the_long_path(sqnxt0, tmp_path) -> None:

@@ -64,14 +64,11 @@ def images(model: ir.Model, n: int, seed: int) -> np.ndarray:
     return random_batch(model, np.random.default_rng(seed), n)[model.inputs[0]]
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("pause", ["none", "random", "1110"])
-def test_sqnxt0_bit_exact_on_every_layer(sqnxt0, pause, seed, tmp_path, build_root) -> None:
-    net = generate(sqnxt0, tmp_path / "rtl", balanced_folding(sqnxt0))
-    assert {op.kind for op in sqnxt0.ops} >= {"add", "conv2d", "global_avgpool", "dense"}
-    assert len(net.forks) == 4
-    x = images(sqnxt0, 6, seed)
-    want = golden.run(sqnxt0, x)
+def every_layer_exact(model: ir.Model, net, x: np.ndarray, pause: str, seed: int, tmp_path,
+                      build_root) -> int:
+    """Simulate `x` free-running with `pause` stalls; assert every engine's output equals
+    golden's and no image is lost; return the cycles per image."""
+    want = golden.run(model, x)
     out = simulate_freerun(net, x, tmp_path / "sim", src_pause=pause, sink_pause=pause,
                            seed=seed, trace=True, root=build_root)
     assert out.sim.passed and not out.error, out.error or out.sim.message
@@ -79,7 +76,17 @@ def test_sqnxt0_bit_exact_on_every_layer(sqnxt0, pause, seed, tmp_path, build_ro
     for eng in net.engines:
         np.testing.assert_array_equal(out.traces[eng.out_spec.name], want[eng.out_spec.name],
                                       err_msg=eng.name)
-    per_image = out.intervals[-1]
+    return out.intervals[-1]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pause", ["none", "random", "1110"])
+def test_sqnxt0_bit_exact_on_every_layer(sqnxt0, pause, seed, tmp_path, build_root) -> None:
+    net = generate(sqnxt0, tmp_path / "rtl", balanced_folding(sqnxt0))
+    assert {op.kind for op in sqnxt0.ops} >= {"add", "conv2d", "global_avgpool", "dense"}
+    assert len(net.forks) == 4
+    per_image = every_layer_exact(sqnxt0, net, images(sqnxt0, 6, seed), pause, seed,
+                                  tmp_path, build_root)
     print(f"sqnxt0 {pause}: {per_image} cycles/image, analytical {net.pipeline_cycles}")
     if pause == "none":
         assert abs(per_image / net.pipeline_cycles - 1) <= 0.10
@@ -91,16 +98,8 @@ def test_sqnxt1_concat_network_bit_exact_on_every_layer(sqnxt1, pause, seed, tmp
                                                         build_root) -> None:
     net = generate(sqnxt1, tmp_path / "rtl", balanced_folding(sqnxt1))
     assert {op.kind for op in sqnxt1.ops} >= {"concat", "conv2d", "dense"}
-    x = images(sqnxt1, 4, seed)
-    want = golden.run(sqnxt1, x)
-    out = simulate_freerun(net, x, tmp_path / "sim", src_pause=pause, sink_pause=pause,
-                           seed=seed, trace=True, root=build_root)
-    assert out.sim.passed and not out.error, out.error or out.sim.message
-    assert out.beats == [10] * len(x) and out.extra_beats == 0, "image lost or duplicated"
-    for eng in net.engines:
-        np.testing.assert_array_equal(out.traces[eng.out_spec.name], want[eng.out_spec.name],
-                                      err_msg=eng.name)
-    per_image = out.intervals[-1]
+    per_image = every_layer_exact(sqnxt1, net, images(sqnxt1, 4, seed), pause, seed,
+                                  tmp_path, build_root)
     print(f"sqnxt {pause}: {per_image} cycles/image, analytical {net.pipeline_cycles}")
     if pause == "none":  # concat lanes buffer a pixel each: no throughput lost at the joins
         assert abs(per_image / net.pipeline_cycles - 1) <= 0.02

@@ -105,6 +105,21 @@ def test_sqnxt1_concat_network_bit_exact_on_every_layer(sqnxt1, pause, seed, tmp
         assert abs(per_image / net.pipeline_cycles - 1) <= 0.02
 
 
+@pytest.mark.slow
+def test_sqnxt_ccbam_attention_network_bit_exact_on_every_layer(seed, tmp_path,
+                                                               build_root) -> None:
+    """Scenario 2 (C-CBAM side paths: GAP, sigmoid gates, channel mean/max, pixel gates)."""
+    widths = (stage(8, 8, 1, (4, 4, 4), projections=0), stage(8, 16, 1, (8, 4, 8)),
+              stage(16, 16, 1, (8, 8, 8), projections=0),
+              stage(16, 16, 1, (8, 8, 8), projections=0))
+    model = qat_export("sqnxt-ccbam", SIZE, widths=widths)
+    assert {op.kind for op in model.ops} >= {"mul", "sigmoid", "reduce_channels", "concat"}
+    net = generate(model, tmp_path / "rtl", balanced_folding(model))
+    per_image = every_layer_exact(model, net, images(model, 3, seed), "random", seed, tmp_path,
+                                  build_root)
+    print(f"sqnxt-ccbam random: {per_image} cycles/image, analytical {net.pipeline_cycles}")
+
+
 def test_concat_lanes_hold_a_pixel(sqnxt1, tmp_path) -> None:
     net = generate(sqnxt1, tmp_path, balanced_folding(sqnxt1))
     concats = {op.name for op in sqnxt1.ops if op.kind == "concat"}

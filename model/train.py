@@ -74,11 +74,15 @@ def _random_shift(x: torch.Tensor, max_shift: int, gen: torch.Generator) -> torc
 
 @torch.no_grad()
 def evaluate(model: nn.Module, data: ImageSet, batch_size: int = 256,
-             device: str = "cpu") -> dict[str, float]:
-    """Top-1 and top-5 accuracy of `model` on `data` (labels already model indices)."""
+             device: str = "cpu", floor: float = 0.0) -> dict[str, float]:
+    """Top-1 and top-5 accuracy of `model` on `data` (labels already model indices). With a
+    `floor`, stops as soon as top-1 can no longer reach it (the counts then cover the images
+    seen so far, and top-1 is below `floor`)."""
     model.eval()
     correct1 = correct5 = 0
     for start in range(0, len(data.labels), batch_size):
+        if correct1 + len(data.labels) - start < floor * len(data.labels):
+            break
         x = to_input(data.images[start : start + batch_size], device)
         y = torch.from_numpy(data.labels[start : start + batch_size]).to(device)
         logits = final_logits(model(x))

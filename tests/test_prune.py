@@ -14,7 +14,7 @@ from torch import nn
 from model.data.dataset import ImageSet
 from model.nets import build
 from model.nets.stats import own_params
-from model.prune.adw import DropWeight, cluster, kmeans_1d, threshold
+from model.prune.adw import DropWeight, cluster, cra, kmeans_1d, threshold
 from model.prune.asfp import AsfpConfig, asfp, importance, select, stage_scores, zscore
 from model.prune.channels import analyse, remove_channels, remove_zeroed, zero_channels
 from model.prune.resize import fit_to_state, reinitialise
@@ -285,6 +285,51 @@ def test_adw_threshold_grows_on_schedule_and_pruned_weights_stay_zero():
     for t in range(4, 9):
         drop(t)
     assert int((layer.weight == 0).sum()) == 40  # r·N after T1
+
+
+def test_cra_keeps_the_last_ratio_within_tolerance_and_restores_the_weights():
+    a, b = nn.Linear(10, 10, bias=False), nn.Linear(10, 10, bias=False)
+    with torch.no_grad():
+        a.weight.copy_(torch.arange(1, 101, dtype=torch.float32).reshape(10, 10))
+        b.weight.copy_(-torch.arange(1, 101, dtype=torch.float32).reshape(10, 10))
+    model = nn.Sequential(a, b)
+    saved = [a.weight.clone(), b.weight.clone()]
+    floors = []
+
+    def accuracy(model: nn.Module, floor: float = 0.0) -> float:
+        floors.append(floor)  # a stand-in: each zeroed weight of a costs 4e-4, of b 3e-5
+        return 0.99 - 4e-4 * int((a.weight == 0).sum()) - 3e-5 * int((b.weight == 0).sum())
+
+    ratios = cra(model, {"a": a, "b": b}, accuracy, tolerance=0.001, step=0.1)
+    # a: 10 % = 10 zeros costs 0.004 > 0.001 → 0; b: 30 % costs 0.0009, 40 % costs 0.0012 → 0.3
+    assert ratios == {"a": 0.0, "b": pytest.approx(0.3)}
+    assert torch.equal(a.weight, saved[0]) and torch.equal(b.weight, saved[1])
+    assert floors[0] == 0.0 and floors[1:] == pytest.approx([0.989] * 5)
+    assert len(floors) == 1 + 1 + 4  # base, a at 0.1, b at 0.1…0.4
+
+
+class _Constant(nn.Module):
+    """Predicts class 0 for every image and counts its batches."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches = 0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.batches += 1
+        return torch.nn.functional.one_hot(torch.zeros(len(x), dtype=torch.long), 2).float()
+
+
+def test_evaluate_stops_once_the_floor_is_out_of_reach():
+    labels = np.array([0] * 4 + [1] * 6)  # the constant model gets 4 of 10 right
+    data = ImageSet(np.zeros((10, 4, 4), np.uint8), labels)
+    model = _Constant()
+    assert evaluate(model, data, batch_size=2, floor=0.4)["top1"] == 0.4
+    assert model.batches == 5
+    model.batches = 0
+    # After batches 1-3 (4 right, 2 wrong), 4 + 4 left < 0.9·10: stops before batch 4.
+    assert evaluate(model, data, batch_size=2, floor=0.9)["top1"] < 0.9
+    assert model.batches == 3
 
 
 def test_kmeans_and_codebook(tmp_path):

@@ -20,8 +20,13 @@ import numpy as np
 import torch
 from torch import nn
 
+from flow.console import progress
 from model.data.dataset import ImageSet
 from model.prune.tune import TuneConfig, tune
+
+Accuracy = Callable[..., float]
+"""accuracy(model, floor=0.0): held-out top-1, or any value below `floor` once it is out of
+reach (`model.prune.runs.top1`)."""
 
 
 @dataclass(frozen=True)
@@ -57,19 +62,23 @@ def threshold(weight: torch.Tensor, count: int) -> float:
 
 
 @torch.no_grad()
-def cra(model: nn.Module, targets: dict[str, nn.Module], accuracy: Callable[[nn.Module], float],
-        tolerance: float, step: float) -> dict[str, float]:
+def cra(model: nn.Module, targets: dict[str, nn.Module], accuracy: Accuracy, tolerance: float,
+        step: float) -> dict[str, float]:
     """Connection redundancy analysis: the largest ratio per layer within `tolerance`."""
     base, ratios = accuracy(model), {}
-    for name, m in targets.items():
-        saved, ratios[name] = m.weight.detach().clone(), 0.0
-        for ratio in np.arange(step, 1.0 - 1e-9, step):
-            cut = threshold(saved, round(float(ratio) * saved.numel()))
-            m.weight.copy_(saved * (saved.abs() > cut))
-            if base - accuracy(model) > tolerance:
-                break
-            ratios[name] = float(ratio)
-        m.weight.copy_(saved)
+    floor = base - tolerance - 1e-9
+    with progress() as bar:
+        task = bar.add_task("CRA", total=len(targets), info="")
+        for name, m in targets.items():
+            saved, ratios[name] = m.weight.detach().clone(), 0.0
+            for ratio in np.arange(step, 1.0 - 1e-9, step):
+                cut = threshold(saved, round(float(ratio) * saved.numel()))
+                m.weight.copy_(saved * (saved.abs() > cut))
+                if accuracy(model, floor) < floor:
+                    break
+                ratios[name] = float(ratio)
+            m.weight.copy_(saved)
+            bar.update(task, advance=1, info=f"{name} {ratios[name]:.1f}")
     return ratios
 
 

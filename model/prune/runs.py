@@ -58,5 +58,6 @@ def save_run(out: Path, model: nn.Module, config: TrainConfig, classes: np.ndarr
 
 
 def top1(data: ImageSet, device: str = "cpu"):
-    """A function giving a model's held-out top-1 on `data`."""
-    return lambda model: evaluate(model, data, device=device)["top1"]
+    """A function giving a model's held-out top-1 on `data` (or, given a floor it cannot
+    reach, some value below the floor: see `model.train.evaluate`)."""
+    return lambda model, floor=0.0: evaluate(model, data, device=device, floor=floor)["top1"]

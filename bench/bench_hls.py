@@ -67,17 +67,22 @@ def demo_shaped_model(seed: int = 0) -> ir.Model:
     return model
 
 
-def calibrated_ir(arch: str, size: int, classes: int, seed: int = 0) -> ir.Model:
-    """A seed network, randomly initialised, BN statistics and QAT observers set from random
+def calibrated_ir(arch: str, size: int, classes: int, seed: int = 0,
+                  shapes: dict[str, list[int]] | None = None) -> ir.Model:
+    """A seed network, randomly initialised (at pruned widths given `shapes` from
+    `model.prune.resize.pruned_shapes`), BN statistics and QAT observers set from random
     images (averages over 4 batches of 8), exported to a power-of-two IR."""
     import torch
 
     from model.nets import build
+    from model.prune.resize import resize_to
     from quant.export import export
     from quant.qat import prepare_qat
 
     torch.manual_seed(seed)
     net = build(arch, classes, size)
+    if shapes is not None:
+        resize_to(net, shapes)
 
     def calibrate(module: torch.nn.Module) -> None:
         module.train()

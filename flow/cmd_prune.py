@@ -65,6 +65,9 @@ def prune_cmd(
     ratio: Annotated[float, typer.Option(help="slimming: share of channels removed")] = 0.4,
     lam: Annotated[float, typer.Option(help="slimming: L1 penalty λ on BN γ")] = 1e-4,
     sparsity_epochs: Annotated[int, typer.Option(help="slimming: sparsity epochs")] = 2,
+    channel_multiple: Annotated[int, typer.Option(
+        help="slimming: round each kept width to a multiple of this (e.g. 8 = the PE lanes)")
+    ] = 1,
     tolerance: Annotated[float, typer.Option(help="ADW/CRA: tolerated drop per layer")] = 0.001,
     cra_step: Annotated[float, typer.Option(help="ADW/CRA: ratio increment")] = 0.1,
     cluster_bits: Annotated[int, typer.Option(help="ADW: k-means bits (0: none)")] = 0,
@@ -97,7 +100,8 @@ def prune_cmd(
         extra["round_table"] = round_table(rows)
         console.print(extra["round_table"], highlight=False)
     elif method == "slimming":
-        settings = SlimConfig(ratio=ratio, lam=lam, sparsity_epochs=sparsity_epochs, scope=scope_t)
+        settings = SlimConfig(ratio=ratio, lam=lam, sparsity_epochs=sparsity_epochs, scope=scope_t,
+                              multiple=channel_multiple)
         model, _ = slim(model, train_set, settings, tune_config)
         extra["acc_removed"] = accuracy(model)
         tune(model, train_set, tune_config, description="slimming: fine-tune")

@@ -267,6 +267,18 @@ def test_slimming_threshold_is_global():
     assert keep[("c",)].tolist() == [True]  # a group keeps its best channel
 
 
+def test_slimming_rounds_each_kept_width_to_the_multiple():
+    scores = {("a",): torch.arange(20.0), ("b",): torch.arange(20.0) + 100.0,
+              ("c",): torch.arange(4.0) + 10.5}
+    # 44 channels, ratio 0.25 → the 11 smallest (a's 0-10) go: a keeps 9, b 20, c 4.
+    plain = threshold_masks(scores, ratio=0.25)
+    assert [int(m.sum()) for m in plain.values()] == [9, 20, 4]
+    keep = threshold_masks(scores, ratio=0.25, multiple=8)
+    # 9 → 8 (the best: 12-19), 20 → 24 capped at the group's 20, 4 → one multiple, capped at 4
+    assert keep[("a",)].nonzero().flatten().tolist() == list(range(12, 20))
+    assert keep[("b",)].all() and keep[("c",)].all()
+
+
 def test_adw_threshold_grows_on_schedule_and_pruned_weights_stay_zero():
     layer = nn.Linear(10, 10, bias=False)
     with torch.no_grad():

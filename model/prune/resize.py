@@ -29,6 +29,28 @@ def fit_to_state(model: nn.Module, state: dict[str, torch.Tensor]) -> nn.Module:
     return model
 
 
+def pruned_shapes(model: nn.Module) -> dict[str, list[int]]:
+    """The shape of every parameter and buffer of a (pruned) model, with the classifier's
+    class count as −1, so that `resize_to` can rebuild its widths for any class count."""
+    shapes = {k: list(v.shape) for k, v in model.state_dict().items() if v.dim()}
+    last = [n for n, m in model.named_modules() if isinstance(m, nn.Linear)][-1]
+    for k in (f"{last}.weight", f"{last}.bias"):
+        if k in shapes:
+            shapes[k][0] = -1
+    return shapes
+
+
+@torch.no_grad()
+def resize_to(model: nn.Module, shapes: dict[str, list[int]]) -> nn.Module:
+    """A freshly built `model` at the widths of `pruned_shapes` (−1: keep the built size),
+    with fresh weights (`reinitialise`); the input size and class count are the built ones."""
+    state = model.state_dict()
+    fit_to_state(model, {k: torch.zeros([b if s == -1 else s for s, b in zip(
+        shapes[k], state[k].shape, strict=True)]) if k in shapes else v
+        for k, v in state.items()})
+    return reinitialise(model)
+
+
 @torch.no_grad()
 def reinitialise(model: nn.Module) -> nn.Module:
     """Fresh weights at the model's current (possibly pruned) widths, as its builder gives:

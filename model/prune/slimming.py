@@ -8,6 +8,7 @@ groups without a BN are never pruned.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -28,12 +29,14 @@ class SlimConfig:
         lam: λ of the L1 penalty on γ during sparsity training.
         sparsity_epochs: epochs of sparsity training before the threshold.
         scope: top-level modules to prune (empty: every prunable group).
+        multiple: kept channels per group rounded to a multiple of this (1: no rounding).
     """
 
     ratio: float = 0.4
     lam: float = 1e-4
     sparsity_epochs: int = 2
     scope: tuple[str, ...] = ()
+    multiple: int = 1
 
 
 def prunable(graph: ChannelGraph, scope: tuple[str, ...]) -> list[Group]:
@@ -53,17 +56,21 @@ def scores(graph: ChannelGraph, groups: list[Group]) -> dict[Group, torch.Tensor
             for g in groups}
 
 
-def threshold_masks(group_scores: dict[Group, torch.Tensor], ratio: float
+def threshold_masks(group_scores: dict[Group, torch.Tensor], ratio: float, multiple: int = 1
                     ) -> dict[Group, torch.Tensor]:
     """Keep masks: channels above the global `ratio` quantile of all scores, and at least
-    the best channel of every group."""
+    the best channel of every group; with `multiple` > 1 each group keeps its best n channels,
+    n = its count above the quantile rounded to the nearest multiple (at least one multiple,
+    at most the group), so that the widths fill an accelerator's PE/SIMD lanes."""
     every = torch.cat(list(group_scores.values()))
     cut = int(ratio * len(every))
     threshold = every.sort().values[cut - 1] if cut > 0 else every.min() - 1
     keep = {}
     for g, s in group_scores.items():
-        mask = s > threshold
-        mask[s.argmax()] = True
+        above = int((s > threshold).sum())
+        n = min(len(s), max(multiple, multiple * math.floor(above / multiple + 0.5)))
+        mask = torch.zeros(len(s), dtype=torch.bool)
+        mask[s.argsort(descending=True, stable=True)[:max(n, 1)]] = True
         keep[g] = mask
     return keep
 
@@ -82,5 +89,5 @@ def slim(model: nn.Module, train_set: ImageSet, config: SlimConfig, tune_config:
     sparse = TuneConfig(**{**tune_config.__dict__, "epochs": config.sparsity_epochs})
     if config.sparsity_epochs:
         tune(model, train_set, sparse, penalised, description="slimming: sparsity")
-    keep = threshold_masks(scores(graph, groups), config.ratio)
+    keep = threshold_masks(scores(graph, groups), config.ratio, config.multiple)
     return remove_channels(model, graph, keep), keep

@@ -17,7 +17,7 @@ from model.nets.stats import own_params
 from model.prune.adw import DropWeight, cluster, cra, kmeans_1d, threshold
 from model.prune.asfp import AsfpConfig, asfp, importance, select, stage_scores, zscore
 from model.prune.channels import analyse, remove_channels, remove_zeroed, zero_channels
-from model.prune.resize import fit_to_state, reinitialise
+from model.prune.resize import fit_to_state, pruned_shapes, reinitialise, resize_to
 from model.prune.slimming import threshold_masks
 from model.prune.tune import TuneConfig, recalibrate_bn
 from model.train import evaluate
@@ -203,6 +203,24 @@ def test_reinitialise_gives_fresh_weights_at_the_pruned_widths():
             identities += 1
     assert identities > 0
     assert all((p != 7.0).any() for p in model.parameters())
+
+
+def test_pruned_widths_rebuild_at_another_size_and_class_count():
+    torch.manual_seed(0)
+    model = build("sqnxt-ccbam", 7, 16)
+    graph = analyse(model)
+    gen = torch.Generator().manual_seed(1)
+    for group in graph.groups:
+        zero_channels(graph, group, torch.rand(graph.width(group), generator=gen) < 0.4)
+    remove_zeroed(model)
+    shapes = pruned_shapes(model)
+    assert shapes["classifier.fc.weight"][0] == -1 and shapes["classifier.fc.bias"] == [-1]
+    big = resize_to(build("sqnxt-ccbam", 11, 32), shapes)
+    got = {k: list(v.shape) for k, v in big.state_dict().items() if v.dim()}
+    assert got["classifier.fc.weight"] == [11, shapes["classifier.fc.weight"][1]]
+    assert {k: v for k, v in got.items() if not k.startswith("classifier.fc")} == {
+        k: v for k, v in shapes.items() if not k.startswith("classifier.fc")}
+    assert big.eval()(torch.rand(2, 1, 32, 32)).shape == (2, 11)
 
 
 def test_groups_follow_concat_adds_and_stop_at_attention():

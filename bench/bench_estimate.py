@@ -7,10 +7,14 @@
   classes, 64×64, at 200 MHz on xc7z020 and xc7z045, caps 80 % and 100 %: images/s, DSP,
   BRAM36, share of the device DSP roofline (target ≥ 80 %), array efficiency, DDR traffic,
   and the ratio to the seed papers' CPU figures (seed 002: 9.7 ms, seed 004: 6.93 ms).
+- The same for the pruned widths in `data/sqnxt_ccbam_slim_x8_shapes.json` (the `shapes.json`
+  of the 500-class benchmark's slimming 0.6 run slimmed again by 0.1 with widths rounded to
+  multiples of 8, `tools/prune500.sh`), rebuilt at 64×64 and 3755 classes.
 """
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 
@@ -27,6 +31,7 @@ from hw.gen.network import generate
 from quant import golden, ir
 from sim.freerun import simulate_freerun
 
+PRUNED = Path(__file__).parent / "data" / "sqnxt_ccbam_slim_x8_shapes.json"
 CPU_IMAGES_PER_S = {"seed 002 CPU": 1 / 9.7e-3, "seed 004 CPU": 1 / 6.93e-3}
 TARGET_RATIO = 0.10
 TARGET_ROOFLINE = 0.80
@@ -49,16 +54,16 @@ def measured_vs_estimated(label: str, model: ir.Model, images: int, directory: P
           f"({'within' if abs(ratio - 1) <= TARGET_RATIO else 'OUTSIDE'} ±10 %)")
 
 
-def plans() -> None:
-    """Print the layer-sequential plans of full-size SqNxt + C-CBAM."""
-    model, calib = calibrated_ir("sqnxt-ccbam", 64, 3755), load()
+def plans(label: str, model: ir.Model) -> None:
+    """Print the layer-sequential plans of a full-size (3755 classes, 64×64) network."""
+    calib = load()
     for name in ("xc7z020", "xc7z045"):
         for cap in (0.8, 1.0):
             seq = plan_sequential(model, device(name), calib, 200, cap)
             share = seq.images_per_s / seq.roofline
             cpu = ", ".join(f"{seq.images_per_s / v:.1f}× {k}" for k, v in
                             CPU_IMAGES_PER_S.items())
-            print(f"estimate sqnxt-ccbam 3755/64×64 ({seq.macs / 1e6:.1f} M MACs) on {name}, "
+            print(f"estimate {label} 3755/64×64 ({seq.macs / 1e6:.1f} M MACs) on {name}, "
                   f"cap {cap:.0%}: {seq.pe}×{seq.simd} array, {seq.cost.dsp} DSP, "
                   f"{seq.cost.bram36:g} BRAM36, {seq.images_per_s:,.0f} images/s = "
                   f"{share:.1%} of the {seq.roofline:,.0f} images/s DSP roofline (ratio to "
@@ -75,7 +80,9 @@ def main() -> None:
                               tmp / "demo")
         measured_vs_estimated("sqnxt0 16×16", calibrated_ir("sqnxt0", 16, 10), 4,
                               tmp / "sqnxt0")
-    plans()
+    plans("sqnxt-ccbam", calibrated_ir("sqnxt-ccbam", 64, 3755))
+    shapes = json.loads(PRUNED.read_text())
+    plans("sqnxt-ccbam pruned", calibrated_ir("sqnxt-ccbam", 64, 3755, shapes=shapes))
 
 
 if __name__ == "__main__":

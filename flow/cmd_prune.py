@@ -77,6 +77,9 @@ def prune_cmd(
     """Prune a trained network; writes model.pt, metrics.json, table.txt (and codebook.npz)."""
     if method not in METHODS:
         raise HccrError(f"--method {method!r} unknown; known: {', '.join(METHODS)}")
+    if channel_multiple < 1 or (channel_multiple > 1 and method != "slimming"):
+        raise HccrError(f"--channel-multiple {channel_multiple}: a positive width multiple, "
+                        "for --method slimming only")
     model, classes, config = load_trained(source)
     model.to(device)
     train_set = load_data(train_data, config.size, classes)

@@ -61,6 +61,9 @@ def test_prune_writes_a_smaller_run_that_loads(tiny, tmp_path, method):
         assert params < sum(p.numel() for p in build("sqnxt-ccbam", CLASSES, SIZE).parameters())
     assert "Block 7-20" in (out / "table.txt").read_text()
     assert json.loads((out / "manifest.json").read_text())["config"]["method"] == method
+    shapes = json.loads((out / "shapes.json").read_text())
+    assert shapes["stage3.block9.fuse.conv.weight"] == list(
+        model.stage3.block9.fuse.conv.weight.shape)
 
 
 
@@ -92,3 +95,13 @@ def test_reinit_needs_a_student_run(tiny, tmp_path):
                                  "sqnxt", "--train-data", str(data / "train"), "--test-data",
                                  str(data / "test"), "--run", str(tmp_path), "--reinit"])
     assert result.exit_code == 1 and "--reinit applies to a --student run" in result.output
+
+
+def test_channel_multiple_is_for_slimming_only(tiny, tmp_path):
+    data, teacher = tiny
+    out = tmp_path / "asfp"
+    result = runner.invoke(app, ["prune", "--method", "asfp", "--channel-multiple", "8",
+                                 "--from", str(teacher), "--train-data", str(data / "train"),
+                                 "--test-data", str(data / "test"), "--run", str(out)])
+    assert result.exit_code == 1 and "--channel-multiple 8" in result.output
+    assert not out.exists()

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Issue 9 on the 500-class benchmark, from tools/bench500.sh's trained sqnxt-ccbam run:
-# ASFP on blocks 7-20 (target ≥ 50 % of their parameters), slimming at 0.4 and 0.6, ADW + CRA
-# with 5-bit k-means clustering, and the ASFP-pruned architecture trained from fresh weights
-# with the unpruned network as teacher vs alone (same epochs). Finished steps (metrics.json
-# present) are skipped.
+# ASFP on blocks 7-20 (target ≥ 50 % of their parameters), slimming at 0.4 and 0.6 (and 0.6
+# again with widths rounded to multiples of 8), ADW + CRA with 5-bit k-means clustering, and
+# the ASFP-pruned architecture trained from fresh weights with the unpruned network as teacher
+# vs alone (same epochs). Finished steps (metrics.json present) are skipped.
 #
 #   tools/prune500.sh [BENCH]      (default BENCH = runs/bench500; results in BENCH/prune/)
 #
@@ -37,6 +37,11 @@ for ratio in 0.4 0.6; do
   step "slimming$ratio" "$HCCR" prune --method slimming --ratio "$ratio" --from "$TEACHER" \
     "${DATA[@]}" "${TUNE[@]}" --sparsity-epochs "$EPOCHS"
 done
+# Slimming 0.6 slimmed again by 0.1 (no new sparsity epochs) with every width rounded to a
+# multiple of 8, the PE lanes of the layer-sequential plan: its shapes.json is
+# bench/data/sqnxt_ccbam_slim_x8_shapes.json (issue 8's pruned model).
+step slimming0.6_x8 "$HCCR" prune --method slimming --ratio 0.1 --channel-multiple 8 \
+  --from "$OUT/slimming0.6" "${DATA[@]}" "${TUNE[@]}" --sparsity-epochs 0
 step adw "$HCCR" prune --method adw --from "$TEACHER" "${DATA[@]}" "${TUNE[@]}" --cluster-bits 5
 step distill "$HCCR" distill --teacher "$TEACHER" --student "$OUT/asfp" --reinit "${DATA[@]}" \
   --epochs "$STUDENT_EPOCHS" --optimizer adam --lr 0.002 --compare

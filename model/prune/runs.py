@@ -15,9 +15,11 @@ from flow.rundir import write_manifest
 from model.data.dataset import ImageSet, load_images
 from model.nets.sqnxt import SqueezeNext, param_table
 from model.nets.stats import group, profile, render_table
+from model.prune.resize import pruned_shapes
 from model.train import METRICS, MODEL, TrainConfig, _save_atomic, evaluate
 
 TABLE = "table.txt"
+SHAPES = "shapes.json"
 
 
 def load_data(path: Path, size: int, classes: np.ndarray) -> ImageSet:
@@ -48,12 +50,14 @@ def stage_table(before: nn.Module, after: nn.Module, size: int) -> str:
 
 def save_run(out: Path, model: nn.Module, config: TrainConfig, classes: np.ndarray,
              metrics: dict, table: str, settings: dict) -> None:
-    """Write model.pt (hccr train's format), metrics.json, table.txt and manifest.json."""
+    """Write model.pt (hccr train's format), metrics.json, table.txt, shapes.json (the pruned
+    widths, `model.prune.resize.pruned_shapes`) and manifest.json."""
     out.mkdir(parents=True, exist_ok=True)
     _save_atomic({"config": asdict(config), "classes": classes.tolist(),
                   "model": {k: v.cpu() for k, v in model.state_dict().items()}}, out / MODEL)
     (out / METRICS).write_text(json.dumps(metrics, indent=2))
     (out / TABLE).write_text(table + "\n")
+    (out / SHAPES).write_text(json.dumps(pruned_shapes(model)))
     write_manifest(out, settings, [])
 
 

@@ -155,12 +155,12 @@ def sequential(model: ir.Model, device: Device, calib: Calibration, pe: int, sim
 
 def plan_sequential(model: ir.Model, device: Device, calib: Calibration,
                     clock_mhz: float | None = None, cap: float = 0.8) -> SequentialPlan:
-    """The fastest PE (even, 2-64) × SIMD (1-64) that fits `cap` (or the smallest, which says
+    """The fastest PE (even, 2-64) × SIMD (1-128) that fits `cap` (or the smallest, which says
     why)."""
     clock = clock_mhz or device.fmax_mhz
     fused = fused_ops(model)
     plans = [sequential(model, device, calib, pe, simd, clock, cap, fused)
-             for pe in range(2, 65, 2) for simd in range(1, 65)]
+             for pe in range(2, 65, 2) for simd in range(1, 129)]
     fitting = [p for p in plans if not p.overflows()]
     return (max(fitting, key=lambda p: p.images_per_s) if fitting
             else min(plans, key=lambda p: p.pe * p.simd))

@@ -182,8 +182,23 @@ def test_sequential_plan_fits_its_cap() -> None:
 
     model = chain(np.random.default_rng(3), 32, (16, 32), 100)
     seq = plan_sequential(model, device("xc7z020"), CALIB, 200)
-    assert seq.pe % 2 == 0 and 1 <= seq.simd <= 64
+    assert seq.pe % 2 == 0 and 1 <= seq.simd <= 128
     assert not seq.overflows() and seq.cost.dsp <= 0.8 * 220 and seq.cost.bram36 <= 0.8 * 140
-    for pe, simd in ((seq.pe + 2, seq.simd), (seq.pe, seq.simd + 1)):
-        other = sequential(model, device("xc7z020"), CALIB, pe, simd, 200, 0.8)
+    for pe, simd, rom in ((seq.pe + 2, seq.simd, seq.weights_on_chip),
+                          (seq.pe, seq.simd + 1, seq.weights_on_chip),
+                          (seq.pe, seq.simd, not seq.weights_on_chip)):
+        other = sequential(model, device("xc7z020"), CALIB, pe, simd, 200, 0.8, on_chip=rom)
         assert other.overflows() or other.images_per_s <= seq.images_per_s
+
+
+def test_sequential_weights_stay_on_chip_only_when_they_fit() -> None:
+    """205 KB of weights fit xc7z020's BRAM: no DDR traffic; 7.7 MB (FC 2048→3755) do not."""
+    from hw.estimate.sequential import plan_sequential
+
+    small = chain(np.random.default_rng(3), 32, (16, 32), 100)
+    seq = plan_sequential(small, device("xc7z020"), CALIB, 200)
+    assert seq.weights_on_chip and seq.ddr_gb_s == 0 and seq.batch == 1
+    assert seq.cost.bram36 >= seq.weight_bytes / 4608  # a RAMB36 holds 4,608 bytes at most
+    big = chain(np.random.default_rng(3), 32, (16, 32), 3755)
+    seq = plan_sequential(big, device("xc7z020"), CALIB, 200)
+    assert not seq.weights_on_chip and seq.ddr_gb_s > 0

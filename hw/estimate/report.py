@@ -48,7 +48,9 @@ def sequential_rows(seq: SequentialPlan) -> list[tuple[str, str]]:
                                        f"{seq.roofline:,.1f} images/s device DSP roofline, "
                                        f"array {seq.array_efficiency:.1%} busy (cap "
                                        f"{seq.cap:.0%}; analytical, engine not built)"),
-            ("layer-sequential DDR", f"all {seq.weight_bytes:,} weight bytes streamed, batch "
+            ("layer-sequential DDR", f"all {seq.weight_bytes:,} weight bytes in on-chip ROM, "
+                                     "no DDR traffic" if seq.weights_on_chip else
+                                     f"all {seq.weight_bytes:,} weight bytes streamed, batch "
                                      f"{seq.batch}: {seq.ddr_gb_s:.2f} GB/s of "
                                      f"{seq.device.ddr_gb_s:.1f}")]
 

@@ -13,9 +13,10 @@ is not built yet, so none of this is synthesized. The micro-architecture it assu
   reshape (an address view), and a max pool or global average pool right after a conv (pooled
   or accumulated on write). Any other op is a vector pass of ⌈elements/SIMD⌉ cycles.
 - Every op that runs pays `OVERHEAD` cycles (instruction fetch and pipeline fill).
-Weights stream once per batch of B images; with B > 1 the activations of the batch go through
-DDR as well (traffic counted). The plan is the PE (even) × SIMD with the most images/s that
-fits the cap.
+Weights either stay in on-chip ROM (PE·SIMD bytes wide, when they fit the BRAM cap) or stream
+from DDR once per batch of B images; with B > 1 the activations of the batch go through DDR as
+well (traffic counted). The plan is the PE (even) × SIMD × weight placement with the most
+images/s that fits the cap.
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ class SequentialPlan:
     weight_bytes: int
     act_bytes: int
     batch: int
+    weights_on_chip: bool = False
 
     @property
     def images_per_s(self) -> float:
@@ -103,7 +105,8 @@ class SequentialPlan:
     @property
     def ddr_gb_s(self) -> float:
         spill = self.act_bytes if self.batch > 1 else 0
-        return (self.weight_bytes / self.batch + spill) * self.images_per_s / 1e9
+        weights = 0 if self.weights_on_chip else self.weight_bytes / self.batch
+        return (weights + spill) * self.images_per_s / 1e9
 
     def overflows(self) -> list[str]:
         c, d = self.cost, self.device
@@ -125,42 +128,51 @@ class SequentialPlan:
                 "roofline_images_per_s": round(self.roofline, 1),
                 "of_roofline": round(self.images_per_s / self.roofline, 4),
                 "array_efficiency": round(self.array_efficiency, 4), "cap": self.cap,
-                "weight_bytes": self.weight_bytes, "batch": self.batch,
+                "weight_bytes": self.weight_bytes, "weights_on_chip": self.weights_on_chip,
+                "batch": self.batch,
                 "ddr_gb_s": round(self.ddr_gb_s, 3)}
 
 
 def sequential(model: ir.Model, device: Device, calib: Calibration, pe: int, simd: int,
-               clock_mhz: float, cap: float, fused: set[str] | None = None) -> SequentialPlan:
-    """The layer-sequential design with a `pe`×`simd` array (batch chosen for the DDR);
-    `fused`: `fused_ops(model)`, if already known."""
+               clock_mhz: float, cap: float, fused: set[str] | None = None,
+               on_chip: bool = False) -> SequentialPlan:
+    """The layer-sequential design with a `pe`×`simd` array, its weights in on-chip ROM
+    (`on_chip`) or streamed from DDR (batch chosen for the DDR); `fused`: `fused_ops(model)`,
+    if already known."""
     mults = simd * (pe // 2 + pe % 2)
     core = fitted("conv2d", {"one": 1.0, "mults": mults, "pe": pe, "simd": simd,
                              "packed": pe * simd, "addr": ADDR_BITS}, calib)
     live = max(sum(_bytes(model, t) for t in {*op.inputs, op.output}) for op in model.ops)
     tile = max(pe * op.weight.size // op.weight.shape[-1] for op in model.ops
                if op.kind in ("conv2d", "dense"))  # weights of PE output channels
-    buffers = memory_cost([Memory("activations", math.ceil(live / simd), 8 * simd),
-                           Memory("weight_tile", math.ceil(2 * tile / (pe * simd)),
-                                  8 * pe * simd)])
-    cycles = image_cycles(model, pe, simd, fused)
     weights = sum(op_weight_bytes(op) for op in model.ops)
+    weight_store = (Memory("weights", math.ceil(weights / (pe * simd)), 8 * pe * simd, True)
+                    if on_chip else Memory("weight_tile", math.ceil(2 * tile / (pe * simd)),
+                                           8 * pe * simd))
+    buffers = memory_cost([Memory("activations", math.ceil(live / simd), 8 * simd),
+                           weight_store])
+    cycles = image_cycles(model, pe, simd, fused)
     acts = sum(_bytes(model, op.output) * 2 for op in model.ops if op.kind != "reshape")
     plan = SequentialPlan(model.name, device, clock_mhz, cap, pe, simd, cycles, core + buffers,
-                          sum(op_macs(op, model) for op in model.ops), weights, acts, 1)
+                          sum(op_macs(op, model) for op in model.ops), weights, acts, 1,
+                          on_chip)
     room = cap * device.ddr_gb_s * 1e9 / plan.images_per_s  # bytes per image the HP ports take
-    if weights > room:
+    if not on_chip and weights > room:
         plan.batch = math.ceil(weights / max(room - acts, 1)) if room > acts else 10**6
     return plan
 
 
 def plan_sequential(model: ir.Model, device: Device, calib: Calibration,
                     clock_mhz: float | None = None, cap: float = 0.8) -> SequentialPlan:
-    """The fastest PE (even, 2-64) × SIMD (1-128) that fits `cap` (or the smallest, which says
-    why)."""
+    """The fastest PE (even, 2-64) × SIMD (1-128), weights on chip or from DDR, that fits
+    `cap`, on chip when equally fast (or the smallest, which says why)."""
     clock = clock_mhz or device.fmax_mhz
     fused = fused_ops(model)
-    plans = [sequential(model, device, calib, pe, simd, clock, cap, fused)
-             for pe in range(2, 65, 2) for simd in range(1, 129)]
+    on_chip = [False, *([True] if memory_cost([Memory("weights", sum(
+        op_weight_bytes(op) for op in model.ops), 8, True)]).bram36 <= cap * device.bram36
+                        else [])]
+    plans = [sequential(model, device, calib, pe, simd, clock, cap, fused, rom)
+             for rom in on_chip for pe in range(2, 65, 2) for simd in range(1, 129)]
     fitting = [p for p in plans if not p.overflows()]
-    return (max(fitting, key=lambda p: p.images_per_s) if fitting
+    return (max(fitting, key=lambda p: (p.images_per_s, p.weights_on_chip)) if fitting
             else min(plans, key=lambda p: p.pe * p.simd))

@@ -71,6 +71,9 @@ def prune_cmd(
     tolerance: Annotated[float, typer.Option(help="ADW/CRA: tolerated drop per layer")] = 0.001,
     cra_step: Annotated[float, typer.Option(help="ADW/CRA: ratio increment")] = 0.1,
     cluster_bits: Annotated[int, typer.Option(help="ADW: k-means bits (0: none)")] = 0,
+    cra_replay_gb: Annotated[float, typer.Option(
+        help="ADW/CRA: memory for replaying what runs before the layer under test (0: off)")
+    ] = 4.0,
     seed: int = 0,
     device: Annotated[str, typer.Option(help="cpu or cuda")] = "cpu",
 ) -> None:
@@ -112,7 +115,8 @@ def prune_cmd(
         settings = AdwConfig(tolerance=tolerance, step=cra_step)
         model.to(memory_format=torch.channels_last)  # CRA's ~500 evaluations: 1.7× faster on CPU
         targets = layers(model, settings.min_weights)
-        ratios = cra(model, targets, accuracy, settings.tolerance, settings.step)
+        ratios = cra(model, targets, accuracy, settings.tolerance, settings.step,
+                     int(cra_replay_gb * 2**30))
         extra["cra_ratios"] = ratios
         extra["zero_share"] = adw(model, train_set, ratios, settings, tune_config)
         weights = sum(m.weight.numel() for m in targets.values())

@@ -17,6 +17,7 @@ from model.nets.stats import own_params
 from model.prune.adw import DropWeight, cluster, cra, kmeans_1d, threshold
 from model.prune.asfp import AsfpConfig, asfp, importance, select, stage_scores, zscore
 from model.prune.channels import analyse, remove_channels, remove_zeroed, zero_channels
+from model.prune.replay import Replay
 from model.prune.resize import fit_to_state, pruned_shapes, reinitialise, resize_to
 from model.prune.slimming import threshold_masks
 from model.prune.tune import TuneConfig, recalibrate_bn
@@ -336,6 +337,43 @@ def test_cra_keeps_the_last_ratio_within_tolerance_and_restores_the_weights():
     assert torch.equal(a.weight, saved[0]) and torch.equal(b.weight, saved[1])
     assert floors[0] == 0.0 and floors[1:] == pytest.approx([0.989] * 5)
     assert len(floors) == 1 + 1 + 4  # base, a at 0.1, b at 0.1…0.4
+
+
+def test_replay_skips_what_runs_before_the_layer_and_keeps_the_logits():
+    torch.manual_seed(0)
+    model = _randomise_bn(build("sqnxt-ccbam", 7, 16)).eval()
+    x = torch.rand(6, 1, 16, 16)
+    replay = Replay(model, budget_bytes=2**30)
+    assert {"conv_first", "stage1.block1", "stage3.block9", "ccbam2.projection"} <= set(
+        replay.units)
+    with torch.no_grad(), replay.recording():
+        model(x[:3])
+        model(x[3:])
+    layer = model.stage3.block9.fuse.conv
+    with torch.no_grad():
+        layer.weight.mul_(0.5)
+        want = torch.cat([model(x[:3]), model(x[3:])])
+    calls = []
+    model.conv_first.conv.register_forward_hook(lambda *_: calls.append("first"))
+    model.stage3.block8.register_forward_hook(lambda *_: calls.append("block8"))
+    model.stage4.register_forward_hook(lambda *_: calls.append("stage4"))
+    with torch.no_grad(), replay.before("stage3.block9.fuse.conv"):
+        got = torch.cat([model(x[:3]), model(x[3:])])
+    assert torch.equal(got, want)
+    assert calls == ["block8", "stage4"] * 2  # block 8 is replayed (its hook sees the cached
+    # output), conv_first's inner conv never runs, stage 4 runs for real
+    assert "forward" not in vars(model.stage3.block8)  # restored on exit
+    sizes = {n: replay.size(n) for n in replay.outputs}
+    budget = sum(sizes.values()) - sizes["conv_first"]  # conv_first's 16×16×64: the largest
+    small = Replay(model, budget_bytes=budget)
+    with torch.no_grad(), small.recording():
+        model(x[:3])
+        model(x[3:])
+    assert small.dropped == {"conv_first"} and set(small.outputs) == set(sizes) - {"conv_first"}
+    calls.clear()
+    with torch.no_grad(), small.before("stage3.block9.fuse.conv"):
+        assert torch.equal(torch.cat([model(x[:3]), model(x[3:])]), want)
+    assert calls == ["first", "block8", "stage4"] * 2  # conv_first runs again
 
 
 class _Constant(nn.Module):

@@ -22,6 +22,7 @@ from torch import nn
 
 from flow.console import progress
 from model.data.dataset import ImageSet
+from model.prune.replay import Replay
 from model.prune.tune import TuneConfig, tune
 
 Accuracy = Callable[..., float]
@@ -63,9 +64,13 @@ def threshold(weight: torch.Tensor, count: int) -> float:
 
 @torch.no_grad()
 def cra(model: nn.Module, targets: dict[str, nn.Module], accuracy: Accuracy, tolerance: float,
-        step: float) -> dict[str, float]:
-    """Connection redundancy analysis: the largest ratio per layer within `tolerance`."""
-    base, ratios = accuracy(model), {}
+        step: float, replay_bytes: int = 0) -> dict[str, float]:
+    """Connection redundancy analysis: the largest ratio per layer within `tolerance`. With
+    `replay_bytes`, up to that many bytes of module outputs from the first evaluation replace
+    the modules that run before the layer under test (`model.prune.replay`)."""
+    replay, ratios = Replay(model, replay_bytes), {}
+    with replay.recording():
+        base = accuracy(model)
     floor = base - tolerance - 1e-9
     with progress() as bar:
         task = bar.add_task("CRA", total=len(targets), info="")
@@ -74,8 +79,9 @@ def cra(model: nn.Module, targets: dict[str, nn.Module], accuracy: Accuracy, tol
             for ratio in np.arange(step, 1.0 - 1e-9, step):
                 cut = threshold(saved, round(float(ratio) * saved.numel()))
                 m.weight.copy_(saved * (saved.abs() > cut))
-                if accuracy(model, floor) < floor:
-                    break
+                with replay.before(name):
+                    if accuracy(model, floor) < floor:
+                        break
                 ratios[name] = float(ratio)
             m.weight.copy_(saved)
             bar.update(task, advance=1, info=f"{name} {ratios[name]:.1f}")

@@ -363,7 +363,7 @@ def test_replay_skips_what_runs_before_the_layer_and_keeps_the_logits():
     assert calls == ["block8", "stage4"] * 2  # block 8 is replayed (its hook sees the cached
     # output), conv_first's inner conv never runs, stage 4 runs for real
     assert "forward" not in vars(model.stage3.block8)  # restored on exit
-    sizes = {n: replay.size(n) for n in replay.outputs}
+    sizes = dict(replay.sizes)
     budget = sum(sizes.values()) - sizes["conv_first"]  # conv_first's 16×16×64: the largest
     small = Replay(model, budget_bytes=budget)
     with torch.no_grad(), small.recording():

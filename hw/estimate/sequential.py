@@ -42,6 +42,11 @@ def _bytes(model: ir.Model, name: str) -> int:
     return math.prod(t.shape) * (4 if t.dtype == "int32" else 1)
 
 
+def weight_bytes(model: ir.Model) -> int:
+    """Bytes of every weight of the network."""
+    return sum(op_weight_bytes(op) for op in model.ops)
+
+
 def fused_ops(model: ir.Model) -> set[str]:
     """The ops done at the write-back of the op before them (see the module doc)."""
     producer = {op.output: op.kind for op in model.ops}
@@ -145,7 +150,7 @@ def sequential(model: ir.Model, device: Device, calib: Calibration, pe: int, sim
     live = max(sum(_bytes(model, t) for t in {*op.inputs, op.output}) for op in model.ops)
     tile = max(pe * op.weight.size // op.weight.shape[-1] for op in model.ops
                if op.kind in ("conv2d", "dense"))  # weights of PE output channels
-    weights = sum(op_weight_bytes(op) for op in model.ops)
+    weights = weight_bytes(model)
     weight_store = (Memory("weights", math.ceil(weights / (pe * simd)), 8 * pe * simd, True)
                     if on_chip else Memory("weight_tile", math.ceil(2 * tile / (pe * simd)),
                                            8 * pe * simd))
@@ -168,9 +173,9 @@ def plan_sequential(model: ir.Model, device: Device, calib: Calibration,
     `cap`, on chip when equally fast (or the smallest, which says why)."""
     clock = clock_mhz or device.fmax_mhz
     fused = fused_ops(model)
-    on_chip = [False, *([True] if memory_cost([Memory("weights", sum(
-        op_weight_bytes(op) for op in model.ops), 8, True)]).bram36 <= cap * device.bram36
-                        else [])]
+    fit = memory_cost([Memory("weights", weight_bytes(model), 8, True)]).bram36 <= (
+        cap * device.bram36)
+    on_chip = [False, True] if fit else [False]
     plans = [sequential(model, device, calib, pe, simd, clock, cap, fused, rom)
              for rom in on_chip for pe in range(2, 65, 2) for simd in range(1, 129)]
     fitting = [p for p in plans if not p.overflows()]

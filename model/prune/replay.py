@@ -45,11 +45,8 @@ class Replay:
         self.budget = budget_bytes
         self.order: list[str] = []
         self.outputs: dict[str, list[torch.Tensor]] = {}
+        self.sizes: dict[str, int] = {}  # bytes recorded per unit in `outputs`
         self.dropped: set[str] = set()
-
-    def size(self, name: str) -> int:
-        """Bytes recorded for unit `name`."""
-        return sum(t.numel() * t.element_size() for t in self.outputs[name])
 
     @contextlib.contextmanager
     def recording(self) -> Iterator[None]:
@@ -58,16 +55,14 @@ class Replay:
             def hook(module: nn.Module, args: tuple, output: torch.Tensor) -> None:
                 if name not in self.order:
                     self.order.append(name)
-                    self.outputs[name] = []
+                    self.outputs[name], self.sizes[name] = [], 0
                 if name in self.dropped or not isinstance(output, torch.Tensor):
-                    self.dropped.add(name)
-                    self.outputs.pop(name, None)
+                    self.drop(name)
                     return
                 self.outputs[name].append(output.detach())
-                while self.outputs and sum(map(self.size, self.outputs)) > self.budget:
-                    largest = max(self.outputs, key=self.size)
-                    del self.outputs[largest]
-                    self.dropped.add(largest)
+                self.sizes[name] += output.numel() * output.element_size()
+                while self.sizes and sum(self.sizes.values()) > self.budget:
+                    self.drop(max(self.sizes, key=self.sizes.get))
             return hook
 
         hooks = [m.register_forward_hook(keep(n)) for n, m in self.units.items()]
@@ -76,6 +71,12 @@ class Replay:
         finally:
             for h in hooks:
                 h.remove()
+
+    def drop(self, name: str) -> None:
+        """Forget unit `name`'s recording and record it no more."""
+        self.outputs.pop(name, None)
+        self.sizes.pop(name, None)
+        self.dropped.add(name)
 
     @contextlib.contextmanager
     def before(self, layer: str) -> Iterator[None]:

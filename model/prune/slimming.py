@@ -70,7 +70,7 @@ def threshold_masks(group_scores: dict[Group, torch.Tensor], ratio: float, multi
         above = int((s > threshold).sum())
         n = min(len(s), max(multiple, multiple * math.floor(above / multiple + 0.5)))
         mask = torch.zeros(len(s), dtype=torch.bool)
-        mask[s.argsort(descending=True, stable=True)[:max(n, 1)]] = True
+        mask[s.argsort(descending=True, stable=True)[:n]] = True
         keep[g] = mask
     return keep
 

@@ -64,7 +64,8 @@ def plans(label: str, model: ir.Model) -> None:
             cpu = ", ".join(f"{seq.images_per_s / v:.1f}× {k}" for k, v in
                             CPU_IMAGES_PER_S.items())
             print(f"estimate {label} 3755/64×64 ({seq.macs / 1e6:.1f} M MACs) on {name}, "
-                  f"cap {cap:.0%}: {seq.pe}×{seq.simd} array, {seq.cost.dsp} DSP, "
+                  f"cap {cap:.0%}: {seq.pe}×{seq.simd} array (tree cut in ≤ {seq.segments}), "
+                  f"{seq.cost.dsp} DSP, "
                   f"{seq.cost.bram36:g} BRAM36, {seq.images_per_s:,.0f} images/s = "
                   f"{share:.1%} of the {seq.roofline:,.0f} images/s DSP roofline (ratio to "
                   f"the 80 % target {share / TARGET_ROOFLINE:.2f}), array "

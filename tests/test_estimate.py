@@ -161,33 +161,61 @@ def test_base_plan_refuses_ops_without_engines() -> None:
 
 def test_sequential_cycles_by_hand() -> None:
     """PE 4 × SIMD 16 on conv 3x3 (1→16, 32×32) → pool → conv 3x3 (16→32, 16×16) → pool → FC
-    (2048→100): the pools are done on the convs' write-back; 3 ops run, 32 cycles each extra."""
-    from hw.estimate.sequential import OVERHEAD, sequential
+    (2048→100): the pools are done on the convs' write-back; 3 ops run, 32 cycles each extra.
+    Whole adder tree on one pixel (1 segment) vs cut into up to 16 (one lane per pixel)."""
+    from hw.estimate.sequential import OVERHEAD, Workload, sequential
 
     model = chain(np.random.default_rng(3), 32, (16, 32), 100)
-    seq = sequential(model, device("xc7z020"), CALIB, 4, 16, 200, 0.8)
-    conv0 = 4 * 9 * 64  # R = 9 < 16 lanes: lanes take pixels, 9 taps × ⌈1024 / 16⌉ per PE pass
-    conv1 = 8 * 9 * 256  # R = 144: ⌈144 / 16⌉ = 9 per pixel (pixels: 144 × 16, the same)
-    fc = 25 * 128  # ⌈100 / 4⌉ × ⌈2048 / 16⌉
-    assert seq.cycles == conv0 + conv1 + fc + 3 * OVERHEAD == 24_032
+    work = Workload.of(model)
+    fc = 25 * 128  # ⌈100 / 4⌉ × ⌈2048 / 16⌉, P = 1 takes no cut
+    whole = sequential(work, device("xc7z020"), CALIB, 4, 16, 200, 0.8, segments=1)
+    conv0 = 4 * 1 * 1024  # ⌈16/4⌉ × ⌈9/16⌉ × 1024 pixels: 7 of 16 lanes idle
+    conv1 = 8 * 9 * 256  # ⌈32/4⌉ × ⌈144/16⌉ × 256
+    assert whole.cycles == conv0 + conv1 + fc + 3 * OVERHEAD == 25_824
+    cut = sequential(work, device("xc7z020"), CALIB, 4, 16, 200, 0.8, segments=16)
+    conv0 = 4 * 9 * 64  # 16 parts of 1 lane: 9 taps × ⌈1024 / 16⌉ (8 parts: 5 × 128 is more)
+    assert cut.cycles == conv0 + conv1 + fc + 3 * OVERHEAD == 24_032  # conv1: any cut, 2304
     macs = 1024 * 9 * 16 + 256 * 144 * 32 + 2048 * 100
-    assert seq.array_efficiency == pytest.approx(macs / (64 * 24_032))
-    doc = seq.as_json()
+    assert cut.array_efficiency == pytest.approx(macs / (64 * 24_032))
+    doc = cut.as_json()
     assert doc["cap"] == 0.8 and doc["array_efficiency"] == round(macs / (64 * 24_032), 4)
+    assert doc["segments"] == 16 and doc["write_back_lanes"] == 64
+    with pytest.raises(ValueError, match="3 segments"):
+        sequential(work, device("xc7z020"), CALIB, 4, 16, 200, 0.8, segments=3)
+
+
+def test_sequential_requantisers_cost_dsps_unless_every_multiplier_is_a_power_of_two() -> None:
+    """16 × ⌈4/2⌉ packed multipliers; each of the 4 × 2 write-back lanes' acc·M takes 2 DSPs,
+    none once every M is a power of two (a shift)."""
+    from hw.estimate.sequential import Workload, sequential, shift_only
+
+    model = chain(np.random.default_rng(3), 32, (16, 32), 100)
+    assert not shift_only(model)
+    pot = dataclasses.replace(model, ops=tuple(
+        dataclasses.replace(op, multiplier=2 ** (op.multiplier % 3))
+        if op.kind in ("conv2d", "dense") else op for op in model.ops))
+    assert shift_only(pot)
+    args = (device("xc7z020"), CALIB, 4, 16, 200, 0.8, 2)
+    assert sequential(Workload.of(model), *args).cost.dsp == 32 + 2 * 8
+    assert sequential(Workload.of(pot), *args).cost.dsp == 32
 
 
 def test_sequential_plan_fits_its_cap() -> None:
-    """The chosen PE×SIMD fits, and no candidate of the search is faster and fits."""
-    from hw.estimate.sequential import plan_sequential, sequential
+    """The chosen PE×SIMD×segments fits, and no neighbour of it is faster and fits."""
+    from hw.estimate.sequential import Workload, plan_sequential, sequential
 
     model = chain(np.random.default_rng(3), 32, (16, 32), 100)
     seq = plan_sequential(model, device("xc7z020"), CALIB, 200)
-    assert seq.pe % 2 == 0 and 1 <= seq.simd <= 128
+    assert seq.pe % 2 == 0 and 1 <= seq.simd <= 128 and seq.simd % seq.segments == 0
     assert not seq.overflows() and seq.cost.dsp <= 0.8 * 220 and seq.cost.bram36 <= 0.8 * 140
-    for pe, simd, rom in ((seq.pe + 2, seq.simd, seq.weights_on_chip),
-                          (seq.pe, seq.simd + 1, seq.weights_on_chip),
-                          (seq.pe, seq.simd, not seq.weights_on_chip)):
-        other = sequential(model, device("xc7z020"), CALIB, pe, simd, 200, 0.8, on_chip=rom)
+    pe, simd, seg, rom = seq.pe, seq.simd, seq.segments, seq.weights_on_chip
+    neighbours = [(pe + 2, simd, seg, rom), (pe, simd + seg, seg, rom),
+                  (pe, simd, seg, not rom)]
+    if simd % (2 * seg) == 0 and seg < 16:
+        neighbours.append((pe, simd, 2 * seg, rom))
+    for pe, simd, seg, rom in neighbours:
+        other = sequential(Workload.of(model), device("xc7z020"), CALIB, pe, simd, 200, 0.8,
+                           seg, rom)
         assert other.overflows() or other.images_per_s <= seq.images_per_s
 
 

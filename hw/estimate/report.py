@@ -38,7 +38,10 @@ HEADER = ["layer", "op", "MACs", "PE", "SIMD", "pack", "cycles", "DSP", "BRAM36"
 def sequential_rows(seq: SequentialPlan) -> list[tuple[str, str]]:
     """The layer-sequential alternative in (quantity, value) rows."""
     why = seq.overflows()
-    return [("layer-sequential plan", f"shared {seq.pe}×{seq.simd} MAC array (packed), "
+    rq = "shift-only" if seq.work.shift_only else "2 DSPs each"
+    return [("layer-sequential plan", f"shared {seq.pe}×{seq.simd} MAC array (packed), adder "
+                                      f"tree cut in up to {seq.segments}, "
+                                      f"{seq.pe * seq.segments} write-back lanes ({rq}), "
                                       f"{seq.cost.dsp} DSP, {seq.cost.bram36:g} BRAM36, "
                                       f"{seq.cost.lut:,.0f} LUT, {seq.cost.ff:,.0f} FF: "
                                       + ("fits" if not why else "NO: " + "; ".join(why))),

@@ -2,27 +2,37 @@
 layers in turn, weights streamed from DDR, activations in on-chip buffers.
 
 Analytical, for networks whose one-engine-per-layer dataflow design cannot fit: the MAC array
-and its requantisers are costed with the calibrated conv2d functions (the shared engine would
-be a conv2d engine with a larger address space), the buffers with the BRAM mapping; the engine
-is not built yet, so none of this is synthesized. The micro-architecture it assumes:
-- PE lanes take output channels; per conv the SIMD lanes take either the flattened KH·KW·IC
-  reduction, ⌈OC/PE⌉·⌈R/SIMD⌉·HO·WO cycles, or output pixels (a accumulator per lane),
-  ⌈OC/PE⌉·R·⌈HO·WO/SIMD⌉ cycles, whichever is fewer (conv_first's R = 9 takes pixels).
+and its write-back lanes are costed with the calibrated conv2d functions (the shared engine
+would be a conv2d engine with a larger address space), the buffers with the BRAM mapping; the
+engine is not built yet, so none of this is synthesized. The micro-architecture it assumes:
+- PE lanes take output channels. The SIMD lanes' adder tree can be cut into g = 1, 2, 4 …
+  `segments` equal parts (g divides SIMD), each reducing SIMD/g terms of the KH·KW·IC
+  reduction R for its own output pixel: a conv takes ⌈OC/PE⌉·⌈R/(SIMD/g)⌉·⌈HO·WO/g⌉ cycles
+  with the best g (g = 1: the whole tree on one pixel; conv_first's R = 9 takes many pixels).
+- Every segment of every PE lane has its own accumulator and requantiser (PE·segments
+  write-back lanes), so results never wait for a requantiser. A requantiser is 2 DSPs for its
+  acc·M product (the calibrated conv2d lane), none when every multiplier of the network is a
+  power of two (the `pot` scheme: the product is a shift).
 - Ops done at the write-back of the op before them cost no cycles: concat (a channel offset),
-  requant and add (the requantiser's shift and the residual operand read from the buffer),
-  reshape (an address view), and a max pool or global average pool right after a conv (pooled
-  or accumulated on write). Any other op is a vector pass of ⌈elements/SIMD⌉ cycles.
+  requant and add (the write-back lane's shift and the residual operand read from the
+  buffer), reshape (an address view), global average pools and channel reductions (summed or
+  maxed on write into an accumulator memory of their output's size), and a max pool right
+  after a conv (pooled on write). Any other op is a vector pass of ⌈elements/lanes⌉ cycles,
+  lanes = min(SIMD, write-back lanes).
 - Every op that runs pays `OVERHEAD` cycles (instruction fetch and pipeline fill).
 Weights either stay in on-chip ROM (PE·SIMD bytes wide, when they fit the BRAM cap) or stream
 from DDR once per batch of B images; with B > 1 the activations of the batch go through DDR as
-well (traffic counted). The plan is the PE (even) × SIMD × weight placement with the most
-images/s that fits the cap.
+well (traffic counted). The plan is the PE (even) × SIMD × segments × weight placement with
+the most images/s that fits the cap.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
+
+import numpy as np
 
 from hw.devices import Device
 from hw.estimate.calibration import Calibration
@@ -33,18 +43,16 @@ from quant import ir
 
 ADDR_BITS = 24.0  # the shared engine's weight and buffer address bits (feature `addr`)
 OVERHEAD = 32  # per op: instruction fetch (4), address set-up (4), MAC tree + requant fill (~24)
-WRITE_BACK = {"concat", "requant", "add", "reshape"}  # always fused into the producer's write
-AFTER_CONV = {"maxpool", "global_avgpool"}  # fused when a conv produced their input
+MAX_SEGMENTS = 16  # most parts the SIMD adder tree is cut into
+WRITE_BACK = {"concat", "requant", "add", "reshape", "global_avgpool", "reduce_channels"}
+REDUCED_ON_WRITE = {"global_avgpool", "reduce_channels"}  # need an accumulator memory
+AFTER_CONV = {"maxpool"}  # fused when a conv produced its input
+MULTIPLIERS = ("multiplier", "multipliers", "multiplier_pos", "multiplier_neg")
 
 
 def _bytes(model: ir.Model, name: str) -> int:
     t = model.tensors[name]
     return math.prod(t.shape) * (4 if t.dtype == "int32" else 1)
-
-
-def weight_bytes(model: ir.Model) -> int:
-    """Bytes of every weight of the network."""
-    return sum(op_weight_bytes(op) for op in model.ops)
 
 
 def fused_ops(model: ir.Model) -> set[str]:
@@ -54,48 +62,110 @@ def fused_ops(model: ir.Model) -> set[str]:
             or (op.kind in AFTER_CONV and producer.get(op.inputs[0]) == "conv2d")}
 
 
-def op_cycles(op: ir.Op, model: ir.Model, pe: int, simd: int) -> int:
-    """Cycles of one op that runs on the shared array, without `OVERHEAD` (module doc)."""
-    y = model.tensors[op.output]
-    if op.kind == "conv2d":
-        kh, kw, cin, cout = op.weight.shape
-        reduction, pixels = kh * kw * cin, y.shape[0] * y.shape[1]
-        return math.ceil(cout / pe) * min(math.ceil(reduction / simd) * pixels,
-                                          reduction * math.ceil(pixels / simd))
-    if op.kind == "dense":
-        n_in, n_out = op.weight.shape
-        return math.ceil(n_out / pe) * math.ceil(n_in / simd)
-    return math.ceil(max(_bytes(model, t) for t in (*op.inputs, op.output)) / simd)
+def shift_only(model: ir.Model) -> bool:
+    """Every requantisation multiplier is a power of two (the product is a shift)."""
+    found = [np.asarray(m) for op in model.ops for f in MULTIPLIERS
+             if (m := getattr(op, f, None)) is not None]
+    return all(np.all(np.bitwise_and(m, m - 1) == 0) for m in found)
 
 
-def image_cycles(model: ir.Model, pe: int, simd: int, fused: set[str] | None = None) -> int:
-    """Cycles per image: every op that runs (not in `fused`), plus `OVERHEAD` each."""
-    fused = fused_ops(model) if fused is None else fused
-    return sum(op_cycles(op, model, pe, simd) + OVERHEAD for op in model.ops
-               if op.name not in fused)
+@dataclass(frozen=True)
+class Workload:
+    """What the layer-sequential plans need of a network, read once from its IR.
+
+    Attributes:
+        mac_ops: (output channels, reduction, output pixels) of every conv2d and dense.
+        vector_ops: elements of every other op that runs (not fused).
+        reduced: accumulator words of the write-back reductions of one tensor, at most.
+        live: bytes of the largest op's inputs and output (the activation buffer).
+        tile: weight bytes of one output channel, at most (×PE: one weight tile).
+    """
+
+    name: str
+    macs: int
+    weight_bytes: int
+    act_bytes: int
+    shift_only: bool
+    mac_ops: tuple[tuple[int, int, int], ...]
+    vector_ops: tuple[int, ...]
+    reduced: int
+    live: int
+    tile: int
+
+    @classmethod
+    def of(cls, model: ir.Model) -> Workload:
+        fused = fused_ops(model)
+        mac_ops, vector_ops, reduced = [], [], {}
+        for op in model.ops:
+            if op.kind == "conv2d":
+                kh, kw, cin, cout = op.weight.shape
+                y = model.tensors[op.output].shape
+                mac_ops.append((cout, kh * kw * cin, y[0] * y[1]))
+            elif op.kind == "dense":
+                mac_ops.append((op.weight.shape[1], op.weight.shape[0], 1))
+            elif op.kind in REDUCED_ON_WRITE:
+                words = math.prod(model.tensors[op.output].shape)
+                reduced[op.inputs[0]] = reduced.get(op.inputs[0], 0) + words
+            elif op.name not in fused:
+                vector_ops.append(max(_bytes(model, t) for t in (*op.inputs, op.output)))
+        return cls(model.name, sum(op_macs(op, model) for op in model.ops),
+                   sum(op_weight_bytes(op) for op in model.ops),
+                   sum(_bytes(model, op.output) * 2 for op in model.ops
+                       if op.kind != "reshape"),
+                   shift_only(model), tuple(mac_ops), tuple(vector_ops),
+                   max(reduced.values(), default=0),
+                   max(sum(_bytes(model, t) for t in {*op.inputs, op.output})
+                       for op in model.ops),
+                   max((op.weight.size // op.weight.shape[-1] for op in model.ops
+                        if op.kind in ("conv2d", "dense")), default=0))
+
+    @property
+    def ops_run(self) -> int:
+        return len(self.mac_ops) + len(self.vector_ops)
+
+
+def mac_cycles(oc: int, reduction: int, pixels: int, pe: int, simd: int, segments: int) -> int:
+    """Cycles of one conv (dense: `pixels` = 1) with the best cut g ≤ `segments` of the
+    SIMD adder tree, without `OVERHEAD` (module doc)."""
+    return math.ceil(oc / pe) * min(math.ceil(reduction * g / simd) * math.ceil(pixels / g)
+                                    for g in (2**k for k in range(segments.bit_length())))
+
+
+def image_cycles(work: Workload, pe: int, simd: int, segments: int) -> int:
+    """Cycles per image: every op that runs, plus `OVERHEAD` each."""
+    lanes = min(simd, pe * segments)
+    return (sum(mac_cycles(*m, pe, simd, segments) for m in work.mac_ops)
+            + sum(math.ceil(n / lanes) for n in work.vector_ops) + OVERHEAD * work.ops_run)
 
 
 @dataclass
 class SequentialPlan:
-    """One shared MAC array of `pe`×`simd` lanes (two int8 MACs per DSP) on a device."""
+    """One shared MAC array of `pe`×`simd` lanes (two int8 MACs per DSP), its adder tree cut
+    into up to `segments` parts, on a device."""
 
-    name: str
+    work: Workload
     device: Device
     clock_mhz: float
     cap: float
     pe: int
     simd: int
+    segments: int
     cycles: int
     cost: Cost
-    macs: int
-    weight_bytes: int
-    act_bytes: int
-    batch: int
+    batch: int = 1
     weights_on_chip: bool = False
 
     @property
     def images_per_s(self) -> float:
         return self.clock_mhz * 1e6 / self.cycles
+
+    @property
+    def macs(self) -> int:
+        return self.work.macs
+
+    @property
+    def weight_bytes(self) -> int:
+        return self.work.weight_bytes
 
     @property
     def roofline(self) -> float:
@@ -109,7 +179,7 @@ class SequentialPlan:
 
     @property
     def ddr_gb_s(self) -> float:
-        spill = self.act_bytes if self.batch > 1 else 0
+        spill = self.work.act_bytes if self.batch > 1 else 0
         weights = 0 if self.weights_on_chip else self.weight_bytes / self.batch
         return (weights + spill) * self.images_per_s / 1e9
 
@@ -127,7 +197,9 @@ class SequentialPlan:
     def as_json(self) -> dict:
         return {"mode": "layer-sequential", "device": self.device.name, "fits":
                 not self.overflows(), "why": self.overflows(), "clock_mhz": self.clock_mhz,
-                "pe": self.pe, "simd": self.simd, "lut": round(self.cost.lut),
+                "pe": self.pe, "simd": self.simd, "segments": self.segments,
+                "write_back_lanes": self.pe * self.segments,
+                "requant_dsp": not self.work.shift_only, "lut": round(self.cost.lut),
                 "ff": round(self.cost.ff), "dsp": self.cost.dsp, "bram36": self.cost.bram36,
                 "cycles": self.cycles, "images_per_s": round(self.images_per_s, 1),
                 "roofline_images_per_s": round(self.roofline, 1),
@@ -138,46 +210,58 @@ class SequentialPlan:
                 "ddr_gb_s": round(self.ddr_gb_s, 3)}
 
 
-def sequential(model: ir.Model, device: Device, calib: Calibration, pe: int, simd: int,
-               clock_mhz: float, cap: float, fused: set[str] | None = None,
-               on_chip: bool = False) -> SequentialPlan:
-    """The layer-sequential design with a `pe`×`simd` array, its weights in on-chip ROM
-    (`on_chip`) or streamed from DDR (batch chosen for the DDR); `fused`: `fused_ops(model)`,
-    if already known."""
+def array_cost(work: Workload, pe: int, simd: int, segments: int, calib: Calibration,
+               on_chip: bool) -> Cost:
+    """The MAC array (packed: SIMD multipliers per PE pair), PE·segments write-back lanes
+    priced as calibrated conv2d lanes, and the buffers (module doc)."""
     mults = simd * (pe // 2 + pe % 2)
-    core = fitted("conv2d", {"one": 1.0, "mults": mults, "pe": pe, "simd": simd,
+    lanes = pe * segments
+    core = fitted("conv2d", {"one": 1.0, "mults": mults, "pe": lanes, "simd": simd,
                              "packed": pe * simd, "addr": ADDR_BITS}, calib)
-    live = max(sum(_bytes(model, t) for t in {*op.inputs, op.output}) for op in model.ops)
-    tile = max(pe * op.weight.size // op.weight.shape[-1] for op in model.ops
-               if op.kind in ("conv2d", "dense"))  # weights of PE output channels
-    weights = weight_bytes(model)
-    weight_store = (Memory("weights", math.ceil(weights / (pe * simd)), 8 * pe * simd, True)
-                    if on_chip else Memory("weight_tile", math.ceil(2 * tile / (pe * simd)),
-                                           8 * pe * simd))
-    buffers = memory_cost([Memory("activations", math.ceil(live / simd), 8 * simd),
-                           weight_store])
-    cycles = image_cycles(model, pe, simd, fused)
-    acts = sum(_bytes(model, op.output) * 2 for op in model.ops if op.kind != "reshape")
-    plan = SequentialPlan(model.name, device, clock_mhz, cap, pe, simd, cycles, core + buffers,
-                          sum(op_macs(op, model) for op in model.ops), weights, acts, 1,
-                          on_chip)
+    if work.shift_only:  # the lanes' fitted 2 DSPs are the acc·M product, here a shift
+        core = dataclasses.replace(core, dsp=mults)
+    weight_store = (Memory("weights", math.ceil(work.weight_bytes / (pe * simd)), 8 * pe * simd,
+                           True) if on_chip else
+                    Memory("weight_tile", math.ceil(2 * pe * work.tile / (pe * simd)),
+                           8 * pe * simd))
+    buffers = [Memory("activations", math.ceil(work.live / simd), 8 * simd), weight_store]
+    if work.reduced:
+        buffers.append(Memory("reductions", work.reduced, 32))
+    return core + memory_cost(buffers)
+
+
+def sequential(work: Workload, device: Device, calib: Calibration, pe: int, simd: int,
+               clock_mhz: float, cap: float, segments: int = 1, on_chip: bool = False
+               ) -> SequentialPlan:
+    """The layer-sequential design with a `pe`×`simd` array cut into up to `segments` (a power
+    of two dividing `simd`), its weights in on-chip ROM (`on_chip`) or streamed from DDR
+    (batch chosen for the DDR)."""
+    if segments & (segments - 1) or simd % segments:
+        raise ValueError(f"{segments} segments: not a power of two dividing SIMD {simd}")
+    plan = SequentialPlan(work, device, clock_mhz, cap, pe, simd, segments,
+                          image_cycles(work, pe, simd, segments),
+                          array_cost(work, pe, simd, segments, calib, on_chip),
+                          weights_on_chip=on_chip)
     room = cap * device.ddr_gb_s * 1e9 / plan.images_per_s  # bytes per image the HP ports take
-    if not on_chip and weights > room:
-        plan.batch = math.ceil(weights / max(room - acts, 1)) if room > acts else 10**6
+    if not on_chip and work.weight_bytes > room:
+        plan.batch = (math.ceil(work.weight_bytes / max(room - work.act_bytes, 1))
+                      if room > work.act_bytes else 10**6)
     return plan
 
 
 def plan_sequential(model: ir.Model, device: Device, calib: Calibration,
                     clock_mhz: float | None = None, cap: float = 0.8) -> SequentialPlan:
-    """The fastest PE (even, 2-64) × SIMD (1-128), weights on chip or from DDR, that fits
-    `cap`, on chip when equally fast (or the smallest, which says why)."""
+    """The fastest PE (even, 2-64) × SIMD (1-128) × segments (powers of two dividing SIMD, up
+    to `MAX_SEGMENTS`), weights on chip or from DDR, that fits `cap`, on chip when equally
+    fast (or the smallest, which says why)."""
     clock = clock_mhz or device.fmax_mhz
-    fused = fused_ops(model)
-    fit = memory_cost([Memory("weights", weight_bytes(model), 8, True)]).bram36 <= (
+    work = Workload.of(model)
+    fit = memory_cost([Memory("weights", work.weight_bytes, 8, True)]).bram36 <= (
         cap * device.bram36)
-    on_chip = [False, True] if fit else [False]
-    plans = [sequential(model, device, calib, pe, simd, clock, cap, fused, rom)
-             for rom in on_chip for pe in range(2, 65, 2) for simd in range(1, 129)]
+    plans = [sequential(work, device, calib, pe, simd, clock, cap, 2**k, rom)
+             for rom in ([False, True] if fit else [False]) for pe in range(2, 65, 2)
+             for simd in range(1, 129) if simd * pe // 2 <= cap * device.dsp
+             for k in range(MAX_SEGMENTS.bit_length()) if simd % 2**k == 0]
     fitting = [p for p in plans if not p.overflows()]
     return (max(fitting, key=lambda p: (p.images_per_s, p.weights_on_chip)) if fitting
-            else min(plans, key=lambda p: p.pe * p.simd))
+            else sequential(work, device, calib, 2, 1, clock, cap))

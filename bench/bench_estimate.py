@@ -68,7 +68,7 @@ def plans(label: str, model: ir.Model) -> None:
                   f"{seq.cost.dsp} DSP, "
                   f"{seq.cost.bram36:g} BRAM36, {seq.images_per_s:,.0f} images/s = "
                   f"{share:.1%} of the {seq.roofline:,.0f} images/s DSP roofline (ratio to "
-                  f"the 80 % target {share / TARGET_ROOFLINE:.2f}), array "
+                  f"the 80 % target {share / TARGET_ROOFLINE:.3f}), array "
                   f"{seq.array_efficiency:.1%} busy, "
                   + ("weights on chip" if seq.weights_on_chip else
                      f"DDR {seq.ddr_gb_s:.2f} GB/s, batch {seq.batch}") + f"; {cpu}"

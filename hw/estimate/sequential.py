@@ -7,7 +7,8 @@ would be a conv2d engine with a larger address space), the buffers with the BRAM
 engine is not built yet, so none of this is synthesized. The micro-architecture it assumes:
 - PE lanes take output channels. The SIMD lanes' adder tree can be cut into g = 1, 2, 4 …
   `segments` equal parts (g divides SIMD), each reducing SIMD/g terms of the KH·KW·IC
-  reduction R for its own output pixel: a conv takes ⌈OC/PE⌉·⌈R/(SIMD/g)⌉·⌈HO·WO/g⌉ cycles
+  reduction R for its own output pixel (`mac_array.sv` with SEGMENTS: built, tested
+  bit-exact, and no more DSPs in synthesis): a conv takes ⌈OC/PE⌉·⌈R/(SIMD/g)⌉·⌈HO·WO/g⌉ cycles
   with the best g (g = 1: the whole tree on one pixel; conv_first's R = 9 takes many pixels).
 - Every segment of every PE lane has its own accumulator and requantiser (PE·segments
   write-back lanes), so results never wait for a requantiser. A requantiser is 2 DSPs for its

@@ -139,7 +139,7 @@ module conv2d #(
   ) u_mac (
     .clk, .rst_n,
     .valid_i(v_q), .first_i(first_q), .last_i(last_q), .x_i(x_q), .w_i(w_q), .user_i(user_q),
-    .valid_o(mac_valid), .acc_o(mac_acc), .user_o(mac_user)
+    .cut_i(3'd0), .valid_o(mac_valid), .acc_o(mac_acc), .user_o(mac_user)
   );
 
   // ---------------------------------------------------------------- bias, M, shift

@@ -16,6 +16,14 @@
 // The packed weight (25 bits) times xc (9 bits) is one 25 x 18 multiply: half the DSP48s for
 // even PE; an odd PE's last lane keeps its own multiplier.
 //
+// SEGMENTS > 1 lets the adder tree be cut (the layer-sequential engine's short reductions,
+// hw/estimate/sequential.py): with cut_i = c the SIMD lanes form 2^c parts of SIMD/2^c
+// consecutive lanes, each summed into its own accumulator (part j of PE p at acc_o slot
+// p*SEGMENTS + j; slots j >= 2^c hold 0), so one cycle serves 2^c output pixels. The parts are
+// the tree's own levels (SEGMENTS block sums added pairwise), so the cut costs one multiplexer
+// per slot and SEGMENTS - 1 extra accumulators per PE, no multiplier. cut_i goes with each
+// beat and must stay the same within a dot product; c > log2(SEGMENTS) gives zeros.
+//
 // Pipeline: 1: products  2: SIMD adder tree  3: accumulate (valid_o, acc_o, user_o).
 `default_nettype none
 
@@ -26,7 +34,8 @@ module mac_array #(
   parameter int          IN_ZP     = 0,     // zero point of x, inside x's range
   parameter int unsigned ACC_W     = 32,    // accumulator width, 18..32
   parameter int unsigned USER_W    = 1,     // sideband bits delayed with the result
-  parameter bit          PACK      = 1'b0   // two products per multiplier (PE lane pairs)
+  parameter bit          PACK      = 1'b0,  // two products per multiplier (PE lane pairs)
+  parameter int unsigned SEGMENTS  = 1      // most parts of the cut tree: 2^k dividing SIMD
 ) (
   input  wire                       clk,
   input  wire                       rst_n,     // synchronous, active low
@@ -37,9 +46,11 @@ module mac_array #(
   input  wire  [SIMD*8-1:0]         x_i,       // element s at [s*8 +: 8]
   input  wire  [PE*SIMD*8-1:0]      w_i,       // signed weight (p, s) at [(p*SIMD+s)*8 +: 8]
   input  wire  [USER_W-1:0]         user_i,    // sampled with last_i
+  input  wire  [2:0]                cut_i,     // the tree in 2^cut_i parts (0: one sum)
 
   output logic                      valid_o,
-  output logic [PE*ACC_W-1:0]       acc_o,     // signed total of PE p at [p*ACC_W +: ACC_W]
+  output logic [PE*SEGMENTS*ACC_W-1:0] acc_o,  // signed total of PE p, part j at
+                                               // [(p*SEGMENTS + j)*ACC_W +: ACC_W]
   output logic [USER_W-1:0]         user_o
 );
 
@@ -53,6 +64,9 @@ module mac_array #(
   localparam int unsigned WP_W   = 25;                              // packed weight bits
   localparam int unsigned PP_W   = WP_W + 9;                        // packed product bits
   localparam int unsigned PIW    = PE > 1 ? $clog2(PE) : 1;         // PE index bits
+  localparam int unsigned LOG_SEG = $clog2(SEGMENTS);               // levels below the cut
+  localparam int unsigned BLOCK  = SIMD / SEGMENTS;                 // lanes of a block sum
+  localparam int unsigned BIW    = SEGMENTS > 1 ? $clog2(SEGMENTS) : 1;  // block index bits
 
   if (PE < 1 || SIMD < 1) begin : g_bad_fold
     $fatal(1, "mac_array: PE=%0d and SIMD=%0d must be >= 1", PE, SIMD);
@@ -61,6 +75,12 @@ module mac_array #(
     $fatal(1, "mac_array: ACC_W=%0d must be in 18..32 and hold %0d-bit partial sums", ACC_W,
            TREE_W);
   end
+  if (SEGMENTS < 1 || SEGMENTS > 128 || (SEGMENTS & (SEGMENTS - 1)) != 0
+      || SIMD % SEGMENTS != 0)
+  begin : g_bad_segments
+    $fatal(1, "mac_array: SEGMENTS=%0d must be a power of two <= 128 dividing SIMD=%0d", SEGMENTS,
+           SIMD);
+  end
   if (IN_ZP < X_MIN || IN_ZP > X_MAX) begin : g_bad_zp
     $fatal(1, "mac_array: IN_ZP=%0d outside the input range [%0d, %0d]", IN_ZP, X_MIN, X_MAX);
   end
@@ -68,6 +88,7 @@ module mac_array #(
   // Control: stage 1 and 2 flags, stage 3 output.
   logic       v1_q, v2_q, v3_q, first1_q, first2_q, last1_q, last2_q;
   logic [USER_W-1:0] user1_q, user2_q, user3_q;
+  logic [2:0]        cut1_q;
 
   always_ff @(posedge clk) begin
     if (!rst_n) begin
@@ -83,6 +104,7 @@ module mac_array #(
     first1_q <= first_i;
     last1_q  <= last_i;
     user1_q  <= user_i;
+    cut1_q   <= cut_i;
     first2_q <= first1_q;
     last2_q  <= last1_q;
     user2_q  <= user1_q;
@@ -134,28 +156,54 @@ module mac_array #(
     end
   end
 
-  // Stage 2: the SIMD products of PE p summed; stage 3: accumulated.
-  function automatic logic signed [TREE_W-1:0] tree_sum(input logic [PIW-1:0] p);
-    tree_sum = '0;
-    for (int s = 0; s < SIMD; s++) begin
-      tree_sum = tree_sum + TREE_W'(prod[p][s]);
+  // Stage 2: the products of PE p summed per part of the cut tree; stage 3: accumulated.
+  function automatic logic signed [TREE_W-1:0] block_sum(input logic [PIW-1:0] p,
+                                                         input logic [BIW-1:0] b);
+    block_sum = '0;
+    for (int s = 0; s < BLOCK; s++) begin
+      block_sum = block_sum + TREE_W'(prod[p][int'(b) * BLOCK + s]);
     end
   endfunction
 
   for (genvar p = 0; p < PE; p++) begin : g_pe
-    logic signed [TREE_W-1:0] tree_q;
-    logic signed [ACC_W-1:0]  acc_q;
-
-    always_ff @(posedge clk) begin
-      if (v1_q) begin
-        tree_q <= tree_sum(PIW'(p));
-      end
-      if (v2_q) begin
-        acc_q <= (first2_q ? '0 : acc_q) + ACC_W'(tree_q);
+    // Level k: SEGMENTS >> k sums of BLOCK * 2^k consecutive lanes (level 0: the blocks).
+    for (genvar k = 0; k <= LOG_SEG; k++) begin : g_level
+      logic signed [TREE_W-1:0] sum [SEGMENTS >> k];
+      for (genvar i = 0; i < (SEGMENTS >> k); i++) begin : g_sum
+        if (k == 0) begin : g_block
+          assign sum[i] = block_sum(PIW'(p), BIW'(i));
+        end else begin : g_pair
+          assign sum[i] = g_level[k - 1].sum[2 * i] + g_level[k - 1].sum[2 * i + 1];
+        end
       end
     end
 
-    assign acc_o[p*ACC_W +: ACC_W] = acc_q;
+    for (genvar j = 0; j < SEGMENTS; j++) begin : g_part
+      logic signed [TREE_W-1:0] part, tree_q;
+      logic signed [ACC_W-1:0]  acc_q;
+
+      // 2^c parts are level LOG_SEG - c; slots past the parts (and cuts past LOG_SEG) read 0
+      logic signed [TREE_W-1:0] cuts [8];
+      for (genvar c = 0; c < 8; c++) begin : g_cut
+        if (c <= LOG_SEG && j < (1 << c)) begin : g_part_of_level
+          assign cuts[c] = g_level[LOG_SEG - c].sum[j];
+        end else begin : g_none
+          assign cuts[c] = '0;
+        end
+      end
+      assign part = cuts[cut1_q];
+
+      always_ff @(posedge clk) begin
+        if (v1_q) begin
+          tree_q <= part;
+        end
+        if (v2_q) begin
+          acc_q <= (first2_q ? '0 : acc_q) + ACC_W'(tree_q);
+        end
+      end
+
+      assign acc_o[(p*SEGMENTS + j)*ACC_W +: ACC_W] = acc_q;
+    end
   end
 
 endmodule

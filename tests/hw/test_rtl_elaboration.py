@@ -17,6 +17,7 @@ CONV = {"H": 4, "W": 4, "IC": 4, "OC": 4}
     ("mac_array", {"IN_SIGNED": 0, "IN_ZP": -1}, "IN_ZP=-1 outside"),
     ("mac_array", {"PE": 0}, "must be >= 1"),
     ("mac_array", {"SIMD": 512, "ACC_W": 20}, "ACC_W=20"),
+    ("mac_array", {"SIMD": 6, "SEGMENTS": 4}, "SEGMENTS=4 must be a power of two"),
     ("requant", {"OUT_SIGNED": 0, "OUT_ZP": 256}, "OUT_ZP=256 outside"),
     ("requant", {"OUT_W": 32, "OUT_SIGNED": 0}, "no int/uint dtype"),
     ("requant", {"ACC_W": 40}, "ACC_W=40"),

@@ -1,7 +1,8 @@
 """mac_array.sv vs NumPy: dot products of random lengths with bubbles, extreme operands,
 and accumulators driven close to both int32 limits; with PACK (two products per multiplier)
-every input value against corner weight pairs, packed and unpacked builds; Yosys maps the
-packed array onto half the DSP48E1s."""
+every input value against corner weight pairs, packed and unpacked builds; the adder tree cut
+into 2^c parts (SEGMENTS), c changing between dot products; Yosys maps the packed array onto
+half the DSP48E1s, with or without the cut."""
 
 from __future__ import annotations
 
@@ -44,33 +45,37 @@ def expected(gs: list[tuple[np.ndarray, np.ndarray]], zp: int) -> np.ndarray:
                      for x, w in gs], dtype=np.int64)
 
 
-def build(pe: int, simd: int, dtype: str, zp: int, pack: bool, root) -> runner.Build:
+def build(pe: int, simd: int, dtype: str, zp: int, pack: bool, root, segments: int = 1
+          ) -> runner.Build:
     return runner.build("mac_array", ["mac_array"], {
         "PE": pe, "SIMD": simd, "IN_SIGNED": dtype == "int8", "IN_ZP": zp, "USER_W": 16,
-        "PACK": pack}, root=root)
+        "PACK": pack, "SEGMENTS": segments}, root=root)
 
 
 def run_groups(built: runner.Build, gs: list[tuple[np.ndarray, np.ndarray]], pe: int,
-               rng: np.random.Generator | None, directory) -> np.ndarray:
-    """Feed the dot products one after another (with random bubbles when `rng` is given);
-    returns the accumulators `[len(gs), PE]`, checked to come back once each, in order."""
+               rng: np.random.Generator | None, directory, segments: int = 1,
+               cuts: list[int] | None = None) -> np.ndarray:
+    """Feed the dot products one after another (with random bubbles when `rng` is given), the
+    g-th with the tree cut in 2^cuts[g] parts; returns the accumulators `[len(gs),
+    PE·SEGMENTS]`, checked to come back once each, in order."""
+    cuts = cuts or [0] * len(gs)
     cols: dict[str, list[int]] = {k: [] for k in ("valid_i", "first_i", "last_i", "x_i", "w_i",
-                                                    "user_i")}
+                                                    "user_i", "cut_i")}
     for g, (x, w) in enumerate(gs):
         xs, ws = pack_lanes(x, 8), pack_lanes(w.reshape(len(w), -1), 8)
         for t in range(len(x)):
             if rng is not None and rng.random() < 0.2:  # a bubble: valid low, garbage data
                 for k, v in (("valid_i", 0), ("first_i", 1), ("last_i", 1), ("x_i", 0x5A),
-                             ("w_i", 0x77), ("user_i", 0xFFFF)):
+                             ("w_i", 0x77), ("user_i", 0xFFFF), ("cut_i", 7)):
                     cols[k].append(v)
             for k, v in (("valid_i", 1), ("first_i", int(t == 0)),
                          ("last_i", int(t == len(x) - 1)), ("x_i", xs[t]), ("w_i", ws[t]),
-                         ("user_i", g & 0xFFFF)):
+                         ("user_i", g & 0xFFFF), ("cut_i", cuts[g])):
                 cols[k].append(v)
     got = run_vectors(built, directory, cols, ["acc_o", "user_o"])
     assert got["user_o"] == [g & 0xFFFF for g in range(len(gs))], \
         "dot products lost, repeated or reordered"
-    return unpack_lanes(got["acc_o"], pe, 32, True)
+    return unpack_lanes(got["acc_o"], pe * segments, 32, True)
 
 
 @pytest.mark.parametrize(("pe", "simd", "dtype", "zp", "long", "pack"), [
@@ -89,6 +94,38 @@ def test_mac_array_bit_exact(pe: int, simd: int, dtype: str, zp: int, long: bool
         assert want.max() > 2**31 - 2**25 and want.min() < -(2**31) + 2**25
     acc = run_groups(built, gs, pe, rng, tmp_path)
     problem = first_mismatch(want[None], acc[None], name="mac_array")
+    assert problem is None, problem
+
+
+def expected_cut(gs: list[tuple[np.ndarray, np.ndarray]], zp: int, segments: int,
+                 cuts: list[int]) -> np.ndarray:
+    """`[len(gs), PE·SEGMENTS]`: slot p·SEGMENTS + j holds PE p's sum over the j-th of 2^c
+    equal runs of lanes (c = the dot product's cut), 0 for j ≥ 2^c."""
+    out = []
+    for (x, w), c in zip(gs, cuts, strict=True):
+        pe, simd = w.shape[1:]
+        runs = (x - zp).reshape(len(x), 2**c, simd >> c).astype(np.int64)
+        part = np.einsum("tjs,tpjs->pj", runs, w.reshape(len(w), pe, 2**c, simd >> c))
+        slots = np.zeros((pe, segments), dtype=np.int64)
+        slots[:, :2**c] = part
+        out.append(slots.reshape(-1))
+    return np.array(out)
+
+
+@pytest.mark.parametrize(("pe", "simd", "segments", "dtype", "zp", "pack"), [
+    (3, 8, 4, "int8", -5, True), (2, 12, 4, "uint8", 200, False), (2, 16, 16, "int8", 0, True)])
+def test_mac_array_cut_tree_bit_exact(pe: int, simd: int, segments: int, dtype: str, zp: int,
+                                      pack: bool, rng, tmp_path, build_root) -> None:
+    """Random and extreme dot products, each with a random cut 0..log2(SEGMENTS) (c = 0 is
+    the whole tree), against sums over each part's lanes."""
+    lo, hi = (-128, 127) if dtype == "int8" else (0, 255)
+    built = build(pe, simd, dtype, zp, pack, build_root, segments)
+    gs = groups(rng, pe, simd, lo, hi, zp, 60, False)
+    cuts = [int(c) for c in rng.integers(0, segments.bit_length(), len(gs))]
+    assert set(cuts) == set(range(segments.bit_length()))
+    acc = run_groups(built, gs, pe, rng, tmp_path, segments, cuts)
+    problem = first_mismatch(expected_cut(gs, zp, segments, cuts)[None], acc[None],
+                             name=f"mac_array SEGMENTS={segments}")
     assert problem is None, problem
 
 
@@ -118,13 +155,14 @@ def test_mac_array_packed_corners(dtype: str, zp: int, tmp_path, build_root) -> 
 @pytest.mark.synth
 @pytest.mark.slow
 def test_packing_halves_the_dsps(tmp_path) -> None:
-    """synth_xilinx -family xc7: PE = 4, SIMD = 2 takes 8 DSP48E1s unpacked, 4 packed."""
+    """synth_xilinx -family xc7: PE = 4, SIMD = 2 takes 8 DSP48E1s unpacked, 4 packed, and
+    4 packed with the tree cut in up to 2 parts (the cut adds adders, not multipliers)."""
     counts = {}
-    for pack in (False, True):
+    for pack, segments in ((False, 1), (True, 1), (True, 2)):
         result = synth_xilinx("mac_array", ["mac_array"], {
-            "PE": 4, "SIMD": 2, "IN_SIGNED": False, "IN_ZP": 3, "PACK": pack},
-            tmp_path / f"pack{int(pack)}")
-        counts[pack] = result.dsps
-        print(f"mac_array PE=4 SIMD=2 PACK={int(pack)}: {result.dsps} DSP48E1, "
-              f"{result.luts} LUTs")
-    assert counts == {False: 8, True: 4}, counts
+            "PE": 4, "SIMD": 2, "IN_SIGNED": False, "IN_ZP": 3, "PACK": pack,
+            "SEGMENTS": segments}, tmp_path / f"pack{int(pack)}_{segments}")
+        counts[pack, segments] = result.dsps
+        print(f"mac_array PE=4 SIMD=2 PACK={int(pack)} SEGMENTS={segments}: "
+              f"{result.dsps} DSP48E1, {result.luts} LUTs")
+    assert counts == {(False, 1): 8, (True, 1): 4, (True, 2): 4}, counts

@@ -180,6 +180,7 @@ def test_sequential_cycles_by_hand() -> None:
     doc = cut.as_json()
     assert doc["cap"] == 0.8 and doc["array_efficiency"] == round(macs / (64 * 24_032), 4)
     assert doc["segments"] == 16 and doc["write_back_lanes"] == 64
+    assert doc["latency_ms"] == round(24_032 / 200e3, 4)  # batch 1, 200 MHz
     with pytest.raises(ValueError, match="3 segments"):
         sequential(work, device("xc7z020"), CALIB, 4, 16, 200, 0.8, segments=3)
 

@@ -46,7 +46,8 @@ def sequential_rows(seq: SequentialPlan) -> list[tuple[str, str]]:
                                       f"{seq.cost.lut:,.0f} LUT, {seq.cost.ff:,.0f} FF: "
                                       + ("fits" if not why else "NO: " + "; ".join(why))),
             ("layer-sequential speed", f"{seq.cycles:,} cycles/image = "
-                                       f"{seq.images_per_s:,.1f} images/s, "
+                                       f"{seq.images_per_s:,.1f} images/s, latency "
+                                       f"{seq.latency_ms:.3f} ms (batch {seq.batch}), "
                                        f"{seq.images_per_s / seq.roofline:.1%} of the "
                                        f"{seq.roofline:,.1f} images/s device DSP roofline, "
                                        f"array {seq.array_efficiency:.1%} busy (cap "

@@ -8,7 +8,8 @@ engine is not built yet, so none of this is synthesized. The micro-architecture 
 - PE lanes take output channels. The SIMD lanes' adder tree can be cut into g = 1, 2, 4 …
   `segments` equal parts (g divides SIMD), each reducing SIMD/g terms of the KH·KW·IC
   reduction R for its own output pixel (`mac_array.sv` with SEGMENTS: built, tested
-  bit-exact, and no more DSPs in synthesis): a conv takes ⌈OC/PE⌉·⌈R/(SIMD/g)⌉·⌈HO·WO/g⌉ cycles
+  bit-exact, and no more DSPs in synthesis; the window buffer that hands each part SIMD/g
+  consecutive elements of its pixel's flattened window is not): a conv takes ⌈OC/PE⌉·⌈R/(SIMD/g)⌉·⌈HO·WO/g⌉ cycles
   with the best g (g = 1: the whole tree on one pixel; conv_first's R = 9 takes many pixels).
 - Every segment of every PE lane has its own accumulator and requantiser (PE·segments
   write-back lanes), so results never wait for a requantiser. A requantiser is 2 DSPs for its
@@ -161,6 +162,11 @@ class SequentialPlan:
         return self.clock_mhz * 1e6 / self.cycles
 
     @property
+    def latency_ms(self) -> float:
+        """From an image's arrival to its result: its whole batch runs layer by layer."""
+        return self.batch * self.cycles / (self.clock_mhz * 1e3)
+
+    @property
     def macs(self) -> int:
         return self.work.macs
 
@@ -203,6 +209,7 @@ class SequentialPlan:
                 "requant_dsp": not self.work.shift_only, "lut": round(self.cost.lut),
                 "ff": round(self.cost.ff), "dsp": self.cost.dsp, "bram36": self.cost.bram36,
                 "cycles": self.cycles, "images_per_s": round(self.images_per_s, 1),
+                "latency_ms": round(self.latency_ms, 4),
                 "roofline_images_per_s": round(self.roofline, 1),
                 "of_roofline": round(self.images_per_s / self.roofline, 4),
                 "array_efficiency": round(self.array_efficiency, 4), "cap": self.cap,

@@ -66,9 +66,8 @@ def report_cmd(
     if as_json:
         typer.echo(json.dumps({k: v for k, v in doc.items() if k != "layers"}))
         return
-    layers, totals = rich_tables(est, seq)
-    console.print(layers, width=max(console.width, 160))
-    console.print(totals)
+    for table in rich_tables(est, seq):
+        console.print(table, width=max(console.width, 160))
     if out is not None:
         console.print(f"wrote {out}/report.html and estimate.json", highlight=False)
 

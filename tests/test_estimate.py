@@ -181,6 +181,11 @@ def test_sequential_cycles_by_hand() -> None:
     assert doc["cap"] == 0.8 and doc["array_efficiency"] == round(macs / (64 * 24_032), 4)
     assert doc["segments"] == 16 and doc["write_back_lanes"] == 64
     assert doc["latency_ms"] == round(24_032 / 200e3, 4)  # batch 1, 200 MHz
+    rows = cut.op_rows()  # per op: parts (the fewest among equally fast cuts), cycles
+    assert [(r[1], r[3], r[4]) for r in rows] == [
+        ("mac", 16, conv0 + OVERHEAD), ("mac", 1, conv1 + OVERHEAD), ("mac", 1, fc + OVERHEAD)]
+    assert sum(r[4] for r in rows) == cut.cycles
+    assert rows[0][5] == pytest.approx(1024 * 9 * 16 / (64 * (conv0 + OVERHEAD)))
     with pytest.raises(ValueError, match="3 segments"):
         sequential(work, device("xc7z020"), CALIB, 4, 16, 200, 0.8, segments=3)
 

@@ -46,6 +46,22 @@ def test_out_writes_html_with_plots_and_the_csynth_figures(tmp_path) -> None:
     assert [la["name"] for la in doc["layers"]] == ["conv0", "pool0", "conv1", "pool1", "fc"]
 
 
+def test_layer_sequential_plan_comes_with_its_ops(tmp_path) -> None:
+    """At 5 % of xc7z010 no dataflow plan fits: the layer-sequential plan is in the JSON, and
+    report.html has its cycles per op (a third plot) and a row per op that runs (the pools
+    are done at the convs' write-back)."""
+    res = runner.invoke(app, ["report", "--ir", str(_ir(tmp_path)), "--device", "xc7z010",
+                              "--cap", "0.05", "--out", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    doc = json.loads((tmp_path / "out" / "estimate.json").read_text())
+    assert doc["fits"] is False and doc["sequential"]["mode"] == "layer-sequential"
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert page.count("data:image/png;base64,") == 3
+    ops = page.split("Layer-sequential plan: ops")[1]
+    assert [name for name in ("conv0", "pool0", "conv1", "pool1", "fc") if name in ops] == [
+        "conv0", "conv1", "fc"]
+
+
 def test_bad_device_and_cap_are_one_line_errors(tmp_path) -> None:
     d = str(_ir(tmp_path))
     for args, text in ((["--device", "xc9"], "unknown device 'xc9'"),

@@ -35,6 +35,15 @@ HEADER = ["layer", "op", "MACs", "PE", "SIMD", "pack", "cycles", "DSP", "BRAM36"
           "weight B", "weights"]
 
 
+SEQ_HEADER = ["op", "kind", "MACs", "tree parts", "cycles", "array busy"]
+
+
+def sequential_op_rows(seq: SequentialPlan) -> list[list[str]]:
+    """The layer-sequential plan's ops as table rows (`SequentialPlan.op_rows`)."""
+    return [[name, kind, f"{macs:,}", str(parts) if parts else "vector", f"{cycles:,}",
+             f"{busy:.1%}"] for name, kind, macs, parts, cycles, busy in seq.op_rows()]
+
+
 def sequential_rows(seq: SequentialPlan) -> list[tuple[str, str]]:
     """The layer-sequential alternative in (quantity, value) rows."""
     why = seq.overflows()
@@ -91,9 +100,8 @@ def summary(est: NetworkEstimate, seq: SequentialPlan | None = None) -> list[tup
     return rows + (sequential_rows(seq) if seq else [])
 
 
-def rich_tables(est: NetworkEstimate, seq: SequentialPlan | None = None
-                ) -> tuple[Table, Table]:
-    """The per-layer table and the summary table."""
+def rich_tables(est: NetworkEstimate, seq: SequentialPlan | None = None) -> list[Table]:
+    """The per-layer table, the summary table and, given `seq`, its per-op table."""
     layers = Table(title=f"{est.name} on {est.device.name}", show_lines=False)
     for i, col in enumerate(HEADER):
         layers.add_column(col, justify="left" if i in (0, 1, 12) else "right")
@@ -104,7 +112,14 @@ def rich_tables(est: NetworkEstimate, seq: SequentialPlan | None = None
     totals.add_column()
     for k, v in summary(est, seq):
         totals.add_row(k, v)
-    return layers, totals
+    if seq is None:
+        return [layers, totals]
+    ops = Table(title=f"layer-sequential {seq.pe}×{seq.simd} array: cycles per op")
+    for i, col in enumerate(SEQ_HEADER):
+        ops.add_column(col, justify="left" if i < 2 else "right")
+    for row in sequential_op_rows(seq):
+        ops.add_row(*row)
+    return [layers, ops, totals]
 
 
 def markdown(est: NetworkEstimate, seq: SequentialPlan | None = None) -> str:
@@ -146,6 +161,27 @@ def plots(est: NetworkEstimate) -> list[str]:
     return [one, two]
 
 
+def sequential_images(seq: SequentialPlan) -> str:
+    """An <img> of the layer-sequential plan's cycles per op, split into busy and idle MAC
+    slots."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = seq.op_rows()
+    cycles = [r[4] for r in rows]
+    busy = [r[4] * r[5] for r in rows]
+    fig, ax = plt.subplots(figsize=(max(6, len(rows) * 0.06 + 4), 3.5))
+    ax.bar(range(len(rows)), cycles, color="tab:gray", label="idle MAC slots")
+    ax.bar(range(len(rows)), busy, color="tab:blue", label="busy MAC slots")
+    ax.set(xlabel="op (MAC ops, then vector passes)", ylabel="cycles/image",
+           title=f"layer-sequential {seq.pe}×{seq.simd}: {seq.cycles:,} cycles/image")
+    ax.legend()
+    image = _png(fig)
+    plt.close(fig)
+    return f'<img src="data:image/png;base64,{image}">'
+
+
 def _table(header: list[str], rows: list[list[str]] | list[tuple[str, str]]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>"
@@ -166,7 +202,9 @@ def write_html(est: NetworkEstimate, out_dir: Path, hls: CsynthReport | None = N
            "</style>"
            f"<h1>{html.escape(est.name)} on {est.device.name}</h1>"
            f"<h2>Dataflow RTL estimate</h2>{_table(['quantity', 'value'], summary(est, seq))}"
-           f"{images}{hls_part}<h2>Layers</h2>{_table(HEADER, layer_rows(est))}")
+           f"{images}{hls_part}<h2>Layers</h2>{_table(HEADER, layer_rows(est))}"
+           + (f"<h2>Layer-sequential plan: ops</h2>{sequential_images(seq)}"
+              f"{_table(SEQ_HEADER, sequential_op_rows(seq))}" if seq else ""))
     path = out_dir / HTML
     path.write_text(doc)
     return path

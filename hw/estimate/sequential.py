@@ -4,13 +4,15 @@ layers in turn, weights streamed from DDR, activations in on-chip buffers.
 Analytical, for networks whose one-engine-per-layer dataflow design cannot fit: the MAC array
 and its write-back lanes are costed with the calibrated conv2d functions (the shared engine
 would be a conv2d engine with a larger address space), the buffers with the BRAM mapping; the
-engine is not built yet, so none of this is synthesized. The micro-architecture it assumes:
+engine is not built yet (only its MAC array is simulated and synthesized). The
+micro-architecture it assumes:
 - PE lanes take output channels. The SIMD lanes' adder tree can be cut into g = 1, 2, 4 …
   `segments` equal parts (g divides SIMD), each reducing SIMD/g terms of the KH·KW·IC
-  reduction R for its own output pixel (`mac_array.sv` with SEGMENTS: built, tested
-  bit-exact, and no more DSPs in synthesis; the window buffer that hands each part SIMD/g
-  consecutive elements of its pixel's flattened window is not): a conv takes ⌈OC/PE⌉·⌈R/(SIMD/g)⌉·⌈HO·WO/g⌉ cycles
+  reduction R for its own output pixel: a conv takes ⌈OC/PE⌉·⌈R/(SIMD/g)⌉·⌈HO·WO/g⌉ cycles
   with the best g (g = 1: the whole tree on one pixel; conv_first's R = 9 takes many pixels).
+  `mac_array.sv` with SEGMENTS is that cut tree (bit-exact, no more DSPs in synthesis); the
+  window buffer handing each part SIMD/g consecutive elements of its pixel's flattened window
+  is not built.
 - Every segment of every PE lane has its own accumulator and requantiser (PE·segments
   write-back lanes), so results never wait for a requantiser. A requantiser is 2 DSPs for its
   acc·M product (the calibrated conv2d lane), none when every multiplier of the network is a
@@ -33,6 +35,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -71,13 +74,34 @@ def shift_only(model: ir.Model) -> bool:
     return all(np.all(np.bitwise_and(m, m - 1) == 0) for m in found)
 
 
+class MacOp(NamedTuple):
+    """A conv2d (or a dense: `pixels` = 1) on the shared array."""
+
+    name: str
+    oc: int
+    reduction: int  # KH·KW·IC
+    pixels: int
+
+    @property
+    def macs(self) -> int:
+        return self.oc * self.reduction * self.pixels
+
+
+class VectorOp(NamedTuple):
+    """Any other op that runs (not fused): one pass over its largest tensor."""
+
+    name: str
+    kind: str
+    elements: int
+    macs: int
+
+
 @dataclass(frozen=True)
 class Workload:
     """What the layer-sequential plans need of a network, read once from its IR.
 
     Attributes:
-        mac_ops: (output channels, reduction, output pixels) of every conv2d and dense.
-        vector_ops: elements of every other op that runs (not fused).
+        mac_ops, vector_ops: the ops that run, in topological order within each kind.
         reduced: accumulator words of the write-back reductions of one tensor, at most.
         live: bytes of the largest op's inputs and output (the activation buffer).
         tile: weight bytes of one output channel, at most (×PE: one weight tile).
@@ -88,8 +112,8 @@ class Workload:
     weight_bytes: int
     act_bytes: int
     shift_only: bool
-    mac_ops: tuple[tuple[int, int, int], ...]
-    vector_ops: tuple[int, ...]
+    mac_ops: tuple[MacOp, ...]
+    vector_ops: tuple[VectorOp, ...]
     reduced: int
     live: int
     tile: int
@@ -102,14 +126,15 @@ class Workload:
             if op.kind == "conv2d":
                 kh, kw, cin, cout = op.weight.shape
                 y = model.tensors[op.output].shape
-                mac_ops.append((cout, kh * kw * cin, y[0] * y[1]))
+                mac_ops.append(MacOp(op.name, cout, kh * kw * cin, y[0] * y[1]))
             elif op.kind == "dense":
-                mac_ops.append((op.weight.shape[1], op.weight.shape[0], 1))
+                mac_ops.append(MacOp(op.name, op.weight.shape[1], op.weight.shape[0], 1))
             elif op.kind in REDUCED_ON_WRITE:
                 words = math.prod(model.tensors[op.output].shape)
                 reduced[op.inputs[0]] = reduced.get(op.inputs[0], 0) + words
             elif op.name not in fused:
-                vector_ops.append(max(_bytes(model, t) for t in (*op.inputs, op.output)))
+                vector_ops.append(VectorOp(op.name, op.kind, max(
+                    _bytes(model, t) for t in (*op.inputs, op.output)), op_macs(op, model)))
         return cls(model.name, sum(op_macs(op, model) for op in model.ops),
                    sum(op_weight_bytes(op) for op in model.ops),
                    sum(_bytes(model, op.output) * 2 for op in model.ops
@@ -126,18 +151,24 @@ class Workload:
         return len(self.mac_ops) + len(self.vector_ops)
 
 
-def mac_cycles(oc: int, reduction: int, pixels: int, pe: int, simd: int, segments: int) -> int:
-    """Cycles of one conv (dense: `pixels` = 1) with the best cut g ≤ `segments` of the
-    SIMD adder tree, without `OVERHEAD` (module doc)."""
-    return math.ceil(oc / pe) * min(math.ceil(reduction * g / simd) * math.ceil(pixels / g)
-                                    for g in (2**k for k in range(segments.bit_length())))
+def mac_cycles(op: MacOp, pe: int, simd: int, segments: int) -> tuple[int, int]:
+    """(cycles, parts g) of one conv or dense with the best cut g ≤ `segments` of the SIMD
+    adder tree, without `OVERHEAD` (module doc); the fewest parts among equals."""
+    return min((math.ceil(op.oc / pe) * math.ceil(op.reduction * g / simd)
+                * math.ceil(op.pixels / g), g)
+               for g in (2**k for k in range(segments.bit_length())))
+
+
+def vector_cycles(op: VectorOp, pe: int, simd: int, segments: int) -> int:
+    """Cycles of one vector pass, min(SIMD, write-back lanes) elements per cycle."""
+    return math.ceil(op.elements / min(simd, pe * segments))
 
 
 def image_cycles(work: Workload, pe: int, simd: int, segments: int) -> int:
     """Cycles per image: every op that runs, plus `OVERHEAD` each."""
-    lanes = min(simd, pe * segments)
-    return (sum(mac_cycles(*m, pe, simd, segments) for m in work.mac_ops)
-            + sum(math.ceil(n / lanes) for n in work.vector_ops) + OVERHEAD * work.ops_run)
+    return (sum(mac_cycles(m, pe, simd, segments)[0] for m in work.mac_ops)
+            + sum(vector_cycles(v, pe, simd, segments) for v in work.vector_ops)
+            + OVERHEAD * work.ops_run)
 
 
 @dataclass
@@ -189,6 +220,20 @@ class SequentialPlan:
         spill = self.work.act_bytes if self.batch > 1 else 0
         weights = 0 if self.weights_on_chip else self.weight_bytes / self.batch
         return (weights + spill) * self.images_per_s / 1e9
+
+    def op_rows(self) -> list[tuple[str, str, int, int, int, float]]:
+        """(op, kind, MACs, parts of the cut tree (0: a vector pass), cycles with `OVERHEAD`,
+        share of the array's MAC slots used) of every op that runs, MAC ops first."""
+        slots = self.pe * self.simd
+        rows = []
+        for m in self.work.mac_ops:
+            cycles, parts = mac_cycles(m, self.pe, self.simd, self.segments)
+            rows.append((m.name, "mac", m.macs, parts, cycles + OVERHEAD,
+                         m.macs / (slots * (cycles + OVERHEAD))))
+        for v in self.work.vector_ops:
+            cycles = vector_cycles(v, self.pe, self.simd, self.segments) + OVERHEAD
+            rows.append((v.name, v.kind, v.macs, 0, cycles, v.macs / (slots * cycles)))
+        return rows
 
     def overflows(self) -> list[str]:
         c, d = self.cost, self.device

@@ -182,16 +182,22 @@ module mac_array #(
       logic signed [TREE_W-1:0] part, tree_q;
       logic signed [ACC_W-1:0]  acc_q;
 
-      // 2^c parts are level LOG_SEG - c; slots past the parts (and cuts past LOG_SEG) read 0
-      logic signed [TREE_W-1:0] cuts [8];
-      for (genvar c = 0; c < 8; c++) begin : g_cut
-        if (c <= LOG_SEG && j < (1 << c)) begin : g_part_of_level
-          assign cuts[c] = g_level[LOG_SEG - c].sum[j];
-        end else begin : g_none
-          assign cuts[c] = '0;
+      if (SEGMENTS == 1) begin : g_whole  // no multiplexer: synthesis keeps the plain tree
+        logic unused;
+        assign unused = ^cut1_q;
+        assign part = g_level[0].sum[0];
+      end else begin : g_cut
+        // 2^c parts are level LOG_SEG - c; slots past the parts (and cuts past LOG_SEG) read 0
+        logic signed [TREE_W-1:0] cuts [8];
+        for (genvar c = 0; c < 8; c++) begin : g_level_of_cut
+          if (c <= LOG_SEG && j < (1 << c)) begin : g_part_of_level
+            assign cuts[c] = g_level[LOG_SEG - c].sum[j];
+          end else begin : g_none
+            assign cuts[c] = '0;
+          end
         end
+        assign part = cuts[cut1_q];
       end
-      assign part = cuts[cut1_q];
 
       always_ff @(posedge clk) begin
         if (v1_q) begin

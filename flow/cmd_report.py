@@ -67,7 +67,7 @@ def report_cmd(
         typer.echo(json.dumps({k: v for k, v in doc.items() if k != "layers"}))
         return
     for table in rich_tables(est, seq):
-        console.print(table, width=max(console.width, 160))
+        console.print(table)
     if out is not None:
         console.print(f"wrote {out}/report.html and estimate.json", highlight=False)
 

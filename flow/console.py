@@ -18,7 +18,10 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+WIDE = 160  # columns of the report tables
 console = Console(stderr=True)
+if not console.is_terminal:  # a log or a pipe: rich would squeeze the report tables into 80
+    console.width = max(console.width, WIDE)
 
 F = TypeVar("F", bound=Callable)
 

@@ -33,7 +33,7 @@ def _run(demo: Demo) -> dict:
     csynth = find_csynth(hls_dir(demo))
     write_html(est, report_dir(demo), parse_csynth(csynth) if csynth else None)
     for table in rich_tables(est):
-        console.print(table, width=max(console.width, 160))
+        console.print(table)
     rtl = demo.results["rtl"]
     simulated = estimate(model, device(DEVICE), {k: Folding(pe, simd) for k, (pe, simd)
                                                  in rtl["folding"].items()}, calib, CLOCK_MHZ)

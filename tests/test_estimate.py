@@ -153,6 +153,20 @@ def test_too_big_for_xc7z010_names_the_resource_and_the_layer() -> None:
     assert est.as_json()["fits"] is False
 
 
+def test_unit_m_engines_drop_the_requantiser_dsps() -> None:
+    """A conv whose every M is 1 (the pot scheme) gets UNIT_M; its estimate loses the two
+    DSPs per PE lane of acc·M (16 × ⌈4/2⌉ packed multipliers + 2 × 4 → 32 alone)."""
+    model = single_op("conv2d", np.random.default_rng(0), shape=(8, 8, 16), kernel=(3, 3),
+                      stride=(1, 1), padding=(1, 1, 1, 1), cout=8, out_dtype="int8")
+    op = model.ops[0]
+    pot = dataclasses.replace(op, multiplier=np.ones_like(op.multiplier))
+    general = engine_for(op, model, Folding(4, 16, True))
+    unit = engine_for(pot, dataclasses.replace(model, ops=(pot,)), Folding(4, 16, True))
+    assert (general.params["UNIT_M"], unit.params["UNIT_M"]) == (False, True)
+    assert engine_cost(general, CALIB).dsp == 32 + 8
+    assert engine_cost(unit, CALIB).dsp == 32
+
+
 def test_base_plan_refuses_ops_without_engines() -> None:
     model = single_op("avgpool", np.random.default_rng(0))
     with pytest.raises(ValueError, match="avgpool"):

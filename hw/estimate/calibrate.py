@@ -13,6 +13,7 @@ likewise, rounded to integers; held-out points are only compared. Random IR ops 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import os
@@ -34,7 +35,7 @@ from sim.yosys import CACHE, SynthResult, synth_xilinx, yosys
 sys.path.insert(0, str(ROOT / "tests"))
 from ir_factory import single_op  # noqa: E402
 
-DSP_FEATURES = {"conv2d": ("mults", "pe"), "dense": ("mults", "pe")}
+DSP_FEATURES = {"conv2d": ("mults", "rq"), "dense": ("mults", "rq")}
 JOINT = {"dense": "conv2d"}  # dense.sv wraps conv2d.sv: one fit for both
 # Coefficients known, not fitted: a network FIFO's distributed RAM is 4 LUTs per RAM32M/RAM64M.
 FIXED = {"fifo": {"lut": {"lutram": float(LUTS_PER_LUTRAM)}}}
@@ -54,9 +55,12 @@ GRID: list[tuple[str, dict, tuple[int, int, bool], bool]] = [
                 "padding": (0, 0, 0, 0)}, (8, 4, False), False),
     ("conv2d", {"shape": (32, 32, 1), "cout": 16, **C3}, (16, 1, True), False),
     ("conv2d", {"shape": (8, 8, 32), "cout": 32, **C3}, (8, 4, True), False),
+    ("conv2d", {"shape": (8, 8, 8), "cout": 16, **C3, "unit_m": True}, (4, 4, True), False),
+    ("conv2d", {"shape": (8, 8, 16), "cout": 32, **C3, "unit_m": True}, (8, 2, False), False),
     ("dense", {"shape": (1, 1, 64), "cout": 32, **S}, (4, 8, False), False),
     ("dense", {"shape": (1, 1, 128), "cout": 16, **S}, (2, 16, True), False),
     ("dense", {"shape": (1, 1, 32), "cout": 10, **S}, (1, 1, False), False),
+    ("dense", {"shape": (1, 1, 64), "cout": 32, **S, "unit_m": True}, (4, 8, False), False),
     ("maxpool", {"shape": (16, 16, 8), **P2}, (1, 1, False), False),
     ("maxpool", {"shape": (16, 16, 8), **P2}, (1, 8, False), False),
     ("maxpool", {"shape": (32, 32, 16), **P2}, (1, 4, False), False),
@@ -71,6 +75,7 @@ GRID: list[tuple[str, dict, tuple[int, int, bool], bool]] = [
     ("conv2d", {"shape": (12, 12, 8), "cout": 24, **C3}, (6, 4, False), True),
     ("conv2d", {"shape": (16, 16, 16), "cout": 16, **C3, "stride": (2, 2)}, (4, 8, True), True),
     ("dense", {"shape": (1, 1, 96), "cout": 24, **S}, (8, 4, False), True),
+    ("conv2d", {"shape": (12, 12, 8), "cout": 24, **C3, "unit_m": True}, (6, 4, True), True),
     ("maxpool", {"shape": (8, 8, 32), **P2}, (1, 16, False), True),
     ("add", {"shape": (8, 8, 16), **S}, (1, 1, False), True),
     ("gwap", {"shape": (8, 8, 16), **S}, (1, 1, False), True),
@@ -100,9 +105,16 @@ def _concrete(kind: str, params: dict) -> dict:
 
 
 def engine_point(kind: str, params: dict, fold: tuple[int, int, bool]) -> EngineSpec:
-    """The engine of one grid point (seeded random weights)."""
-    model = single_op(kind, np.random.default_rng(0), **_concrete(kind, params))
-    return engine_for(model.ops[0], model, Folding(*fold))
+    """The engine of one grid point (seeded random weights; `unit_m`: every M set to 1, the
+    power-of-two scheme's requantiser without multiplier)."""
+    params = _concrete(kind, params)
+    unit = params.pop("unit_m", False)
+    model = single_op(kind, np.random.default_rng(0), **params)
+    op = model.ops[0]
+    if unit:
+        op = dataclasses.replace(op, multiplier=np.ones_like(op.multiplier))
+        model = dataclasses.replace(model, ops=(op,))
+    return engine_for(op, model, Folding(*fold))
 
 
 def measured(result: SynthResult) -> dict[str, int]:

@@ -117,7 +117,8 @@ def features(eng: EngineSpec) -> dict[str, float]:
     if eng.module in ("conv2d", "dense"):
         wdep, _, ldep, _ = mac_geometry(eng)
         pe, simd = _p(eng, "PE"), _p(eng, "SIMD")
-        return {"one": 1.0, "mults": multipliers(eng), "pe": pe, "simd": simd,
+        return {"one": 1.0, "mults": multipliers(eng), "pe": pe,
+                "rq": 0 if _p(eng, "UNIT_M", 0) else pe, "simd": simd,
                 "packed": pe * simd * _p(eng, "PACK", 0), "addr": _log2(wdep) + _log2(ldep)}
     if eng.module == "maxpool":
         return {"one": 1.0, "simd": _p(eng, "SIMD"), "addr": _log2(memories(eng)[0].depth)}

@@ -16,7 +16,8 @@ micro-architecture it assumes:
 - Every segment of every PE lane has its own accumulator and requantiser (PE·segments
   write-back lanes), so results never wait for a requantiser. A requantiser is 2 DSPs for its
   acc·M product (the calibrated conv2d lane), none when every multiplier of the network is a
-  power of two (the `pot` scheme: the product is a shift).
+  power of two (the `pot` scheme: conv/dense M = 1, requant.sv's UNIT_M; the other ops'
+  powers of two are shifts).
 - Ops done at the write-back of the op before them cost no cycles: concat (a channel offset),
   requant and add (the write-back lane's shift and the residual operand read from the
   buffer), reshape (an address view), global average pools and channel reductions (summed or
@@ -32,7 +33,6 @@ the most images/s that fits the cap.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -269,10 +269,9 @@ def array_cost(work: Workload, pe: int, simd: int, segments: int, calib: Calibra
     priced as calibrated conv2d lanes, and the buffers (module doc)."""
     mults = simd * (pe // 2 + pe % 2)
     lanes = pe * segments
-    core = fitted("conv2d", {"one": 1.0, "mults": mults, "pe": lanes, "simd": simd,
+    core = fitted("conv2d", {"one": 1.0, "mults": mults, "pe": lanes,
+                             "rq": 0 if work.shift_only else lanes, "simd": simd,
                              "packed": pe * simd, "addr": ADDR_BITS}, calib)
-    if work.shift_only:  # the lanes' fitted 2 DSPs are the acc·M product, here a shift
-        core = dataclasses.replace(core, dsp=mults)
     weight_store = (Memory("weights", math.ceil(work.weight_bytes / (pe * simd)), 8 * pe * simd,
                            True) if on_chip else
                     Memory("weight_tile", math.ceil(2 * pe * work.tile / (pe * simd)),

@@ -165,6 +165,12 @@ def _check_padding(name: str, kernel: Pair, padding: tuple[int, int, int, int]) 
                            f"{list(kernel)} in the RTL window")
 
 
+def unit_m(op: ir.Conv2d | ir.Dense) -> bool:
+    """Every requantisation multiplier of `op` is 1 (the `pot` scheme): requant.sv's UNIT_M,
+    no DSP48 for the requantiser."""
+    return bool(np.all(op.multiplier == 1))
+
+
 def conv2d_engine(op: ir.Conv2d, x: ir.TensorSpec, y: ir.TensorSpec, fold: Folding,
                   prefix: str = "", fifo_depth: int = 16) -> EngineSpec:
     """conv2d.sv for a conv2d op."""
@@ -177,8 +183,8 @@ def conv2d_engine(op: ir.Conv2d, x: ir.TensorSpec, y: ir.TensorSpec, fold: Foldi
     params = {"H": h, "W": w, "IC": cin, "OC": cout, **_window_params(op.kernel, op.stride,
                                                                        op.padding),
               "PE": fold.pe, "SIMD": fold.simd, "PACK": fold.pack, **_dtype_params("IN", x),
-              **_dtype_params("OUT", y), "RELU": bool(op.relu), "FIFO_DEPTH": fifo_depth,
-              "WEIGHT_FILE": wfile, "PARAM_FILE": pfile}
+              **_dtype_params("OUT", y), "RELU": bool(op.relu), "UNIT_M": unit_m(op),
+              "FIFO_DEPTH": fifo_depth, "WEIGHT_FILE": wfile, "PARAM_FILE": pfile}
     ho, wo, _ = y.shape
     cycles = (cout // fold.pe) * (cin * kh * kw // fold.simd) * ho * wo
     mems = {wfile: (weight_words(op.weight, fold.pe, fold.simd), 8 * fold.pe * fold.simd),
@@ -196,7 +202,8 @@ def dense_engine(op: ir.Dense, x: ir.TensorSpec, y: ir.TensorSpec, fold: Folding
     wfile, pfile = f"{prefix}{op.name}_w.mem", f"{prefix}{op.name}_p.mem"
     params = {"N_IN": n_in, "N_OUT": n_out, "PE": fold.pe, "SIMD": fold.simd, "PACK": fold.pack,
               **_dtype_params("IN", x), **_dtype_params("OUT", y), "RELU": bool(op.relu),
-              "FIFO_DEPTH": fifo_depth, "WEIGHT_FILE": wfile, "PARAM_FILE": pfile}
+              "UNIT_M": unit_m(op), "FIFO_DEPTH": fifo_depth, "WEIGHT_FILE": wfile,
+              "PARAM_FILE": pfile}
     cycles = (n_out // fold.pe) * (n_in // fold.simd)
     mems = {wfile: (weight_words(op.weight.reshape(1, 1, n_in, n_out), fold.pe, fold.simd),
                     8 * fold.pe * fold.simd),

@@ -39,6 +39,7 @@ module conv2d #(
   parameter bit          OUT_SIGNED = 1'b1,  // output dtype signed
   parameter int          OUT_ZP = 0,       // output zero point
   parameter bit          RELU = 1'b0,      // fused ReLU
+  parameter bit          UNIT_M = 1'b0,    // every M is 1: requantiser without multiplier
   parameter int unsigned FIFO_DEPTH = 16,  // result FIFO entries (PE values each), power of 2
   parameter              WEIGHT_FILE = "", // weight ROM image (string; "" leaves zeros)
   parameter              PARAM_FILE = ""   // bias/M/shift ROM image (string; "" leaves zeros)
@@ -181,7 +182,7 @@ module conv2d #(
 
   requant #(
     .LANES(PE), .ACC_W(32), .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .OUT_ZP(OUT_ZP),
-    .RELU(RELU), .USER_W(1)
+    .RELU(RELU), .USER_W(1), .UNIT_M(UNIT_M)
   ) u_requant (
     .clk, .rst_n,
     .valid_i(p2_valid_q), .acc_i(p2_acc_q), .mult_i(p2_mult_q), .shift_i(p2_shift_q),

@@ -18,6 +18,7 @@ module dense #(
   parameter bit          OUT_SIGNED = 1'b1,  // output dtype signed
   parameter int          OUT_ZP = 0,       // output zero point
   parameter bit          RELU = 1'b0,      // fused ReLU
+  parameter bit          UNIT_M = 1'b0,    // every M is 1: requantiser without multiplier
   parameter int unsigned FIFO_DEPTH = 16,  // result FIFO entries, power of 2
   parameter              WEIGHT_FILE = "", // weight ROM image (string)
   parameter              PARAM_FILE = ""   // bias/M/shift ROM image (string)
@@ -40,7 +41,7 @@ module dense #(
     .H(1), .W(1), .IC(N_IN), .OC(N_OUT), .KH(1), .KW(1), .SH(1), .SW(1),
     .PT(0), .PB(0), .PL(0), .PR(0), .PE(PE), .SIMD(SIMD), .PACK(PACK),
     .IN_SIGNED(IN_SIGNED), .IN_ZP(IN_ZP), .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED),
-    .OUT_ZP(OUT_ZP), .RELU(RELU), .FIFO_DEPTH(FIFO_DEPTH),
+    .OUT_ZP(OUT_ZP), .RELU(RELU), .UNIT_M(UNIT_M), .FIFO_DEPTH(FIFO_DEPTH),
     .WEIGHT_FILE(WEIGHT_FILE), .PARAM_FILE(PARAM_FILE)
   ) u_conv (
     .clk, .rst_n,

@@ -3,6 +3,9 @@
 // with M in [1, 2^15] and s in [0, 46] per lane, [lo, hi] the output dtype's range and lo
 // raised to OUT_ZP when the ReLU is fused. Bit-exact with quant.golden.requantize + saturate.
 //
+// UNIT_M = 1 is for networks whose every M is 1 (the power-of-two scheme, DESIGN.md): stage 1
+// passes acc on and no multiplier (no DSP48) is built; mult_i is then ignored.
+//
 // Pipeline: 4 cycles, no stall (valid_i -> valid_o, user_i -> user_o alongside):
 //   1: acc * M    2: + r    3: >>> s    4: + OUT_ZP, clamp.
 `default_nettype none
@@ -14,14 +17,15 @@ module requant #(
   parameter bit          OUT_SIGNED = 1'b1,  // output dtype is signed
   parameter int          OUT_ZP     = 0,   // output zero point, inside the output range
   parameter bit          RELU       = 1'b0,  // fused ReLU: clamp low at OUT_ZP
-  parameter int unsigned USER_W     = 1    // sideband bits delayed with the data
+  parameter int unsigned USER_W     = 1,   // sideband bits delayed with the data
+  parameter bit          UNIT_M     = 1'b0  // every M is 1: no multiplier, mult_i unused
 ) (
   input  wire                      clk,
   input  wire                      rst_n,     // synchronous, active low
 
   input  wire                      valid_i,
   input  wire  [LANES*ACC_W-1:0]   acc_i,     // signed accumulators, lane l at [l*ACC_W +: ACC_W]
-  input  wire  [LANES*16-1:0]      mult_i,    // unsigned M per lane, 1..32768
+  input  wire  [LANES*16-1:0]      mult_i,    // unsigned M per lane, 1..32768 (UNIT_M: unused)
   input  wire  [LANES*6-1:0]       shift_i,   // s per lane, 0..46
   input  wire  [USER_W-1:0]        user_i,
 
@@ -74,6 +78,11 @@ module requant #(
     end
   end
 
+  if (UNIT_M) begin : g_unit_m
+    logic unused;
+    assign unused = ^mult_i;
+  end
+
   assign valid_o = valid_q[LATENCY-1];
   assign user_o  = user_q[LATENCY-1];
 
@@ -88,8 +97,9 @@ module requant #(
     always_ff @(posedge clk) begin
       // 1: product (M is unsigned: a 0 sign bit makes it a positive signed operand)
       if (valid_i) begin
-        prod_q <= PROD_W'($signed(acc_i[l*ACC_W +: ACC_W]))
-                  * PROD_W'($signed({1'b0, mult_i[l*16 +: 16]}));
+        prod_q <= UNIT_M ? PROD_W'($signed(acc_i[l*ACC_W +: ACC_W]))
+                         : PROD_W'($signed(acc_i[l*ACC_W +: ACC_W]))
+                           * PROD_W'($signed({1'b0, mult_i[l*16 +: 16]}));
         s1_q   <= shift_i[l*6 +: 6];
       end
       // 2: rounding constant 2^(s-1)

@@ -1,4 +1,5 @@
-"""requant.sv vs quant.golden.requantize + saturate: corner cross product and random values."""
+"""requant.sv vs quant.golden.requantize + saturate: corner cross product and random values;
+UNIT_M (every M = 1, no multiplier) ignores mult_i and needs no DSP48."""
 
 from __future__ import annotations
 
@@ -32,11 +33,12 @@ def vectors(rng: np.random.Generator, n_random: int = 1500) -> tuple[np.ndarray,
     return allv[:, 0], allv[:, 1], allv[:, 2]
 
 
-def simulate(build_root, tmp_path, dtype: str, zp: int, relu: bool, acc, m, s) -> np.ndarray:
+def simulate(build_root, tmp_path, dtype: str, zp: int, relu: bool, acc, m, s,
+             unit_m: bool = False) -> np.ndarray:
     width = 32 if dtype == "int32" else 8
     built = runner.build("requant", ["requant"], {
         "LANES": LANES, "OUT_W": width, "OUT_SIGNED": dtype != "uint8", "OUT_ZP": zp,
-        "RELU": relu, "USER_W": 16}, root=build_root)
+        "RELU": relu, "USER_W": 16, "UNIT_M": unit_m}, root=build_root)
     t = len(acc) // LANES
     got = run_vectors(built, tmp_path, {
         "valid_i": [1] * t,
@@ -65,3 +67,26 @@ def test_requant_bit_exact(dtype: str, zp: int, relu: bool, rng, tmp_path, build
     bad = want.copy()
     bad[123] += 1
     assert "element [123]" in (first_mismatch(bad[None], got[None]) or "")
+
+
+def test_unit_m_requantises_with_m_1_whatever_mult_i_says(rng, tmp_path, build_root) -> None:
+    """UNIT_M = 1 is requantize(acc, 1, s) for every lane, with random values on mult_i."""
+    acc, m, s = vectors(rng)
+    spec = ir.TensorSpec("y", (1, 1, 1), "int8", 1.0, -3)
+    want = golden.saturate(golden.requantize(acc, np.ones_like(m), s), spec, False)
+    got = simulate(build_root, tmp_path, "int8", -3, False, acc, m, s, unit_m=True)
+    problem = first_mismatch(want.astype(np.int64)[None], got[None], name="requant UNIT_M")
+    assert problem is None, problem
+    assert (m != 1).mean() > 0.9  # mult_i really carried other values
+
+
+@pytest.mark.synth
+@pytest.mark.slow
+def test_unit_m_takes_no_dsp(tmp_path) -> None:
+    """synth_xilinx -family xc7: 4 lanes of acc·M take 8 DSP48E1s (32 × 17 bits: two each);
+    with UNIT_M none."""
+    from sim.yosys import synth_xilinx
+
+    dsps = {unit: synth_xilinx("requant", ["requant"], {"LANES": 4, "UNIT_M": unit},
+                               tmp_path / f"unit{int(unit)}").dsps for unit in (False, True)}
+    assert dsps == {False: 8, True: 0}, dsps

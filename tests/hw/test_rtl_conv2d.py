@@ -63,6 +63,24 @@ def test_conv2d_packed_bit_exact(case: str, src: str, sink: str, rng, seed, tmp_
     check_engine_run(res, want, f"conv2d {case} packed", case, timed=src == sink == "none")
 
 
+@pytest.mark.parametrize("case", ["3x3-same", "3x3-s2-asym"])
+def test_conv2d_unit_m_bit_exact(case: str, rng, seed, tmp_path, build_root) -> None:
+    """Every M = 1 (the pot scheme): the engine gets UNIT_M (requantiser without multiplier)
+    and still matches golden, shifts 0..46 included, packed, under random backpressure."""
+    model, fold = make_model(case, rng)
+    op = model.ops[0]
+    shift = rng.integers(0, 47, op.shift.shape).astype(op.shift.dtype)
+    shift[:2] = (0, 46)
+    pot = dataclasses.replace(op, multiplier=np.ones_like(op.multiplier), shift=shift)
+    model = dataclasses.replace(model, ops=(pot,))
+    x = random_batch(model, rng, 3)["x"]
+    want = golden.run(model, x)["y"]
+    res = simulate_op(model, x, tmp_path, dataclasses.replace(fold, pack=fold.pe > 1),
+                      src_pause="random", sink_pause="random", seed=seed, root=build_root)
+    assert res.engine.params["UNIT_M"] is True
+    check_engine_run(res, want, f"conv2d {case} UNIT_M", case, timed=False)
+
+
 def test_corrupted_rom_word_is_caught_and_located(rng, tmp_path, build_root) -> None:
     """Flip the sign bit of one weight in the .mem file: the RTL must then differ from the
     golden model exactly where the golden model with that weight changed differs, and the

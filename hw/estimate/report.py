@@ -135,12 +135,17 @@ def _png(fig) -> str:
     return base64.b64encode(buf.getvalue()).decode()
 
 
-def plots(est: NetworkEstimate) -> list[str]:
-    """Base64 PNGs: cycles per layer (with the interval), resources vs budget and cap."""
+def _pyplot():
+    """matplotlib.pyplot on the file-only Agg back end (imported on first use)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    return plt
 
+
+def plots(est: NetworkEstimate) -> list[str]:
+    """Base64 PNGs: cycles per layer (with the interval), resources vs budget and cap."""
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(max(6, len(est.layers) * 0.06 + 4), 3.5))
     ax.bar(range(len(est.layers)), [la.cycles for la in est.layers],
            color=["tab:red" if la.ddr else "tab:blue" for la in est.layers])
@@ -164,10 +169,7 @@ def plots(est: NetworkEstimate) -> list[str]:
 def sequential_images(seq: SequentialPlan) -> str:
     """An <img> of the layer-sequential plan's cycles per op, split into busy and idle MAC
     slots."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     rows = seq.op_rows()
     cycles = [r[4] for r in rows]
     busy = [r[4] * r[5] for r in rows]

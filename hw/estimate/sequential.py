@@ -49,8 +49,8 @@ from quant import ir
 ADDR_BITS = 24.0  # the shared engine's weight and buffer address bits (feature `addr`)
 OVERHEAD = 32  # per op: instruction fetch (4), address set-up (4), MAC tree + requant fill (~24)
 MAX_SEGMENTS = 16  # most parts the SIMD adder tree is cut into
-WRITE_BACK = {"concat", "requant", "add", "reshape", "global_avgpool", "reduce_channels"}
 REDUCED_ON_WRITE = {"global_avgpool", "reduce_channels"}  # need an accumulator memory
+WRITE_BACK = {"concat", "requant", "add", "reshape", *REDUCED_ON_WRITE}  # always fused
 AFTER_CONV = {"maxpool"}  # fused when a conv produced its input
 MULTIPLIERS = ("multiplier", "multipliers", "multiplier_pos", "multiplier_neg")
 

@@ -14,6 +14,7 @@ from typing import Annotated
 import numpy as np
 import typer
 
+from base.errors import HccrError
 from flow.cmd_hls import (
     CONFIG_OPTION,
     DATA_OPTION,
@@ -24,7 +25,7 @@ from flow.cmd_hls import (
     input_images,
 )
 from flow.cmd_rtl import RTL_ERRORS, SIM_SUBDIR, simulate
-from flow.console import HccrError, user_errors
+from flow.console import user_errors
 from hw.gen.folding import balanced_folding
 from hw.gen.network import load
 from hw.gen.rtl_dir import open_rtl_dir, write_rtl_dir

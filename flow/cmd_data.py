@@ -9,7 +9,8 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from flow.console import HccrError, console, lazy_progress, progress, user_errors
+from base.errors import HccrError
+from flow.console import console, lazy_progress, progress, user_errors
 from model.data.classes import NUM_CLASSES
 from model.data.gnt import GntError, gnt_files, iter_gnt
 from model.data.preview import write_preview

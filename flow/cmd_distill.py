@@ -10,7 +10,8 @@ from typing import Annotated
 import torch
 import typer
 
-from flow.console import HccrError, console, user_errors
+from base.errors import HccrError
+from flow.console import console, user_errors
 from model.data.gnt import GntError
 from model.distill import DistillConfig, distill
 from model.nets import ARCHITECTURES, build

@@ -8,7 +8,8 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from flow.console import HccrError, console, progress, user_errors
+from base.errors import HccrError
+from flow.console import console, progress, user_errors
 from hw.hls import config as hls_config
 from hw.hls.compare import CompareResult, csim, single_input
 from hw.hls.lower import Unsupported

@@ -8,7 +8,8 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from flow.console import HccrError, console, progress, user_errors
+from base.errors import HccrError
+from flow.console import console, progress, user_errors
 from model.data.dataset import load_images
 from model.data.gnt import GntError
 from quant import golden, ir

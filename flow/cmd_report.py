@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from flow.console import HccrError, console, user_errors
+from base.errors import HccrError
+from flow.console import console, user_errors
 from hw.devices import DEVICES, device
 from hw.estimate import calibration
 from hw.estimate.network import NetworkEstimate

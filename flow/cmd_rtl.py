@@ -11,7 +11,8 @@ import numpy as np
 import typer
 from rich.markup import escape
 
-from flow.console import HccrError, console, user_errors
+from base.errors import HccrError
+from flow.console import console, user_errors
 from hw.gen.engines import FoldingError
 from hw.gen.folding import balanced_folding, load_folding
 from hw.gen.network import Network

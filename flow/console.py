@@ -18,16 +18,14 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from base.errors import HccrError
+
 WIDE = 160  # columns of the report tables
 console = Console(stderr=True)
 if not console.is_terminal:  # a log or a pipe: rich would squeeze the report tables into 80
     console.width = max(console.width, WIDE)
 
 F = TypeVar("F", bound=Callable)
-
-
-class HccrError(Exception):
-    """An error the user can fix; the CLI prints its message on one line, no traceback."""
 
 
 def progress() -> Progress:

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from base.rundir import write_manifest
 from flow.console import console
-from flow.rundir import write_manifest
 
 RESULTS = "results.json"
 REPORT = "report.md"

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flow.console import HccrError
+from base.errors import HccrError
 
 
 class DeviceError(HccrError):

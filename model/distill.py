@@ -18,7 +18,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from flow.console import HccrError
+from base.errors import HccrError
 from model.data.dataset import ImageSet
 from model.prune.tune import TuneConfig, tune
 from model.train import final_logits

@@ -15,7 +15,8 @@ import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
-from flow.console import HccrError, console, progress
+from base.errors import HccrError
+from flow.console import console, progress
 from model.data.dataset import ImageSet, load_images
 from model.nets import ARCHITECTURES, build
 from model.nets.fire import THRESHOLD, cascade_evaluate

@@ -18,7 +18,7 @@ import torch
 from torch import fx, nn
 from torch.fx.passes.shape_prop import ShapeProp
 
-from flow.console import HccrError
+from base.errors import HccrError
 from model.data.classes import LEVEL1
 from quant import ir
 from quant.graph import node_kind, tensor_inputs

@@ -11,7 +11,7 @@ import operator
 import torch
 from torch import fx, nn
 
-from flow.console import HccrError
+from base.errors import HccrError
 
 MODULE_KINDS: tuple[tuple[type[nn.Module], str], ...] = (
     (nn.Conv2d, "layer"), (nn.Linear, "layer"), (nn.BatchNorm2d, "bn"), (nn.ReLU, "relu"),

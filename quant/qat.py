@@ -15,7 +15,7 @@ import math
 import torch
 from torch import fx, nn
 
-from flow.console import HccrError
+from base.errors import HccrError
 from quant.graph import KEEP_KINDS, VALUE_KINDS, node_kind, tensor_inputs, trace
 from quant.ir import DTYPES
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from flow.console import HccrError, console
+from base.errors import HccrError
+from flow.console import console
 from model.data.dataset import load_images
 from model.nets import build
 from model.prune.resize import fit_to_state

@@ -27,9 +27,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flow.console import HccrError
+from base.errors import HccrError
+from base.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 RTL_DIR = ROOT / "hw" / "rtl"
 # Modules each engine instantiates, for lint and builds of it as a top.
 DEPENDENCIES: dict[str, tuple[str, ...]] = {

@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from flow.console import HccrError
+from base.errors import HccrError
 from model.data.dataset import ImageSet
 from model.distill import DistillConfig, distill, soft_loss, sp_loss
 from model.prune.tune import TuneConfig

@@ -9,8 +9,8 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
+from base.rundir import sha256
 from flow.cli import app
-from flow.rundir import sha256
 from model.data.gnt import encode_record
 from quant import golden, ir
 

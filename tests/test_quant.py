@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from torch import nn
 
-from flow.console import HccrError
+from base.errors import HccrError
 from model.data.dataset import load_images
 from quant import golden, ir
 from quant.check import compare_with_qat

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from flow.console import HccrError
+from base.errors import HccrError
 from quant import golden, ir
 from quant.check import compare_with_qat
 from quant.export import export, quantize_multipliers

@@ -13,7 +13,7 @@ import pytest
 import torch
 from torch import nn
 
-from flow.console import HccrError
+from base.errors import HccrError
 from model.data.dataset import load_images
 from model.data.synth import SynthPlan, synthesize
 from model.nets import build

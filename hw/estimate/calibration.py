@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flow.console import HccrError
+from base.errors import HccrError
 
 DEFAULT = Path(__file__).with_name("calibration.json")
 Fit = dict[str, dict[str, float]]  # quantity (lut, ff, dsp) -> feature -> coefficient

@@ -1,131 +1,75 @@
-// Requantiser (DESIGN.md, "Integer IR"): for each of LANES accumulators,
-//   y = clamp(OUT_ZP + ((acc * M + r) >>> s), lo, hi),   r = s > 0 ? 2^(s-1) : 0,
-// with M in [1, 2^15] and s in [0, 46] per lane, [lo, hi] the output dtype's range and lo
-// raised to OUT_ZP when the ReLU is fused. Bit-exact with quant.golden.requantize + saturate.
-//
-// UNIT_M = 1 is for networks whose every M is 1 (the power-of-two scheme, DESIGN.md): stage 1
-// passes acc on and no multiplier (no DSP48) is built; mult_i is then ignored.
-//
-// Pipeline: 4 cycles, no stall (valid_i -> valid_o, user_i -> user_o alongside):
-//   1: acc * M    2: + r    3: >>> s    4: + OUT_ZP, clamp.
+// Requantisation engine (DESIGN.md "Integer IR", the op requant; `requant.sv` is the
+// requantiser inside every engine): per element
+//   y = clamp(OUT_ZP + (((x - IN_ZP) * MULT + r) >>> SHIFT))
+// into another scale, zero point or dtype (the exporter puts one before a concat input whose
+// quantisation differs from the output's). Input and output: N elements per image, images back
+// to back; tlast on each image's last. One element per cycle (cycles per image: N), taken
+// while a result FIFO slot is free (rq_tail.sv credits).
 `default_nettype none
 
-module requant #(
-  parameter int unsigned LANES      = 1,   // values per cycle, each with its own M and s
-  parameter int unsigned ACC_W      = 32,  // accumulator width (signed), 2..32
-  parameter int unsigned OUT_W      = 8,   // output width: 8 for int8/uint8, 32 for int32
-  parameter bit          OUT_SIGNED = 1'b1,  // output dtype is signed
-  parameter int          OUT_ZP     = 0,   // output zero point, inside the output range
-  parameter bit          RELU       = 1'b0,  // fused ReLU: clamp low at OUT_ZP
-  parameter int unsigned USER_W     = 1,   // sideband bits delayed with the data
-  parameter bit          UNIT_M     = 1'b0  // every M is 1: no multiplier, mult_i unused
+module requant_op #(
+  parameter int unsigned N = 16,           // elements per image (H*W*C)
+  parameter bit          IN_SIGNED = 1'b1, // input dtype int8 (1) or uint8 (0)
+  parameter int          IN_ZP = 0,        // input zero point
+  parameter int unsigned OUT_W = 8,        // output element width: 8 or 32 (int32)
+  parameter bit          OUT_SIGNED = 1'b1,  // output dtype signed
+  parameter int          OUT_ZP = 0,       // output zero point
+  parameter int unsigned MULT = 1,         // requantiser multiplier M, 1..32768
+  parameter int unsigned SHIFT = 0,        // requantiser shift s, 0..46
+  parameter int unsigned FIFO_DEPTH = 16   // result FIFO entries, a power of two >= 2
 ) (
-  input  wire                      clk,
-  input  wire                      rst_n,     // synchronous, active low
+  input  wire                clk,
+  input  wire                rst_n,          // synchronous, active low
 
-  input  wire                      valid_i,
-  input  wire  [LANES*ACC_W-1:0]   acc_i,     // signed accumulators, lane l at [l*ACC_W +: ACC_W]
-  input  wire  [LANES*16-1:0]      mult_i,    // unsigned M per lane, 1..32768 (UNIT_M: unused)
-  input  wire  [LANES*6-1:0]       shift_i,   // s per lane, 0..46
-  input  wire  [USER_W-1:0]        user_i,
+  input  wire  [7:0]         s_axis_tdata,
+  input  wire                s_axis_tvalid,
+  output logic               s_axis_tready,
+  input  wire                s_axis_tlast,   // unused: an image is N beats
 
-  output logic                     valid_o,
-  output logic [LANES*OUT_W-1:0]   y_o,       // lane l at [l*OUT_W +: OUT_W]
-  output logic [USER_W-1:0]        user_o
+  output logic [OUT_W-1:0]   m_axis_tdata,
+  output logic               m_axis_tvalid,
+  input  wire                m_axis_tready,
+  output logic               m_axis_tlast
 );
 
-  localparam int unsigned LATENCY = 4;                          // cycles from valid_i to valid_o
-  localparam int unsigned PROD_W  = ACC_W + 17;                 // acc * {0, M}
-  localparam int unsigned SUM_W   = (PROD_W > 48 ? PROD_W : 48) + 1;  // + r (r <= 2^45)
-  localparam longint      DT_MIN  = OUT_SIGNED ? -(64'sd1 <<< (OUT_W - 1)) : 64'sd0;
-  localparam longint      DT_MAX  = OUT_SIGNED ? (64'sd1 <<< (OUT_W - 1)) - 1
-                                               : (64'sd1 <<< OUT_W) - 1;
-  localparam longint      LO      = RELU ? longint'(OUT_ZP) : DT_MIN;
-  localparam logic signed [SUM_W:0] LO_C = (SUM_W + 1)'(LO);
-  localparam logic signed [SUM_W:0] HI_C = (SUM_W + 1)'(DT_MAX);
-  localparam logic signed [SUM_W:0] ZP_C = (SUM_W + 1)'(longint'(OUT_ZP));
+  localparam int unsigned NW = N > 1 ? $clog2(N) : 1;  // element index bits
 
-  if (LANES < 1) begin : g_bad_lanes
-    $fatal(1, "requant: LANES=%0d must be >= 1", LANES);
+  if (N < 1) begin : g_bad_n
+    $fatal(1, "requant_op: N=%0d must be >= 1", N);
   end
-  if (ACC_W < 2 || ACC_W > 32) begin : g_bad_acc
-    $fatal(1, "requant: ACC_W=%0d must be in 2..32", ACC_W);
-  end
-  if (OUT_W < 2 || OUT_W > 32 || (OUT_W == 32 && !OUT_SIGNED)) begin : g_bad_out
-    $fatal(1, "requant: OUT_W=%0d OUT_SIGNED=%0d is no int/uint dtype up to int32", OUT_W,
-           OUT_SIGNED);
-  end
-  if (longint'(OUT_ZP) < DT_MIN || longint'(OUT_ZP) > DT_MAX) begin : g_bad_zp
-    $fatal(1, "requant: OUT_ZP=%0d outside the output range [%0d, %0d]", OUT_ZP, DT_MIN,
-           DT_MAX);
+  if (MULT < 1 || MULT > 32768 || SHIFT > 46) begin : g_bad_rq
+    $fatal(1, "requant_op: MULT=%0d must be in 1..32768 and SHIFT=%0d in 0..46", MULT, SHIFT);
   end
 
-  logic [LATENCY-1:0]            valid_q;
-  logic [USER_W-1:0]             user_q [LATENCY];
+  logic [NW-1:0]      n_q;
+  logic               credit, take;
+  logic signed [31:0] x_c;
+
+  assign s_axis_tready = credit;
+  assign take = s_axis_tvalid && credit;
+  assign x_c = (IN_SIGNED ? 32'($signed(s_axis_tdata)) : 32'($signed({1'b0, s_axis_tdata})))
+               - 32'(IN_ZP);
 
   always_ff @(posedge clk) begin
     if (!rst_n) begin
-      valid_q <= '0;
-    end else begin
-      valid_q <= {valid_q[LATENCY-2:0], valid_i};
+      n_q <= '0;
+    end else if (take) begin
+      n_q <= n_q == NW'(N - 1) ? '0 : n_q + 1'b1;
     end
   end
 
-  always_ff @(posedge clk) begin
-    user_q[0] <= user_i;
-    for (int i = 1; i < LATENCY; i++) begin
-      user_q[i] <= user_q[i-1];
-    end
-  end
+  rq_tail #(
+    .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .OUT_ZP(OUT_ZP), .FIFO_DEPTH(FIFO_DEPTH)
+  ) u_tail (
+    .clk, .rst_n,
+    .credit_o(credit), .issue_i(take),
+    .valid_i(take), .acc_i(x_c), .mult_i(16'(MULT)), .shift_i(6'(SHIFT)),
+    .last_i(n_q == NW'(N - 1)),
+    .m_axis_tdata, .m_axis_tvalid, .m_axis_tready, .m_axis_tlast
+  );
 
-  if (UNIT_M) begin : g_unit_m
-    logic unused;
-    assign unused = ^mult_i;
-  end
-
-  assign valid_o = valid_q[LATENCY-1];
-  assign user_o  = user_q[LATENCY-1];
-
-  for (genvar l = 0; l < LANES; l++) begin : g_lane
-    logic signed [PROD_W-1:0] prod_q;
-    logic signed [SUM_W-1:0]  sum_q, shifted_q;
-    logic signed [SUM_W:0]    biased;
-    logic [5:0]               s1_q, s2_q;
-    logic [OUT_W-1:0]         y_q;
-
-    // Each stage loads only when it takes a value (free in fabric; keeps simulation fast).
-    always_ff @(posedge clk) begin
-      // 1: product (M is unsigned: a 0 sign bit makes it a positive signed operand)
-      if (valid_i) begin
-        prod_q <= UNIT_M ? PROD_W'($signed(acc_i[l*ACC_W +: ACC_W]))
-                         : PROD_W'($signed(acc_i[l*ACC_W +: ACC_W]))
-                           * PROD_W'($signed({1'b0, mult_i[l*16 +: 16]}));
-        s1_q   <= shift_i[l*6 +: 6];
-      end
-      // 2: rounding constant 2^(s-1)
-      if (valid_q[0]) begin
-        sum_q <= SUM_W'(prod_q) + ((s1_q == 6'd0) ? SUM_W'(0) : (SUM_W'(1) << (s1_q - 6'd1)));
-        s2_q  <= s1_q;
-      end
-      // 3: arithmetic shift (floor)
-      if (valid_q[1]) begin
-        shifted_q <= sum_q >>> s2_q;
-      end
-      // 4: zero point and saturation
-      if (valid_q[2]) begin
-        if (biased < LO_C) begin
-          y_q <= OUT_W'(LO_C);
-        end else if (biased > HI_C) begin
-          y_q <= OUT_W'(HI_C);
-        end else begin
-          y_q <= OUT_W'(biased);
-        end
-      end
-    end
-
-    assign biased = (SUM_W + 1)'(shifted_q) + ZP_C;
-    assign y_o[l*OUT_W +: OUT_W] = y_q;
-  end
+  logic unused;
+  assign unused = s_axis_tlast;
 
 endmodule
 

@@ -37,7 +37,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from scipy.ndimage import gaussian_filter, map_coordinates
 
-from flow.rundir import sha256
+from base.rundir import sha256
 from model.data.classes import LEVEL1, tag_of_class
 from model.data.gnt import write_gnt
 from model.data.strokes import ASSET, class_strokes

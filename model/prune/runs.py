@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 from torch import nn
 
+from base.rundir import write_manifest
 from flow.console import console
-from flow.rundir import write_manifest
 from model.data.dataset import ImageSet, load_images
 from model.nets.sqnxt import SqueezeNext, param_table
 from model.nets.stats import group, profile, render_table

@@ -1,4 +1,5 @@
-"""Run directories: every artefact of a run under `runs/<name>/`, described by `manifest.json`."""
+"""Run directories: every artefact of a run under `runs/<name>/`, described by `manifest.json`
+with the SHA-256 of each file."""
 
 from __future__ import annotations
 

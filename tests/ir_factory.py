@@ -305,12 +305,14 @@ def random_batch(model: ir.Model, rng: np.random.Generator, n: int = 3
     return feeds
 
 
-def all_ops_graph(rng: np.random.Generator, size: int = 6) -> ir.Model:
+def all_ops_graph(rng: np.random.Generator, size: int = 6, fc_dtype: str = "int32"
+                  ) -> ir.Model:
     """A small CBAM/ECA-like network using every op kind, with two outputs (fc, eca).
 
     Args:
         rng: the generator.
         size: side of the uint8 input image (even).
+        fc_dtype: the dtype of the final dense layer's output.
     """
     tensors = {"image": spec("image", (size, size, 1), "uint8", 0, 1 / 255)}
     ops: list[ir.Op] = []
@@ -347,5 +349,5 @@ def all_ops_graph(rng: np.random.Generator, size: int = 6) -> ir.Model:
     layer("reshape", "gw_t", ["gw"], shape=(1, 4, 1))
     layer("conv2d", "eca", ["gw_t"], kernel=(1, 3), stride=(1, 1), padding=(0, 0, 1, 1), cout=1,
           out_dtype="int8")
-    layer("dense", "fc", ["pool1"], cout=5, out_dtype="int32")
+    layer("dense", "fc", ["pool1"], cout=5, out_dtype=fc_dtype)
     return ir.Model("all_ops", tensors, tuple(ops), ("image",), ("fc", "eca"))

@@ -1,0 +1,50 @@
+"""Golden vs the program model on every IR tensor: the first check of a compiled program."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+
+from hw.gen.seq.compiler import Program
+from hw.gen.seq.executor import execute
+from hw.gen.seq.records import pack_inputs, unpack_outputs
+from quant import golden, ir
+from quant.compare import CompareResult, compare_tensors
+
+
+Batch = np.ndarray | Mapping[str, np.ndarray]  # one input's `[N, H, W, C]`, or per input
+
+
+def program_tensors(program: Program, x: Batch) -> dict[str, np.ndarray]:
+    """Every IR tensor as the program model leaves it in the activation buffer (read right
+    after the instruction that completes it), plus the outputs read back from DDR records
+    under `output:<name>`."""
+    n = len(x if isinstance(x, np.ndarray) else next(iter(x.values())))
+    got = {t: np.zeros((n, *v.shape), np.int8 if v.signed else np.uint8)
+           for t, v in program.views.items()}
+
+    def snapshot(index: int, image: int, act: np.ndarray) -> None:
+        for t in program.instructions[index].produces:
+            v = program.views[t]
+            address = program.address(t)
+            pixels = np.arange(math.prod(v.shape[:2]))[:, None] * v.pitch
+            raw = act[address + pixels + np.arange(v.shape[2])]
+            got[t][image] = raw.view(got[t].dtype).reshape(v.shape)
+
+    raw = execute(program.encode(), program.data, pack_inputs(program, x), n, hook=snapshot)
+    for name, value in unpack_outputs(program, raw, n).items():
+        got[f"output:{name}"] = value
+    return got
+
+
+def check_program(model: ir.Model, program: Program, x: Batch) -> CompareResult:
+    """Golden vs the program model on every tensor and on the DDR output records."""
+    want = golden.run(model, x)
+    for name in model.outputs:
+        want[f"output:{name}"] = want[name]
+    got = program_tensors(program, x)
+    layers = [*model.inputs, *(op.output for op in model.ops),
+              *(f"output:{name}" for name in model.outputs)]
+    return compare_tensors("program", want, got, layers)

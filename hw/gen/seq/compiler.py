@@ -1,0 +1,349 @@
+"""IR → layer-sequential program: instructions, the DDR data block, activation-buffer layout.
+
+Every tensor is a view of a *root* region of the activation buffer: a concat's inputs are
+written at channel offsets of the concat's region (no copy), a reshape reads its input's bytes
+under a new shape, every other tensor owns its region. Regions are placed by liveness (first
+fit; a region is reused only after the last instruction reading it). Weights and per-channel
+parameters go to the data block in the order the MAC array reads them (docs/seq_program.md).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from base.errors import HccrError
+from hw.gen.seq.config import EngineConfig
+from hw.gen.seq.isa import Bcast, Header, Instruction, Opcode
+from quant import ir
+
+ALIGN = 8  # region, record and data-block alignment (one AXI beat)
+VECTOR = {"requant": Opcode.REQUANT, "add": Opcode.ADD, "mul": Opcode.MUL,
+          "sigmoid": Opcode.LUT, "prelu": Opcode.PRELU, "maxpool": Opcode.MAXPOOL,
+          "avgpool": Opcode.AVGPOOL, "global_avgpool": Opcode.GAVG, "gwap": Opcode.GWAP}
+PARAM_BYTES = 8  # per output channel: bias int32, multiplier uint16, shift uint8, pad
+
+
+def _align(n: int) -> int:
+    return -(-n // ALIGN) * ALIGN
+
+
+@dataclass(frozen=True)
+class View:
+    """A tensor as bytes of a root region: channel `offset`, `pitch` bytes per pixel."""
+
+    root: str
+    offset: int
+    shape: tuple[int, int, int]
+    pitch: int
+    zero_point: int
+    signed: bool
+
+
+@dataclass
+class Program:
+    """A compiled network: header, instructions, data block, and where everything lives.
+
+    Attributes:
+        regions: activation-buffer byte address of each root region (image 0).
+        views: every IR tensor's view.
+        inputs, outputs: (tensor, byte offset in the image's input/output record).
+    """
+
+    config: EngineConfig
+    header: Header
+    instructions: list[Instruction]
+    data: bytes
+    regions: dict[str, int]
+    views: dict[str, View]
+    inputs: list[tuple[str, int]]
+    outputs: list[tuple[str, int]]
+    model_name: str = ""
+
+    def encode(self) -> bytes:
+        """The program as the engine reads it from DDR: header, instructions."""
+        return self.header.encode() + b"".join(i.encode() for i in self.instructions)
+
+    def address(self, tensor: str) -> int:
+        view = self.views[tensor]
+        return self.regions[view.root] + view.offset
+
+
+@dataclass
+class _Builder:
+    model: ir.Model
+    config: EngineConfig
+    batch: int
+    parent: dict[str, tuple[str, int]] = field(default_factory=dict)  # tensor → (tensor, off)
+    reshapes: set[str] = field(default_factory=set)  # outputs of reshapes (contiguous views)
+    instructions: list[Instruction] = field(default_factory=list)
+    data: bytearray = field(default_factory=bytearray)
+
+    def view(self, name: str) -> View:
+        spec = self.model.tensors[name]
+        if name not in self.parent:
+            return View(name, 0, tuple(spec.shape), spec.shape[2], spec.zero_point,
+                        spec.dtype == "int8")
+        whole, offset = self.parent[name]
+        outer = self.view(whole)
+        pitch = spec.shape[2] if name in self.reshapes else outer.pitch
+        return View(outer.root, outer.offset + offset, tuple(spec.shape), pitch,
+                    spec.zero_point, spec.dtype == "int8")
+
+    def blob(self, raw: bytes) -> tuple[int, int]:
+        """Append `raw` to the data block (aligned); return (offset, bytes)."""
+        offset = len(self.data)
+        self.data += raw + bytes(_align(len(raw)) - len(raw))
+        return offset, len(raw)
+
+    def emit(self, opcode: Opcode, op: str, produces: tuple[str, ...], **values: int) -> None:
+        notes = {k: v for k, v in values.items() if isinstance(v, str)}  # region names
+        self.instructions.append(Instruction(opcode, {
+            **{k: int(v) for k, v in values.items() if v and k not in notes}, **notes},
+            op, produces))
+
+
+def _complete(b: _Builder, inputs: tuple[str, ...], output: str) -> None:
+    """Note `output` as complete after the last instruction that completed one of `inputs`
+    (a concat's copies come last; a reshape or an all-aliased concat writes nothing)."""
+    last = max(i for i, ins in enumerate(b.instructions) if set(ins.produces) & set(inputs))
+    b.instructions[last].produces += (output,)
+
+
+def _view_fields(prefix: str, view: View) -> dict[str, int]:
+    h, w, c = view.shape
+    return {f"{prefix}_h": h, f"{prefix}_w": w, f"{prefix}_c": c, f"{prefix}_pitch": view.pitch,
+            f"{prefix}_zp": view.zero_point, f"{prefix}_signed": int(view.signed),
+            f"{prefix}_root": view.root, f"{prefix}_offset": view.offset}
+
+
+def _plan_aliases(model: ir.Model) -> dict[str, tuple[str, int]]:
+    """Concat inputs that can live inside their concat's region, and reshape outputs that read
+    their input's bytes: tensor → (tensor it is part of, channel offset)."""
+    produced = {op.output for op in model.ops}
+    reshaped = {op.inputs[0] for op in model.ops if op.kind == "reshape"}
+    parent: dict[str, tuple[str, int]] = {}
+    for op in model.ops:
+        if op.kind != "concat":
+            continue
+        offset = 0
+        for t in op.inputs:
+            if (t in produced and t not in reshaped and t not in parent
+                    and op.inputs.count(t) == 1):
+                parent[t] = (op.output, offset)
+            offset += model.tensors[t].shape[2]
+    return parent
+
+
+def _mac_block(op: ir.Op, cin: int, kernel: tuple[int, int], cfg: EngineConfig
+               ) -> tuple[bytes, int, int]:
+    """The data block of a conv/dense: (bytes, tiles, bytes per tile). Tile t holds PE output
+    channels: their parameters, then for each tap (i, j) and channel chunk k a PE×SIMD block
+    `[q][s] = w[i, j, k·SIMD + s, t·PE + q]` (zero outside)."""
+    pe, simd = cfg.pe, cfg.simd
+    kh, kw = kernel
+    w = op.weight.reshape(kh, kw, cin, -1)
+    cout = w.shape[3]
+    tiles, chunks = math.ceil(cout / pe), math.ceil(cin / simd)
+    wp = np.zeros((kh, kw, chunks * simd, tiles * pe), np.int8)
+    wp[:, :, :cin, :cout] = w
+    # [tile, kh, kw, chunk, pe, simd]
+    blocks = wp.reshape(kh, kw, chunks, simd, tiles, pe).transpose(4, 0, 1, 2, 5, 3)
+    params = np.zeros((tiles * pe, PARAM_BYTES), np.uint8)
+    params[:cout, 0:4] = op.bias.astype("<i4").view(np.uint8).reshape(cout, 4)
+    params[:cout, 4:6] = op.multiplier.astype("<u2").view(np.uint8).reshape(cout, 2)
+    params[:cout, 6] = op.shift.astype(np.uint8)
+    per_tile = pe * PARAM_BYTES + kh * kw * chunks * pe * simd
+    tile_bytes = _align(per_tile)
+    out = bytearray()
+    for t in range(tiles):
+        raw = params[t * pe:(t + 1) * pe].tobytes() + blocks[t].tobytes()
+        out += raw + bytes(tile_bytes - len(raw))
+    return bytes(out), tiles, tile_bytes
+
+
+def _window(op: ir.Op) -> dict[str, int]:
+    (kh, kw), (sh, sw) = op.kernel, op.stride
+    top, bottom, left, right = getattr(op, "padding", (0, 0, 0, 0))
+    return {"kh": kh, "kw": kw, "sh": sh, "sw": sw, "pad_t": top, "pad_b": bottom, "pad_l": left,
+            "pad_r": right}
+
+
+def _channel_params(multiplier: np.ndarray, shift: np.ndarray) -> bytes:
+    p = np.zeros((len(multiplier), PARAM_BYTES), np.uint8)
+    p[:, 4:6] = np.asarray(multiplier).astype("<u2").view(np.uint8).reshape(-1, 2)
+    p[:, 6] = np.asarray(shift).astype(np.uint8)
+    return p.tobytes()
+
+
+def _emit_op(b: _Builder, op: ir.Op) -> None:
+    """The instruction(s) of one IR op (concat: copies of the inputs it could not alias)."""
+    model, cfg = b.model, b.config
+    a = b.view(op.inputs[0])
+    y = b.view(op.output)
+    common = {**_view_fields("a", a), **_view_fields("y", y)}
+    if op.kind == "concat":
+        offset = 0
+        for t in op.inputs:
+            if b.parent.get(t) != (op.output, offset):
+                slot = View(y.root, y.offset + offset, tuple(model.tensors[t].shape), y.pitch,
+                            y.zero_point, y.signed)
+                b.emit(Opcode.COPY, op.name, (), **_view_fields("a", b.view(t)),
+                       **_view_fields("y", slot))
+            offset += model.tensors[t].shape[2]
+        if b.instructions[-1].op == op.name:  # its copies are the last instructions
+            b.instructions[-1].produces += (op.output,)
+        else:
+            _complete(b, op.inputs, op.output)
+        return
+    if op.kind == "reshape":
+        _complete(b, op.inputs, op.output)
+        return
+    if op.kind in ("conv2d", "dense"):
+        kernel = tuple(op.kernel) if op.kind == "conv2d" else a.shape[:2]
+        raw, tiles, tile_bytes = _mac_block(op, a.shape[2], kernel, cfg)
+        if tile_bytes > cfg.tile_bytes:
+            raise HccrError(f"{op.name}: one weight tile is {tile_bytes:,} bytes, more than "
+                            f"the engine's {cfg.tile_bytes:,}-byte tile buffer")
+        off, size = b.blob(raw)
+        win = (_window(op) if op.kind == "conv2d" else
+               {"kh": kernel[0], "kw": kernel[1], "sh": 1, "sw": 1})
+        b.emit(Opcode.MAC, op.name, (op.output,), **common, **win, relu=op.relu,
+               ddr_off=off, ddr_bytes=size, tiles=tiles, tile_bytes=tile_bytes)
+        return
+    if op.kind == "reduce_channels":
+        if op.mode == "max":
+            b.emit(Opcode.CHMAX, op.name, (op.output,), **common)
+        else:
+            b.emit(Opcode.CHMEAN, op.name, (op.output,), **common, mult=op.multiplier,
+                   shift=op.shift)
+        return
+    opcode = VECTOR.get(op.kind)
+    if opcode is None:
+        raise HccrError(f"{op.name}: op '{op.kind}' has no layer-sequential instruction")
+    extra: dict[str, int] = {}
+    if op.kind == "add":
+        extra = {**_view_fields("b", b.view(op.inputs[1])), "mult": op.multipliers[0],
+                 "mult2": op.multipliers[1], "shift": op.shift}
+    elif op.kind == "mul":
+        bv = b.view(op.inputs[1])
+        bcast = Bcast.CHANNEL if bv.shape[:2] == (1, 1) else Bcast.PIXEL
+        if bv.shape == a.shape:
+            bcast = Bcast.NONE
+        extra = {**_view_fields("b", bv), "bcast": bcast, "mult": op.multiplier,
+                 "shift": op.shift}
+    elif op.kind == "sigmoid":
+        off, size = b.blob(np.asarray(op.lut).astype(np.uint8).tobytes())
+        extra = {"ddr_off": off, "ddr_bytes": size}
+    elif op.kind == "prelu":
+        off, size = b.blob(np.asarray(op.multiplier_neg).astype("<u2").tobytes())
+        extra = {"mult": op.multiplier_pos, "shift": op.shift, "ddr_off": off,
+                 "ddr_bytes": size}
+    elif op.kind in ("maxpool", "avgpool"):
+        extra = _window(op)
+        if op.kind == "avgpool":
+            extra |= {"mult": op.multiplier, "shift": op.shift}
+    elif op.kind in ("requant", "global_avgpool"):
+        extra = {"mult": op.multiplier, "shift": op.shift}
+    elif op.kind == "gwap":
+        off, size = b.blob(_channel_params(op.multiplier, op.shift)
+                           + op.weight.astype(np.int8).tobytes())
+        extra = {"ddr_off": off, "ddr_bytes": size}
+    b.emit(opcode, op.name, (op.output,), **common, **extra)
+
+
+VIEW_NOTES = ("root", "offset")  # view fields resolved to `base` once regions are placed
+
+
+def _place(b: _Builder) -> tuple[dict[str, int], int]:
+    """Region addresses by liveness, first fit: (root → address, bytes per image)."""
+    first: dict[str, int] = {}
+    last: dict[str, int] = {}
+    for i, ins in enumerate(b.instructions):
+        for p in "aby":
+            root = ins.fields.get(f"{p}_root")
+            if root is not None:
+                first.setdefault(root, i)
+                last[root] = i
+    size = {r: _align(math.prod(b.model.tensors[r].shape)) for r in first}
+    placed: list[tuple[int, int, int]] = []  # (address, end, last use)
+    regions: dict[str, int] = {}
+    top = 0
+    for root in sorted(first, key=lambda r: (first[r], r)):
+        live = sorted((a, e) for a, e, until in placed if until >= first[root])
+        address = 0
+        for a, e in live:
+            if address + size[root] <= a:
+                break
+            address = max(address, e)
+        regions[root] = address
+        placed.append((address, address + size[root], last[root]))
+        top = max(top, address + size[root])
+        if top * b.batch > b.config.act_bytes:
+            op = b.instructions[first[root]].op
+            raise HccrError(f"{op}: the live activations need {top * b.batch:,} bytes "
+                            f"({b.batch} image(s)), more than the engine's "
+                            f"{b.config.act_bytes:,}-byte activation buffer")
+    return regions, _align(top)
+
+
+def compile_model(model: ir.Model, config: EngineConfig, batch: int = 1) -> Program:
+    """Compile a valid IR model for one engine configuration.
+
+    Raises:
+        HccrError: the model needs something the engine does not have (names the op): an
+            int32 tensor, a tile or live activations larger than the buffers, a field out of
+            range.
+    """
+    for name, spec in model.tensors.items():
+        if spec.dtype not in ("int8", "uint8"):
+            raise HccrError(f"tensor '{name}': {spec.dtype} activations are not supported by "
+                            "the layer-sequential engine (int8/uint8 only)")
+    if batch < 1:
+        raise HccrError(f"batch {batch}: must be ≥ 1")
+    b = _Builder(model, config, batch, parent=_plan_aliases(model))
+    reshape_of = {op.output: op.inputs[0] for op in model.ops if op.kind == "reshape"}
+    for out, src in reshape_of.items():  # a reshape reads its input's bytes
+        b.parent[out] = (src, 0)
+        b.reshapes.add(out)
+    inputs, offset = [], 0
+    for name in model.inputs:
+        inputs.append((name, offset))
+        b.emit(Opcode.LOAD, name, (name,), **_view_fields("y", b.view(name)), ddr_off=offset,
+               ddr_bytes=math.prod(model.tensors[name].shape))
+        offset += _align(math.prod(model.tensors[name].shape))
+    input_bytes = offset
+    outputs, offset = [], 0
+    stored = set()
+    for op in model.ops:
+        try:
+            _emit_op(b, op)
+        except (ValueError, OverflowError) as exc:
+            raise HccrError(f"{op.name}: {exc}") from None
+        done = {t for ins in b.instructions for t in ins.produces}
+        for name in model.outputs:
+            if name not in stored and name in done:
+                outputs.append((name, offset))
+                b.emit(Opcode.STORE, name, (), **_view_fields("a", b.view(name)),
+                       ddr_off=offset, ddr_bytes=math.prod(model.tensors[name].shape))
+                offset += _align(math.prod(model.tensors[name].shape))
+                stored.add(name)
+    b.emit(Opcode.END, "", ())
+    regions, image_bytes = _place(b)
+    for ins in b.instructions:
+        for p in "aby":
+            root = ins.fields.pop(f"{p}_root", None)
+            off = ins.fields.pop(f"{p}_offset", 0)
+            if root is not None:
+                ins.fields[f"{p}_base"] = regions[root] + off
+        try:
+            ins.encode()
+        except ValueError as exc:
+            raise HccrError(f"{ins.op or 'program'}: {exc}") from None
+    views = {t: b.view(t) for t in model.tensors}
+    header = Header(config.pe, config.simd, batch, len(b.instructions), image_bytes * batch,
+                    image_bytes, input_bytes, offset, len(b.data))
+    return Program(config, header, b.instructions, bytes(b.data), regions, views, inputs,
+                   outputs, model.name)

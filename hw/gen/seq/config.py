@@ -1,0 +1,42 @@
+"""One configuration of the layer-sequential engine: what is generated once, before any
+network is compiled for it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Parameters of one generated engine.
+
+    Attributes:
+        pe: output channels computed at once (MAC array rows).
+        simd: input elements per PE per cycle (MAC array columns); also the vector unit's
+            lanes and the activation buffer's read width in bytes.
+        act_bytes: activation-buffer capacity (all images of a batch).
+        tile_bytes: capacity of one of the two weight-tile buffers (double-buffered).
+        axi_bytes: AXI4 data width in bytes (64-bit bus: 8).
+        ddr_bytes_per_cycle: sustained DDR bytes per engine cycle the board gives (planning
+            and the simulated DDR model).
+        ddr_latency: cycles from a read request to its first data beat.
+        clock_mhz: engine clock.
+    """
+
+    pe: int = 8
+    simd: int = 16
+    act_bytes: int = 256 * 1024
+    tile_bytes: int = 16 * 1024
+    axi_bytes: int = 8
+    ddr_bytes_per_cycle: float = 8.0
+    ddr_latency: int = 40
+    clock_mhz: float = 200.0
+
+    def __post_init__(self) -> None:
+        for name in ("pe", "simd", "act_bytes", "tile_bytes"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"engine {name} must be ≥ 1, got {getattr(self, name)}")
+        if self.pe > 255 or self.simd > 255:
+            raise ValueError(f"PE {self.pe} and SIMD {self.simd} must be ≤ 255")
+        if self.act_bytes > 1 << 20:
+            raise ValueError(f"activation buffer {self.act_bytes} B > 1 MiB (20-bit address)")

@@ -11,6 +11,7 @@ from base.errors import HccrError
 from hw.gen.seq.check import check_program
 from hw.gen.seq.compiler import compile_model
 from hw.gen.seq.config import EngineConfig
+from hw.gen.seq.docs import PATH, program_doc
 from hw.gen.seq.isa import FIELDS, Header, Instruction, Opcode
 
 KEEPS_QUANT = {"maxpool", "concat", "reshape"}  # their output spec is the input's
@@ -124,3 +125,7 @@ def test_what_does_not_fit_is_refused_by_name():
         compile_model(model, EngineConfig(pe=4, simd=8, tile_bytes=16))
     with pytest.raises(HccrError, match=r"tensor 'fc': int32 activations are not supported"):
         compile_model(all_ops_graph(rng), EngineConfig())
+
+
+def test_the_program_doc_is_generated_from_the_tables():
+    assert PATH.read_text() == program_doc(), "run: python -m hw.gen.seq.docs"

@@ -22,24 +22,45 @@ VERSION = 1
 
 
 class Opcode(enum.IntEnum):
-    """What an instruction does (docs/seq_program.md gives each one's semantics)."""
+    """What an instruction does (`SEMANTICS` says how)."""
 
-    END = 0  # end of the program: the batch is done
-    LOAD = 1  # image bytes from DDR (INPUT_BASE + image·input_bytes + ddr_off) into view y
-    STORE = 2  # view a into the image's output record (OUTPUT_BASE + image·output_bytes + off)
-    MAC = 3  # conv2d / dense on the PE×SIMD array: a → y, weights + parameters from DDR
-    REQUANT = 4  # y = sat(zy + rq(a − za, mult, shift))
-    ADD = 5  # y = sat(zy + ((a − za)·mult + (b − zb)·mult2 + r) >> shift)
-    MUL = 6  # y = sat(zy + rq((a − za)·(b − zb), mult, shift)), b broadcast per `bcast`
-    LUT = 7  # y = table[a − lo(a)], the 256-byte table from DDR (sigmoid)
-    PRELU = 8  # y = sat(zy + ((a − za)·(mult if a ≥ za else M_neg[c]) + r) >> shift)
-    MAXPOOL = 9  # y = max over the window (pads never win)
-    AVGPOOL = 10  # y = sat(zy + rq(Σ window (a − za), mult, shift))
-    GAVG = 11  # global average pool: y[c] = sat(zy + rq(Σ_hw (a − za), mult, shift))
-    GWAP = 12  # y[c] = sat(zy + rq(Σ_hw (a − za)·w[h, w, c], M[c], s[c])), w from DDR
-    CHMAX = 13  # y[h, w] = max_c a[h, w, c]
-    CHMEAN = 14  # y[h, w] = sat(zy + rq(Σ_c (a − za), mult, shift))
-    COPY = 15  # y = a (a concat member or a reshape that cannot share bytes)
+    END = 0
+    LOAD = 1
+    STORE = 2
+    MAC = 3
+    REQUANT = 4
+    ADD = 5
+    MUL = 6
+    LUT = 7
+    PRELU = 8
+    MAXPOOL = 9
+    AVGPOOL = 10
+    GAVG = 11
+    GWAP = 12
+    CHMAX = 13
+    CHMEAN = 14
+    COPY = 15
+
+
+SEMANTICS: dict[Opcode, str] = {
+    Opcode.END: "end of the program: the batch is done",
+    Opcode.LOAD: "image bytes from DDR (INPUT_BASE + image·input_bytes + ddr_off) into view y",
+    Opcode.STORE: "view a into the image's output record (OUTPUT_BASE + image·output_bytes + off)",
+    Opcode.MAC: "conv2d / dense on the PE×SIMD array: y = sat(zy + rq(bias + Σ_window "
+                "(a − za)·w, M[c], s[c])), pads contribute 0, tiles from DDR",
+    Opcode.REQUANT: "y = sat(zy + rq(a − za, mult, shift))",
+    Opcode.ADD: "y = sat(zy + ((a − za)·mult + (b − zb)·mult2 + r) >> shift)",
+    Opcode.MUL: "y = sat(zy + rq((a − za)·(b − zb), mult, shift)), b broadcast per `bcast`",
+    Opcode.LUT: "y = table[a − lo(a)], the 256-byte table from DDR (sigmoid)",
+    Opcode.PRELU: "y = sat(zy + ((a − za)·(mult if a ≥ za else M_neg[c]) + r) >> shift)",
+    Opcode.MAXPOOL: "y = max over the window (pads never win)",
+    Opcode.AVGPOOL: "y = sat(zy + rq(Σ window (a − za), mult, shift))",
+    Opcode.GAVG: "global average pool: y[c] = sat(zy + rq(Σ_hw (a − za), mult, shift))",
+    Opcode.GWAP: "y[c] = sat(zy + rq(Σ_hw (a − za)·w[h, w, c], M[c], s[c])), w from DDR",
+    Opcode.CHMAX: "y[h, w] = max_c a[h, w, c]",
+    Opcode.CHMEAN: "y[h, w] = sat(zy + rq(Σ_c (a − za), mult, shift))",
+    Opcode.COPY: "y = a (a concat input that cannot be written in place)",
+}
 
 
 class Bcast(enum.IntEnum):

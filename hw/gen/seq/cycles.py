@@ -1,0 +1,73 @@
+"""Cycles of a layer-sequential program, instruction by instruction: the engine's timing
+contract (the RTL is built to it and its simulation is checked against it).
+
+Per instruction, for a batch of B images (`ceil`: ⌈·⌉; C: the channels a pass walks):
+- every instruction: `OVERHEAD` (fetch of its 64 bytes, decode, pipeline fill and drain);
+- MAC: per output-channel tile, B·HO·WO·KH·KW·⌈IC/SIMD⌉ array cycles (one tap's channel
+  chunk per cycle); tiles are fetched from DDR double-buffered, so a tile costs
+  max(its compute, the next tile's fetch) and the first fetch is exposed;
+- element-wise passes (COPY, REQUANT, LUT, PRELU): B·H·W·⌈C/SIMD⌉, twice that for ADD/MUL
+  (two operands through one read port);
+- window passes (MAXPOOL, AVGPOOL): B·HO·WO·KH·KW·⌈C/SIMD⌉;
+- reductions (GAVG, GWAP, CHMAX, CHMEAN): B·H·W·⌈C/SIMD⌉ plus one write pass;
+- LOAD/STORE and parameter fetches: DDR latency + bytes / DDR bytes per cycle.
+"""
+
+from __future__ import annotations
+
+import math
+
+from hw.gen.seq.compiler import Program
+from hw.gen.seq.config import EngineConfig
+from hw.gen.seq.isa import Instruction, Opcode
+
+OVERHEAD = 16
+ELEMENTWISE = {Opcode.COPY, Opcode.REQUANT, Opcode.LUT, Opcode.PRELU}
+BINARY = {Opcode.ADD, Opcode.MUL}
+WINDOWED = {Opcode.MAXPOOL, Opcode.AVGPOOL}
+REDUCTIONS = {Opcode.GAVG, Opcode.GWAP, Opcode.CHMAX, Opcode.CHMEAN}
+
+
+def ddr_cycles(nbytes: int, cfg: EngineConfig) -> int:
+    """One DDR transfer: latency, then the bytes at the board's sustained rate."""
+    return cfg.ddr_latency + math.ceil(nbytes / cfg.ddr_bytes_per_cycle) if nbytes else 0
+
+
+def instruction_cycles(ins: Instruction, cfg: EngineConfig, batch: int) -> int:
+    """Cycles of one instruction over a batch (module doc)."""
+    op = ins.opcode
+    if op == Opcode.END:
+        return OVERHEAD
+    chunks = math.ceil(ins["a_c"] / cfg.simd)
+    taps = ins["kh"] * ins["kw"]
+    if op == Opcode.MAC:
+        compute = batch * ins["y_h"] * ins["y_w"] * taps * chunks
+        fetch = ddr_cycles(ins["tile_bytes"], cfg)
+        return OVERHEAD + fetch + ins["tiles"] * max(compute, fetch)
+    if op in (Opcode.LOAD, Opcode.STORE):
+        return OVERHEAD + batch * ddr_cycles(ins["ddr_bytes"], cfg)
+    params = ddr_cycles(ins["ddr_bytes"], cfg)
+    pixels = ins["a_h"] * ins["a_w"]
+    if op in ELEMENTWISE:
+        work = pixels * chunks
+    elif op in BINARY:
+        work = 2 * pixels * chunks
+    elif op in WINDOWED:
+        work = ins["y_h"] * ins["y_w"] * taps * chunks
+    elif op in REDUCTIONS:
+        work = pixels * chunks + math.ceil(ins["y_c"] / cfg.simd)
+    else:
+        raise ValueError(f"no cycle model for {op!r}")
+    return OVERHEAD + params + batch * work
+
+
+def program_cycles(program: Program) -> list[tuple[str, str, int]]:
+    """(op, opcode, cycles over a batch) of every instruction."""
+    return [(ins.op, ins.opcode.name, instruction_cycles(ins, program.config,
+                                                         program.header.batch))
+            for ins in program.instructions]
+
+
+def image_cycles(program: Program) -> float:
+    """Cycles per image: a batch's cycles over its images."""
+    return sum(c for _, _, c in program_cycles(program)) / program.header.batch

@@ -3,7 +3,6 @@ hw.gen.seq.docs` rewrites it; a test keeps it equal to this output)."""
 
 from __future__ import annotations
 
-
 from base.paths import ROOT
 from hw.gen.seq.compiler import ALIGN, PARAM_BYTES
 from hw.gen.seq.cycles import OVERHEAD

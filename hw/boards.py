@@ -1,0 +1,60 @@
+"""Boards: a device and the DDR memory the processing system gives the fabric.
+
+A layer-sequential engine streams its weights from the board's DDR, so its bandwidth is the
+board's DDR, not the sum of the PS-PL ports (four 64-bit HP ports could take ~4.8 GB/s, more
+than a 16-bit DDR3 gives). Sustained bandwidth = bus bytes × transfers/s × the utilisation
+Xilinx's Zynq-7000 TRM (UG585, DDR memory controller) gives for mixed traffic, about 75 %.
+Memories: PYNQ-Z2 (TUL) 512 MB DDR3, 16-bit, 1050 MT/s; ZedBoard (Avnet/Digilent) 512 MB
+DDR3, 32-bit, 1066 MT/s; ZC706 (Xilinx UG954) 1 GB PS DDR3, four ×8 devices = 32-bit,
+1066 MT/s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hw.devices import Device, DeviceError, device
+
+DDR_UTILISATION = 0.75
+
+
+@dataclass(frozen=True)
+class Board:
+    """A board: its device and its PS DDR (bus width in bits, mega-transfers per second)."""
+
+    name: str
+    part: str
+    ddr_bits: int
+    ddr_mt_s: int
+
+    @property
+    def device(self) -> Device:
+        return device(self.part)
+
+    @property
+    def ddr_gb_s(self) -> float:
+        """Sustained DDR bandwidth in GB/s (`DDR_UTILISATION` of the peak)."""
+        return self.ddr_bits / 8 * self.ddr_mt_s * 1e6 * DDR_UTILISATION / 1e9
+
+    def ddr_bytes_per_cycle(self, clock_mhz: float) -> float:
+        """Sustained DDR bytes per cycle of a fabric clock."""
+        return self.ddr_gb_s * 1e9 / (clock_mhz * 1e6)
+
+
+BOARDS = {b.name: b for b in (
+    Board("pynq-z2", "xc7z020", 16, 1050),
+    Board("zedboard", "xc7z020", 32, 1066),
+    Board("zc706", "xc7z045", 32, 1066),
+)}
+
+
+def board(name: str) -> Board:
+    """The board called `name` (case-insensitive).
+
+    Raises:
+        DeviceError: an unknown name, listing the known ones.
+    """
+    found = BOARDS.get(name.lower())
+    if found is None:
+        raise DeviceError(f"unknown board '{name}' (known: {', '.join(BOARDS)})")
+    return found

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from ir_factory import single_op
 
 from base.errors import HccrError
 from hw.boards import board
 from hw.devices import DeviceError
 from hw.gen.seq.batch import choose_batch
 from hw.gen.seq.config import EngineConfig
-from ir_factory import single_op
 
 
 def test_board_ddr_is_the_memory_not_the_ports():

@@ -16,11 +16,13 @@ from flow import (
     cmd_rtl,
     cmd_train,
 )
+from flow.console import log_to_console
 
 app = typer.Typer(
     help="Handwritten Chinese character recognition on small Zynq FPGAs.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    callback=log_to_console,
 )
 app.add_typer(cmd_data.app, name="data", help="Synthesize, inspect and preview handwriting data.")
 cmd_train.register(app)

@@ -11,7 +11,7 @@ import torch
 import typer
 
 from base.errors import HccrError
-from flow.console import console, user_errors
+from flow.console import console, progress_bar, user_errors
 from model.data.gnt import GntError
 from model.distill import DistillConfig, distill
 from model.nets import ARCHITECTURES, build
@@ -91,11 +91,11 @@ def distill_cmd(
     alone = copy.deepcopy(small).to(device) if compare else None
     small.to(device)
     big.to(device)
-    distill(small, big, train_set, config, tune_config)
+    distill(small, big, train_set, config, tune_config, progress_bar)
     metrics = {"teacher": str(teacher), "teacher_top1": accuracy(big), "top1": accuracy(small),
                **cost(small.cpu(), t_config.size), "epochs": epochs, "reinit": reinit}
     if alone is not None:
-        tune(alone, train_set, tune_config, description="student alone")
+        tune(alone, train_set, tune_config, description="student alone", progress=progress_bar)
         metrics["top1_alone"] = accuracy(alone)
     save_run(run, small, s_config, classes, metrics, "",
              {"distill": asdict(config), "tune": asdict(tune_config), "teacher": str(teacher)})

@@ -11,7 +11,7 @@ import torch
 import typer
 
 from base.errors import HccrError
-from flow.console import console, user_errors
+from flow.console import console, progress_bar, user_errors
 from model.data.gnt import GntError
 from model.nets.stats import render_table
 from model.prune.adw import AdwConfig, adw, cluster, cra, layers
@@ -102,24 +102,25 @@ def prune_cmd(
                               max_drop_zeroed=max_drop_zeroed, max_drop_tuned=max_drop_tuned,
                               recalibrate=recalibrate)
         model, rows = asfp(model, train_set, test_set, config.size, settings, tune_config,
-                           accuracy)
+                           accuracy, progress_bar)
         extra["rounds"] = [asdict(r) for r in rows]
         extra["round_table"] = round_table(rows)
         console.print(extra["round_table"], highlight=False)
     elif method == "slimming":
         settings = SlimConfig(ratio=ratio, lam=lam, sparsity_epochs=sparsity_epochs, scope=scope_t,
                               multiple=channel_multiple)
-        model, _ = slim(model, train_set, settings, tune_config)
+        model, _ = slim(model, train_set, settings, tune_config, progress_bar)
         extra["acc_removed"] = accuracy(model)
-        tune(model, train_set, tune_config, description="slimming: fine-tune")
+        tune(model, train_set, tune_config, description="slimming: fine-tune",
+             progress=progress_bar)
     else:
         settings = AdwConfig(tolerance=tolerance, step=cra_step)
         model.to(memory_format=torch.channels_last)  # CRA's ~500 evaluations: 1.7× faster on CPU
         targets = layers(model, settings.min_weights)
         ratios = cra(model, targets, accuracy, settings.tolerance, settings.step,
-                     int(cra_replay_gb * 2**30))
+                     int(cra_replay_gb * 2**30), progress_bar)
         extra["cra_ratios"] = ratios
-        extra["zero_share"] = adw(model, train_set, ratios, settings, tune_config)
+        extra["zero_share"] = adw(model, train_set, ratios, settings, tune_config, progress_bar)
         weights = sum(m.weight.numel() for m in targets.values())
         extra["nonzero_weights"] = int(sum(int((m.weight != 0).sum()) for m in targets.values()))
         extra["pruned_weight_share"] = 1 - extra["nonzero_weights"] / max(weights, 1)
@@ -128,7 +129,7 @@ def prune_cmd(
             cluster(targets, cluster_bits, run / "codebook.npz")
     if final_epochs:
         tune(model, train_set, TuneConfig(**{**asdict(tune_config), "epochs": final_epochs}),
-             description="final fine-tune")
+             description="final fine-tune", progress=progress_bar)
     after, acc_after = cost(model, config.size), accuracy(model)
     metrics = {"method": method, "source": str(source), "params_before": before["params"],
                "params_after": after["params"], "macs_before": before["macs"],

@@ -9,7 +9,7 @@ import numpy as np
 import typer
 
 from base.errors import HccrError
-from flow.console import console, progress, user_errors
+from flow.console import console, progress, progress_bar, user_errors
 from model.data.dataset import load_images
 from model.data.gnt import GntError
 from quant import golden, ir
@@ -34,7 +34,7 @@ def quantize_cmd(
     """Fold BN and fine-tune a trained float network with int8 fake quantisation (QAT)."""
     config = QuantConfig(pot=pot, weight_bits=parse_weight_bits(weight_bits or []),
                          epochs=epochs, lr=lr, seed=seed)
-    quantize(run, train_data, test_data, out, config)
+    quantize(run, train_data, test_data, out, config, progress_bar)
 
 
 def export_cmd(

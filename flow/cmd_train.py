@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from flow.console import console, user_errors
+from flow.console import console, progress_bar, user_errors
 from model.data.gnt import GntError
 from model.nets import ARCHITECTURES
 from model.nets.fire import THRESHOLD
@@ -40,7 +40,7 @@ def train_cmd(
     config = TrainConfig(arch=arch, size=size, epochs=epochs, batch_size=batch_size,
                          optimizer=optimizer, lr=lr, label_smoothing=label_smoothing, seed=seed,
                          device=device)
-    metrics = train_on_files(config, train_data, test_data, run, resume, skip_bad)
+    metrics = train_on_files(config, train_data, test_data, run, resume, skip_bad, progress_bar)
     if int(os.environ.get("RANK", "0")) == 0:  # under torchrun, process 0 reports
         console.print(f"top-1 {metrics['top1']:.4f}  top-5 {metrics['top5']:.4f}  → "
                       f"{run / METRICS}")

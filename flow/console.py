@@ -1,9 +1,13 @@
-"""Shared rich console, progress bars and one-line error reporting for the CLI."""
+"""Shared rich console, progress bars and one-line error reporting for the CLI.
+
+The packages below flow/ know none of this: they take a `base.progress.Progress` (here
+`progress_bar`) and log through `logging`, which `log_to_console` prints here."""
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
@@ -19,6 +23,7 @@ from rich.progress import (
 )
 
 from base.errors import HccrError
+from base.progress import Advance
 
 WIDE = 160  # columns of the report tables
 console = Console(stderr=True)
@@ -26,6 +31,7 @@ if not console.is_terminal:  # a log or a pipe: rich would squeeze the report ta
     console.width = max(console.width, WIDE)
 
 F = TypeVar("F", bound=Callable)
+LOGGERS = ("base", "model", "quant", "hw", "sim")  # the packages whose INFO messages are shown
 
 
 def progress() -> Progress:
@@ -40,6 +46,34 @@ def progress() -> Progress:
         console=console,
         transient=False,
     )
+
+
+@contextlib.contextmanager
+def progress_bar(description: str, total: int) -> Iterator[Advance]:
+    """`base.progress.Progress` drawn as a `progress()` bar."""
+    with progress() as bar:
+        task = bar.add_task(description, total=total, info="")
+
+        def advance(steps: int = 1, info: str | None = None) -> None:
+            bar.update(task, advance=steps, **({} if info is None else {"info": info}))
+
+        yield advance
+
+
+class _ConsoleHandler(logging.Handler):
+    """Log records printed as plain lines on the console (above any live progress bar)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        console.print(self.format(record), markup=False, highlight=False)
+
+
+def log_to_console() -> None:
+    """Show the INFO messages of the packages below flow/ on the console (once per process)."""
+    for name in LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(h, _ConsoleHandler) for h in logger.handlers):
+            logger.addHandler(_ConsoleHandler())
+        logger.setLevel(logging.INFO)
 
 
 def user_errors(*kinds: type[Exception]) -> Callable[[F], F]:

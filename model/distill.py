@@ -19,6 +19,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from base.errors import HccrError
+from base.progress import Progress, silent
 from model.data.dataset import ImageSet
 from model.prune.tune import TuneConfig, tune
 from model.train import final_logits
@@ -117,7 +118,7 @@ def _names(pairs: tuple[Pair, ...]) -> list[str]:
 
 
 def distill(student: nn.Module, teacher: nn.Module, train_set: ImageSet, config: DistillConfig,
-            tune_config: TuneConfig) -> float:
+            tune_config: TuneConfig, progress: Progress = silent) -> float:
     """Train `student` against the frozen `teacher`; returns the last epoch's mean loss."""
     teacher.eval().requires_grad_(False)
     s_taps = Taps(student, _names(config.student_pairs), "student")
@@ -134,7 +135,8 @@ def distill(student: nn.Module, teacher: nn.Module, train_set: ImageSet, config:
         return loss
 
     try:
-        return tune(student, train_set, tune_config, criterion, description="distill")
+        return tune(student, train_set, tune_config, criterion, description="distill",
+                    progress=progress)
     finally:
         s_taps.remove()
         t_taps.remove()

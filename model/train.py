@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 from base.errors import HccrError
-from flow.console import console, progress
+from base.progress import Progress, silent
 from model.data.dataset import ImageSet, load_images
 from model.nets import ARCHITECTURES, build
 from model.nets.fire import THRESHOLD, cascade_evaluate
@@ -25,6 +26,7 @@ from model.prune.resize import fit_to_state
 CHECKPOINT = "checkpoint.pt"  # latest epoch, with optimizer state, for --resume
 MODEL = "model.pt"  # final weights + config + class list, what later stages read
 METRICS = "metrics.json"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -133,14 +135,15 @@ class Loop:
     label_smoothing: float = 0.1
     rank: int = 0  # this process's share of each batch under DDP (see `distributed`)
     world: int = 1
+    progress: Progress = silent  # shown by process 0 only
 
 
 def fit(model: nn.Module, loop: Loop, train_set: ImageSet, test_set: ImageSet,
         start_epoch: int = 0, history: list[dict] | None = None,
         on_epoch_start: Callable[[int], None] | None = None,
         on_epoch_end: Callable[[int, list[dict]], None] | None = None) -> list[dict]:
-    """Run the epochs `start_epoch..loop.epochs-1` with a progress bar; return the history
-    (loss, train and held-out top-1 per epoch).
+    """Run the epochs `start_epoch..loop.epochs-1`, showing the steps through `loop.progress`;
+    return the history (loss, train and held-out top-1 per epoch).
 
     Under DDP (`loop.world` > 1, `model` wrapped in DistributedDataParallel) every process
     draws the same batches and trains on its `rank::world` slice of each, so the steps,
@@ -153,10 +156,8 @@ def fit(model: nn.Module, loop: Loop, train_set: ImageSet, test_set: ImageSet,
     steps = -(-len(y_all) // loop.batch_size)
     if 0 < len(y_all) % loop.batch_size < loop.world:
         steps -= 1  # a last batch smaller than the process count would leave one empty
-    bar = progress()
-    bar.disable = loop.rank > 0
-    with bar:
-        task = bar.add_task(loop.description, total=(loop.epochs - start_epoch) * steps, info="")
+    progress = loop.progress if loop.rank == 0 else silent
+    with progress(loop.description, (loop.epochs - start_epoch) * steps) as advance:
         for epoch in range(start_epoch, loop.epochs):
             if on_epoch_start is not None:
                 on_epoch_start(epoch)
@@ -180,17 +181,15 @@ def fit(model: nn.Module, loop: Loop, train_set: ImageSet, test_set: ImageSet,
                 loss_value = float(loss.detach())
                 loss_sum += loss_value * len(y)
                 correct += int((logits.argmax(1) == y).sum())
-                bar.update(task, advance=1,
-                           info=f"epoch {epoch + 1}/{loop.epochs} loss {loss_value:.3f}")
+                advance(1, f"epoch {epoch + 1}/{loop.epochs} loss {loss_value:.3f}")
             loss_sum, correct = _sum_over_processes((loss_sum, correct), loop)
             test = evaluate(getattr(model, "module", model), test_set, device=loop.device)
             history.append({"epoch": epoch + 1, "loss": loss_sum / len(y_all),
                             "train_top1": correct / len(y_all), "test_top1": test["top1"]})
-            bar.update(task, info=f"epoch {epoch + 1} held-out top-1 {test['top1']:.3f}")
+            advance(0, f"epoch {epoch + 1} held-out top-1 {test['top1']:.3f}")
             if loop.rank == 0:
-                console.print("epoch {epoch}: loss {loss:.4f}, train top-1 {train_top1:.4f}, "
-                              "held-out top-1 {test_top1:.4f}".format(**history[-1]),
-                              highlight=False)
+                log.info("epoch {epoch}: loss {loss:.4f}, train top-1 {train_top1:.4f}, "
+                         "held-out top-1 {test_top1:.4f}".format(**history[-1]))
             if on_epoch_end is not None:
                 on_epoch_end(epoch, history)
     return history
@@ -220,7 +219,7 @@ def distributed(device: str) -> tuple[int, int, str]:
 
 
 def train(config: TrainConfig, train_set: ImageSet, test_set: ImageSet, classes: np.ndarray,
-          out_dir: Path, resume: bool = False) -> dict:
+          out_dir: Path, resume: bool = False, progress: Progress = silent) -> dict:
     """Train, checkpointing every epoch; return the metrics written to `metrics.json`.
 
     Args:
@@ -229,6 +228,7 @@ def train(config: TrainConfig, train_set: ImageSet, test_set: ImageSet, classes:
         classes: GB2312 level-1 class index of each model output.
         out_dir: where checkpoint.pt, model.pt and metrics.json go.
         resume: continue from out_dir/checkpoint.pt if it exists.
+        progress: shows the steps of every epoch.
 
     Launched by `torchrun`, each process trains on its share of every batch (DDP) and
     process 0 writes the files.
@@ -237,14 +237,16 @@ def train(config: TrainConfig, train_set: ImageSet, test_set: ImageSet, classes:
         raise HccrError("--device cuda requested but no CUDA device is available")
     rank, world, device = distributed(config.device)
     try:
-        return _train(config, train_set, test_set, classes, out_dir, resume, rank, world, device)
+        return _train(config, train_set, test_set, classes, out_dir, resume, rank, world, device,
+                      progress)
     finally:
         if world > 1:
             dist.destroy_process_group()
 
 
 def _train(config: TrainConfig, train_set: ImageSet, test_set: ImageSet, classes: np.ndarray,
-           out_dir: Path, resume: bool, rank: int, world: int, device: str) -> dict:
+           out_dir: Path, resume: bool, rank: int, world: int, device: str,
+           progress: Progress) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(config.seed)
     model = build(config.arch, len(classes), config.size).to(device)
@@ -253,7 +255,7 @@ def _train(config: TrainConfig, train_set: ImageSet, test_set: ImageSet, classes
                                 config.epochs * steps_per_epoch)
     loop = Loop(opt, sched, torch.Generator().manual_seed(config.seed), config.epochs,
                 config.batch_size, config.max_shift, device,
-                label_smoothing=config.label_smoothing, rank=rank, world=world)
+                label_smoothing=config.label_smoothing, rank=rank, world=world, progress=progress)
     history: list[dict] = []
     start_epoch = 0
     ckpt_path = out_dir / CHECKPOINT
@@ -270,7 +272,7 @@ def _train(config: TrainConfig, train_set: ImageSet, test_set: ImageSet, classes
             torch.set_rng_state(ckpt["torch_rng"])
         start_epoch, history = ckpt["epoch"] + 1, ckpt["history"]
         if rank == 0:
-            console.print(f"resuming {ckpt_path} at epoch {start_epoch + 1}")
+            log.info(f"resuming {ckpt_path} at epoch {start_epoch + 1}")
 
     def checkpoint(epoch: int, history: list[dict]) -> None:
         if rank == 0:
@@ -312,15 +314,16 @@ def load_trained(run_dir: str | Path) -> tuple[nn.Module, np.ndarray, TrainConfi
 
 
 def train_on_files(config: TrainConfig, train_data: Path, test_data: Path, out_dir: Path,
-                   resume: bool = False, skip_bad: bool = False) -> dict:
+                   resume: bool = False, skip_bad: bool = False,
+                   progress: Progress = silent) -> dict:
     """Load `.gnt` data and train; the classes are those present in the training data."""
     train_set = load_images(train_data, config.size, skip_bad)
     classes = np.unique(train_set.labels)
     train_set, _ = train_set.restrict(classes)
     test_set, dropped = load_images(test_data, config.size, skip_bad).restrict(classes)
-    console.print(f"{len(train_set.labels)} training and {len(test_set.labels)} test images, "
-                  f"{len(classes)} classes ({dropped} test images of unknown classes skipped)")
-    return train(config, train_set, test_set, classes, out_dir, resume)
+    log.info(f"{len(train_set.labels)} training and {len(test_set.labels)} test images, "
+             f"{len(classes)} classes ({dropped} test images of unknown classes skipped)")
+    return train(config, train_set, test_set, classes, out_dir, resume, progress)
 
 
 @torch.no_grad()

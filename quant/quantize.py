@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -11,7 +12,7 @@ import numpy as np
 import torch
 
 from base.errors import HccrError
-from flow.console import console
+from base.progress import Progress, silent
 from model.data.dataset import load_images
 from model.nets import build
 from model.prune.resize import fit_to_state
@@ -20,6 +21,7 @@ from quant.qat import QatNet, prepare_qat
 
 QAT_MODEL = "qat.pt"
 QAT_METRICS = "qat_metrics.json"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ def parse_weight_bits(specs: list[str]) -> dict[str, int]:
 
 
 def quantize(float_run: Path, train_data: Path, test_data: Path, out_dir: Path,
-             config: QuantConfig) -> dict:
+             config: QuantConfig, progress: Progress = silent) -> dict:
     """Fold BN, insert fake quantisers, fine-tune, and save `qat.pt` + `qat_metrics.json`.
 
     Returns:
@@ -68,7 +70,7 @@ def quantize(float_run: Path, train_data: Path, test_data: Path, out_dir: Path,
     steps = -(-len(train_set.labels) // config.batch_size)
     opt, sched = make_optimizer(qnet, "sgd", config.lr, 0.0, config.epochs * steps)
     loop = Loop(opt, sched, torch.Generator().manual_seed(config.seed), config.epochs,
-                config.batch_size, train_cfg.max_shift, description="QAT")
+                config.batch_size, train_cfg.max_shift, description="QAT", progress=progress)
 
     def freeze_after_warmup(epoch: int) -> None:
         qnet.set_observers_frozen(epoch >= config.warmup_epochs)
@@ -86,8 +88,8 @@ def quantize(float_run: Path, train_data: Path, test_data: Path, out_dir: Path,
                "weight_bits": config.weight_bits, "history": history,
                "seconds": round(time.perf_counter() - t0, 1)}
     (out_dir / QAT_METRICS).write_text(json.dumps(metrics, indent=2))
-    console.print(f"float top-1 {float_metrics['top1']:.4f} → int8 {int8_metrics['top1']:.4f}"
-                  f" ({'pot' if config.pot else 'general'} scales)")
+    log.info(f"float top-1 {float_metrics['top1']:.4f} → int8 {int8_metrics['top1']:.4f}"
+             f" ({'pot' if config.pot else 'general'} scales)")
     return metrics
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from flow.console import progress
+from flow.console import progress, progress_bar
 from flow.demo import Demo, Stage
 from flow.stages.train import train_dir
 from hw.estimate.network import op_weight_bytes
@@ -39,7 +39,7 @@ def _run_quantize(demo: Demo) -> dict:
     for scheme, config in SCHEMES.items():
         config = QuantConfig(**{**config.__dict__, "seed": demo.config.seed})
         m = quantize(train_dir(demo), Path(data["train_dir"]), Path(data["test_dir"]),
-                     qat_dir(demo, scheme), config)
+                     qat_dir(demo, scheme), config, progress_bar)
         results[scheme] = {"float_top1": m["float"]["top1"], "qat_top1": m["int8"]["top1"],
                            "seconds": m["seconds"]}
     return results

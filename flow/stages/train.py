@@ -7,6 +7,7 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
+from flow.console import progress_bar
 from flow.demo import Demo, Stage
 from model.train import METRICS, TrainConfig, evaluate_run, load_trained, train_on_files
 
@@ -22,7 +23,7 @@ def _run_train(demo: Demo) -> dict:
     data = demo.results["data"]
     config = TrainConfig(size=cfg.size, epochs=cfg.epochs, seed=cfg.seed)
     metrics = train_on_files(config, Path(data["train_dir"]), Path(data["test_dir"]),
-                             train_dir(demo))
+                             train_dir(demo), progress=progress_bar)
     plot_curve(metrics["history"], train_dir(demo) / CURVE)
     model, _, _ = load_trained(train_dir(demo))
     return {"run": str(train_dir(demo)), "config": config.__dict__, "top1": metrics["top1"],

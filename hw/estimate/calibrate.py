@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from base.progress import Progress, lines, silent
 from hw.estimate.calibration import DEFAULT, Calibration
 from hw.estimate.cost import features
 from hw.estimate.memory import LUTS_PER_LUTRAM
@@ -35,12 +36,13 @@ from sim.yosys import CACHE, SynthResult, synth_xilinx, yosys
 sys.path.insert(0, str(ROOT / "tests"))
 from ir_factory import single_op  # noqa: E402
 
-DSP_FEATURES = {"conv2d": ("mults", "rq"), "dense": ("mults", "rq")}
+DSP_FEATURES = {"conv2d": ("mults", "rq"), "dense": ("mults", "rq"), "avgpool": ("simd",)}
 JOINT = {"dense": "conv2d"}  # dense.sv wraps conv2d.sv: one fit for both
 # Coefficients known, not fitted: a network FIFO's distributed RAM is 4 LUTs per RAM32M/RAM64M.
 FIXED = {"fifo": {"lut": {"lutram": float(LUTS_PER_LUTRAM)}}}
 C3 = {"kernel": (3, 3), "stride": (1, 1), "padding": (1, 1, 1, 1), "out_dtype": "int8"}
 P2 = {"kernel": (2, 2), "stride": (2, 2), "padding": (0, 0, 0, 0)}
+A2 = {"kernel": (2, 2), "stride": (2, 2), "out_dtype": "int8"}
 S = {"out_dtype": "int8"}
 
 # (op kind, single_op parameters, (PE, SIMD, PACK), held out)
@@ -64,6 +66,11 @@ GRID: list[tuple[str, dict, tuple[int, int, bool], bool]] = [
     ("maxpool", {"shape": (16, 16, 8), **P2}, (1, 1, False), False),
     ("maxpool", {"shape": (16, 16, 8), **P2}, (1, 8, False), False),
     ("maxpool", {"shape": (32, 32, 16), **P2}, (1, 4, False), False),
+    ("avgpool", {"shape": (16, 16, 8), **A2}, (1, 1, False), False),
+    ("avgpool", {"shape": (16, 16, 8), **A2}, (1, 8, False), False),
+    ("avgpool", {"shape": (32, 32, 16), **A2}, (1, 4, False), False),
+    ("avgpool", {"shape": (12, 12, 8), **A2, "kernel": (3, 3), "stride": (1, 1)}, (1, 2, False),
+     False),
     *[(k, {"shape": s, **extra}, (1, 1, False), False)
       for k, extra in [("global_avgpool", S), ("add", S), ("mul", {**S, "shape2": None}),
                        ("sigmoid", {"out_dtype": "uint8"}), ("reduce_channels",
@@ -77,6 +84,7 @@ GRID: list[tuple[str, dict, tuple[int, int, bool], bool]] = [
     ("dense", {"shape": (1, 1, 96), "cout": 24, **S}, (8, 4, False), True),
     ("conv2d", {"shape": (12, 12, 8), "cout": 24, **C3, "unit_m": True}, (6, 4, True), True),
     ("maxpool", {"shape": (8, 8, 32), **P2}, (1, 16, False), True),
+    ("avgpool", {"shape": (8, 8, 32), **A2}, (1, 16, False), True),
     ("add", {"shape": (8, 8, 16), **S}, (1, 1, False), True),
     ("gwap", {"shape": (8, 8, 16), **S}, (1, 1, False), True),
 ]
@@ -190,13 +198,11 @@ def fit(points: list[dict]) -> dict[str, dict[str, dict[str, float]]]:
     return modules
 
 
-def run(work: Path) -> Calibration:
+def run(work: Path, progress: Progress = silent) -> Calibration:
     """Synthesise every grid point and block under `work`; fit; return the calibration."""
-    from flow.console import progress
     points = []
     todo = len(GRID) + len(BLOCKS)
-    with progress() as bar:
-        task = bar.add_task("yosys synth_xilinx", total=todo, info="")
+    with progress("yosys synth_xilinx", todo) as advance:
         for kind, params, fold, held in GRID:
             eng = engine_point(kind, params, fold)
             points.append({"module": eng.module, "kind": kind, "config": _jsonable(params),
@@ -204,7 +210,7 @@ def run(work: Path) -> Calibration:
                            "heldout": held, "features": features(eng),
                            "synth": cached(work, (eng.module, eng.params, eng.mems),
                                            lambda d, e=eng: synth_engine(e, d))})
-            bar.advance(task)
+            advance()
         for module, params, held in BLOCKS:
             points.append({"module": module, "kind": module, "config": params, "fold": [1, 1,
                                                                                        False],
@@ -212,7 +218,7 @@ def run(work: Path) -> Calibration:
                            "features": block_features(module, params),
                            "synth": cached(work, (module, params), lambda d, m=module, p=params:
                                            measured(synth_xilinx(m, [m], p, d)))})
-            bar.advance(task)
+            advance()
     return Calibration(fit(points), points, _yosys_version())
 
 
@@ -234,7 +240,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--work", type=Path, default=ROOT / "build" / "calibrate",
                     help="synthesis folders, reused by a later run")
     args = ap.parse_args(argv)
-    calib = run(args.work)
+    calib = run(args.work, lines)
     args.out.write_text(json.dumps(calib.as_json(), indent=1) + "\n")
     print(f"wrote {args.out}: {len(calib.points)} points, {len(calib.modules)} modules")
 

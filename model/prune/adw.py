@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from flow.console import progress
+from base.progress import Progress, silent
 from model.data.dataset import ImageSet
 from model.prune.replay import Replay
 from model.prune.tune import TuneConfig, tune
@@ -64,7 +64,7 @@ def threshold(weight: torch.Tensor, count: int) -> float:
 
 @torch.no_grad()
 def cra(model: nn.Module, targets: dict[str, nn.Module], accuracy: Accuracy, tolerance: float,
-        step: float, replay_bytes: int = 0) -> dict[str, float]:
+        step: float, replay_bytes: int = 0, progress: Progress = silent) -> dict[str, float]:
     """Connection redundancy analysis: the largest ratio per layer within `tolerance`. With
     `replay_bytes`, up to that many bytes of module outputs from the first evaluation replace
     the modules that run before the layer under test (`model.prune.replay`)."""
@@ -72,8 +72,7 @@ def cra(model: nn.Module, targets: dict[str, nn.Module], accuracy: Accuracy, tol
     with replay.recording():
         base = accuracy(model)
     floor = base - tolerance - 1e-9
-    with progress() as bar:
-        task = bar.add_task("CRA", total=len(targets), info="")
+    with progress("CRA", len(targets)) as advance:
         for name, m in targets.items():
             saved, ratios[name] = m.weight.detach().clone(), 0.0
             for ratio in np.arange(step, 1.0 - 1e-9, step):
@@ -84,7 +83,7 @@ def cra(model: nn.Module, targets: dict[str, nn.Module], accuracy: Accuracy, tol
                         break
                 ratios[name] = float(ratio)
             m.weight.copy_(saved)
-            bar.update(task, advance=1, info=f"{name} {ratios[name]:.1f}")
+            advance(1, f"{name} {ratios[name]:.1f}")
     return ratios
 
 
@@ -112,12 +111,12 @@ class DropWeight:
 
 
 def adw(model: nn.Module, train_set: ImageSet, ratios: dict[str, float], config: AdwConfig,
-        tune_config: TuneConfig) -> dict[str, float]:
+        tune_config: TuneConfig, progress: Progress = silent) -> dict[str, float]:
     """Prune with ADW while fine-tuning; returns each layer's final zero share."""
     targets = {n: m for n, m in layers(model, config.min_weights).items() if n in ratios}
     total = tune_config.epochs * -(-len(train_set.labels) // tune_config.batch_size)
     drop = DropWeight(targets, ratios, config.interval, max(round(config.grow_share * total), 1))
-    tune(model, train_set, tune_config, after_step=drop, description="ADW")
+    tune(model, train_set, tune_config, after_step=drop, description="ADW", progress=progress)
     return {n: float((m.weight == 0).double().mean()) for n, m in targets.items()}
 
 

@@ -17,6 +17,7 @@ module (`stage3` = blocks 7-20); a filter is a channel of a prunable group (`cha
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -24,7 +25,7 @@ from functools import partial
 import torch
 from torch import nn
 
-from flow.console import console
+from base.progress import Progress, silent
 from model.data.dataset import ImageSet
 from model.nets.stats import group as group_stats
 from model.nets.stats import profile
@@ -32,6 +33,7 @@ from model.prune.channels import ChannelGraph, analyse, remove_channels, zero_ch
 from model.prune.tune import TuneConfig, recalibrate_bn, tune
 
 Group = tuple[str, ...]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -171,11 +173,13 @@ def cost(model: nn.Module, size: int, scope: tuple[str, ...]) -> tuple[int, int,
 
 def asfp(model: nn.Module, train_set: ImageSet, test_set: ImageSet, size: int,
          config: AsfpConfig, tune_config: TuneConfig,
-         accuracy: Callable[[nn.Module], float]) -> tuple[nn.Module, list[RoundRow]]:
+         accuracy: Callable[[nn.Module], float], progress: Progress = silent
+         ) -> tuple[nn.Module, list[RoundRow]]:
     """Soft-prune in rounds, then remove the zeroed filters physically.
 
     Args:
         accuracy: top-1 of a model on the held-out data (fraction).
+        progress: shows each round's fine-tuning.
 
     Returns:
         The physically pruned model and the per-round table.
@@ -201,16 +205,16 @@ def asfp(model: nn.Module, train_set: ImageSet, test_set: ImageSet, size: int,
         ok = acc0 - acc1 <= config.max_drop_zeroed
         if ok:
             tune(model, train_set, tune_config, description=f"ASFP round {number}",
-                 after_step=partial(_rezero, graph, masks, steps_per_epoch))
+                 after_step=partial(_rezero, graph, masks, steps_per_epoch), progress=progress)
             zero_masks(graph, masks)
             acc2 = accuracy(model)
             ok = acc0 - acc2 <= config.max_drop_tuned
         params, macs, scope_now = cost(removed_copy(model, masks), size, config.scope)
         rows.append(RoundRow(number, x, z_limit, params, scope_now, macs, acc0, acc1, acc2, ok))
-        console.print(f"round {number}: X {x:.3f}, scope params {scope_now:,}, top-1 "
-                      f"{acc0:.4f} → zeroed {acc1:.4f} → fine-tuned "
-                      f"{'—' if acc2 is None else f'{acc2:.4f}'}: "
-                      f"{'accepted' if ok else 'abandoned, rolled back'}", highlight=False)
+        log.info(f"round {number}: X {x:.3f}, scope params {scope_now:,}, top-1 "
+                 f"{acc0:.4f} → zeroed {acc1:.4f} → fine-tuned "
+                 f"{'—' if acc2 is None else f'{acc2:.4f}'}: "
+                 f"{'accepted' if ok else 'abandoned, rolled back'}")
         if ok:
             zeroed, acc0 = masks, acc2
         else:

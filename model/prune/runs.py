@@ -4,6 +4,7 @@ data for its classes, and write `model.pt` in `hccr train`'s format plus metrics
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import asdict
 from pathlib import Path
 
@@ -11,7 +12,6 @@ import numpy as np
 from torch import nn
 
 from base.rundir import write_manifest
-from flow.console import console
 from model.data.dataset import ImageSet, load_images
 from model.nets.sqnxt import SqueezeNext, param_table
 from model.nets.stats import group, profile, render_table
@@ -20,12 +20,13 @@ from model.train import METRICS, MODEL, TrainConfig, _save_atomic, evaluate
 
 TABLE = "table.txt"
 SHAPES = "shapes.json"
+log = logging.getLogger(__name__)
 
 
 def load_data(path: Path, size: int, classes: np.ndarray) -> ImageSet:
     """A `.gnt` file or folder, preprocessed and restricted to `classes`."""
     data, dropped = load_images(path, size).restrict(classes)
-    console.print(f"{path}: {len(data.labels)} images ({dropped} of other classes skipped)")
+    log.info(f"{path}: {len(data.labels)} images ({dropped} of other classes skipped)")
     return data
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from base.progress import Progress, silent
 from model.data.dataset import ImageSet
 from model.prune.asfp import Group, stage_of
 from model.prune.channels import ChannelGraph, analyse, remove_channels
@@ -75,8 +76,8 @@ def threshold_masks(group_scores: dict[Group, torch.Tensor], ratio: float, multi
     return keep
 
 
-def slim(model: nn.Module, train_set: ImageSet, config: SlimConfig, tune_config: TuneConfig
-         ) -> tuple[nn.Module, dict[Group, torch.Tensor]]:
+def slim(model: nn.Module, train_set: ImageSet, config: SlimConfig, tune_config: TuneConfig,
+         progress: Progress = silent) -> tuple[nn.Module, dict[Group, torch.Tensor]]:
     """Sparsity-train, threshold and remove; returns the smaller model (not yet fine-tuned)
     and the keep masks."""
     graph = analyse(model)
@@ -88,6 +89,7 @@ def slim(model: nn.Module, train_set: ImageSet, config: SlimConfig, tune_config:
 
     sparse = TuneConfig(**{**tune_config.__dict__, "epochs": config.sparsity_epochs})
     if config.sparsity_epochs:
-        tune(model, train_set, sparse, penalised, description="slimming: sparsity")
+        tune(model, train_set, sparse, penalised, description="slimming: sparsity",
+             progress=progress)
     keep = threshold_masks(scores(graph, groups), config.ratio, config.multiple)
     return remove_channels(model, graph, keep), keep

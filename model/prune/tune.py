@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from flow.console import progress
+from base.progress import Progress, silent
 from model.data.dataset import ImageSet
 from model.train import _random_shift, final_logits, make_optimizer, to_input
 
@@ -36,12 +36,14 @@ def cross_entropy(logits: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> tor
 
 
 def tune(model: nn.Module, data: ImageSet, config: TuneConfig, criterion: Criterion = cross_entropy,
-         after_step: Callable[[int], None] | None = None, description: str = "fine-tune") -> float:
+         after_step: Callable[[int], None] | None = None, description: str = "fine-tune",
+         progress: Progress = silent) -> float:
     """Train `model` for `config.epochs` epochs; return the last epoch's mean loss.
 
     Args:
         criterion: loss of (final logits, input batch, labels).
         after_step: called with the step number after every optimizer step.
+        progress: shows the steps.
     """
     gen = torch.Generator().manual_seed(config.seed)
     x_all, y_all = to_input(data.images), torch.from_numpy(data.labels)
@@ -49,8 +51,7 @@ def tune(model: nn.Module, data: ImageSet, config: TuneConfig, criterion: Criter
     opt, sched = make_optimizer(model, config.optimizer, config.lr, config.weight_decay,
                                 config.epochs * steps)
     loss_sum = 0.0
-    with progress() as bar:
-        task = bar.add_task(description, total=config.epochs * steps, info="")
+    with progress(description, config.epochs * steps) as advance:
         for epoch in range(config.epochs):
             model.train()
             order, loss_sum = torch.randperm(len(y_all), generator=gen), 0.0
@@ -66,8 +67,7 @@ def tune(model: nn.Module, data: ImageSet, config: TuneConfig, criterion: Criter
                 if after_step is not None:
                     after_step(epoch * steps + i + 1)
                 loss_sum += float(loss.detach()) * len(idx)
-                bar.update(task, advance=1, info=f"epoch {epoch + 1}/{config.epochs} "
-                           f"loss {float(loss.detach()):.3f}")
+                advance(1, f"epoch {epoch + 1}/{config.epochs} loss {float(loss.detach()):.3f}")
     model.eval()
     return loss_sum / max(len(y_all), 1)
 

@@ -3,7 +3,9 @@
 `run` evaluates a model on a batch and returns every tensor. Each op kind also has its own
 function, `fn(op, xs, ins, out) -> y` (listed in `OP_FUNCTIONS`): `xs` are the input batches
 `[N, H, W, C]`, `ins` their `TensorSpec`s and `out` the output's; `y` has the output's dtype.
-All arithmetic is int64; an accumulator that leaves int32 raises `OverflowError`.
+Arithmetic is on integers, held in int64 or, for the multiply-accumulate ops, in float64 where
+`mac_dtype` proves every partial sum exact (float64 BLAS is then bit-exact and much faster);
+an accumulator that leaves int32 raises `OverflowError`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,21 @@ import numpy as np
 from quant import ir
 
 INT32_MIN, INT32_MAX = ir.DTYPES["int32"]
+FLOAT64_EXACT = 2**53  # float64 holds every integer of magnitude below 2^53 exactly
+WEIGHT_MAX = 128  # largest |w| of an int8 weight
+BLOCK_BYTES = 2**21  # a convolution's im2col block + accumulators per step (about an L2 cache)
+
+
+def mac_dtype(spec: ir.TensorSpec, terms: int) -> np.dtype:
+    """The dtype in which `bias + sum of terms products (x - zx) * w` is computed exactly.
+
+    Whatever order BLAS adds in, every partial sum is an integer of magnitude at most
+    `terms * max|x - zx| * 128 + 2^31` (int8 weights, int32 bias). Below 2^53 each one, and
+    each product, is a float64 integer, so no addition or fused multiply-add rounds: float64
+    is exact. Beyond that (never for int8/uint8 inputs below 2.7e11 terms), int64.
+    """
+    bound = terms * spec.max_offset * WEIGHT_MAX + 2**31
+    return np.dtype(np.float64 if bound < FLOAT64_EXACT else np.int64)
 
 
 def requantize(acc: np.ndarray, multiplier: np.ndarray | int, shift: np.ndarray | int
@@ -26,7 +43,10 @@ def requantize(acc: np.ndarray, multiplier: np.ndarray | int, shift: np.ndarray 
     """
     m = np.asarray(multiplier, np.int64)
     s = np.asarray(shift, np.int64)
-    return (acc * m + ((np.int64(1) << s) >> 1)) >> s
+    y = acc * m
+    y += (np.int64(1) << s) >> 1
+    y >>= s
+    return y
 
 
 def saturate(y: np.ndarray, out: ir.TensorSpec, relu: bool = False) -> np.ndarray:
@@ -37,15 +57,20 @@ def saturate(y: np.ndarray, out: ir.TensorSpec, relu: bool = False) -> np.ndarra
 
 def _finish(name: str, acc: np.ndarray, multiplier: np.ndarray | int, shift: np.ndarray | int,
             out: ir.TensorSpec, relu: bool = False) -> np.ndarray:
-    """Check that `acc` fits int32, then requantize and saturate it."""
+    """Check that `acc` (integers, in int64 or exact float64) fits int32, then requantize and
+    saturate it."""
     if acc.size and (acc.min() < INT32_MIN or acc.max() > INT32_MAX):
         raise OverflowError(f"{name}: accumulator left int32 at run time "
-                            f"(range {acc.min()}..{acc.max()})")
-    return saturate(requantize(acc, multiplier, shift), out, relu)
+                            f"(range {int(acc.min())}..{int(acc.max())})")
+    return saturate(requantize(acc.astype(np.int64, copy=False), multiplier, shift), out, relu)
 
 
-def _centred(x: np.ndarray, spec: ir.TensorSpec) -> np.ndarray:
-    return x.astype(np.int64) - spec.zero_point
+def _centred(x: np.ndarray, spec: ir.TensorSpec, dtype: np.dtype | type = np.int64
+             ) -> np.ndarray:
+    """`x - zx` in `dtype`."""
+    y = x.astype(dtype)
+    y -= spec.zero_point
+    return y
 
 
 def _taps(x: np.ndarray, kernel: Sequence[int], stride: Sequence[int]
@@ -67,22 +92,45 @@ def _pad(x: np.ndarray, padding: Sequence[int], value: int) -> np.ndarray:
     return np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)), constant_values=value)
 
 
+def _im2col(x: np.ndarray, kernel: Sequence[int], stride: Sequence[int]) -> np.ndarray:
+    """`[N, Ho, Wo, kh * kw * C]`: each output pixel's window of a padded batch, in the
+    weight's `[kh, kw, C]` order."""
+    taps = list(_taps(x, kernel, stride))
+    n, ho, wo, c = taps[0][2].shape
+    cols = np.empty((n, ho, wo, *kernel, c), x.dtype)
+    for i, j, view in taps:
+        cols[:, :, :, i, j] = view
+    return cols.reshape(n, ho, wo, -1)
+
+
 def conv2d(op: ir.Conv2d, xs: Sequence[np.ndarray], ins: Sequence[ir.TensorSpec],
            out: ir.TensorSpec) -> np.ndarray:
-    """`acc = bias + sum (x - zx) * w`; padded positions hold zx, i.e. contribute 0."""
-    x = _pad(_centred(xs[0], ins[0]), op.padding, 0)
-    w = op.weight.astype(np.int64)
-    acc = op.bias.astype(np.int64)
-    for i, j, view in _taps(x, op.kernel, op.stride):
-        acc = acc + view @ w[i, j]
-    return _finish(op.name, acc, op.multiplier, op.shift, out, op.relu)
+    """`acc = bias + sum (x - zx) * w`; padded positions hold zx, i.e. contribute 0.
+
+    One im2col matmul in `mac_dtype` per block of images (about `BLOCK_BYTES` of columns and
+    accumulators), so that the block stays in cache through requantisation.
+    """
+    kh, kw, cin, cout = op.weight.shape
+    dtype = mac_dtype(ins[0], kh * kw * cin)
+    x = _pad(_centred(xs[0], ins[0], dtype), op.padding, 0)
+    w = op.weight.reshape(-1, cout).astype(dtype)
+    y = np.empty((len(x), *out.shape), out.dtype)
+    step = max(1, BLOCK_BYTES // (y[0, ..., 0].size * (kh * kw * cin + cout) * dtype.itemsize))
+    for start in range(0, len(x), step):
+        acc = _im2col(x[start : start + step], op.kernel, op.stride) @ w
+        acc += op.bias
+        y[start : start + step] = _finish(op.name, acc, op.multiplier, op.shift, out, op.relu)
+    return y
 
 
 def dense(op: ir.Dense, xs: Sequence[np.ndarray], ins: Sequence[ir.TensorSpec],
           out: ir.TensorSpec) -> np.ndarray:
-    """`acc = bias + x_flat @ w` over the HWC-flattened input; output `[N, 1, 1, out]`."""
-    x = _centred(xs[0], ins[0]).reshape(len(xs[0]), -1)
-    acc = op.bias.astype(np.int64) + x @ op.weight.astype(np.int64)
+    """`acc = bias + x_flat @ w` over the HWC-flattened input (in `mac_dtype`); output
+    `[N, 1, 1, out]`."""
+    dtype = mac_dtype(ins[0], op.weight.shape[0])
+    x = _centred(xs[0], ins[0], dtype).reshape(len(xs[0]), -1)
+    acc = x @ op.weight.astype(dtype)
+    acc += op.bias
     return _finish(op.name, acc, op.multiplier, op.shift, out, op.relu).reshape(len(x), 1, 1, -1)
 
 
@@ -115,9 +163,12 @@ def global_avgpool(op: ir.GlobalAvgPool, xs: Sequence[np.ndarray],
 
 def gwap(op: ir.Gwap, xs: Sequence[np.ndarray], ins: Sequence[ir.TensorSpec],
          out: ir.TensorSpec) -> np.ndarray:
-    """`acc = sum_hw (x - zx) * w[h, w, c]`, then per-channel rq; output `[N, 1, 1, C]`."""
-    x = _centred(xs[0], ins[0])
-    acc = (x * op.weight.astype(np.int64)).sum(axis=(1, 2), keepdims=True)
+    """`acc = sum_hw (x - zx) * w[h, w, c]` (in `mac_dtype`), then per-channel rq; output
+    `[N, 1, 1, C]`."""
+    h, w, _ = op.weight.shape
+    dtype = mac_dtype(ins[0], h * w)
+    x = _centred(xs[0], ins[0], dtype)
+    acc = (x * op.weight.astype(dtype)).sum(axis=(1, 2), keepdims=True)
     return _finish(op.name, acc, op.multiplier, op.shift, out)
 
 

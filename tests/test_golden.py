@@ -324,6 +324,82 @@ def test_concat_and_reshape_hand() -> None:
     np.testing.assert_array_equal(z[0, :, :, 0], [[1, 3], [4, 2], [5, 6]])
 
 
+# ---------------------------------------------- float64 multiply-accumulate and its fallback
+
+
+def test_mac_dtype_bound() -> None:
+    # Partial sums are bounded by terms * max|x - zx| * 128 + 2^31 (int32 bias). uint8 with
+    # zx = 0 and int8 with zx = 127 both reach |x - zx| = 255: float64 while
+    # terms * 32640 + 2^31 < 2^53.
+    last = (2**53 - 2**31 - 1) // (255 * 128)
+    for t in (spec("x", (1, 1, 1), "uint8", 0), spec("x", (1, 1, 1), "int8", 127)):
+        assert golden.mac_dtype(t, last) == np.float64
+        assert golden.mac_dtype(t, last + 1) == np.int64
+    # int32 inputs (|x - zx| up to 2^31) switch at 2^15 terms: 2^15 * 2^31 * 2^7 = 2^53.
+    wide = spec("x", (1, 1, 1), "int32", 0)
+    assert golden.mac_dtype(wide, 2**15 - 1) == np.float64
+    assert golden.mac_dtype(wide, 2**15) == np.int64
+    # Why the bound: 2^53 + 1 is the first integer float64 cannot hold.
+    assert np.float64(2**53) + np.float64(1) == np.float64(2**53)
+
+
+def _extreme_dense(terms: int, in_dtype: str, bias: int) -> tuple[ir.Dense, list[ir.TensorSpec]]:
+    """All weights -128 over `terms` inputs of zero point 127, M = 1, s = 0, int32 output."""
+    op = ir.Dense(name="fc", inputs=("x",), output="y", weight=np.full((terms, 1), -128, np.int8),
+                  bias=np.array([bias], np.int32), multiplier=np.array([1], np.int32),
+                  shift=np.array([0], np.int32))
+    return op, [spec("x", (1, terms, 1), in_dtype, 127), spec("y", (1, 1, 1), "int32", 0)]
+
+
+@pytest.mark.parametrize(("in_dtype", "path"), [("int8", np.float64), ("int32", np.int64)])
+def test_dense_extreme_operands_both_paths(in_dtype: str, path: type) -> None:
+    # x = -128, zx = 127: every product is (-255) * (-128) = 32640; over 65,000 terms
+    # acc = 2,121,600,000, the largest same-sign sum below 2^31 - 1 = 2,147,483,647. As int8
+    # the reduction runs in float64; the same values declared int32 exceed the float bound
+    # (65,000 * (2^31 + 127) * 128 > 2^53) and run in int64.
+    terms, acc = 65_000, 255 * 128 * 65_000
+    op, (t_in, t_out) = _extreme_dense(terms, in_dtype, 0)
+    assert golden.mac_dtype(t_in, terms) == path
+    x = np.full((2, 1, terms, 1), -128, t_in.dtype)
+    assert golden.dense(op, [x], [t_in], t_out).ravel().tolist() == [acc, acc]
+    top, _ = _extreme_dense(terms, in_dtype, 2**31 - 1 - acc)
+    assert golden.dense(top, [x], [t_in], t_out).ravel().tolist() == [2**31 - 1] * 2
+    over, _ = _extreme_dense(terms, in_dtype, 2**31 - acc)
+    with pytest.raises(OverflowError, match=r"^fc: accumulator left int32 .*2147483648"):
+        golden.dense(over, [x], [t_in], t_out)
+
+
+@pytest.mark.parametrize("in_dtype", ["int8", "int32"])
+def test_conv2d_and_gwap_extreme_operands(in_dtype: str) -> None:
+    # A 3x3 window over 7,000 channels (63,000 terms) and a 250x260 GWAP, all products 32640,
+    # in both paths, against the plain-loop reference and the hand value.
+    t_in = spec("x", (3, 3, 7000), in_dtype, 127)
+    conv = _conv(np.full((3, 3, 7000, 1), -128), [5], [1], [0], kernel=(3, 3))
+    x = np.full((1, 3, 3, 7000), -128, t_in.dtype)
+    t_out = spec("y", (1, 1, 1), "int32", 0)
+    y = golden.conv2d(conv, [x], [t_in], t_out)
+    assert y.item() == 255 * 128 * 63_000 + 5
+    np.testing.assert_array_equal(y, reference_ops.conv2d(conv, [x], [t_in], t_out))
+    t_in = spec("x", (250, 260, 1), in_dtype, 127)
+    op = ir.Gwap(name="gwap", inputs=("x",), output="y",
+                 weight=np.full((250, 260, 1), -128, np.int8),
+                 multiplier=np.array([1], np.int32), shift=np.array([0], np.int32))
+    x = np.full((1, 250, 260, 1), -128, t_in.dtype)
+    y = golden.gwap(op, [x], [t_in], t_out)
+    assert y.item() == 255 * 128 * 65_000
+    np.testing.assert_array_equal(y, reference_ops.gwap(op, [x], [t_in], t_out))
+
+
+@pytest.mark.parametrize("block_bytes", [1, 2**12])
+def test_conv2d_blocks_match_reference(monkeypatch: pytest.MonkeyPatch, block_bytes: int) -> None:
+    """Small blocks (one image per block at 1 byte) give the same tensors as one big block."""
+    monkeypatch.setattr(golden, "BLOCK_BYTES", block_bytes)
+    rng = _rng("blocks", block_bytes)
+    for case in range(20):
+        model = single_op("conv2d", rng)
+        assert_matches_reference(model, random_batch(model, rng, n=5), f"case {case}")
+
+
 # ----------------------------------------------------------------------------- run() errors
 
 

@@ -93,14 +93,14 @@ def _pad(x: np.ndarray, padding: Sequence[int], value: int) -> np.ndarray:
 
 
 def _im2col(x: np.ndarray, kernel: Sequence[int], stride: Sequence[int]) -> np.ndarray:
-    """`[N, Ho, Wo, kh * kw * C]`: each output pixel's window of a padded batch, in the
-    weight's `[kh, kw, C]` order."""
+    """`[N * Ho * Wo, kh * kw * C]`: each output pixel's window of a padded batch, in the
+    weight's `[kh, kw, C]` order (2-D, so that `@` is one BLAS matmul, not one per row)."""
     taps = list(_taps(x, kernel, stride))
     n, ho, wo, c = taps[0][2].shape
     cols = np.empty((n, ho, wo, *kernel, c), x.dtype)
     for i, j, view in taps:
         cols[:, :, :, i, j] = view
-    return cols.reshape(n, ho, wo, -1)
+    return cols.reshape(n * ho * wo, -1)
 
 
 def conv2d(op: ir.Conv2d, xs: Sequence[np.ndarray], ins: Sequence[ir.TensorSpec],
@@ -119,7 +119,8 @@ def conv2d(op: ir.Conv2d, xs: Sequence[np.ndarray], ins: Sequence[ir.TensorSpec]
     for start in range(0, len(x), step):
         acc = _im2col(x[start : start + step], op.kernel, op.stride) @ w
         acc += op.bias
-        y[start : start + step] = _finish(op.name, acc, op.multiplier, op.shift, out, op.relu)
+        y[start : start + step] = _finish(op.name, acc, op.multiplier, op.shift, out,
+                                          op.relu).reshape(-1, *out.shape)
     return y
 
 

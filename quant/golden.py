@@ -231,12 +231,9 @@ def reshape(op: ir.Reshape, xs: Sequence[np.ndarray], ins: Sequence[ir.TensorSpe
 
 OpFunction = Callable[[ir.Op, Sequence[np.ndarray], Sequence[ir.TensorSpec], ir.TensorSpec],
                       np.ndarray]
+# Each op kind of the registry (`ir.OPS`) is the function of the same name in this module.
 OP_FUNCTIONS: dict[str, OpFunction] = {
-    "conv2d": conv2d, "dense": dense, "maxpool": maxpool, "avgpool": avgpool,
-    "global_avgpool": global_avgpool, "gwap": gwap, "reduce_channels": reduce_channels,
-    "add": add, "mul": mul, "concat": concat, "requant": requant, "sigmoid": sigmoid,
-    "prelu": prelu, "reshape": reshape,
-}
+    kind: fn for kind in ir.OPS if callable(fn := globals().get(kind))}
 
 
 def _feed(name: str, x: object, spec: ir.TensorSpec) -> np.ndarray:

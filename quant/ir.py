@@ -1,7 +1,11 @@
 """Integer IR, version 1: the contract every back end reads (DESIGN.md, "Integer IR").
 
 A `Model` holds `TensorSpec`s (HWC, one image) and ops in topological order, one frozen
-dataclass per op kind (`OPS` maps the kind to its class). On disk it is `model.json` plus
+dataclass per op kind. `OPS` (kind -> class) is the op registry: each class declares its
+fields, shape inference and checks, and the traits the back ends read (how it walks its
+input, its multiply-accumulates, whether the layer-sequential engine fuses it on write, why
+it has no RTL engine); every layer finds its own part of an op by the op's kind
+(docs/ops.md). On disk it is `model.json` plus
 `weights.npz`, whose arrays are named `<op>.<field>`; scalar and list fields stay in the JSON.
 `validate` lists every problem, each naming its layer; `check`, `load` and `save` raise
 `IRError` with all of them on one line.
@@ -45,6 +49,20 @@ _FIELD_RULES: dict[str, tuple[int | None, float, float]] = {
     "shift": (None, 0, S_MAX),
     "weight_bits": (None, 2, 8),
 }
+
+
+# How an op reads its first input before its first output (`Op.reads`).
+WINDOW = "window"  # a window of complete rows (a line buffer)
+TENSOR = "tensor"  # the whole tensor
+PIXEL = "pixel"  # one pixel (or one element)
+VIEW = "view"  # nothing: the data is reinterpreted, no arithmetic
+READS = (WINDOW, TENSOR, PIXEL, VIEW)
+# What the layer-sequential engine does with an op that is not on its MAC array (`Op.on_write`).
+PASS = "pass"  # a vector pass of its own
+FUSED = "fused"  # done at the write-back of the op before it
+REDUCED = "reduced"  # summed or maxed on write into an accumulator memory of its output's size
+AFTER_CONV = "after conv"  # fused when a conv2d produced its input, else a vector pass
+ON_WRITE = (PASS, FUSED, REDUCED, AFTER_CONV)
 
 
 class IRError(ValueError):
@@ -110,15 +128,26 @@ def _same(a: object, b: object) -> bool:
 class Op:
     """Fields every op has; subclasses add the fields of their row in the DESIGN table.
 
-    Class attributes:
-        kind: the `op` string in `model.json`.
+    Class attributes (the op's entry in the registry, docs/ops.md):
+        kind: the `op` string in `model.json`; golden's function, `hw/hls/<kind>.py`,
+            `hw/rtl/<kind>.sv` and the tests are named after it.
         arity: number of inputs (0: one or more).
         ARRAYS: fields stored in `weights.npz`, with their allowed dtypes.
+        reads: what it reads of its first input before its first output (`READS`).
+        mac_array: a multiply-accumulate over int8 weights `[..., cin, cout]` that runs on a
+            PE x SIMD MAC array (`mac_shape`).
+        on_write: what the layer-sequential engine does with it when not on the MAC array
+            (`ON_WRITE`).
+        no_engine: why it has no RTL engine `hw/rtl/<kind>.sv` (empty: it has one).
     """
 
     kind: ClassVar[str]
     arity: ClassVar[int] = 1
     ARRAYS: ClassVar[dict[str, tuple[str, ...]]] = {}
+    reads: ClassVar[str] = PIXEL
+    mac_array: ClassVar[bool] = False
+    on_write: ClassVar[str] = PASS
+    no_engine: ClassVar[str] = ""
 
     name: str
     inputs: tuple[str, ...]
@@ -146,6 +175,14 @@ class Op:
     def acc_bound(self, ins: Sequence[TensorSpec]) -> int | None:
         """Worst-case `|acc|` from weight magnitudes and input ranges (None: no accumulator)."""
         return None
+
+    def macs(self, ins: Sequence[TensorSpec], out: TensorSpec) -> int:
+        """Multiply-accumulates per image (0: none, e.g. sums and comparisons)."""
+        return 0
+
+    def mac_shape(self, ins: Sequence[TensorSpec], out: TensorSpec) -> tuple[int, int, int]:
+        """(output channels, reduction length, output pixels) of a `mac_array` op."""
+        raise NotImplementedError(f"{self.kind} does not run on a MAC array")
 
 
 def _window_shape(hw: tuple[int, int], kernel: Sequence[int], stride: Sequence[int],
@@ -184,6 +221,8 @@ class Conv2d(Op):
 
     kind: ClassVar[str] = "conv2d"
     ARRAYS: ClassVar[dict[str, tuple[str, ...]]] = {"weight": ("int8",), **_RQ_ARRAYS}
+    reads: ClassVar[str] = WINDOW
+    mac_array: ClassVar[bool] = True
 
     kernel: tuple[int, int]
     stride: tuple[int, int]
@@ -210,6 +249,13 @@ class Conv2d(Op):
         flat = self.weight.reshape(-1, self.weight.shape[-1])
         return _weighted_bound(flat, self.bias, ins[0].max_offset)
 
+    def macs(self, ins: Sequence[TensorSpec], out: TensorSpec) -> int:
+        return math.prod(self.mac_shape(ins, out))
+
+    def mac_shape(self, ins: Sequence[TensorSpec], out: TensorSpec) -> tuple[int, int, int]:
+        kh, kw, cin, cout = self.weight.shape
+        return cout, kh * kw * cin, out.shape[0] * out.shape[1]
+
 
 @dataclass(frozen=True, kw_only=True, eq=False)
 class Dense(Op):
@@ -217,6 +263,8 @@ class Dense(Op):
 
     kind: ClassVar[str] = "dense"
     ARRAYS: ClassVar[dict[str, tuple[str, ...]]] = {"weight": ("int8",), **_RQ_ARRAYS}
+    reads: ClassVar[str] = TENSOR
+    mac_array: ClassVar[bool] = True
 
     weight: np.ndarray
     bias: np.ndarray
@@ -237,12 +285,21 @@ class Dense(Op):
     def acc_bound(self, ins: Sequence[TensorSpec]) -> int | None:
         return _weighted_bound(self.weight, self.bias, ins[0].max_offset)
 
+    def macs(self, ins: Sequence[TensorSpec], out: TensorSpec) -> int:
+        return math.prod(self.mac_shape(ins, out))
+
+    def mac_shape(self, ins: Sequence[TensorSpec], out: TensorSpec) -> tuple[int, int, int]:
+        n_in, n_out = self.weight.shape
+        return n_out, n_in, 1
+
 
 @dataclass(frozen=True, kw_only=True, eq=False)
 class MaxPool(Op):
     """Max over each window; padded positions never win, so each side's pad < kernel."""
 
     kind: ClassVar[str] = "maxpool"
+    reads: ClassVar[str] = WINDOW
+    on_write: ClassVar[str] = AFTER_CONV
 
     kernel: tuple[int, int]
     stride: tuple[int, int]
@@ -265,6 +322,7 @@ class AvgPool(Op):
     """Window sum of `x - zx` (no padding), requantised with scalar multiplier and shift."""
 
     kind: ClassVar[str] = "avgpool"
+    reads: ClassVar[str] = WINDOW
 
     kernel: tuple[int, int]
     stride: tuple[int, int]
@@ -284,6 +342,8 @@ class GlobalAvgPool(Op):
     """Sum of `x - zx` over H and W, requantised; output `[1, 1, C]`."""
 
     kind: ClassVar[str] = "global_avgpool"
+    reads: ClassVar[str] = TENSOR
+    on_write: ClassVar[str] = REDUCED
 
     multiplier: int
     shift: int
@@ -303,6 +363,7 @@ class Gwap(Op):
     kind: ClassVar[str] = "gwap"
     ARRAYS: ClassVar[dict[str, tuple[str, ...]]] = {
         "weight": ("int8",), "multiplier": ("int32",), "shift": ("int32",)}
+    reads: ClassVar[str] = TENSOR
 
     weight: np.ndarray
     multiplier: np.ndarray
@@ -319,12 +380,16 @@ class Gwap(Op):
         return _weighted_bound(self.weight.reshape(-1, self.weight.shape[-1]), None,
                                ins[0].max_offset)
 
+    def macs(self, ins: Sequence[TensorSpec], out: TensorSpec) -> int:
+        return math.prod(ins[0].shape)
+
 
 @dataclass(frozen=True, kw_only=True, eq=False)
 class ReduceChannels(Op):
     """Mean (rq of the sum of `x - zx`) or max over C; output `[H, W, 1]`."""
 
     kind: ClassVar[str] = "reduce_channels"
+    on_write: ClassVar[str] = REDUCED
 
     mode: str
     multiplier: int | None = None
@@ -353,6 +418,7 @@ class Add(Op):
 
     kind: ClassVar[str] = "add"
     arity: ClassVar[int] = 2
+    on_write: ClassVar[str] = FUSED
 
     multipliers: tuple[int, int]
     shift: int
@@ -386,6 +452,9 @@ class Mul(Op):
     def acc_bound(self, ins: Sequence[TensorSpec]) -> int | None:
         return ins[0].max_offset * ins[1].max_offset
 
+    def macs(self, ins: Sequence[TensorSpec], out: TensorSpec) -> int:
+        return math.prod(ins[0].shape)
+
 
 @dataclass(frozen=True, kw_only=True, eq=False)
 class Concat(Op):
@@ -393,6 +462,7 @@ class Concat(Op):
 
     kind: ClassVar[str] = "concat"
     arity: ClassVar[int] = 0
+    on_write: ClassVar[str] = FUSED
 
     def output_shape(self, ins: Sequence[TensorSpec]) -> tuple[int, int, int]:
         hw = ins[0].shape[:2]
@@ -410,6 +480,7 @@ class Requant(Op):
     """`acc = x - zx`, then rq: changes scale, zero point and dtype."""
 
     kind: ClassVar[str] = "requant"
+    on_write: ClassVar[str] = FUSED
 
     multiplier: int
     shift: int
@@ -459,12 +530,19 @@ class Prelu(Op):
     def acc_bound(self, ins: Sequence[TensorSpec]) -> int | None:
         return ins[0].max_offset * max(self.multiplier_pos, *self.multiplier_neg.tolist())
 
+    def macs(self, ins: Sequence[TensorSpec], out: TensorSpec) -> int:
+        return math.prod(ins[0].shape)
+
 
 @dataclass(frozen=True, kw_only=True, eq=False)
 class Reshape(Op):
     """Reinterpret the HWC row-major data with a new shape (same element count)."""
 
     kind: ClassVar[str] = "reshape"
+    reads: ClassVar[str] = VIEW
+    on_write: ClassVar[str] = FUSED
+    no_engine: ClassVar[str] = ("wiring: the HWC stream passes unchanged, only its shape is read "
+                                "differently")
 
     shape: tuple[int, int, int]
 

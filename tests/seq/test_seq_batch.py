@@ -44,7 +44,7 @@ def test_a_ddr_bound_network_takes_a_batch_that_fits():
 
 def test_a_compute_bound_network_keeps_batch_one():
     rng = np.random.default_rng(1)
-    model = single_op("conv2d", rng, shape=(32, 32, 8), cout=8, kernel=(3, 3), stride=(1, 1),
+    model = single_op("conv2d", rng, shape=(32, 32, 64), cout=8, kernel=(3, 3), stride=(1, 1),
                       padding=(1, 1, 1, 1), in_dtype="int8", out_dtype="int8")
     fast = EngineConfig(pe=8, simd=64, ddr_bytes_per_cycle=64, ddr_latency=0)
     assert choose_batch(model, fast).program.header.batch == 1

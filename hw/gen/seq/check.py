@@ -13,7 +13,6 @@ from hw.gen.seq.records import pack_inputs, unpack_outputs
 from quant import golden, ir
 from quant.compare import CompareResult, compare_tensors
 
-
 Batch = np.ndarray | Mapping[str, np.ndarray]  # one input's `[N, H, W, C]`, or per input
 
 

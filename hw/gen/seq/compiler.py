@@ -137,31 +137,46 @@ def _plan_aliases(model: ir.Model) -> dict[str, tuple[str, int]]:
     return parent
 
 
-def _mac_block(op: ir.Op, cin: int, kernel: tuple[int, int], cfg: EngineConfig
+def mac_segments(kernel: tuple[int, int], cin: int, row: bool) -> tuple[int, int]:
+    """(segments per output pixel, bytes each) of a MAC's reduction: one per tap, or one per
+    kernel row (`row`: its KW·IC bytes are contiguous in the input)."""
+    kh, kw = kernel
+    return (kh, kw * cin) if row else (kh * kw, cin)
+
+
+def _mac_block(op: ir.Op, cin: int, kernel: tuple[int, int], row: bool, cfg: EngineConfig
                ) -> tuple[bytes, int, int]:
     """The data block of a conv/dense: (bytes, tiles, bytes per tile). Tile t holds PE output
-    channels: their parameters, then for each tap (i, j) and channel chunk k a PE×SIMD block
-    `[q][s] = w[i, j, k·SIMD + s, t·PE + q]` (zero outside)."""
+    channels: their parameters, then for each segment (tap, or kernel row) and each chunk k of
+    SIMD of its bytes a PE×SIMD block `[q][s] = w_segment[k·SIMD + s, t·PE + q]` (zero
+    outside)."""
     pe, simd = cfg.pe, cfg.simd
-    kh, kw = kernel
-    w = op.weight.reshape(kh, kw, cin, -1)
-    cout = w.shape[3]
-    tiles, chunks = math.ceil(cout / pe), math.ceil(cin / simd)
-    wp = np.zeros((kh, kw, chunks * simd, tiles * pe), np.int8)
-    wp[:, :, :cin, :cout] = w
-    # [tile, kh, kw, chunk, pe, simd]
-    blocks = wp.reshape(kh, kw, chunks, simd, tiles, pe).transpose(4, 0, 1, 2, 5, 3)
+    segments, length = mac_segments(kernel, cin, row)
+    w = op.weight.reshape(segments, length, -1)
+    cout = w.shape[2]
+    tiles, chunks = math.ceil(cout / pe), math.ceil(length / simd)
+    wp = np.zeros((segments, chunks * simd, tiles * pe), np.int8)
+    wp[:, :length, :cout] = w
+    # [tile, segment, chunk, pe, simd]
+    blocks = wp.reshape(segments, chunks, simd, tiles, pe).transpose(3, 0, 1, 4, 2)
     params = np.zeros((tiles * pe, PARAM_BYTES), np.uint8)
     params[:cout, 0:4] = op.bias.astype("<i4").view(np.uint8).reshape(cout, 4)
     params[:cout, 4:6] = op.multiplier.astype("<u2").view(np.uint8).reshape(cout, 2)
     params[:cout, 6] = op.shift.astype(np.uint8)
-    per_tile = pe * PARAM_BYTES + kh * kw * chunks * pe * simd
-    tile_bytes = _align(per_tile)
+    tile_bytes = _align(pe * PARAM_BYTES + segments * chunks * pe * simd)
     out = bytearray()
     for t in range(tiles):
         raw = params[t * pe:(t + 1) * pe].tobytes() + blocks[t].tobytes()
         out += raw + bytes(tile_bytes - len(raw))
     return bytes(out), tiles, tile_bytes
+
+
+def _row_mode(a: View, kernel: tuple[int, int], simd: int) -> bool:
+    """Whether a MAC reads whole kernel rows: its input is contiguous (pitch = C) and that
+    takes fewer chunks than tap by tap."""
+    kh, kw = kernel
+    c = a.shape[2]
+    return a.pitch == c and math.ceil(kw * c / simd) < kw * math.ceil(c / simd)
 
 
 def _window(op: ir.Op) -> dict[str, int]:
@@ -203,14 +218,15 @@ def _emit_op(b: _Builder, op: ir.Op) -> None:
         return
     if op.kind in ("conv2d", "dense"):
         kernel = tuple(op.kernel) if op.kind == "conv2d" else a.shape[:2]
-        raw, tiles, tile_bytes = _mac_block(op, a.shape[2], kernel, cfg)
+        row = _row_mode(a, kernel, cfg.simd)
+        raw, tiles, tile_bytes = _mac_block(op, a.shape[2], kernel, row, cfg)
         if tile_bytes > cfg.tile_bytes:
             raise HccrError(f"{op.name}: one weight tile is {tile_bytes:,} bytes, more than "
                             f"the engine's {cfg.tile_bytes:,}-byte tile buffer")
         off, size = b.blob(raw)
         win = (_window(op) if op.kind == "conv2d" else
                {"kh": kernel[0], "kw": kernel[1], "sh": 1, "sw": 1})
-        b.emit(Opcode.MAC, op.name, (op.output,), **common, **win, relu=op.relu,
+        b.emit(Opcode.MAC, op.name, (op.output,), **common, **win, relu=op.relu, row=row,
                ddr_off=off, ddr_bytes=size, tiles=tiles, tile_bytes=tile_bytes)
         return
     if op.kind == "reduce_channels":

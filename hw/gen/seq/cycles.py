@@ -3,9 +3,11 @@ contract (the RTL is built to it and its simulation is checked against it).
 
 Per instruction, for a batch of B images (`ceil`: ⌈·⌉; C: the channels a pass walks):
 - every instruction: `OVERHEAD` (fetch of its 64 bytes, decode, pipeline fill and drain);
-- MAC: per output-channel tile, B·HO·WO·KH·KW·⌈IC/SIMD⌉ array cycles (one tap's channel
-  chunk per cycle); tiles are fetched from DDR double-buffered, so a tile costs
-  max(its compute, the next tile's fetch) and the first fetch is exposed;
+- MAC: per output-channel tile, B·HO·WO·S·⌈L/SIMD⌉ array cycles, one chunk of SIMD
+  contiguous input bytes per cycle: S = KH·KW segments of L = IC bytes (tap by tap), or, in
+  row mode, S = KH kernel rows of L = KW·IC bytes (lanes of columns outside the image are
+  masked); tiles stream from DDR double-buffered with reads in flight, so a tile costs
+  max(its compute, the next tile's transfer) and only the first fetch's latency shows;
 - element-wise passes (COPY, REQUANT, LUT, PRELU): B·H·W·⌈C/SIMD⌉, twice that for ADD/MUL
   (two operands through one read port);
 - window passes (MAXPOOL, AVGPOOL): B·HO·WO·KH·KW·⌈C/SIMD⌉;
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import math
 
-from hw.gen.seq.compiler import Program
+from hw.gen.seq.compiler import Program, mac_segments
 from hw.gen.seq.config import EngineConfig
 from hw.gen.seq.isa import Instruction, Opcode
 
@@ -41,9 +43,10 @@ def instruction_cycles(ins: Instruction, cfg: EngineConfig, batch: int) -> int:
     chunks = math.ceil(ins["a_c"] / cfg.simd)
     taps = ins["kh"] * ins["kw"]
     if op == Opcode.MAC:
-        compute = batch * ins["y_h"] * ins["y_w"] * taps * chunks
-        fetch = ddr_cycles(ins["tile_bytes"], cfg)
-        return OVERHEAD + fetch + ins["tiles"] * max(compute, fetch)
+        segments, length = mac_segments((ins["kh"], ins["kw"]), ins["a_c"], bool(ins["row"]))
+        compute = batch * ins["y_h"] * ins["y_w"] * segments * math.ceil(length / cfg.simd)
+        transfer = math.ceil(ins["tile_bytes"] / cfg.ddr_bytes_per_cycle)
+        return OVERHEAD + cfg.ddr_latency + transfer + ins["tiles"] * max(compute, transfer)
     if op in (Opcode.LOAD, Opcode.STORE):
         return OVERHEAD + batch * ddr_cycles(ins["ddr_bytes"], cfg)
     params = ddr_cycles(ins["ddr_bytes"], cfg)

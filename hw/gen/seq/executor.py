@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from hw.gen.seq.compiler import mac_segments
 from hw.gen.seq.isa import RECORD_BYTES, Bcast, Header, Instruction, Opcode
 from quant.golden import requantize
 
@@ -69,14 +70,16 @@ def _channel_params(raw: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np
 
 def _mac(ins: Instruction, x: np.ndarray, data: np.ndarray, pe: int, simd: int) -> np.ndarray:
     kh, kw, cin, cout = ins["kh"], ins["kw"], ins["a_c"], ins["y_c"]
-    chunks = -(-cin // simd)
+    segments, length = mac_segments((kh, kw), cin, bool(ins["row"]))
+    chunks = -(-length // simd)
     block = data[ins["ddr_off"]:ins["ddr_off"] + ins["ddr_bytes"]]
     tiles = block.reshape(ins["tiles"], ins["tile_bytes"])
     bias, mult, shift = (np.concatenate(v)[:cout] for v in zip(
         *(_channel_params(t, pe) for t in tiles), strict=True))
-    w = tiles[:, pe * 8:pe * 8 + kh * kw * chunks * pe * simd].view(np.int8).reshape(
-        -1, kh, kw, chunks, pe, simd).transpose(1, 2, 3, 5, 0, 4).reshape(
-        kh, kw, chunks * simd, -1)[:, :, :cin, :cout].astype(np.float64)
+    w = tiles[:, pe * 8:pe * 8 + segments * chunks * pe * simd].view(np.int8).reshape(
+        -1, segments, chunks, pe, simd).transpose(1, 2, 4, 0, 3).reshape(
+        segments, chunks * simd, -1)[:, :length, :cout].reshape(kh, kw, cin, cout)
+    w = w.astype(np.float64)
     acc = np.zeros((ins["y_h"], ins["y_w"], cout))
     for t, view in enumerate(_windows(x - ins["a_zp"], ins, 0)):
         acc += view.astype(np.float64) @ w[t // kw, t % kw]

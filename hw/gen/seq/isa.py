@@ -92,6 +92,7 @@ FIELDS: tuple[Field, ...] = (
     Field("opcode", 5, False, "`Opcode`"),
     Field("relu", 1, False, "MAC: the output's lower limit is its zero point"),
     Field("bcast", 2, False, "MUL: `Bcast` of input b"),
+    Field("row", 1, False, "MAC: reduce by kernel rows (KW·IC contiguous bytes), else by taps"),
     *_view("a", "input a"), *_view("b", "input b"), *_view("y", "output y"),
     Field("kh", 8, False, "window height (MAC, MAXPOOL, AVGPOOL)"),
     Field("kw", 8, False, "window width"),

@@ -38,11 +38,11 @@ lint: setup
 clean:
 	rm -rf runs build .pytest_cache .ruff_cache
 
-# Issue 7's 500-class benchmark (SqNxt vs SqNxt + C-CBAM, background, see tools/bench500.sh).
+# The 500-class seed-network benchmark (SqNxt vs SqNxt + C-CBAM, background, see tools/bench500.sh).
 bench500: setup
 	tools/bench500.sh
 
-# Issue 9's 500-class measurements from bench500's trained sqnxt-ccbam (see tools/prune500.sh).
+# Pruning and distillation measured on bench500's trained sqnxt-ccbam (see tools/prune500.sh).
 prune500: setup
 	tools/prune500.sh
 
@@ -50,6 +50,6 @@ prune500: setup
 train-full: setup
 	tools/train_full.sh
 
-# Issue 8: synthesise the estimator's grid with Yosys and refit hw/estimate/calibration.json.
+# Estimator calibration: synthesise its grid with Yosys and refit hw/estimate/calibration.json.
 calibrate: setup
 	$(BIN)/python -m hw.estimate.calibrate

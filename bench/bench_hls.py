@@ -70,12 +70,12 @@ def demo_shaped_model(seed: int = 0) -> ir.Model:
 def calibrated_ir(arch: str, size: int, classes: int, seed: int = 0,
                   shapes: dict[str, list[int]] | None = None) -> ir.Model:
     """A seed network, randomly initialised (at pruned widths given `shapes` from
-    `model.prune.resize.pruned_shapes`), BN statistics and QAT observers set from random
+    `model.nets.resize.pruned_shapes`), BN statistics and QAT observers set from random
     images (averages over 4 batches of 8), exported to a power-of-two IR."""
     import torch
 
     from model.nets import build
-    from model.prune.resize import resize_to
+    from model.nets.resize import resize_to
     from quant.export import export
     from quant.qat import prepare_qat
 

@@ -25,11 +25,11 @@ import numpy as np
 from hw.gen.engines import Folding
 from hw.gen.folding import balanced_folding
 from hw.gen.network import Network, generate
+from hw.synth import synth_xilinx
 from quant import golden, ir
 from sim.check import check_network
 from sim.freerun import FreeRun, simulate_freerun
 from sim.network import simulate_network
-from sim.yosys import synth_xilinx
 
 TARGET_CYCLES_PER_S = 1e6
 

@@ -1,6 +1,6 @@
 """`hccr compare`: golden vs a back end (`hls` C-simulation or `rtl` simulation), bit for bit.
 
-Both back ends print the same summary line and `--json` object (`sim.compare.CompareResult`):
+Both back ends print the same summary line and `--json` object (`quant.compare.CompareResult`):
 `{"backend", "images", "bit_exact", "first_mismatch"}`, and exit 1 on any mismatch.
 """
 
@@ -31,7 +31,7 @@ from hw.gen.network import load
 from hw.gen.rtl_dir import open_rtl_dir, write_rtl_dir
 from hw.hls.project import write_project
 from quant import ir
-from sim.compare import CompareResult
+from quant.compare import CompareResult
 
 BACKENDS = ("hls", "rtl")
 

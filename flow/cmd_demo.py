@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from flow.console import console, user_errors
-from flow.demo import REPORT, DemoConfig, run_demo
+from flow.demo import REPORT, run_demo
+from flow.stage import DemoConfig
 from model.data.gnt import GntError
 
 _D = DemoConfig()

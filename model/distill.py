@@ -21,8 +21,8 @@ from torch.nn import functional as F
 from base.errors import HccrError
 from base.progress import Progress, silent
 from model.data.dataset import ImageSet
+from model.loop import final_logits
 from model.prune.tune import TuneConfig, tune
-from model.train import final_logits
 
 Pair = tuple[str, str]  # (earlier layer, later layer), module names
 

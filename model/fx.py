@@ -1,7 +1,8 @@
 """What each node of a traced (torch.fx) network is, in the vocabulary the IR can express.
 
-Shared by the QAT transform (`quant.qat`), the exporter (`quant.export`) and the golden-vs-torch
-check (`quant.check`), so the three agree on every node.
+Shared by pruning's channel analysis (`model.prune.channels`), the QAT transform (`quant.qat`),
+the exporter (`quant.export`) and the golden-vs-torch check (`quant.check`), so all agree on
+every node. It lives in model/ because pruning needs it and model/ imports nothing above it.
 """
 
 from __future__ import annotations

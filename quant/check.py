@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import fx
 
-from model.train import final_logits, to_input
+from model.loop import final_logits, to_input
 from quant import golden, ir
 from quant.export import lower
 from quant.qat import QatNet

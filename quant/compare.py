@@ -1,9 +1,10 @@
 """Golden vs a back end, bit for bit: the first mismatching element named.
 
-One home for every back end's comparison. `compare_tensors` and `CompareResult` take IR tensors
-by name (`[N, *shape]`) from any back end (`hw.hls.compare` for the hls4ml C-simulation,
-`sim.check` for the RTL network); `first_mismatch` describes the first difference between
-golden and one stream's received frames in a line (the RTL engine tests).
+One home for every back end's comparison, beside `quant.golden` that they are all held to.
+`compare_tensors` and `CompareResult` take IR tensors by name (`[N, *shape]`) from any back end
+(`hw.hls.compare` for the hls4ml C-simulation, `sim.check` for the RTL network);
+`first_mismatch` describes the first difference between golden and one stream's received
+frames in a line (the RTL engine tests).
 """
 
 from __future__ import annotations

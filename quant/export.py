@@ -20,8 +20,8 @@ from torch.fx.passes.shape_prop import ShapeProp
 
 from base.errors import HccrError
 from model.data.classes import LEVEL1
+from model.fx import node_kind, tensor_inputs
 from quant import ir
-from quant.graph import node_kind, tensor_inputs
 from quant.qat import QatNet, QuantGwap, QuantLayer, weight_qparams
 
 M_BITS = 15

@@ -16,7 +16,7 @@ import torch
 from torch import fx, nn
 
 from base.errors import HccrError
-from quant.graph import KEEP_KINDS, VALUE_KINDS, node_kind, tensor_inputs, trace
+from model.fx import KEEP_KINDS, VALUE_KINDS, node_kind, tensor_inputs, trace
 from quant.ir import DTYPES
 
 
@@ -253,7 +253,7 @@ def prepare_qat(model: nn.Module, input_size: int, pot: bool = False,
     """Trace a float network, fold BN, fuse ReLU and insert fake quantisers.
 
     Args:
-        model: a network built from the ops `quant.graph` knows (conv, BN, ReLU, PReLU,
+        model: a network built from the ops `model.fx` knows (conv, BN, ReLU, PReLU,
             max/global-avg pool, linear, add, mul, cat, sigmoid, channel mean/max, flatten).
         input_size: side length of the (square, 1-channel) input.
         pot: power-of-two scales everywhere.

@@ -14,9 +14,10 @@ import torch
 from base.errors import HccrError
 from base.progress import Progress, silent
 from model.data.dataset import load_images
+from model.loop import Loop, evaluate, fit, make_optimizer
 from model.nets import build
-from model.prune.resize import fit_to_state
-from model.train import Loop, TrainConfig, evaluate, fit, load_trained, make_optimizer
+from model.nets.resize import fit_to_state
+from model.train import TrainConfig, load_trained
 from quant.qat import QatNet, prepare_qat
 
 QAT_MODEL = "qat.pt"

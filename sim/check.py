@@ -17,7 +17,7 @@ import numpy as np
 
 from hw.gen.network import Network
 from quant import golden, ir
-from sim.compare import CompareResult, compare_tensors
+from quant.compare import CompareResult, compare_tensors
 from sim.freerun import FreeRun, simulate_freerun
 
 BACKEND = "rtl"

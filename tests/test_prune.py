@@ -12,16 +12,16 @@ from test_nets_export import _train_briefly
 from torch import nn
 
 from model.data.dataset import ImageSet
+from model.loop import evaluate
 from model.nets import build
+from model.nets.resize import fit_to_state, pruned_shapes, reinitialise, resize_to
 from model.nets.stats import own_params
 from model.prune.adw import DropWeight, cluster, cra, kmeans_1d, threshold
 from model.prune.asfp import AsfpConfig, asfp, importance, select, stage_scores, zscore
 from model.prune.channels import analyse, remove_channels, remove_zeroed, zero_channels
 from model.prune.replay import Replay
-from model.prune.resize import fit_to_state, pruned_shapes, reinitialise, resize_to
 from model.prune.slimming import threshold_masks
 from model.prune.tune import TuneConfig, recalibrate_bn
-from model.train import evaluate
 from quant.check import compare_with_qat
 from quant.export import export
 from quant.qat import prepare_qat

@@ -16,13 +16,13 @@ from torch import nn
 from base.errors import HccrError
 from model.data.dataset import load_images
 from model.data.synth import SynthPlan, synthesize
+from model.loop import to_input
 from model.nets import build
 from model.train import (
     MODEL,
     TrainConfig,
     evaluate_run,
     load_trained,
-    to_input,
     train_on_files,
 )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from flow.console import lazy_progress
-from flow.demo import Demo, Stage
+from flow.stage import Demo, Stage
 from model.data.preview import write_preview
 from model.data.synth import SynthPlan, synthesize
 

@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from flow.console import progress
-from flow.demo import Demo, Stage
+from flow.stage import Demo, Stage
 from flow.stages.quant import ir_dir
 from hw.hls.compare import csim
 from hw.hls.config import HlsConfig

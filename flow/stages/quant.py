@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from flow.console import progress, progress_bar
-from flow.demo import Demo, Stage
+from flow.stage import Demo, Stage
 from flow.stages.train import train_dir
 from hw.estimate.network import op_weight_bytes
 from model.data.dataset import load_images

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flow.console import console
-from flow.demo import Demo, Stage
+from flow.stage import Demo, Stage
 from flow.stages.hls import hls_dir
 from flow.stages.quant import ir_dir
 from hw.devices import device

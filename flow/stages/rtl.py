@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from flow.console import console
-from flow.demo import Demo, Stage
+from flow.stage import Demo, Stage
 from flow.stages.quant import ir_dir
 from hw.gen.folding import balanced_folding
 from hw.gen.rtl_dir import write_rtl_dir

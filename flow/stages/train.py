@@ -8,7 +8,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from flow.console import progress_bar
-from flow.demo import Demo, Stage
+from flow.stage import Demo, Stage
 from model.train import METRICS, TrainConfig, evaluate_run, load_trained, train_on_files
 
 CURVE = "training_curve.png"

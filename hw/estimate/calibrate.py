@@ -1,7 +1,7 @@
 """`make calibrate`: synthesise a grid of engine configurations with Yosys and fit LUT/FF/DSP.
 
 Each point is one engine (or block) synthesised alone with `synth_xilinx -family xc7`
-(`sim.yosys`); LUTs count LUT1–6 plus four per distributed RAM (RAM32M/RAM64M) and one per
+(`hw.synth`); LUTs count LUT1–6 plus four per distributed RAM (RAM32M/RAM64M) and one per
 shift register, FFs count FDRE/FDSE/FDCE/FDPE, block RAMs RAMB18E1/RAMB36E1. Per module, the
 non-held-out points fit LUT and FF by least squares over `hw.estimate.cost.features` and DSPs
 likewise, rounded to integers; held-out points are only compared. Random IR ops come from
@@ -25,13 +25,13 @@ from pathlib import Path
 
 import numpy as np
 
+from base.paths import ROOT
 from base.progress import Progress, lines, silent
 from hw.estimate.calibration import DEFAULT, Calibration
 from hw.estimate.cost import features
 from hw.estimate.memory import LUTS_PER_LUTRAM
 from hw.gen.engines import EngineSpec, Folding, engine_for
-from sim.runner import ROOT
-from sim.yosys import CACHE, SynthResult, synth_xilinx, yosys
+from hw.synth import CACHE, SynthResult, synth_xilinx, yosys
 
 sys.path.insert(0, str(ROOT / "tests"))
 from ir_factory import single_op  # noqa: E402

@@ -1,7 +1,7 @@
 """Golden vs the hls4ml C-simulation, bit for bit, on every traced tensor.
 
 `compare_hls` drives the C-simulation in chunks (bounded memory) and folds the chunks' results
-with the back-end-neutral `sim.compare` (`compare_tensors`, `CompareResult`), which the RTL
+with the back-end-neutral `quant.compare` (`compare_tensors`, `CompareResult`), which the RTL
 back end shares.
 """
 
@@ -13,7 +13,7 @@ import numpy as np
 
 from hw.hls.project import HlsProject
 from quant import golden, ir
-from sim.compare import CompareResult, compare_tensors
+from quant.compare import CompareResult, compare_tensors
 
 
 def compare_hls(project: HlsProject, x: np.ndarray, chunk: int = 50,

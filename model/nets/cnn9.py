@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from model.data.dataset import ImageSet
+from model.loop import Loop, fit, make_optimizer
 from model.nets.blocks import Classifier, he_normal_
 from model.nets.stats import profile
 
@@ -161,8 +162,6 @@ def gslre_train(model: nn.Module, train_set: ImageSet, test_set: ImageSet, size:
     Returns:
         The training history (one record per epoch, with the `stage` it belongs to).
     """
-    from model.train import Loop, fit, make_optimizer  # model.train imports this package
-
     gen = torch.Generator().manual_seed(seed)
     steps = -(-len(train_set.labels) // batch_size)
 

@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from model.data.dataset import ImageSet
+from model.loop import to_input
 from model.nets.blocks import Classifier, Gwap, conv_bn, he_normal_
 from model.nets.stats import group, profile
 
@@ -180,8 +181,6 @@ def cascade_evaluate(model: FireNet, data: ImageSet, size: int, threshold: float
         every exit), `macs_final_only` (the network without Mid-A/Mid-B) and `macs_saving`
         (1 − average/full).
     """
-    from model.train import to_input  # model.train imports this package
-
     if not model.cascade:
         raise ValueError("cascade_evaluate needs a FireNet built with cascade=True")
     device = next(model.parameters()).device

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 import torch
 from torch import fx, nn
 
-from model.prune.resize import refresh_widths
-from quant.graph import node_kind, tensor_inputs, trace
+from model.fx import node_kind, tensor_inputs, trace
+from model.nets.resize import refresh_widths
 
 Layout = tuple[tuple[str, int], ...]  # (root conv name, channels) segments, in channel order
 REST: Layout = (("", -1),)  # the remaining channels, never removed

@@ -13,10 +13,11 @@ from torch import nn
 
 from base.rundir import write_manifest
 from model.data.dataset import ImageSet, load_images
+from model.loop import evaluate
+from model.nets.resize import pruned_shapes
 from model.nets.sqnxt import SqueezeNext, param_table
 from model.nets.stats import group, profile, render_table
-from model.prune.resize import pruned_shapes
-from model.train import METRICS, MODEL, TrainConfig, _save_atomic, evaluate
+from model.train import METRICS, MODEL, TrainConfig, _save_atomic
 
 TABLE = "table.txt"
 SHAPES = "shapes.json"
@@ -52,7 +53,7 @@ def stage_table(before: nn.Module, after: nn.Module, size: int) -> str:
 def save_run(out: Path, model: nn.Module, config: TrainConfig, classes: np.ndarray,
              metrics: dict, table: str, settings: dict) -> None:
     """Write model.pt (hccr train's format), metrics.json, table.txt, shapes.json (the pruned
-    widths, `model.prune.resize.pruned_shapes`) and manifest.json."""
+    widths, `model.nets.resize.pruned_shapes`) and manifest.json."""
     out.mkdir(parents=True, exist_ok=True)
     _save_atomic({"config": asdict(config), "classes": classes.tolist(),
                   "model": {k: v.cpu() for k, v in model.state_dict().items()}}, out / MODEL)
@@ -64,5 +65,5 @@ def save_run(out: Path, model: nn.Module, config: TrainConfig, classes: np.ndarr
 
 def top1(data: ImageSet, device: str = "cpu"):
     """A function giving a model's held-out top-1 on `data` (or, given a floor it cannot
-    reach, some value below the floor: see `model.train.evaluate`)."""
+    reach, some value below the floor: see `model.loop.evaluate`)."""
     return lambda model, floor=0.0: evaluate(model, data, device=device, floor=floor)["top1"]

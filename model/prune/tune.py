@@ -11,7 +11,7 @@ from torch import nn
 
 from base.progress import Progress, silent
 from model.data.dataset import ImageSet
-from model.train import _random_shift, final_logits, make_optimizer, to_input
+from model.loop import final_logits, make_optimizer, random_shift, to_input
 
 Criterion = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -57,7 +57,7 @@ def tune(model: nn.Module, data: ImageSet, config: TuneConfig, criterion: Criter
             order, loss_sum = torch.randperm(len(y_all), generator=gen), 0.0
             for i in range(steps):
                 idx = order[i * config.batch_size : (i + 1) * config.batch_size]
-                x = _random_shift(x_all[idx], config.max_shift, gen).to(config.device)
+                x = random_shift(x_all[idx], config.max_shift, gen).to(config.device)
                 y = y_all[idx].to(config.device)
                 loss = criterion(final_logits(model(x)), x, y)
                 opt.zero_grad(set_to_none=True)

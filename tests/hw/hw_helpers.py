@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from hw.gen.engines import EngineSpec
-from sim.compare import first_mismatch
+from quant.compare import first_mismatch
 from sim.engine import EngineRun
 from sim.stream import StreamRun
 

@@ -18,9 +18,9 @@ from ir_factory import random_batch, single_op
 
 from hw.gen.engines import Folding, FoldingError, engine_for
 from quant import golden
+from quant.compare import first_mismatch
 from sim import runner
 from sim.axis import StreamSink, now_ns, pack, pause_generator
-from sim.compare import first_mismatch
 from sim.engine import build_engine
 from sim.stream import StreamRun
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from hw_helpers import PAUSE_PAIRS
 
+from quant.compare import first_mismatch
 from sim import runner
-from sim.compare import first_mismatch
 from sim.stream import Port, run_stream
 
 pytestmark = pytest.mark.rtl

@@ -14,9 +14,9 @@ import pytest
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
 
+from hw.synth import synth_xilinx
 from sim import runner
 from sim.axis import pause_generator
-from sim.yosys import synth_xilinx
 
 pytestmark = pytest.mark.rtl
 

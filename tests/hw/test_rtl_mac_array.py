@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from hw.synth import synth_xilinx
+from quant.compare import first_mismatch
 from sim import runner
-from sim.compare import first_mismatch
 from sim.vectors import pack_lanes, run_vectors, unpack_lanes
-from sim.yosys import synth_xilinx
 
 pytestmark = pytest.mark.rtl
 

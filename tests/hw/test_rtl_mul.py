@@ -10,7 +10,7 @@ from ir_factory import random_batch, single_op
 
 from hw.gen.engines import Folding, FoldingError, engine_for
 from quant import golden
-from sim.compare import first_mismatch
+from quant.compare import first_mismatch
 from sim.engine import simulate_op
 
 pytestmark = pytest.mark.rtl

@@ -14,8 +14,8 @@ from ir_factory import make_op, random_batch, spec
 from hw.gen.engines import Folding, FoldingError
 from hw.gen.network import GENERATOR_VERSION, generate
 from quant import golden, ir
+from quant.compare import first_mismatch
 from sim import runner
-from sim.compare import first_mismatch
 from sim.network import simulate_network
 
 pytestmark = pytest.mark.rtl

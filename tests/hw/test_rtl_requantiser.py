@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from quant import golden, ir
+from quant.compare import first_mismatch
 from sim import runner
-from sim.compare import first_mismatch
 from sim.vectors import pack_lanes, run_vectors, unpack_lanes
 
 pytestmark = pytest.mark.rtl
@@ -85,7 +85,7 @@ def test_unit_m_requantises_with_m_1_whatever_mult_i_says(rng, tmp_path, build_r
 def test_unit_m_takes_no_dsp(tmp_path) -> None:
     """synth_xilinx -family xc7: 4 lanes of acc·M take 8 DSP48E1s (32 × 17 bits: two each);
     with UNIT_M none."""
-    from sim.yosys import synth_xilinx
+    from hw.synth import synth_xilinx
 
     dsps = {unit: synth_xilinx("requant", ["requant"], {"LANES": 4, "UNIT_M": unit},
                                tmp_path / f"unit{int(unit)}").dsps for unit in (False, True)}

@@ -8,8 +8,8 @@ import pytest
 from ir_factory import single_op
 
 from hw.gen.engines import Folding, engine_for
+from hw.synth import synth_xilinx
 from sim import runner
-from sim.yosys import synth_xilinx
 
 pytestmark = [pytest.mark.synth, pytest.mark.slow]
 

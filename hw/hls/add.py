@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from hw.hls.conv2d import clip_range, output_offsets
 from hw.hls.fixed import saturating
-from hw.hls.lower import Graph, OpLowering
+from hw.hls.graph import Graph, OpLowering
 from hw.hls.scale import scaler
 from quant import ir
 

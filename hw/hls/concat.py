@@ -6,7 +6,7 @@ quantisation), so the chain only moves data.
 
 from __future__ import annotations
 
-from hw.hls.lower import Graph, OpLowering
+from hw.hls.graph import Graph, OpLowering
 from quant import ir
 
 

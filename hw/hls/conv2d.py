@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from hw.hls.fixed import Fixed, dyadic, saturating, with_integer_bit
-from hw.hls.lower import Form, Graph, OpLowering, Unsupported
+from hw.hls.graph import Form, Graph, OpLowering, Unsupported
 from hw.hls.scale import Channels, recentre
 from quant import ir
 

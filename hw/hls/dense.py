@@ -7,7 +7,7 @@ The IR flattens the input in H, W, C order, which is exactly a valid convolution
 from __future__ import annotations
 
 from hw.hls.conv2d import lower_mac, output_offsets
-from hw.hls.lower import Graph, OpLowering
+from hw.hls.graph import Graph, OpLowering
 from quant import ir
 
 

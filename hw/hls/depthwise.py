@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from hw.hls.conv2d import channels, output_offsets
-from hw.hls.lower import Graph, OpLowering
+from hw.hls.graph import Graph, OpLowering
 from hw.hls.scale import depthwise_layer
 from quant import ir
 

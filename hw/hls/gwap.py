@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hw.hls.conv2d import output_offsets
 from hw.hls.depthwise import lower_depthwise
-from hw.hls.lower import Graph, OpLowering
+from hw.hls.graph import Graph, OpLowering
 from quant import ir
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from hw.hls.conv2d import clip_range
-from hw.hls.lower import Graph, OpLowering, free_offsets
+from hw.hls.graph import Graph, OpLowering, free_offsets
 from quant import ir
 
 

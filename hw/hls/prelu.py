@@ -13,7 +13,7 @@ import numpy as np
 
 from hw.hls.conv2d import clip_range, output_offsets
 from hw.hls.fixed import dyadic, saturating, with_integer_bit
-from hw.hls.lower import Graph, OpLowering, Unsupported
+from hw.hls.graph import Graph, OpLowering, Unsupported
 from hw.hls.scale import scaler
 from quant import ir
 

@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from hw.hls.conv2d import lower_mac, output_offsets
-from hw.hls.lower import Graph, OpLowering
+from hw.hls.graph import Graph, OpLowering
 from quant import ir
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from hw.hls.lower import Graph, OpLowering
+from hw.hls.graph import Graph, OpLowering
 from quant import ir
 
 

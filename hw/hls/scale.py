@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hw.hls.fixed import Fixed, dyadic, integer_range, with_integer_bit
-from hw.hls.lower import Form, Graph, Unsupported
+from hw.hls.graph import Form, Graph, Unsupported
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from hw.hls.fixed import integer_range
-from hw.hls.lower import Graph, OpLowering, free_offsets
+from hw.hls.graph import Graph, OpLowering, free_offsets
 from quant import ir
 
 

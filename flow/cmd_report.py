@@ -10,11 +10,12 @@ import typer
 
 from base.errors import HccrError
 from flow.console import console, user_errors
+from flow.tables import rich_tables
 from hw.devices import DEVICES, device
 from hw.estimate import calibration
 from hw.estimate.network import NetworkEstimate
 from hw.estimate.plan import optimise
-from hw.estimate.report import rich_tables, write_html
+from hw.estimate.report import write_html
 from hw.estimate.sequential import SequentialPlan, plan_sequential
 from hw.gen.engines import FoldingError
 from hw.hls.report import ReportError, find_csynth, parse_csynth

@@ -9,11 +9,12 @@ from flow.console import console
 from flow.stage import Demo, Stage
 from flow.stages.hls import hls_dir
 from flow.stages.quant import ir_dir
+from flow.tables import rich_tables
 from hw.devices import device
 from hw.estimate import calibration
 from hw.estimate.network import estimate
 from hw.estimate.plan import optimise
-from hw.estimate.report import markdown, rich_tables, write_html
+from hw.estimate.report import markdown, write_html
 from hw.gen.engines import Folding
 from hw.hls.report import find_csynth, parse_csynth
 from quant import ir

@@ -1,4 +1,4 @@
-"""A network estimate as a rich table, markdown, and report.html with plots.
+"""A network estimate as table rows, markdown, and report.html with plots.
 
 The HTML embeds two matplotlib plots (cycles per layer; resources against the budget) and,
 when an hls4ml project was synthesised by Vivado HLS, its csynth.xml figures beside ours
@@ -11,8 +11,6 @@ import base64
 import html
 import io
 from pathlib import Path
-
-from rich.table import Table
 
 from hw.estimate.network import NetworkEstimate
 from hw.estimate.sequential import SequentialPlan
@@ -98,28 +96,6 @@ def summary(est: NetworkEstimate, seq: SequentialPlan | None = None) -> list[tup
         rows.append(("weights from DDR", "none: every weight ROM on chip"))
     rows += [("note", n) for n in est.notes]
     return rows + (sequential_rows(seq) if seq else [])
-
-
-def rich_tables(est: NetworkEstimate, seq: SequentialPlan | None = None) -> list[Table]:
-    """The per-layer table, the summary table and, given `seq`, its per-op table."""
-    layers = Table(title=f"{est.name} on {est.device.name}", show_lines=False)
-    for i, col in enumerate(HEADER):
-        layers.add_column(col, justify="left" if i in (0, 1, 12) else "right")
-    for row in layer_rows(est):
-        layers.add_row(*row)
-    totals = Table(show_header=False)
-    totals.add_column()
-    totals.add_column()
-    for k, v in summary(est, seq):
-        totals.add_row(k, v)
-    if seq is None:
-        return [layers, totals]
-    ops = Table(title=f"layer-sequential {seq.pe}×{seq.simd} array: cycles per op")
-    for i, col in enumerate(SEQ_HEADER):
-        ops.add_column(col, justify="left" if i < 2 else "right")
-    for row in sequential_op_rows(seq):
-        ops.add_row(*row)
-    return [layers, ops, totals]
 
 
 def markdown(est: NetworkEstimate, seq: SequentialPlan | None = None) -> str:

@@ -4,6 +4,8 @@ the counters, every error code as the driver's named error, DONE/IRQ, saved prog
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 from functools import cache
 
 import numpy as np
@@ -227,6 +229,11 @@ def test_done_is_sticky_until_written_1_and_drives_the_irq():
     assert emu.read(REG["STATUS"]) == done and emu.irq
     emu.write(REG["STATUS"], done)
     assert emu.read(REG["STATUS"]) == 0 and not emu.irq
+
+
+def test_pynq_is_imported_only_on_the_board():
+    code = "import sys, hw.seq_driver; assert 'pynq' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_the_driver_checks_the_id_and_reads_the_configuration():

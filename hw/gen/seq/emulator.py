@@ -156,7 +156,9 @@ class Emulator:
             self._set_error("START_WHILE_BUSY")
             return
         self._regs["STATUS"] = (self._regs["STATUS"] | busy) & ~self._bit("STATUS", "ERROR")
-        self._regs["ERROR_CODE"] = 0
+        for reg in ("ERROR_CODE", "CYCLES_LO", "CYCLES_HI", "STALL_LO", "STALL_HI",
+                    "IMAGES_DONE"):  # an accepted START clears them, as seq_csr does
+            self._regs[reg] = 0
         try:
             self._result = ("NONE", *self._run())
         except _RunError as exc:

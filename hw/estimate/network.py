@@ -10,7 +10,6 @@ A layer whose weights stream from DDR keeps a double-buffered tile of one output
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -22,22 +21,14 @@ from hw.gen.engines import EngineSpec, Folding
 from hw.gen.graph import Plan, plan
 from quant import ir
 
-MAC_MODULES = ("conv2d", "dense")
+MAC_MODULES = tuple(kind for kind, cls in ir.OPS.items() if cls.mac_array)  # engine = op kind
 # Ops whose engines exist but whose cost functions were fitted on no synthesis (none today).
 UNCALIBRATED: tuple[str, ...] = ()
 
 
 def op_macs(op: ir.Op, model: ir.Model) -> int:
-    """Multiply-accumulates per image of one op (0 for ops without weights)."""
-    y = model.tensors[op.output]
-    if op.kind == "conv2d":
-        kh, kw, cin, cout = op.weight.shape
-        return kh * kw * cin * cout * y.shape[0] * y.shape[1]
-    if op.kind == "dense":
-        return int(op.weight.size)
-    if op.kind in ("gwap", "mul", "prelu"):
-        return math.prod(model.tensors[op.inputs[0]].shape)
-    return 0
+    """Multiply-accumulates per image of one op (`ir.Op.macs`)."""
+    return op.macs([model.tensors[t] for t in op.inputs], model.tensors[op.output])
 
 
 def op_weight_bytes(op: ir.Op) -> int:

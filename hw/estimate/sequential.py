@@ -18,12 +18,12 @@ micro-architecture it assumes:
   acc·M product (the calibrated conv2d lane), none when every multiplier of the network is a
   power of two (the `pot` scheme: conv/dense M = 1, requant.sv's UNIT_M; the other ops'
   powers of two are shifts).
-- Ops done at the write-back of the op before them cost no cycles: concat (a channel offset),
-  requant and add (the write-back lane's shift and the residual operand read from the
-  buffer), reshape (an address view), global average pools and channel reductions (summed or
-  maxed on write into an accumulator memory of their output's size), and a max pool right
-  after a conv (pooled on write). Any other op is a vector pass of ⌈elements/lanes⌉ cycles,
-  lanes = min(SIMD, write-back lanes).
+- Ops done at the write-back of the op before them cost no cycles (each op's `on_write` in
+  quant/ir.py): concat (a channel offset), requant and add (the write-back lane's shift and
+  the residual operand read from the buffer), reshape (an address view), global average
+  pools and channel reductions (summed or maxed on write into an accumulator memory of their
+  output's size), and a max pool right after a conv (pooled on write). Any other op is a
+  vector pass of ⌈elements/lanes⌉ cycles, lanes = min(SIMD, write-back lanes).
 - Every op that runs pays `OVERHEAD` cycles (instruction fetch and pipeline fill).
 Weights either stay in on-chip ROM (PE·SIMD bytes wide, when they fit the BRAM cap) or stream
 from DDR once per batch of B images; with B > 1 the activations of the batch go through DDR as
@@ -49,9 +49,6 @@ from quant import ir
 ADDR_BITS = 24.0  # the shared engine's weight and buffer address bits (feature `addr`)
 OVERHEAD = 32  # per op: instruction fetch (4), address set-up (4), MAC tree + requant fill (~24)
 MAX_SEGMENTS = 16  # most parts the SIMD adder tree is cut into
-REDUCED_ON_WRITE = {"global_avgpool", "reduce_channels"}  # need an accumulator memory
-WRITE_BACK = {"concat", "requant", "add", "reshape", *REDUCED_ON_WRITE}  # always fused
-AFTER_CONV = {"maxpool"}  # fused when a conv produced its input
 MULTIPLIERS = ("multiplier", "multipliers", "multiplier_pos", "multiplier_neg")
 
 
@@ -63,8 +60,8 @@ def _bytes(model: ir.Model, name: str) -> int:
 def fused_ops(model: ir.Model) -> set[str]:
     """The ops done at the write-back of the op before them (see the module doc)."""
     producer = {op.output: op.kind for op in model.ops}
-    return {op.name for op in model.ops if op.kind in WRITE_BACK
-            or (op.kind in AFTER_CONV and producer.get(op.inputs[0]) == "conv2d")}
+    return {op.name for op in model.ops if op.on_write in (ir.FUSED, ir.REDUCED)
+            or (op.on_write == ir.AFTER_CONV and producer.get(op.inputs[0]) == ir.Conv2d.kind)}
 
 
 def shift_only(model: ir.Model) -> bool:
@@ -123,13 +120,10 @@ class Workload:
         fused = fused_ops(model)
         mac_ops, vector_ops, reduced = [], [], {}
         for op in model.ops:
-            if op.kind == "conv2d":
-                kh, kw, cin, cout = op.weight.shape
-                y = model.tensors[op.output].shape
-                mac_ops.append(MacOp(op.name, cout, kh * kw * cin, y[0] * y[1]))
-            elif op.kind == "dense":
-                mac_ops.append(MacOp(op.name, op.weight.shape[1], op.weight.shape[0], 1))
-            elif op.kind in REDUCED_ON_WRITE:
+            if op.mac_array:
+                ins = [model.tensors[t] for t in op.inputs]
+                mac_ops.append(MacOp(op.name, *op.mac_shape(ins, model.tensors[op.output])))
+            elif op.on_write == ir.REDUCED:
                 words = math.prod(model.tensors[op.output].shape)
                 reduced[op.inputs[0]] = reduced.get(op.inputs[0], 0) + words
             elif op.name not in fused:
@@ -138,13 +132,13 @@ class Workload:
         return cls(model.name, sum(op_macs(op, model) for op in model.ops),
                    sum(op_weight_bytes(op) for op in model.ops),
                    sum(_bytes(model, op.output) * 2 for op in model.ops
-                       if op.kind != "reshape"),
+                       if op.reads != ir.VIEW),
                    shift_only(model), tuple(mac_ops), tuple(vector_ops),
                    max(reduced.values(), default=0),
                    max(sum(_bytes(model, t) for t in {*op.inputs, op.output})
                        for op in model.ops),
                    max((op.weight.size // op.weight.shape[-1] for op in model.ops
-                        if op.kind in ("conv2d", "dense")), default=0))
+                        if op.mac_array), default=0))
 
     @property
     def ops_run(self) -> int:

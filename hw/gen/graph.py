@@ -23,9 +23,8 @@ from dataclasses import dataclass
 from hw.gen.engines import EngineSpec, Folding, FoldingError, engine_for
 from quant import ir
 
-PASS_THROUGH = ("reshape",)
-WHOLE_TENSOR = ("dense", "global_avgpool", "gwap")  # no output before the last input element
-WINDOWED = ("conv2d", "maxpool", "avgpool")  # line buffer of complete rows (window.sv)
+# Ops the top wires straight through: they only reinterpret the stream (no engine).
+PASS_THROUGH = tuple(kind for kind, cls in ir.OPS.items() if cls.reads == ir.VIEW)
 MARGIN = 16  # beats of slack on a sized FIFO, beside one pixel
 
 
@@ -91,10 +90,10 @@ def fill(op: ir.Op, x: ir.TensorSpec) -> tuple[float, str]:
     """Delay (in images of the first input) from the op's first input to its first output,
     and why: rows a line buffer waits for, whole tensors, or one pixel for the rest."""
     h, w, c = x.shape
-    if op.kind in WHOLE_TENSOR:
+    if op.reads == ir.TENSOR:  # no output before the last input element
         return 1.0, f"{op.name} reads the whole tensor ({h * w * c} elements)"
-    if op.kind in WINDOWED:
-        rows = min(op.kernel[0] - op.padding[0], h)
+    if op.reads == ir.WINDOW:  # a line buffer of complete rows (window.sv)
+        rows = min(op.kernel[0] - getattr(op, "padding", (0,))[0], h)
         return rows / h, f"{op.name} fills {rows} of {h} rows ({rows * w * c} elements)"
     return 1 / (h * w), f"{op.name} takes a pixel ({c} elements)"
 

@@ -232,12 +232,8 @@ def _reshape(rng: Rng, p: Params, name: str, ins: Specs) -> Built:
     return op, _kept_spec(name, op, ins)
 
 
-_BUILDERS = {
-    "conv2d": _conv2d, "dense": _dense, "maxpool": _maxpool, "avgpool": _avgpool,
-    "global_avgpool": _global_avgpool, "gwap": _gwap, "reduce_channels": _reduce_channels,
-    "add": _add, "mul": _mul, "concat": _concat, "requant": _requant, "sigmoid": _sigmoid,
-    "prelu": _prelu, "reshape": _reshape,
-}
+# Each op kind of the registry (`ir.OPS`) is built by the function `_<kind>` above.
+OP_FACTORIES = {kind: fn for kind in ir.OPS if callable(fn := globals().get(f"_{kind}"))}
 
 
 def make_op(kind: str, rng: np.random.Generator, name: str, ins: Sequence[ir.TensorSpec],
@@ -254,7 +250,7 @@ def make_op(kind: str, rng: np.random.Generator, name: str, ins: Sequence[ir.Ten
             `out_dtype`, `out_zero_point` for ops whose output quantisation is free.
     """
     p = dict(params)
-    op, out = _BUILDERS[kind](rng, p, name, ins)
+    op, out = OP_FACTORIES[kind](rng, p, name, ins)
     p.pop("corners", None)
     if p:
         raise TypeError(f"{kind}: unknown parameters {sorted(p)}")

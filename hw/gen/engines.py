@@ -1,6 +1,7 @@
 """IR op -> hand-written engine in hw/rtl: Verilog parameters, ROM images, expected cycles.
 
-Each supported op kind has one `EngineSpec` builder (`engine_for`). It checks the folding,
+Each op kind with an engine (every kind of `ir.OPS` without `no_engine`) has one `EngineSpec`
+builder, `<kind>_engine` for `hw/rtl/<kind>.sv`, found by `engine_for`. It checks the folding,
 names the module and its sources, fills its parameters from the op and its tensors, and
 knows the `.mem` files it needs and the analytical cycles per image. The generator
 (`hw.gen.network`) and the per-engine tests both use these, so parameters are derived once.
@@ -356,11 +357,8 @@ def requant_engine(op: ir.Requant, x: ir.TensorSpec, y: ir.TensorSpec, fold: Fol
     return EngineSpec(op.name, "requant_op", params, x, y, n)
 
 
-_BUILDERS = {"conv2d": conv2d_engine, "dense": dense_engine, "maxpool": maxpool_engine,
-             "global_avgpool": global_avgpool_engine, "add": add_engine,
-             "concat": concat_engine, "mul": mul_engine, "sigmoid": sigmoid_engine,
-             "reduce_channels": reduce_channels_engine, "gwap": gwap_engine,
-             "prelu": prelu_engine, "requant": requant_engine}
+# Each op kind of the registry (`ir.OPS`) with an RTL engine is built by `<kind>_engine` above.
+_BUILDERS = {kind: fn for kind in ir.OPS if callable(fn := globals().get(f"{kind}_engine"))}
 
 
 def engine_for(op: ir.Op, model: ir.Model, fold: Folding | None = None, prefix: str = "",
@@ -368,17 +366,17 @@ def engine_for(op: ir.Op, model: ir.Model, fold: Folding | None = None, prefix: 
     """The engine for one op of a model.
 
     Raises:
-        FoldingError: the op kind has no engine yet, or the folding does not fit it.
+        FoldingError: the op kind has no engine (`no_engine` says why) or none yet, or the
+            folding does not fit it.
     """
+    if op.no_engine:
+        raise FoldingError(f"{op.name}: op {op.kind} has no RTL engine ({op.no_engine})")
     build = _BUILDERS.get(op.kind)
     if build is None:
         raise FoldingError(f"{op.name}: op {op.kind} has no RTL engine yet "
                            f"(have: {', '.join(_BUILDERS)})")
-    x = model.tensors[op.inputs[0]]
-    if op.kind in ("add", "mul"):
-        return build(op, x, model.tensors[op.inputs[1]], model.tensors[op.output],
-                     fold or Folding(), prefix, fifo_depth)
-    if op.kind == "concat":
-        return concat_engine(op, [model.tensors[t] for t in op.inputs], model.tensors[op.output],
-                             fold or Folding(), prefix, fifo_depth)
-    return build(op, x, model.tensors[op.output], fold or Folding(), prefix, fifo_depth)
+    ins = [model.tensors[t] for t in op.inputs]
+    rest = (model.tensors[op.output], fold or Folding(), prefix, fifo_depth)
+    if op.arity == 0:  # any number of inputs, on one packed port
+        return build(op, ins, *rest)
+    return build(op, *ins, *rest)

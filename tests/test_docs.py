@@ -1,6 +1,6 @@
 """User-facing text: the README, docs/ and the CLI help name subjects, not issue numbers; the
-docs' relative links and their #anchors lead somewhere; the README's command table matches the
-CLI."""
+docs' relative links, #anchors and the repository files they name exist; the README's command
+table matches the CLI."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from flow.cli import app
 
 ISSUE = re.compile(r"\bissues?\s*#?\s*\d+", re.IGNORECASE)
 LINK = re.compile(r"\]\(([^)\s]+)\)")
+REPO_PATH = re.compile(r"`((?:base|model|quant|hw|sim|flow|tools|tests|bench)/[\w./-]*)`")
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 
@@ -72,6 +73,12 @@ def test_relative_links_resolve(path):
         assert dest.exists(), f"{path.name}: link to missing {target}"
         if anchor and dest.suffix == ".md":
             assert anchor in _anchors(dest), f"{path.name}: no heading for #{anchor} in {dest.name}"
+
+
+@pytest.mark.parametrize("path", DOCS, ids=lambda p: p.name)
+def test_named_repository_files_exist(path):
+    missing = sorted({p for p in REPO_PATH.findall(path.read_text()) if not (ROOT / p).exists()})
+    assert not missing, f"{path.name} names files that do not exist: {missing}"
 
 
 def _readme_commands() -> dict[tuple[str, ...], set[str]]:

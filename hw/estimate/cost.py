@@ -1,14 +1,17 @@
 """Resources of one engine: DSPs and block RAMs counted, LUTs and FFs from fitted functions.
 
-Every engine module of `hw.gen.engines.SOURCES` (plus the network's `fifo` and `broadcast`)
-has here its memories (mapped by `hw.estimate.memory`), its multipliers and the features its
-LUT, FF and DSP functions are linear in; `hw/estimate/calibration.json` holds the fitted
-coefficients (`make calibrate`). A module without calibration raises NotImplementedError.
+Every op kind with an engine has here its `CostModel` (`COSTS`, registered against the kind,
+which is also the engine's module): its memories (mapped by `hw.estimate.memory`) and the
+features its LUT, FF and DSP functions are linear in; the network's `fifo` and `broadcast`
+have theirs below. `hw/estimate/calibration.json` holds the fitted coefficients
+(`make calibrate`). A module without a cost model or calibration raises NotImplementedError;
+its cycles are the engine builder's (`hw.gen.engines`).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from hw.estimate.calibration import Calibration
@@ -81,49 +84,121 @@ def _fifo(eng: EngineSpec, width: int) -> Memory:
     return Memory("fifo", _p(eng, "FIFO_DEPTH", 16), width + 1)
 
 
+def _mac_memories(eng: EngineSpec) -> list[Memory]:
+    """conv2d, dense: weight and parameter ROMs, line buffer, output FIFO of PE lanes."""
+    wdep, wwid, ldep, lwid = mac_geometry(eng)
+    pe = _p(eng, "PE")
+    nf = (_p(eng, "OC") if eng.module == "conv2d" else _p(eng, "N_OUT")) // pe
+    return [Memory("weights", wdep, rom_width(eng, "_w.mem", wwid), True),
+            Memory("params", nf, rom_width(eng, "_p.mem", pe * PARAM_LANE_BITS), True),
+            Memory("line_buffer", ldep, lwid), _fifo(eng, pe * _p(eng, "OUT_W", 8))]
+
+
+def _pool_memories(eng: EngineSpec) -> list[Memory]:
+    """maxpool, avgpool: line buffer and output FIFO of SIMD lanes."""
+    simd = _p(eng, "SIMD")
+    ldep = (_p(eng, "KH") + _p(eng, "SH")) * _p(eng, "W") * (_p(eng, "C") // simd)
+    return [Memory("line_buffer", ldep, simd * 8), _fifo(eng, simd * _p(eng, "OUT_W", 8))]
+
+
+def _gwap_memories(eng: EngineSpec) -> list[Memory]:
+    hwc, c = _p(eng, "H") * _p(eng, "W") * _p(eng, "C"), _p(eng, "C")
+    return [Memory("weights", hwc, rom_width(eng, "_w.mem", 8), True),
+            Memory("params", c, rom_width(eng, "_p.mem", 22), True),
+            Memory("acc", c, 32), _fifo(eng, _p(eng, "OUT_W", 8))]
+
+
+def _accumulator_memories(eng: EngineSpec) -> list[Memory]:
+    """One accumulator per channel, then the output FIFO (global_avgpool)."""
+    return [Memory("acc", _p(eng, "C"), 32), _fifo(eng, _p(eng, "OUT_W", 8))]
+
+
+def _prelu_memories(eng: EngineSpec) -> list[Memory]:
+    return [Memory("m_neg", _p(eng, "C"), rom_width(eng, "_neg.mem", 16), True),
+            _fifo(eng, _p(eng, "OUT_W", 8))]
+
+
+def _mul_memories(eng: EngineSpec) -> list[Memory]:
+    gate = [Memory("gate", _p(eng, "C"), 9)] if eng.params.get("GATE") else []
+    return [*gate, _fifo(eng, _p(eng, "OUT_W", 8))]
+
+
+def _no_memories(eng: EngineSpec) -> list[Memory]:
+    """A multiplexer (concat)."""
+    return []
+
+
+def _fifo_memories(eng: EngineSpec) -> list[Memory]:
+    """Only the output FIFO (element-wise engines)."""
+    return [_fifo(eng, _p(eng, "OUT_W", 8))]
+
+
+def _mac_features(eng: EngineSpec) -> dict[str, float]:
+    wdep, _, ldep, _ = mac_geometry(eng)
+    pe, simd = _p(eng, "PE"), _p(eng, "SIMD")
+    return {"one": 1.0, "mults": multipliers(eng), "pe": pe,
+            "rq": 0 if _p(eng, "UNIT_M", 0) else pe, "simd": simd,
+            "packed": pe * simd * _p(eng, "PACK", 0), "addr": _log2(wdep) + _log2(ldep)}
+
+
+def _pool_features(eng: EngineSpec) -> dict[str, float]:
+    return {"one": 1.0, "simd": _p(eng, "SIMD"), "addr": _log2(_pool_memories(eng)[0].depth)}
+
+
+def _stream_features(eng: EngineSpec) -> dict[str, float]:
+    """One element per cycle: a constant and the element counter."""
+    return {"one": 1.0, "addr": _log2(eng.in_beats)}
+
+
+@dataclass(frozen=True)
+class CostModel:
+    """An engine's part of the estimator.
+
+    Attributes:
+        memories: its memories (ROMs, line buffer, accumulators, its output FIFO).
+        features: the quantities its fitted LUT/FF/DSP functions are linear in.
+    """
+
+    memories: Callable[[EngineSpec], list[Memory]]
+    features: Callable[[EngineSpec], dict[str, float]]
+
+
+_MAC = CostModel(_mac_memories, _mac_features)
+_POOL = CostModel(_pool_memories, _pool_features)
+_STREAM = CostModel(_fifo_memories, _stream_features)
+COSTS: dict[str, CostModel] = {
+    "conv2d": _MAC, "dense": _MAC, "maxpool": _POOL, "avgpool": _POOL,
+    "global_avgpool": CostModel(_accumulator_memories, _stream_features),
+    "gwap": CostModel(_gwap_memories, _stream_features),
+    "reduce_channels": _STREAM, "add": _STREAM,
+    "mul": CostModel(_mul_memories, _stream_features),
+    "concat": CostModel(_no_memories, _stream_features),
+    "requant": _STREAM, "sigmoid": _STREAM,
+    "prelu": CostModel(_prelu_memories, _stream_features),
+}
+
+
+def cost_model(eng: EngineSpec) -> CostModel:
+    """The cost model of an engine's module.
+
+    Raises:
+        NotImplementedError: the module has none.
+    """
+    model = COSTS.get(eng.module)
+    if model is None:
+        raise NotImplementedError(f"no cost model for engine module {eng.module} "
+                                  "(hw/estimate/cost.py COSTS)")
+    return model
+
+
 def memories(eng: EngineSpec) -> list[Memory]:
     """The memories of one engine (ROMs, line buffer, accumulators, its output FIFO)."""
-    m, out_w = eng.module, _p(eng, "OUT_W", 8)
-    hwc = _p(eng, "H") * _p(eng, "W") * _p(eng, "C")
-    c = _p(eng, "C")
-    if m in ("conv2d", "dense"):
-        wdep, wwid, ldep, lwid = mac_geometry(eng)
-        pe = _p(eng, "PE")
-        nf = (_p(eng, "OC") if m == "conv2d" else _p(eng, "N_OUT")) // pe
-        return [Memory("weights", wdep, rom_width(eng, "_w.mem", wwid), True),
-                Memory("params", nf, rom_width(eng, "_p.mem", pe * PARAM_LANE_BITS), True),
-                Memory("line_buffer", ldep, lwid), _fifo(eng, pe * out_w)]
-    if m == "maxpool":
-        simd = _p(eng, "SIMD")
-        ldep = (_p(eng, "KH") + _p(eng, "SH")) * _p(eng, "W") * (c // simd)
-        return [Memory("line_buffer", ldep, simd * 8), _fifo(eng, simd * 8)]
-    if m == "gwap":
-        return [Memory("weights", hwc, rom_width(eng, "_w.mem", 8), True),
-                Memory("params", c, rom_width(eng, "_p.mem", 22), True),
-                Memory("acc", c, 32), _fifo(eng, out_w)]
-    if m == "global_avgpool":
-        return [Memory("acc", c, 32), _fifo(eng, out_w)]
-    if m == "prelu":
-        return [Memory("m_neg", c, rom_width(eng, "_neg.mem", 16), True), _fifo(eng, out_w)]
-    if m == "mul":
-        return ([Memory("gate", c, 9)] if eng.params.get("GATE") else []) + [_fifo(eng, out_w)]
-    if m == "concat":
-        return []
-    return [_fifo(eng, 8 if m == "sigmoid" else out_w)]
+    return cost_model(eng).memories(eng)
 
 
 def features(eng: EngineSpec) -> dict[str, float]:
     """The quantities the module's LUT/FF/DSP functions are linear in."""
-    if eng.module in ("conv2d", "dense"):
-        wdep, _, ldep, _ = mac_geometry(eng)
-        pe, simd = _p(eng, "PE"), _p(eng, "SIMD")
-        return {"one": 1.0, "mults": multipliers(eng), "pe": pe,
-                "rq": 0 if _p(eng, "UNIT_M", 0) else pe, "simd": simd,
-                "packed": pe * simd * _p(eng, "PACK", 0), "addr": _log2(wdep) + _log2(ldep)}
-    if eng.module == "maxpool":
-        return {"one": 1.0, "simd": _p(eng, "SIMD"), "addr": _log2(memories(eng)[0].depth)}
-    n = eng.in_beats
-    return {"one": 1.0, "addr": _log2(n)}
+    return cost_model(eng).features(eng)
 
 
 def memory_cost(mems: list[Memory]) -> Cost:

@@ -1,0 +1,191 @@
+// AXI4 read DMA: commands (byte address, byte count) in, a stream of 64-bit words out,
+// m_axis_tlast on each command's final word.
+//
+// Each command is cut into INCR bursts (axi_burst: at most MAX_BURST beats, never across a
+// 4 KB boundary), with up to OUTSTANDING bursts in flight on one ID (answered in order). A
+// burst is issued only when the output buffer (OUTSTANDING·MAX_BURST words, rounded up to a
+// power of two) has room for all its beats, so R is always accepted (rready stays high) and
+// the output's backpressure never stalls the interconnect. An R beat with SLVERR or DECERR
+// sets error_o (sticky): from then on no AR is issued, the output stops, the bursts in flight
+// are drained and dropped, and commands are accepted and dropped; busy_o falls once nothing
+// is in flight. clear_i (only while busy_o is low) clears error_o and empties the buffer.
+// Words leave in the cycle after their R beat at the earliest (buffer: hw/rtl/fifo.sv).
+`default_nettype none
+
+module axi_dma_rd #(
+  parameter int unsigned MAX_BURST   = 16,  // beats per burst, 1..256 (16 for AXI3 HP ports)
+  parameter int unsigned OUTSTANDING = 4    // bursts in flight, 1..64
+) (
+  input  wire         clk,
+  input  wire         rst_n,            // synchronous, active low
+  input  wire         clear_i,          // clear error_o and the buffer (while !busy_o)
+
+  input  wire  [31:0] cmd_addr_i,       // byte address, 8-byte aligned
+  input  wire  [31:0] cmd_bytes_i,      // byte count, a multiple of 8
+  input  wire         cmd_valid_i,
+  output logic        cmd_ready_o,
+
+  output logic [63:0] m_axis_tdata,
+  output logic        m_axis_tvalid,
+  input  wire         m_axis_tready,
+  output logic        m_axis_tlast,
+
+  output logic [0:0]  m_axi_arid,
+  output logic [31:0] m_axi_araddr,
+  output logic [7:0]  m_axi_arlen,
+  output logic [2:0]  m_axi_arsize,
+  output logic [1:0]  m_axi_arburst,
+  output logic        m_axi_arlock,
+  output logic [3:0]  m_axi_arcache,
+  output logic [2:0]  m_axi_arprot,
+  output logic [3:0]  m_axi_arqos,
+  output logic        m_axi_arvalid,
+  input  wire         m_axi_arready,
+  input  wire  [0:0]  m_axi_rid,
+  input  wire  [63:0] m_axi_rdata,
+  input  wire  [1:0]  m_axi_rresp,
+  input  wire         m_axi_rlast,
+  input  wire         m_axi_rvalid,
+  output logic        m_axi_rready,
+
+  output logic        busy_o,           // a command is being split or a burst is in flight
+  output logic        error_o           // an R beat answered SLVERR/DECERR (sticky)
+);
+
+  // Output buffer depth (words): room for every burst in flight.
+  localparam int unsigned BUF_DEPTH = 2 ** $clog2(OUTSTANDING * MAX_BURST < 2 ? 2
+                                                   : OUTSTANDING * MAX_BURST);
+  // Depth of the queue of "last burst of its command" flags.
+  localparam int unsigned TAG_DEPTH = 2 ** $clog2(OUTSTANDING < 2 ? 2 : OUTSTANDING);
+  localparam int unsigned CW = $clog2(BUF_DEPTH) + 1;  // width of the reserved-words count
+  localparam int unsigned FW = $clog2(OUTSTANDING + 1);  // width of the in-flight count
+
+  if (OUTSTANDING < 1 || OUTSTANDING > 64) begin : g_bad_outstanding
+    $fatal(1, "axi_dma_rd: OUTSTANDING=%0d must be 1..64", OUTSTANDING);
+  end
+
+  logic [31:0]   burst_addr;
+  logic [8:0]    burst_beats;
+  logic          burst_last;
+  logic          burst_valid;
+  logic          issue;           // load the next burst into the AR register
+  logic          r_beat;          // R handshake
+  logic          r_end;           // R handshake on a burst's last beat
+  logic          r_bad;           // this R beat is an error response
+  logic [CW-1:0] reserved_q;      // buffer words promised to issued bursts, not yet read out
+  logic [FW-1:0] inflight_q;      // bursts loaded into AR whose last R beat has not come
+  logic          arvalid_q;
+  logic          error_q;
+  logic          pop;             // an output word leaves
+  logic          buf_ready;
+  logic          buf_valid;
+  logic          tag_last;
+  logic          tag_valid;
+  logic          tag_ready;
+  logic          buf_rst_n;
+  logic          tag_end;         // unused tlast of the flag queue
+
+  axi_burst #(.MAX_BURST(MAX_BURST)) u_burst (
+    .clk,
+    .rst_n,
+    .flush_i       (error_q),
+    .cmd_addr_i,
+    .cmd_bytes_i,
+    .cmd_valid_i,
+    .cmd_ready_o,
+    .burst_addr_o  (burst_addr),
+    .burst_beats_o (burst_beats),
+    .burst_last_o  (burst_last),
+    .burst_valid_o (burst_valid),
+    .take_i        (issue)
+  );
+
+  assign issue   = burst_valid && !error_q && (!arvalid_q || m_axi_arready)
+                   && inflight_q != FW'(OUTSTANDING)
+                   && 32'(reserved_q) + 32'(burst_beats) <= BUF_DEPTH;
+  assign r_beat  = m_axi_rvalid && m_axi_rready;
+  assign r_end   = r_beat && m_axi_rlast;
+  assign r_bad   = m_axi_rresp[1];
+  assign pop     = m_axis_tvalid && m_axis_tready;
+
+  always_ff @(posedge clk) begin
+    if (!rst_n) begin
+      arvalid_q  <= 1'b0;
+      inflight_q <= '0;
+      reserved_q <= '0;
+      error_q    <= 1'b0;
+    end else begin
+      if (issue) begin
+        arvalid_q <= 1'b1;
+      end else if (m_axi_arready) begin
+        arvalid_q <= 1'b0;
+      end
+      inflight_q <= inflight_q + FW'(issue) - FW'(r_end);
+      if (clear_i) begin
+        reserved_q <= '0;
+        error_q    <= 1'b0;
+      end else begin
+        reserved_q <= reserved_q + (issue ? CW'(burst_beats) : '0) - CW'(pop);
+        if (r_beat && r_bad) begin
+          error_q <= 1'b1;
+        end
+      end
+    end
+  end
+
+  always_ff @(posedge clk) begin
+    if (issue) begin
+      m_axi_araddr <= burst_addr;
+      m_axi_arlen  <= 8'(burst_beats - 9'd1);
+    end
+  end
+
+  assign m_axi_arid    = '0;
+  assign m_axi_arsize  = 3'd3;     // 8 bytes per beat
+  assign m_axi_arburst = 2'b01;    // INCR
+  assign m_axi_arlock  = 1'b0;
+  assign m_axi_arcache = 4'b0011;  // normal, non-cacheable, bufferable
+  assign m_axi_arprot  = 3'b000;
+  assign m_axi_arqos   = 4'd0;
+  assign m_axi_arvalid = arvalid_q;
+
+  // "Last burst of its command" flags, one per burst in flight, in issue order.
+  fifo #(.DATA_W(1), .DEPTH(TAG_DEPTH)) u_tags (
+    .clk,
+    .rst_n,
+    .s_axis_tdata  (burst_last),
+    .s_axis_tvalid (issue),
+    .s_axis_tready (tag_ready),
+    .s_axis_tlast  (1'b0),
+    .m_axis_tdata  (tag_last),
+    .m_axis_tvalid (tag_valid),
+    .m_axis_tready (r_end),
+    .m_axis_tlast  (tag_end)
+  );
+
+  assign buf_rst_n    = rst_n && !clear_i;
+  assign m_axi_rready = buf_ready || error_q;
+
+  fifo #(.DATA_W(64), .DEPTH(BUF_DEPTH)) u_buf (
+    .clk,
+    .rst_n         (buf_rst_n),
+    .s_axis_tdata  (m_axi_rdata),
+    .s_axis_tvalid (m_axi_rvalid && !r_bad && !error_q),
+    .s_axis_tready (buf_ready),
+    .s_axis_tlast  (m_axi_rlast && tag_last),
+    .m_axis_tdata,
+    .m_axis_tvalid (buf_valid),
+    .m_axis_tready (m_axis_tready && !error_q),
+    .m_axis_tlast
+  );
+
+  assign m_axis_tvalid = buf_valid && !error_q;
+  assign busy_o        = burst_valid || inflight_q != '0;
+  assign error_o       = error_q;
+
+  logic unused;
+  assign unused = ^{m_axi_rid, m_axi_rresp[0], tag_valid, tag_ready, tag_end};
+
+endmodule
+
+`default_nettype wire

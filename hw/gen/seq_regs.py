@@ -1,12 +1,12 @@
 """The layer-sequential engine's registers, from one source: `hw/rtl/seq/regs.rdl` (SystemRDL).
 
 `generate(folder)` compiles it into the register block (peakrdl-regblock, AXI4-Lite with
-flattened ports: `seq_regs.sv` and `seq_regs_pkg.sv`), the C header (`seq_regs.h`,
-peakrdl-cheader) and the Markdown register map (`seq_registers.md`, peakrdl-markdown), and
-skips the work when the folder already holds the output for this `.rdl` and these tool
-versions. `register_map()` and `error_codes()` are the driver's view of the same map (walked
-from the compiled model, not kept by hand). docs/seq_registers.md is the committed copy of the
-Markdown map:
+flattened ports: `seq_regs.sv` and `seq_regs_pkg.sv`, structs made packed for Yosys), the C
+header (`seq_regs.h`, peakrdl-cheader) and the Markdown register map (`seq_registers.md`,
+peakrdl-markdown), and skips the work when the folder already holds the output for this
+`.rdl`, this generator and these tool versions. `register_map()` and `error_codes()` are the
+driver's view of the same map (walked from the compiled model, not kept by hand).
+docs/seq_registers.md is the committed copy of the Markdown map:
 
     python -m hw.gen.seq_regs   # rewrite docs/seq_registers.md
 """
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tempfile
 from dataclasses import dataclass
 from functools import cache
@@ -118,8 +119,15 @@ def _codes_table(top: AddrmapNode) -> str:
 
 def _key() -> str:
     h = hashlib.sha256(RDL.read_bytes())
+    h.update(Path(__file__).read_bytes())
     h.update(json.dumps({t: version(t) for t in _TOOLS}, sort_keys=True).encode())
     return h.hexdigest()[:16]
+
+
+def _packed_structs(path: Path) -> None:
+    """Declare the regblock's structs `packed`: Yosys reads only packed structs, and every
+    member here is a packed vector or struct, so the meaning stays the same."""
+    path.write_text(re.sub(r"\bstruct\s*\{", "struct packed {", path.read_text()))
 
 
 def _outputs(folder: Path) -> Generated:
@@ -147,6 +155,8 @@ def generate(folder: Path) -> Generated:
     RegblockExporter().export(top, str(folder), cpuif_cls=AXI4Lite_Cpuif_flattened,
                               module_name=MODULE, reuse_hwif_typedefs=False,
                               default_reset_activelow=True, err_if_bad_addr=True)
+    for sv in out.sources:
+        _packed_structs(sv)
     CHeaderExporter().export(top, str(out.header))
     MarkdownExporter().export(top, str(out.markdown),
                               input_files=[str(RDL.relative_to(RTL_DIR.parents[2]))])

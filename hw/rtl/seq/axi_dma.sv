@@ -36,7 +36,7 @@ module axi_dma #(
   output logic        s_axis_tready,
   output logic        wr_done_o,        // pulse: a write command's data is in memory
 
-output logic [0:0]  m_axi_awid,
+  output logic [0:0]  m_axi_awid,
   output logic [31:0] m_axi_awaddr,
   output logic [7:0]  m_axi_awlen,
   output logic [2:0]  m_axi_awsize,

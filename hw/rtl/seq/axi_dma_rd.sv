@@ -1,5 +1,5 @@
 // AXI4 read DMA: commands (byte address, byte count) in, a stream of 64-bit words out,
-// m_axis_tlast on each command's final word.
+// m_axis_tlast on each command's final word (a command of 0 bytes gives no word).
 //
 // Each command is cut into INCR bursts (axi_burst: at most MAX_BURST beats, never across a
 // 4 KB boundary), with up to OUTSTANDING bursts in flight on one ID (answered in order). A

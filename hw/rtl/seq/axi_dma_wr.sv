@@ -6,11 +6,12 @@
 // of two); a burst (axi_burst: at most MAX_BURST beats, never across a 4 KB boundary) is
 // issued on AW only once all its words are in the buffer, so W never waits for the producer,
 // with up to OUTSTANDING bursts awaiting their B on one ID. done_o pulses when the B of a
-// command's last burst arrives (the command's data is in memory). A B with SLVERR or DECERR
-// sets error_o (sticky): from then on no AW is issued, the W beats of the bursts already
-// issued are still sent (AXI needs them), their B responses drained, and further commands
-// and words are accepted and dropped; busy_o falls once nothing is in flight. clear_i (only
-// while busy_o is low) clears error_o and empties the buffer.
+// command's last burst arrives (the command's data is in memory; a command of 0 bytes writes
+// nothing and gives no done_o). A B with SLVERR or DECERR sets error_o (sticky): from then
+// on no AW is issued, the W beats of the bursts already issued are still sent (AXI needs
+// them), their B responses drained, and further commands and words are accepted and
+// dropped; busy_o falls once nothing is in flight. clear_i (only while busy_o is low) clears
+// error_o and empties the buffer.
 `default_nettype none
 
 module axi_dma_wr #(

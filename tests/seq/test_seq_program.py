@@ -13,6 +13,8 @@ from hw.gen.seq.compiler import compile_model
 from hw.gen.seq.config import EngineConfig
 from hw.gen.seq.docs import PATH, program_doc
 from hw.gen.seq.isa import FIELDS, Header, Instruction, Opcode
+from hw.gen.seq.svpkg import PATH as SV_PATH
+from hw.gen.seq.svpkg import package
 
 KEEPS_QUANT = {"maxpool", "concat", "reshape"}  # their output spec is the input's
 CONFIGS = [EngineConfig(pe=1, simd=1), EngineConfig(pe=4, simd=8), EngineConfig(pe=6, simd=72),
@@ -129,3 +131,7 @@ def test_what_does_not_fit_is_refused_by_name():
 
 def test_the_program_doc_is_generated_from_the_tables():
     assert PATH.read_text() == program_doc(), "run: python -m hw.gen.seq.docs"
+
+
+def test_the_rtl_package_is_generated_from_the_tables():
+    assert SV_PATH.read_text() == package(), "run: python -m hw.gen.seq.svpkg"

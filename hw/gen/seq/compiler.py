@@ -144,14 +144,34 @@ def mac_segments(kernel: tuple[int, int], cin: int, row: bool) -> tuple[int, int
     return (kh, kw * cin) if row else (kh * kw, cin)
 
 
-def _mac_block(op: ir.Op, cin: int, kernel: tuple[int, int], row: bool, cfg: EngineConfig
+def array_zero_point(view: View) -> int:
+    """The input zero point as the MAC array sees it: the array takes int8 operands, so a
+    uint8 input enters as x − 128 and its zero point likewise."""
+    return view.zero_point if view.signed else view.zero_point - 128
+
+
+def _folded_bias(op: ir.Op, a: View) -> np.ndarray:
+    """`bias − za'·Σw` per output channel: the array sums x'·w over every lane, a padded or
+    masked lane holding za', so the zero point's share is subtracted once, here.
+
+    Raises:
+        HccrError: the folded bias leaves int32.
+    """
+    w_sum = op.weight.reshape(-1, op.weight.shape[-1]).astype(np.int64).sum(axis=0)
+    bias = op.bias.astype(np.int64) - array_zero_point(a) * w_sum
+    if bias.min() < -(2**31) or bias.max() >= 2**31:
+        raise HccrError(f"{op.name}: bias folded with the input zero point leaves int32")
+    return bias
+
+
+def _mac_block(op: ir.Op, a: View, kernel: tuple[int, int], row: bool, cfg: EngineConfig
                ) -> tuple[bytes, int, int]:
-    """The data block of a conv/dense: (bytes, tiles, bytes per tile). Tile t holds PE output
-    channels: their parameters, then for each segment (tap, or kernel row) and each chunk k of
-    SIMD of its bytes a PE×SIMD block `[q][s] = w_segment[k·SIMD + s, t·PE + q]` (zero
-    outside)."""
+    """The data block of a conv/dense reading `a`: (bytes, tiles, bytes per tile). Tile t holds
+    PE output channels: their parameters (`_folded_bias`), then for each segment (tap, or
+    kernel row) and each chunk k of SIMD of its bytes a PE×SIMD block
+    `[q][s] = w_segment[k·SIMD + s, t·PE + q]` (zero outside)."""
     pe, simd = cfg.pe, cfg.simd
-    segments, length = mac_segments(kernel, cin, row)
+    segments, length = mac_segments(kernel, a.shape[2], row)
     w = op.weight.reshape(segments, length, -1)
     cout = w.shape[2]
     tiles, chunks = math.ceil(cout / pe), math.ceil(length / simd)
@@ -160,7 +180,7 @@ def _mac_block(op: ir.Op, cin: int, kernel: tuple[int, int], row: bool, cfg: Eng
     # [tile, segment, chunk, pe, simd]
     blocks = wp.reshape(segments, chunks, simd, tiles, pe).transpose(3, 0, 1, 4, 2)
     params = np.zeros((tiles * pe, PARAM_BYTES), np.uint8)
-    params[:cout, 0:4] = op.bias.astype("<i4").view(np.uint8).reshape(cout, 4)
+    params[:cout, 0:4] = _folded_bias(op, a).astype("<i4").view(np.uint8).reshape(cout, 4)
     params[:cout, 4:6] = op.multiplier.astype("<u2").view(np.uint8).reshape(cout, 2)
     params[:cout, 6] = op.shift.astype(np.uint8)
     tile_bytes = _align(pe * PARAM_BYTES + segments * chunks * pe * simd)
@@ -219,7 +239,7 @@ def _emit_op(b: _Builder, op: ir.Op) -> None:
     if op.kind in ("conv2d", "dense"):
         kernel = tuple(op.kernel) if op.kind == "conv2d" else a.shape[:2]
         row = _row_mode(a, kernel, cfg.simd)
-        raw, tiles, tile_bytes = _mac_block(op, a.shape[2], kernel, row, cfg)
+        raw, tiles, tile_bytes = _mac_block(op, a, kernel, row, cfg)
         if tile_bytes > cfg.tile_bytes:
             raise HccrError(f"{op.name}: one weight tile is {tile_bytes:,} bytes, more than "
                             f"the engine's {cfg.tile_bytes:,}-byte tile buffer")

@@ -69,11 +69,16 @@ its input's bytes. Values are int8 when `signed` is set, else uint8.
 
 - **MAC** (conv2d; dense is a conv whose kernel covers its whole input): `tiles` tiles of
   `tile_bytes` each, tile `t` serving output channels `t·PE … t·PE + PE − 1`. A tile is PE
-  parameter words of {PARAM_BYTES} bytes (bias int32, multiplier uint16, shift uint8, one pad
-  byte), then for each tap `(i, j)` (row-major) and each chunk `k` of SIMD input channels a
+  parameter words of {PARAM_BYTES} bytes (folded bias int32, multiplier uint16, shift uint8,
+  one pad byte), then for each tap `(i, j)` (row-major) and each chunk `k` of SIMD input channels a
   PE×SIMD block of int8 weights, `block[q][s] = w[i, j, k·SIMD + s, t·PE + q]`, zero past
   the last channel; the tile is zero-padded to a multiple of {ALIGN} bytes. This is the order
-  in which the array consumes them: one block per cycle.
+  in which the array consumes them: one block per cycle. The array's operands are int8: a
+  uint8 input enters as `x − 128`, its zero point as `za' = za − 128` (`za' = za` for int8),
+  and a padded or masked lane holds `za'`; so the array sums `x'·w` over every lane and the
+  parameter word holds `bias' = bias − za'·Σw` (the sum over all of the channel's weights),
+  which makes the total `bias + Σ (x − za)·w` with padding contributing 0. The zero point
+  costs the hardware nothing at run time.
 - **LUT**: 256 bytes, entry `v − lo` for input value `v`.
 - **PRELU**: the negative-slope multipliers, uint16 per channel.
 - **GWAP**: one parameter word per channel (as a MAC tile's, bias 0), then the weights

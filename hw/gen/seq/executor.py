@@ -80,8 +80,10 @@ def _mac(ins: Instruction, x: np.ndarray, data: np.ndarray, pe: int, simd: int) 
         -1, segments, chunks, pe, simd).transpose(1, 2, 4, 0, 3).reshape(
         segments, chunks * simd, -1)[:, :length, :cout].reshape(kh, kw, cin, cout)
     w = w.astype(np.float64)
+    # the array's int8 operands: uint8 enters as x − 128; pads and masked lanes hold za'
+    offset = 0 if ins["a_signed"] else 128
     acc = np.zeros((ins["y_h"], ins["y_w"], cout))
-    for t, view in enumerate(_windows(x - ins["a_zp"], ins, 0)):
+    for t, view in enumerate(_windows(x - offset, ins, ins["a_zp"] - offset)):
         acc += view.astype(np.float64) @ w[t // kw, t % kw]
     return _finish(ins, acc.astype(np.int64) + bias, mult, shift)
 

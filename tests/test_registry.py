@@ -125,13 +125,13 @@ def ops_tables() -> str:
     rows = ["| op | IR class | golden | HLS lowering | RTL engine | engine builder | cost model "
             "| tests |", "|---|---|---|---|---|---|---|---|"]
     for kind, cls in ir.OPS.items():
-        tests = [f"`test_golden.py::{n}`" for n in _golden_tests(kind)[:1]]
+        tests = [f"`tests/test_golden.py::{n}`" for n in _golden_tests(kind)[:1]]
         if cls.no_engine:
             rtl, builder, costs = f"none ({cls.no_engine})", "—", "—"
         else:
             rtl, builder = _cell(f"hw/rtl/{kind}.sv"), _cell(f"{kind}_engine()")
             costs = _cell(f'COSTS["{kind}"]')
-            tests.append(_cell(f"hw/test_rtl_{kind}.py"))
+            tests.append(_cell(f"tests/hw/test_rtl_{kind}.py"))
         rows.append(f"| `{kind}` | `{cls.__name__}` | `{kind}()` | `hw/hls/{kind}.py` | {rtl} "
                     f"| {builder} | {costs} | {', '.join(tests)} |")
     rows += ["", "| op | inputs | reads before its first output | MAC array | multiply-accumulates "

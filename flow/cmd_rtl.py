@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from pathlib import Path
 from typing import Annotated
@@ -13,10 +14,13 @@ from rich.markup import escape
 
 from base.errors import HccrError
 from flow.console import console, user_errors
+from hw.boards import BOARDS, Board, board
 from hw.gen.engines import FoldingError
 from hw.gen.folding import balanced_folding, load_folding
 from hw.gen.network import Network
 from hw.gen.rtl_dir import open_rtl_dir, write_rtl_dir
+from hw.gen.seq.config import EngineConfig
+from hw.gen.seq.outdir import write_seq_dir
 from model.data.dataset import load_images
 from model.data.gnt import GntError
 from quant import ir
@@ -27,17 +31,43 @@ from sim.runner import SimError
 SIM_SUBDIR = "sim"
 
 
+MODES_RTL = ("dataflow", "sequential")
+
+
 def rtl_cmd(
     ir_dir: Annotated[Path, typer.Option("--ir", help="IR folder")],
     out: Annotated[Path, typer.Option(help="folder to write (replaced if an earlier output)")],
+    mode: Annotated[str, typer.Option(
+        help="dataflow (one engine per layer, weights on chip) or sequential (one shared "
+             "engine running a program, weights from DDR)")] = "dataflow",
     folding: Annotated[Path | None, typer.Option(
-        help='JSON of PE/SIMD per layer, e.g. {"conv1": {"PE": 16, "SIMD": 1}}')] = None,
+        help='dataflow: JSON of PE/SIMD per layer, e.g. {"conv1": {"PE": 16, "SIMD": 1}}')
+    ] = None,
     balance: Annotated[bool, typer.Option(
-        "--balance", help="choose PE/SIMD so no layer is slower than the widest stream")
-    ] = False,
+        "--balance", help="dataflow: choose PE/SIMD so no layer is slower than the widest "
+                          "stream")] = False,
+    board_name: Annotated[str, typer.Option(
+        "--board", help=f"sequential: the board ({', '.join(BOARDS)})")] = "pynq-z2",
+    pe: Annotated[int, typer.Option(help="sequential: output channels per cycle")] = 6,
+    simd: Annotated[int, typer.Option(help="sequential: input bytes per cycle")] = 72,
+    act_kb: Annotated[int | None, typer.Option(
+        help="sequential: activation buffer in KiB (default: 90 % of the device's block RAM "
+             "less the weight tiles)")] = None,
+    tile_kb: Annotated[int, typer.Option(help="sequential: one weight-tile buffer in KiB")] = 64,
+    batch: Annotated[int | None, typer.Option(
+        help="sequential: images per weight pass (default: chosen for the board's DDR)")] = None,
+    clock_mhz: Annotated[float, typer.Option(help="sequential: engine clock")] = 200.0,
 ) -> None:
-    """Generate the streaming RTL network (top, .mem ROMs, network.json, ir/) for an IR."""
+    """Generate the RTL design for an IR: the streaming dataflow network (top, .mem ROMs,
+    network.json, ir/), or the layer-sequential engine with its program (engine.json,
+    program/, rtl/, vivado/package_ip.tcl, ir/)."""
+    if mode not in MODES_RTL:
+        raise HccrError(f"--mode {mode!r}: one of {', '.join(MODES_RTL)}")
     model = ir.load(ir_dir)
+    if mode == "sequential":
+        _sequential(model, out, board(board_name), pe, simd, act_kb, tile_kb, batch,
+                    clock_mhz)
+        return
     if folding is not None and balance:
         raise HccrError("give --folding or --balance, not both")
     fold = (load_folding(folding, model) if folding is not None else
@@ -54,6 +84,40 @@ def rtl_cmd(
     if not fold:
         console.print("note: no folding given, every layer has PE = SIMD = 1 (slowest design);"
                       " --balance picks one", highlight=False)
+
+
+def _sequential(model: ir.Model, out: Path, target: Board, pe: int, simd: int,
+                act_kb: int | None, tile_kb: int, batch: int | None, clock_mhz: float) -> None:
+    """`hccr rtl --mode sequential`: compile the program and write the design folder."""
+    for name, value in (("--pe", pe), ("--simd", simd), ("--tile-kb", tile_kb),
+                        ("--act-kb", act_kb), ("--batch", batch)):
+        if value is not None and value < 1:
+            raise HccrError(f"{name} must be at least 1, got {value}")
+    if not math.isfinite(clock_mhz) or clock_mhz <= 0:
+        raise HccrError(f"--clock-mhz must be a positive number, got {clock_mhz}")
+    tile = tile_kb * 1024
+    act = (act_kb * 1024 if act_kb is not None else
+           int(0.9 * target.device.bram_bytes - 2 * tile) // simd * simd)
+    if act + 2 * tile > target.device.bram_bytes:
+        raise HccrError(f"--act-kb {act // 1024} and two --tile-kb {tile_kb} buffers need "
+                        f"{(act + 2 * tile) // 1024} KiB, more than {target.part}'s "
+                        f"{target.device.bram_bytes // 1024} KiB of block RAM")
+    try:
+        config = EngineConfig(pe=pe, simd=simd, act_bytes=act, tile_bytes=tile,
+                              ddr_bytes_per_cycle=target.ddr_bytes_per_cycle(clock_mhz),
+                              clock_mhz=clock_mhz)
+    except ValueError as exc:
+        raise HccrError(str(exc)) from None
+    choice = write_seq_dir(model, out, config, target, batch)
+    h = choice.program.header
+    console.print(f"layer-sequential engine PE {pe} × SIMD {simd}, activations "
+                  f"{act // 1024} KiB (program needs {h.act_bytes / 1024:.0f}), on {target.name}"
+                  f": {h.instructions} instructions, {len(choice.program.data):,} bytes of "
+                  f"weights and parameters, batch {h.batch}", highlight=False)
+    console.print(f"{choice.cycles_per_image:,.0f} cycles/image = {choice.images_per_s:,.0f} "
+                  f"images/s at {clock_mhz:g} MHz (timing contract); DDR "
+                  f"{choice.ddr_bytes_per_image / 1e6:.2f} MB/image, {choice.ddr_gb_s:.2f} of "
+                  f"{target.ddr_gb_s:.2f} GB/s → {out}/", highlight=False)
 
 
 def _images(model: ir.Model, n: int, data: Path | None, inputs: Path | None,

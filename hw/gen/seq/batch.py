@@ -43,14 +43,15 @@ class BatchChoice:
         return self.ddr_bytes_per_image * self.images_per_s / 1e9
 
 
-def choose_batch(model: ir.Model, config: EngineConfig, max_batch: int = MAX_BATCH) -> BatchChoice:
-    """The batch ≤ `max_batch` of the module doc.
+def choose_batch(model: ir.Model, config: EngineConfig, max_batch: int = MAX_BATCH,
+                 exactly: bool = False) -> BatchChoice:
+    """The batch ≤ `max_batch` of the module doc (`exactly`: the batch `max_batch` itself).
 
     Raises:
         HccrError: not even one image fits (names the op, as `compile_model` does).
     """
     choices: list[BatchChoice] = []
-    for batch in range(1, max_batch + 1):
+    for batch in range(max_batch if exactly else 1, max_batch + 1):
         try:
             program = compile_model(model, config, batch)
         except HccrError:

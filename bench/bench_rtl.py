@@ -98,8 +98,8 @@ def _free(model: ir.Model, net: Network, n: int, directory: Path) -> tuple[FreeR
 def _dsp_counts(directory: Path, pe: int = 8, simd: int = 4) -> str:
     counts = {}
     for pack in (False, True):
-        result = synth_xilinx("mac_array", ["mac_array"], {"PE": pe, "SIMD": simd,
-                                                           "PACK": pack},
+        result = synth_xilinx("mac_array", ["hccr_pkg", "mac_array"],
+                              {"PE": pe, "SIMD": simd, "PACK": pack},
                               directory / f"pack{int(pack)}")
         counts[pack] = (result.dsps, result.luts)
     (d0, l0), (d1, l1) = counts[False], counts[True]

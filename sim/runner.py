@@ -29,23 +29,14 @@ from pathlib import Path
 
 from base.errors import HccrError
 from base.paths import ROOT
+from hw.gen import filelist
+from hw.gen.engines import SOURCES
 
 RTL_DIR = ROOT / "hw" / "rtl"
-# Modules each engine instantiates, for lint and builds of it as a top.
+# What each hw/rtl module needs besides itself, in compile order (hw.gen.filelist): for lint
+# and builds of it as a top, `[*DEPENDENCIES[top], top]`.
 DEPENDENCIES: dict[str, tuple[str, ...]] = {
-    "conv2d": ("window", "mac_array", "requant", "fifo"),
-    "dense": ("conv2d", "window", "mac_array", "requant", "fifo"),
-    "maxpool": ("window", "fifo"),
-    "global_avgpool": ("rq_tail", "requant", "fifo"),
-    "add": ("rq_tail", "requant", "fifo"),
-    "rq_tail": ("requant", "fifo"),
-    "mul": ("rq_tail", "requant", "fifo"),
-    "prelu": ("rq_tail", "requant", "fifo"),
-    "reduce_channels": ("rq_tail", "requant", "fifo"),
-    "gwap": ("rq_tail", "requant", "fifo"),
-    "sigmoid": ("fifo",),
-    "requant_op": ("rq_tail", "requant", "fifo"),
-}
+    m: filelist.sources(m, SOURCES)[:-1] for m in [*filelist.PARTS, *SOURCES]}
 _TAIL = 3000  # characters of a log shown in an error
 
 

@@ -15,23 +15,26 @@ from pathlib import Path
 
 import numpy as np
 
+from hw.gen import filelist
 from quant import ir
 
 PARAM_LANE_BITS = 54  # bias 32 + multiplier 16 + shift 6 per output channel
-SOURCES = {
-    "conv2d": ("conv2d", "window", "mac_array", "requant", "fifo"),
-    "dense": ("dense", "conv2d", "window", "mac_array", "requant", "fifo"),
-    "maxpool": ("maxpool", "window", "fifo"),
-    "global_avgpool": ("global_avgpool", "rq_tail", "requant", "fifo"),
-    "add": ("add", "rq_tail", "requant", "fifo"),
-    "concat": ("concat",),
-    "mul": ("mul", "rq_tail", "requant", "fifo"),
-    "sigmoid": ("sigmoid", "fifo"),
-    "reduce_channels": ("reduce_channels", "rq_tail", "requant", "fifo"),
-    "gwap": ("gwap", "rq_tail", "requant", "fifo"),
-    "prelu": ("prelu", "rq_tail", "requant", "fifo"),
-    "requant_op": ("requant_op", "rq_tail", "requant", "fifo"),
-    "fifo": ("fifo",),
+# Engine module -> the hw/rtl modules it uses directly (hw.gen.filelist adds their own uses).
+RQ_ENGINE = ("hwc_counter", "rq_tail", "hccr_pkg")
+SOURCES: dict[str, tuple[str, ...]] = {
+    "conv2d": ("window", "mac_array", "requantiser", "lane_fifo", "hccr_pkg"),
+    "dense": ("conv2d",),
+    "maxpool": ("window", "lane_fifo", "hccr_pkg"),
+    "avgpool": ("window", "requantiser", "lane_fifo", "hccr_pkg"),
+    "global_avgpool": RQ_ENGINE,
+    "add": RQ_ENGINE,
+    "concat": ("hwc_counter", "hccr_pkg"),
+    "mul": RQ_ENGINE,
+    "sigmoid": ("hwc_counter", "fifo"),
+    "reduce_channels": RQ_ENGINE,
+    "gwap": RQ_ENGINE,
+    "prelu": RQ_ENGINE,
+    "requant": RQ_ENGINE,
 }
 
 
@@ -80,7 +83,8 @@ class EngineSpec:
 
     @property
     def sources(self) -> tuple[str, ...]:
-        return SOURCES[self.module]
+        """hw/rtl modules to compile, each after those it uses (the engine last)."""
+        return filelist.sources(self.module, SOURCES)
 
     @property
     def in_beats(self) -> int:
@@ -167,7 +171,7 @@ def _check_padding(name: str, kernel: Pair, padding: tuple[int, int, int, int]) 
 
 
 def unit_m(op: ir.Conv2d | ir.Dense) -> bool:
-    """Every requantisation multiplier of `op` is 1 (the `pot` scheme): requant.sv's UNIT_M,
+    """Every requantisation multiplier of `op` is 1 (the `pot` scheme): requantiser.sv's UNIT_M,
     no DSP48 for the requantiser."""
     return bool(np.all(op.multiplier == 1))
 
@@ -213,20 +217,38 @@ def dense_engine(op: ir.Dense, x: ir.TensorSpec, y: ir.TensorSpec, fold: Folding
     return EngineSpec(op.name, "dense", params, x, y, cycles, mems)
 
 
+def _check_simd_only(name: str, kind: str, fold: Folding, c: int) -> None:
+    if fold.pe != 1:
+        raise FoldingError(f"{name}: {kind} takes SIMD only, PE must be 1 (got {fold.pe})")
+    _check_no_pack(name, kind, fold)
+    _check_fold(name, "SIMD", c, fold.simd, "C")
+
+
 def maxpool_engine(op: ir.MaxPool, x: ir.TensorSpec, y: ir.TensorSpec, fold: Folding,
                    prefix: str = "", fifo_depth: int = 16) -> EngineSpec:
     """maxpool.sv for a maxpool op (SIMD channels compared per cycle; PE must be 1)."""
     h, w, c = x.shape
-    if fold.pe != 1:
-        raise FoldingError(f"{op.name}: maxpool takes SIMD only, PE must be 1 (got {fold.pe})")
-    _check_no_pack(op.name, "maxpool", fold)
-    _check_fold(op.name, "SIMD", c, fold.simd, "C")
+    _check_simd_only(op.name, "maxpool", fold, c)
     _check_padding(op.name, op.kernel, op.padding)
     params = {"H": h, "W": w, "C": c, **_window_params(op.kernel, op.stride, op.padding),
               "SIMD": fold.simd, **_dtype_params("IN", x), "FIFO_DEPTH": fifo_depth}
     ho, wo, _ = y.shape
     cycles = (c // fold.simd) * op.kernel[0] * op.kernel[1] * ho * wo
     return EngineSpec(op.name, "maxpool", params, x, y, cycles)
+
+
+def avgpool_engine(op: ir.AvgPool, x: ir.TensorSpec, y: ir.TensorSpec, fold: Folding,
+                   prefix: str = "", fifo_depth: int = 16) -> EngineSpec:
+    """avgpool.sv for an avgpool op (SIMD channels summed per cycle; PE must be 1)."""
+    h, w, c = x.shape
+    _check_simd_only(op.name, "avgpool", fold, c)
+    (kh, kw), (sh, sw) = op.kernel, op.stride
+    params = {"H": h, "W": w, "C": c, "KH": kh, "KW": kw, "SH": sh, "SW": sw,
+              "SIMD": fold.simd, **_dtype_params("IN", x), **_dtype_params("OUT", y),
+              "MULT": int(op.multiplier), "SHIFT": int(op.shift), "FIFO_DEPTH": fifo_depth}
+    ho, wo, _ = y.shape
+    cycles = (c // fold.simd) * kh * kw * ho * wo
+    return EngineSpec(op.name, "avgpool", params, x, y, cycles)
 
 
 def global_avgpool_engine(op: ir.GlobalAvgPool, x: ir.TensorSpec, y: ir.TensorSpec,
@@ -349,12 +371,12 @@ def prelu_engine(op: ir.Prelu, x: ir.TensorSpec, y: ir.TensorSpec, fold: Folding
 
 def requant_engine(op: ir.Requant, x: ir.TensorSpec, y: ir.TensorSpec, fold: Folding,
                    prefix: str = "", fifo_depth: int = 16) -> EngineSpec:
-    """requant_op.sv (one element per cycle) for a requant op."""
+    """requant.sv (one element per cycle) for a requant op."""
     _check_unfolded(op.name, "requant", fold)
     n = math.prod(x.shape)
     params = {"N": n, **_dtype_params("IN", x), **_dtype_params("OUT", y),
               "MULT": int(op.multiplier), "SHIFT": int(op.shift), "FIFO_DEPTH": fifo_depth}
-    return EngineSpec(op.name, "requant_op", params, x, y, n)
+    return EngineSpec(op.name, "requant", params, x, y, n)
 
 
 # Each op kind of the registry (`ir.OPS`) with an RTL engine is built by `<kind>_engine` above.

@@ -40,35 +40,25 @@ module add #(
   output logic               m_axis_tlast
 );
 
-  localparam int unsigned NW = N > 1 ? $clog2(N) : 1;  // element index bits
-
-  if (N < 1) begin : g_bad_n
-    $fatal(1, "add: N=%0d must be >= 1", N);
-  end
-  if (M1 < 1 || M1 > 32768 || M2 < 1 || M2 > 32768 || SHIFT > 46) begin : g_bad_rq
+  if (!hccr_pkg::rq_ok(M1, SHIFT) || !hccr_pkg::rq_ok(M2, SHIFT)) begin : g_bad_rq
     $fatal(1, "add: M1=%0d M2=%0d must be in 1..32768 and SHIFT=%0d in 0..46", M1, M2, SHIFT);
   end
 
-  logic [NW-1:0]      n_q;
-  logic               credit, take;
-  logic signed [31:0] a_c, b_c, acc;
+  logic               credit, take, last;
+  logic signed [31:0] acc;
 
   assign take = s0_axis_tvalid && s1_axis_tvalid && credit;
   assign s0_axis_tready = take;
   assign s1_axis_tready = take;
-  assign a_c = (A_SIGNED ? 32'($signed(s0_axis_tdata)) : 32'($signed({1'b0, s0_axis_tdata})))
-               - 32'(A_ZP);
-  assign b_c = (B_SIGNED ? 32'($signed(s1_axis_tdata)) : 32'($signed({1'b0, s1_axis_tdata})))
-               - 32'(B_ZP);
-  assign acc = a_c * 32'(M1) + b_c * 32'(M2);
+  assign acc = 32'(hccr_pkg::centre(s0_axis_tdata, A_SIGNED, A_ZP)) * 32'(M1)
+             + 32'(hccr_pkg::centre(s1_axis_tdata, B_SIGNED, B_ZP)) * 32'(M2);
 
-  always_ff @(posedge clk) begin
-    if (!rst_n) begin
-      n_q <= '0;
-    end else if (take) begin
-      n_q <= n_q == NW'(N - 1) ? '0 : n_q + 1'b1;
-    end
-  end
+  /* verilator lint_off PINCONNECTEMPTY */
+  hwc_counter #(.PIXELS(1), .CHANNELS(N)) u_count (
+    .clk, .rst_n, .step_i(take), .c_o(), .pix_o(), .c_last_o(), .pix_first_o(), .pix_last_o(),
+    .last_o(last)
+  );
+  /* verilator lint_on PINCONNECTEMPTY */
 
   // ---- the requantiser with M = 1 (the multipliers are applied above)
   rq_tail #(
@@ -77,7 +67,7 @@ module add #(
     .clk, .rst_n,
     .credit_o(credit), .issue_i(take),
     .valid_i(take), .acc_i(acc), .mult_i(16'd1), .shift_i(6'(SHIFT)),
-    .last_i(n_q == NW'(N - 1)),
+    .last_i(last),
     .m_axis_tdata, .m_axis_tvalid, .m_axis_tready, .m_axis_tlast
   );
 

@@ -49,21 +49,18 @@ module concat #(
     endcase
   endfunction
 
-  function automatic int unsigned max_channels();
-    max_channels = 1;
-    for (int i = 0; i < 8; i++) begin
-      max_channels = channels(i) > max_channels ? channels(i) : max_channels;
+  // Output channel of input i's last channel: C0 + ... + Ci - 1.
+  function automatic int unsigned last_channel(input int unsigned i);
+    last_channel = 0;
+    for (int j = 0; j < 8; j++) begin
+      last_channel = last_channel + (j <= i ? channels(j) : 0);
     end
+    last_channel = last_channel - 1;
   endfunction
 
-  localparam int unsigned CMAX = max_channels();                  // most channels of an input
-  localparam int unsigned CW   = CMAX > 1 ? $clog2(CMAX) : 1;     // channel index bits
-  localparam int unsigned NPIX = H * W;                           // pixels per image
-  localparam int unsigned PW   = NPIX > 1 ? $clog2(NPIX) : 1;     // pixel index bits
+  localparam int unsigned CT = last_channel(N - 1) + 1;  // output channels
+  localparam int unsigned CW = hccr_pkg::idx_w(CT);      // output channel bits
 
-  if (H < 1 || W < 1) begin : g_bad_shape
-    $fatal(1, "concat: H=%0d W=%0d must be >= 1", H, W);
-  end
   if (N < 2 || N > 8) begin : g_bad_n
     $fatal(1, "concat: N=%0d inputs must be in 2..8", N);
   end
@@ -74,34 +71,29 @@ module concat #(
     end
   end
 
-  logic [2:0]    i_q;  // input index
-  logic [CW-1:0] c_q;
-  logic [PW-1:0] pix_q;
-  logic          last_c, last_i, take;
+  logic [2:0]    i_q;     // input index
+  logic [CW-1:0] c;       // output channel
+  logic          pixel_done, take;
   logic [7:0]    valid8;  // tvalid of each input, zero-extended to 8 lanes
 
-  assign last_c = c_q == CW'(channels(32'(i_q)) - 1);
-  assign last_i = i_q == 3'(N - 1);
   assign m_axis_tdata = s_axis_tdata[i_q*8 +: 8];
   assign valid8 = 8'(s_axis_tvalid);
   assign m_axis_tvalid = valid8[i_q];
-  assign m_axis_tlast = last_c && last_i && pix_q == PW'(NPIX - 1);
   assign s_axis_tready = N'(m_axis_tready) << i_q;
   assign take = m_axis_tvalid && m_axis_tready;
+
+  /* verilator lint_off PINCONNECTEMPTY */
+  hwc_counter #(.PIXELS(H * W), .CHANNELS(CT)) u_count (
+    .clk, .rst_n, .step_i(take), .c_o(c), .pix_o(), .c_last_o(pixel_done), .pix_first_o(),
+    .pix_last_o(), .last_o(m_axis_tlast)
+  );
+  /* verilator lint_on PINCONNECTEMPTY */
 
   always_ff @(posedge clk) begin
     if (!rst_n) begin
       i_q <= '0;
-      c_q <= '0;
-      pix_q <= '0;
-    end else if (take) begin
-      c_q <= last_c ? '0 : c_q + 1'b1;
-      if (last_c) begin
-        i_q <= last_i ? '0 : i_q + 1'b1;
-        if (last_i) begin
-          pix_q <= pix_q == PW'(NPIX - 1) ? '0 : pix_q + 1'b1;
-        end
-      end
+    end else if (take && c == CW'(last_channel(32'(i_q)))) begin
+      i_q <= pixel_done ? '0 : i_q + 1'b1;
     end
   end
 

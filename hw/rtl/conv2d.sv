@@ -5,8 +5,8 @@
 //   acc[oc] = bias[oc] + sum_{ky,kx,c} (x[iy,ix,c] - IN_ZP) * w[ky,kx,c,oc]   (pads hold IN_ZP)
 //   y       = requant(acc, M[oc], s[oc]) into the output dtype, ReLU fused
 //
-// window (line buffer) -> weight ROM -> mac_array (PE x SIMD) -> bias/M/s ROM -> requant ->
-// fifo -> element serialiser. Each output pixel takes (OC/PE) groups of KH*KW*IC/SIMD cycles:
+// window (line buffer) -> weight ROM -> mac_array (PE x SIMD) -> bias/M/s ROM -> requantiser
+// -> lane_fifo (FIFO, element serialiser). Each output pixel takes (OC/PE) groups of KH*KW*IC/SIMD cycles:
 // cycles per image = (OC/PE) * (IC*KH*KW/SIMD) * HO * WO when the input (H*W*IC beats) and the
 // output (HO*WO*OC beats) keep up.
 //
@@ -62,11 +62,10 @@ module conv2d #(
   localparam int unsigned CW    = IC / SIMD;                // words per input pixel
   localparam int unsigned SF    = KH * KW * CW;             // words per group (synapse fold)
   localparam int unsigned WDEP  = NF * SF;                  // weight ROM words
-  localparam int unsigned WAW   = WDEP > 1 ? $clog2(WDEP) : 1;
+  localparam int unsigned WAW   = hccr_pkg::idx_w(WDEP);
   localparam int unsigned GW    = $clog2(NF + 1);             // group index bits
-  localparam int unsigned PAW   = NF > 1 ? $clog2(NF) : 1;  // parameter ROM address bits
+  localparam int unsigned PAW   = hccr_pkg::idx_w(NF);      // parameter ROM address bits
   localparam int unsigned PW    = 54;                       // bias 32 + M 16 + shift 6
-  localparam int unsigned LW    = $clog2(PE + 1);
 
   if (PE < 1 || OC % PE != 0) begin : g_bad_pe
     $fatal(1, "conv2d: PE=%0d must divide OC=%0d", PE, OC);
@@ -176,49 +175,29 @@ module conv2d #(
     end
   end
 
-  // ---------------------------------------------------------------- requant, FIFO, serialiser
+  // ---------------------------------------------------------------- requantiser, FIFO
   logic                rq_valid, rq_img_last;
   logic [PE*OUT_W-1:0] rq_y;
 
-  requant #(
+  requantiser #(
     .LANES(PE), .ACC_W(32), .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .OUT_ZP(OUT_ZP),
     .RELU(RELU), .USER_W(1), .UNIT_M(UNIT_M)
-  ) u_requant (
+  ) u_requantiser (
     .clk, .rst_n,
     .valid_i(p2_valid_q), .acc_i(p2_acc_q), .mult_i(p2_mult_q), .shift_i(p2_shift_q),
     .user_i(p2_img_last_q),
     .valid_o(rq_valid), .y_o(rq_y), .user_o(rq_img_last)
   );
 
-  logic [PE*OUT_W-1:0] fifo_data;
-  logic                fifo_valid, fifo_ready, fifo_last, fifo_in_ready;
-  logic [LW-1:0]       lane_q;
-
-  fifo #(.DATA_W(PE * OUT_W), .DEPTH(FIFO_DEPTH)) u_fifo (
+  lane_fifo #(.LANES(PE), .W(OUT_W), .DEPTH(FIFO_DEPTH)) u_out (
     .clk, .rst_n,
-    .s_axis_tdata(rq_y), .s_axis_tvalid(rq_valid), .s_axis_tready(fifo_in_ready),
-    .s_axis_tlast(rq_img_last),
-    .m_axis_tdata(fifo_data), .m_axis_tvalid(fifo_valid), .m_axis_tready(fifo_ready),
-    .m_axis_tlast(fifo_last)
+    .data_i(rq_y), .valid_i(rq_valid), .last_i(rq_img_last),
+    .m_axis_tdata, .m_axis_tvalid, .m_axis_tready, .m_axis_tlast, .credit_o(credit)
   );
 
-  assign m_axis_tdata  = fifo_data[lane_q*OUT_W +: OUT_W];
-  assign m_axis_tvalid = fifo_valid;
-  assign m_axis_tlast  = fifo_last && lane_q == LW'(PE - 1);
-  assign fifo_ready    = m_axis_tready && lane_q == LW'(PE - 1);
-  assign credit        = fifo_valid && fifo_ready;
-
-  always_ff @(posedge clk) begin
-    if (!rst_n) begin
-      lane_q <= '0;
-    end else if (m_axis_tvalid && m_axis_tready) begin
-      lane_q <= lane_q == LW'(PE - 1) ? '0 : lane_q + 1'b1;
-    end
-  end
-
-  // The credits guarantee room in the FIFO; tlast in and fifo_in_ready are not needed.
+  // tlast in is not needed (an image is H*W*IC beats).
   logic unused;
-  assign unused = ^{s_axis_tlast, fifo_in_ready};
+  assign unused = s_axis_tlast;
 
 endmodule
 

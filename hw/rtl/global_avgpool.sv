@@ -36,48 +36,33 @@ module global_avgpool #(
   output logic               m_axis_tlast
 );
 
-  localparam int unsigned NPIX = H * W;                        // pixels per image
-  localparam int unsigned CW   = C > 1 ? $clog2(C) : 1;        // channel index bits
-  localparam int unsigned PW   = NPIX > 1 ? $clog2(NPIX) : 1;  // pixel index bits
-
-  if (H < 1 || W < 1 || C < 1) begin : g_bad_shape
-    $fatal(1, "global_avgpool: H=%0d W=%0d C=%0d must be >= 1", H, W, C);
-  end
-  if (MULT < 1 || MULT > 32768 || SHIFT > 46) begin : g_bad_rq
+  if (!hccr_pkg::rq_ok(MULT, SHIFT)) begin : g_bad_rq
     $fatal(1, "global_avgpool: MULT=%0d must be in 1..32768 and SHIFT=%0d in 0..46", MULT,
            SHIFT);
   end
 
-  logic [CW-1:0]        c_q;
-  logic [PW-1:0]        pix_q;
-  logic                 credit, last_pix, take;
-  logic signed [31:0]   acc_ram [C];
-  logic signed [31:0]   x_c, sum;
+  logic [hccr_pkg::idx_w(C)-1:0] c;
+  logic                          credit, first_pix, last_pix, last_c, take;
+  logic signed [31:0]            acc_ram [C];
+  logic signed [31:0]            sum;
 
-  assign last_pix = pix_q == PW'(NPIX - 1);
   assign s_axis_tready = !last_pix || credit;
   assign take = s_axis_tvalid && s_axis_tready;
-  assign x_c = (IN_SIGNED ? 32'($signed(s_axis_tdata)) : 32'($signed({1'b0, s_axis_tdata})))
-               - 32'(IN_ZP);
-  assign sum = (pix_q == '0 ? 32'sd0 : acc_ram[c_q]) + x_c;
+  assign sum = (first_pix ? 32'sd0 : acc_ram[c])
+               + 32'(hccr_pkg::centre(s_axis_tdata, IN_SIGNED, IN_ZP));
 
   always_ff @(posedge clk) begin
     if (take) begin
-      acc_ram[c_q] <= sum;
+      acc_ram[c] <= sum;
     end
   end
 
-  always_ff @(posedge clk) begin
-    if (!rst_n) begin
-      c_q <= '0;
-      pix_q <= '0;
-    end else if (take) begin
-      c_q <= c_q == CW'(C - 1) ? '0 : c_q + 1'b1;
-      if (c_q == CW'(C - 1)) begin
-        pix_q <= last_pix ? '0 : pix_q + 1'b1;
-      end
-    end
-  end
+  /* verilator lint_off PINCONNECTEMPTY */
+  hwc_counter #(.PIXELS(H * W), .CHANNELS(C)) u_count (
+    .clk, .rst_n, .step_i(take), .c_o(c), .pix_o(), .c_last_o(last_c), .pix_first_o(first_pix),
+    .pix_last_o(last_pix), .last_o()
+  );
+  /* verilator lint_on PINCONNECTEMPTY */
 
   // ---- the tail: requantiser (scalar M and s) and result FIFO
   rq_tail #(
@@ -86,7 +71,7 @@ module global_avgpool #(
     .clk, .rst_n,
     .credit_o(credit), .issue_i(take && last_pix),
     .valid_i(take && last_pix), .acc_i(sum), .mult_i(16'(MULT)), .shift_i(6'(SHIFT)),
-    .last_i(c_q == CW'(C - 1)),
+    .last_i(last_c),
     .m_axis_tdata, .m_axis_tvalid, .m_axis_tready, .m_axis_tlast
   );
 

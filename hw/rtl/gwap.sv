@@ -39,15 +39,8 @@ module gwap #(
   output logic               m_axis_tlast
 );
 
-  localparam int unsigned NPIX = H * W;                        // pixels per image
-  localparam int unsigned N    = NPIX * C;                     // elements per image
-  localparam int unsigned CW   = C > 1 ? $clog2(C) : 1;        // channel index bits
-  localparam int unsigned PW   = NPIX > 1 ? $clog2(NPIX) : 1;  // pixel index bits
-  localparam int unsigned NW   = N > 1 ? $clog2(N) : 1;        // element (weight address) bits
-
-  if (H < 1 || W < 1 || C < 1) begin : g_bad_shape
-    $fatal(1, "gwap: H=%0d W=%0d C=%0d must be >= 1", H, W, C);
-  end
+  localparam int unsigned N  = H * W * C;            // elements per image
+  localparam int unsigned CW = hccr_pkg::idx_w(C);   // channel index bits
 
   (* rom_style = "block" *) logic [7:0]  wrom [N];
   (* rom_style = "block" *) logic [21:0] prom [C];
@@ -58,33 +51,28 @@ module gwap #(
   end
 
   // ---- take one element per cycle; the last pixel's only with a result slot (credit)
-  logic [NW-1:0]      n_q;
-  logic [CW-1:0]      c_q;
-  logic [PW-1:0]      pix_q;
-  logic               credit, last_pix, take;
+  logic [hccr_pkg::idx_w(N)-1:0] n;  // the element's weight address
+  logic [CW-1:0]                 c;
+  logic                          credit, first_pix, last_pix, last, take;
 
-  assign last_pix = pix_q == PW'(NPIX - 1);
   assign s_axis_tready = !last_pix || credit;
   assign take = s_axis_tvalid && s_axis_tready;
 
-  always_ff @(posedge clk) begin
-    if (!rst_n) begin
-      n_q <= '0;
-      c_q <= '0;
-      pix_q <= '0;
-    end else if (take) begin
-      n_q <= n_q == NW'(N - 1) ? '0 : n_q + 1'b1;
-      c_q <= c_q == CW'(C - 1) ? '0 : c_q + 1'b1;
-      if (c_q == CW'(C - 1)) begin
-        pix_q <= last_pix ? '0 : pix_q + 1'b1;
-      end
-    end
-  end
+  /* verilator lint_off PINCONNECTEMPTY */
+  hwc_counter #(.PIXELS(H * W), .CHANNELS(C)) u_count (
+    .clk, .rst_n, .step_i(take), .c_o(c), .pix_o(), .c_last_o(), .pix_first_o(first_pix),
+    .pix_last_o(last_pix), .last_o(last)
+  );
+  hwc_counter #(.PIXELS(1), .CHANNELS(N)) u_addr (
+    .clk, .rst_n, .step_i(take), .c_o(n), .pix_o(), .c_last_o(), .pix_first_o(), .pix_last_o(),
+    .last_o()
+  );
+  /* verilator lint_on PINCONNECTEMPTY */
 
   // ---- stage 1: ROM words, centred input; product added to the channel's accumulator
   logic               v_q, first_q, last_pix_q, last_q;
   logic [CW-1:0]      c1_q;
-  logic signed [8:0]  x_q;
+  logic signed [8:0]  x_c, x_q;
   logic signed [7:0]  w_q;
   logic [21:0]        p_q;
   logic signed [31:0] acc_ram [C];
@@ -98,15 +86,16 @@ module gwap #(
     end
   end
 
+  assign x_c = hccr_pkg::centre(s_axis_tdata, IN_SIGNED, IN_ZP);
+
   always_ff @(posedge clk) begin
-    w_q <= wrom[n_q];
-    p_q <= prom[c_q];
-    x_q <= 9'((IN_SIGNED ? 10'($signed(s_axis_tdata)) : 10'($signed({1'b0, s_axis_tdata})))
-              - 10'(IN_ZP));
-    c1_q <= c_q;
-    first_q <= pix_q == '0;
+    w_q <= wrom[n];
+    p_q <= prom[c];
+    x_q <= x_c;
+    c1_q <= c;
+    first_q <= first_pix;
     last_pix_q <= last_pix;
-    last_q <= last_pix && c_q == CW'(C - 1);
+    last_q <= last;
   end
 
   assign sum = (first_q ? 32'sd0 : acc_ram[c1_q]) + 32'(x_q * w_q);

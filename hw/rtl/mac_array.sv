@@ -56,17 +56,14 @@ module mac_array #(
 
   localparam int unsigned PROD_W = 17;                              // 9 x 8 bit signed
   localparam int unsigned TREE_W = PROD_W + $clog2(SIMD + 1);       // sum of SIMD products
-  localparam int          X_MIN  = IN_SIGNED ? -128 : 0;            // x's range
-  localparam int          X_MAX  = IN_SIGNED ? 127 : 255;
-  localparam logic signed [9:0] ZP_C = 10'(IN_ZP);
   localparam int unsigned PAIRS  = PACK ? PE / 2 : 0;               // packed lane pairs
   localparam int unsigned K      = 16;                              // low product's bits
   localparam int unsigned WP_W   = 25;                              // packed weight bits
   localparam int unsigned PP_W   = WP_W + 9;                        // packed product bits
-  localparam int unsigned PIW    = PE > 1 ? $clog2(PE) : 1;         // PE index bits
+  localparam int unsigned PIW    = hccr_pkg::idx_w(PE);             // PE index bits
   localparam int unsigned LOG_SEG = $clog2(SEGMENTS);               // levels below the cut
   localparam int unsigned BLOCK  = SIMD / SEGMENTS;                 // lanes of a block sum
-  localparam int unsigned BIW    = SEGMENTS > 1 ? $clog2(SEGMENTS) : 1;  // block index bits
+  localparam int unsigned BIW    = hccr_pkg::idx_w(SEGMENTS);       // block index bits
 
   if (PE < 1 || SIMD < 1) begin : g_bad_fold
     $fatal(1, "mac_array: PE=%0d and SIMD=%0d must be >= 1", PE, SIMD);
@@ -81,8 +78,9 @@ module mac_array #(
     $fatal(1, "mac_array: SEGMENTS=%0d must be a power of two <= 128 dividing SIMD=%0d", SEGMENTS,
            SIMD);
   end
-  if (IN_ZP < X_MIN || IN_ZP > X_MAX) begin : g_bad_zp
-    $fatal(1, "mac_array: IN_ZP=%0d outside the input range [%0d, %0d]", IN_ZP, X_MIN, X_MAX);
+  if (!hccr_pkg::zp_ok(IN_SIGNED, IN_ZP)) begin : g_bad_zp
+    $fatal(1, "mac_array: IN_ZP=%0d outside the input range [%0d, %0d]", IN_ZP,
+           hccr_pkg::dtype_min(IN_SIGNED, 8), hccr_pkg::dtype_max(IN_SIGNED, 8));
   end
 
   // Control: stage 1 and 2 flags, stage 3 output.
@@ -119,9 +117,7 @@ module mac_array #(
   // x - IN_ZP as 9-bit signed, shared by every PE.
   logic signed [8:0] xc [SIMD];
   for (genvar s = 0; s < SIMD; s++) begin : g_center
-    logic signed [9:0] x_ext;
-    assign x_ext = IN_SIGNED ? 10'($signed(x_i[s*8 +: 8])) : 10'($unsigned(x_i[s*8 +: 8]));
-    assign xc[s] = 9'(x_ext - ZP_C);
+    assign xc[s] = hccr_pkg::centre(x_i[s*8 +: 8], IN_SIGNED, IN_ZP);
   end
 
   // Stage 1: registered products of lane (p, s). Every stage is enabled only when it holds

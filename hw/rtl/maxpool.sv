@@ -2,7 +2,7 @@
 // order, images back to back, m_axis_tlast on each image's last element. Padded taps read the
 // dtype's minimum, so they never win (every window holds a real element).
 //
-// window (line buffer) -> SIMD-lane running max -> fifo -> element serialiser. Each output
+// window (line buffer) -> SIMD-lane running max -> lane_fifo (FIFO, element serialiser). Each output
 // pixel takes C/SIMD groups of KH*KW cycles: cycles per image = (C/SIMD)*KH*KW*HO*WO when the
 // input (H*W*C beats) and output (HO*WO*C beats) keep up.
 `default_nettype none
@@ -40,13 +40,12 @@ module maxpool #(
 
   localparam int unsigned CW = C / SIMD;              // groups per output pixel
   localparam int unsigned GW = $clog2(CW + 1);
-  localparam int unsigned LW = $clog2(SIMD + 1);
-  localparam logic [7:0]  LOWEST = IN_SIGNED ? 8'h80 : 8'h00;  // dtype minimum
+  localparam logic [7:0]  LOWEST = 8'(hccr_pkg::dtype_min(IN_SIGNED, 8));
 
   if (SIMD < 1 || C % SIMD != 0) begin : g_bad_simd
     $fatal(1, "maxpool: SIMD=%0d must divide C=%0d", SIMD, C);
   end
-  if (IN_ZP < (IN_SIGNED ? -128 : 0) || IN_ZP > (IN_SIGNED ? 127 : 255)) begin : g_bad_zp
+  if (!hccr_pkg::zp_ok(IN_SIGNED, IN_ZP)) begin : g_bad_zp
     $fatal(1, "maxpool: IN_ZP=%0d outside the dtype's range", IN_ZP);
   end
 
@@ -89,35 +88,15 @@ module maxpool #(
     end
   end
 
-  logic [SIMD*8-1:0] fifo_data;
-  logic              fifo_valid, fifo_ready, fifo_last, fifo_in_ready;
-  logic [LW-1:0]     lane_q;
-
-  fifo #(.DATA_W(SIMD * 8), .DEPTH(FIFO_DEPTH)) u_fifo (
+  lane_fifo #(.LANES(SIMD), .W(8), .DEPTH(FIFO_DEPTH)) u_out (
     .clk, .rst_n,
-    .s_axis_tdata(max_q), .s_axis_tvalid(done_q), .s_axis_tready(fifo_in_ready),
-    .s_axis_tlast(img_last_q),
-    .m_axis_tdata(fifo_data), .m_axis_tvalid(fifo_valid), .m_axis_tready(fifo_ready),
-    .m_axis_tlast(fifo_last)
+    .data_i(max_q), .valid_i(done_q), .last_i(img_last_q),
+    .m_axis_tdata, .m_axis_tvalid, .m_axis_tready, .m_axis_tlast, .credit_o(credit)
   );
 
-  assign m_axis_tdata  = fifo_data[lane_q*8 +: 8];
-  assign m_axis_tvalid = fifo_valid;
-  assign m_axis_tlast  = fifo_last && lane_q == LW'(SIMD - 1);
-  assign fifo_ready    = m_axis_tready && lane_q == LW'(SIMD - 1);
-  assign credit        = fifo_valid && fifo_ready;
-
-  always_ff @(posedge clk) begin
-    if (!rst_n) begin
-      lane_q <= '0;
-    end else if (m_axis_tvalid && m_axis_tready) begin
-      lane_q <= lane_q == LW'(SIMD - 1) ? '0 : lane_q + 1'b1;
-    end
-  end
-
-  // The credits guarantee room in the FIFO; tlast in and the group index are not needed.
+  // tlast in and the group index are not needed.
   logic unused;
-  assign unused = ^{s_axis_tlast, fifo_in_ready, win_group};
+  assign unused = ^{s_axis_tlast, win_group};
 
 endmodule
 

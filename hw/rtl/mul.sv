@@ -44,51 +44,48 @@ module mul #(
   output logic               m_axis_tlast
 );
 
-  localparam int unsigned NPIX = H * W;                        // pixels per image
-  localparam int unsigned CW   = C > 1 ? $clog2(C) : 1;        // channel index bits
-  localparam int unsigned PW   = NPIX > 1 ? $clog2(NPIX) : 1;  // pixel index bits
+  localparam int unsigned CW = hccr_pkg::idx_w(C);  // channel index bits
 
-  if (H < 1 || W < 1 || C < 1) begin : g_bad_shape
-    $fatal(1, "mul: H=%0d W=%0d C=%0d must be >= 1", H, W, C);
-  end
-  if (MULT < 1 || MULT > 32768 || SHIFT > 46) begin : g_bad_rq
+  if (!hccr_pkg::rq_ok(MULT, SHIFT)) begin : g_bad_rq
     $fatal(1, "mul: MULT=%0d must be in 1..32768 and SHIFT=%0d in 0..46", MULT, SHIFT);
   end
 
-  logic [CW-1:0]     c_q;
-  logic [PW-1:0]     pix_q;
+  logic [CW-1:0]     c;
   logic              credit, take, img_last;
   logic signed [8:0] a_c, b_c, b_use;
 
-  assign a_c = 9'((A_SIGNED ? 10'($signed(s0_axis_tdata)) : 10'($signed({1'b0, s0_axis_tdata})))
-                  - 10'(A_ZP));
-  assign b_c = 9'((B_SIGNED ? 10'($signed(s1_axis_tdata)) : 10'($signed({1'b0, s1_axis_tdata})))
-                  - 10'(B_ZP));
-  assign img_last = pix_q == PW'(NPIX - 1) && c_q == CW'(C - 1);
+  assign a_c = hccr_pkg::centre(s0_axis_tdata, A_SIGNED, A_ZP);
+  assign b_c = hccr_pkg::centre(s1_axis_tdata, B_SIGNED, B_ZP);
 
   if (GATE) begin : g_gate
     // b's C values per image into a register file, then a streams against them.
     logic signed [8:0] gate_q [C];
-    logic [CW-1:0]     g_q;
-    logic              load_q;  // reading the next image's gate values
+    logic [CW-1:0]     g;
+    logic              load_q, load, loaded;  // reading the next image's gate values
 
     assign s1_axis_tready = load_q;
+    assign load = load_q && s1_axis_tvalid;
     assign take = !load_q && s0_axis_tvalid && credit;
-    assign b_use = gate_q[c_q];
+    assign b_use = gate_q[c];
 
     always_ff @(posedge clk) begin
-      if (load_q && s1_axis_tvalid) begin
-        gate_q[g_q] <= b_c;
+      if (load) begin
+        gate_q[g] <= b_c;
       end
     end
 
+    /* verilator lint_off PINCONNECTEMPTY */
+    hwc_counter #(.PIXELS(1), .CHANNELS(C)) u_gate_count (
+      .clk, .rst_n, .step_i(load), .c_o(g), .pix_o(), .c_last_o(), .pix_first_o(),
+      .pix_last_o(), .last_o(loaded)
+    );
+    /* verilator lint_on PINCONNECTEMPTY */
+
     always_ff @(posedge clk) begin
       if (!rst_n) begin
-        g_q <= '0;
         load_q <= 1'b1;
-      end else if (load_q && s1_axis_tvalid) begin
-        g_q <= g_q == CW'(C - 1) ? '0 : g_q + 1'b1;
-        load_q <= g_q != CW'(C - 1);
+      end else if (load) begin
+        load_q <= !loaded;
       end else if (take && img_last) begin
         load_q <= 1'b1;
       end
@@ -98,7 +95,7 @@ module mul #(
     logic signed [8:0] b_q;
     logic              first;
 
-    assign first = c_q == '0;
+    assign first = c == '0;
     assign take = s0_axis_tvalid && credit && (!first || s1_axis_tvalid);
     assign s1_axis_tready = take && first;
     assign b_use = first ? b_c : b_q;
@@ -112,17 +109,12 @@ module mul #(
 
   assign s0_axis_tready = take;
 
-  always_ff @(posedge clk) begin
-    if (!rst_n) begin
-      c_q <= '0;
-      pix_q <= '0;
-    end else if (take) begin
-      c_q <= c_q == CW'(C - 1) ? '0 : c_q + 1'b1;
-      if (c_q == CW'(C - 1)) begin
-        pix_q <= pix_q == PW'(NPIX - 1) ? '0 : pix_q + 1'b1;
-      end
-    end
-  end
+  /* verilator lint_off PINCONNECTEMPTY */
+  hwc_counter #(.PIXELS(H * W), .CHANNELS(C)) u_count (
+    .clk, .rst_n, .step_i(take), .c_o(c), .pix_o(), .c_last_o(), .pix_first_o(),
+    .pix_last_o(), .last_o(img_last)
+  );
+  /* verilator lint_on PINCONNECTEMPTY */
 
   // ---- product register, then the tail
   logic               v_q, last_q;

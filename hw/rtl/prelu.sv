@@ -37,14 +37,7 @@ module prelu #(
   output logic               m_axis_tlast
 );
 
-  localparam int unsigned NPIX = H * W;                        // pixels per image
-  localparam int unsigned CW   = C > 1 ? $clog2(C) : 1;        // channel index bits
-  localparam int unsigned PW   = NPIX > 1 ? $clog2(NPIX) : 1;  // pixel index bits
-
-  if (H < 1 || W < 1 || C < 1) begin : g_bad_shape
-    $fatal(1, "prelu: H=%0d W=%0d C=%0d must be >= 1", H, W, C);
-  end
-  if (M_POS < 1 || M_POS > 32768 || SHIFT > 46) begin : g_bad_rq
+  if (!hccr_pkg::rq_ok(M_POS, SHIFT)) begin : g_bad_rq
     $fatal(1, "prelu: M_POS=%0d must be in 1..32768 and SHIFT=%0d in 0..46", M_POS, SHIFT);
   end
 
@@ -54,37 +47,34 @@ module prelu #(
     if (NEG_FILE != "") $readmemh(NEG_FILE, neg_rom);
   end
 
-  logic [CW-1:0]      c_q;
-  logic [PW-1:0]      pix_q;
-  logic               credit, take, v_q, last_q;
-  logic signed [31:0] x_c, x_q;
-  logic [15:0]        neg_q;
+  logic [hccr_pkg::idx_w(C)-1:0] c;
+  logic                          credit, take, last, v_q, last_q;
+  logic signed [31:0]            x_c, x_q;
+  logic [15:0]                   neg_q;
 
   assign s_axis_tready = credit;
   assign take = s_axis_tvalid && credit;
-  assign x_c = (IN_SIGNED ? 32'($signed(s_axis_tdata)) : 32'($signed({1'b0, s_axis_tdata})))
-               - 32'(IN_ZP);
+  assign x_c = 32'(hccr_pkg::centre(s_axis_tdata, IN_SIGNED, IN_ZP));
+
+  /* verilator lint_off PINCONNECTEMPTY */
+  hwc_counter #(.PIXELS(H * W), .CHANNELS(C)) u_count (
+    .clk, .rst_n, .step_i(take), .c_o(c), .pix_o(), .c_last_o(), .pix_first_o(),
+    .pix_last_o(), .last_o(last)
+  );
+  /* verilator lint_on PINCONNECTEMPTY */
 
   always_ff @(posedge clk) begin
     if (!rst_n) begin
-      c_q <= '0;
-      pix_q <= '0;
       v_q <= 1'b0;
     end else begin
       v_q <= take;
-      if (take) begin
-        c_q <= c_q == CW'(C - 1) ? '0 : c_q + 1'b1;
-        if (c_q == CW'(C - 1)) begin
-          pix_q <= pix_q == PW'(NPIX - 1) ? '0 : pix_q + 1'b1;
-        end
-      end
     end
   end
 
   always_ff @(posedge clk) begin
-    neg_q <= neg_rom[c_q];
+    neg_q <= neg_rom[c];
     x_q <= x_c;
-    last_q <= pix_q == PW'(NPIX - 1) && c_q == CW'(C - 1);
+    last_q <= last;
   end
 
   rq_tail #(

@@ -35,14 +35,7 @@ module reduce_channels #(
   output logic               m_axis_tlast
 );
 
-  localparam int unsigned NPIX = H * W;                        // pixels per image
-  localparam int unsigned CW   = C > 1 ? $clog2(C) : 1;        // channel index bits
-  localparam int unsigned PW   = NPIX > 1 ? $clog2(NPIX) : 1;  // pixel index bits
-
-  if (H < 1 || W < 1 || C < 1) begin : g_bad_shape
-    $fatal(1, "reduce_channels: H=%0d W=%0d C=%0d must be >= 1", H, W, C);
-  end
-  if (MULT < 1 || MULT > 32768 || SHIFT > 46) begin : g_bad_rq
+  if (!hccr_pkg::rq_ok(MULT, SHIFT)) begin : g_bad_rq
     $fatal(1, "reduce_channels: MULT=%0d must be in 1..32768 and SHIFT=%0d in 0..46", MULT,
            SHIFT);
   end
@@ -51,22 +44,20 @@ module reduce_channels #(
            MULT, SHIFT, OUT_W, OUT_ZP);
   end
 
-  logic [CW-1:0]      c_q;
-  logic [PW-1:0]      pix_q;
-  logic               credit, last_c, take;
-  logic signed [31:0] x_c, acc_q, acc_d;
+  logic [hccr_pkg::idx_w(C)-1:0] c;
+  logic                          credit, first_c, last_c, last, take;
+  logic signed [31:0]            x_c, acc_q, acc_d;
 
-  assign last_c = c_q == CW'(C - 1);
   assign s_axis_tready = !last_c || credit;
   assign take = s_axis_tvalid && s_axis_tready;
-  assign x_c = (IN_SIGNED ? 32'($signed(s_axis_tdata)) : 32'($signed({1'b0, s_axis_tdata})))
-               - 32'(IN_ZP);
+  assign first_c = c == '0;
+  assign x_c = 32'(hccr_pkg::centre(s_axis_tdata, IN_SIGNED, IN_ZP));
 
   always_comb begin
     if (MAX_MODE) begin
-      acc_d = (c_q == '0 || x_c > acc_q) ? x_c : acc_q;  // max of x - IN_ZP is max x - IN_ZP
+      acc_d = (first_c || x_c > acc_q) ? x_c : acc_q;  // max of x - IN_ZP is max x - IN_ZP
     end else begin
-      acc_d = (c_q == '0 ? 32'sd0 : acc_q) + x_c;
+      acc_d = (first_c ? 32'sd0 : acc_q) + x_c;
     end
   end
 
@@ -76,17 +67,12 @@ module reduce_channels #(
     end
   end
 
-  always_ff @(posedge clk) begin
-    if (!rst_n) begin
-      c_q <= '0;
-      pix_q <= '0;
-    end else if (take) begin
-      c_q <= last_c ? '0 : c_q + 1'b1;
-      if (last_c) begin
-        pix_q <= pix_q == PW'(NPIX - 1) ? '0 : pix_q + 1'b1;
-      end
-    end
-  end
+  /* verilator lint_off PINCONNECTEMPTY */
+  hwc_counter #(.PIXELS(H * W), .CHANNELS(C)) u_count (
+    .clk, .rst_n, .step_i(take), .c_o(c), .pix_o(), .c_last_o(last_c), .pix_first_o(),
+    .pix_last_o(), .last_o(last)
+  );
+  /* verilator lint_on PINCONNECTEMPTY */
 
   rq_tail #(
     .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .OUT_ZP(OUT_ZP), .FIFO_DEPTH(FIFO_DEPTH)
@@ -94,7 +80,7 @@ module reduce_channels #(
     .clk, .rst_n,
     .credit_o(credit), .issue_i(take && last_c),
     .valid_i(take && last_c), .acc_i(acc_d), .mult_i(16'(MULT)), .shift_i(6'(SHIFT)),
-    .last_i(pix_q == PW'(NPIX - 1)),
+    .last_i(last),
     .m_axis_tdata, .m_axis_tvalid, .m_axis_tready, .m_axis_tlast
   );
 

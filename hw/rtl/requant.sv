@@ -1,4 +1,4 @@
-// Requantisation engine (DESIGN.md "Integer IR", the op requant; `requant.sv` is the
+// Requantisation engine (DESIGN.md "Integer IR", the op requant; requantiser.sv is the
 // requantiser inside every engine): per element
 //   y = clamp(OUT_ZP + (((x - IN_ZP) * MULT + r) >>> SHIFT))
 // into another scale, zero point or dtype (the exporter puts one before a concat input whose
@@ -7,7 +7,7 @@
 // while a result FIFO slot is free (rq_tail.sv credits).
 `default_nettype none
 
-module requant_op #(
+module requant #(
   parameter int unsigned N = 16,           // elements per image (H*W*C)
   parameter bit          IN_SIGNED = 1'b1, // input dtype int8 (1) or uint8 (0)
   parameter int          IN_ZP = 0,        // input zero point
@@ -32,39 +32,29 @@ module requant_op #(
   output logic               m_axis_tlast
 );
 
-  localparam int unsigned NW = N > 1 ? $clog2(N) : 1;  // element index bits
-
-  if (N < 1) begin : g_bad_n
-    $fatal(1, "requant_op: N=%0d must be >= 1", N);
-  end
-  if (MULT < 1 || MULT > 32768 || SHIFT > 46) begin : g_bad_rq
-    $fatal(1, "requant_op: MULT=%0d must be in 1..32768 and SHIFT=%0d in 0..46", MULT, SHIFT);
+  if (!hccr_pkg::rq_ok(MULT, SHIFT)) begin : g_bad_rq
+    $fatal(1, "requant: MULT=%0d must be in 1..32768 and SHIFT=%0d in 0..46", MULT, SHIFT);
   end
 
-  logic [NW-1:0]      n_q;
-  logic               credit, take;
-  logic signed [31:0] x_c;
+  logic credit, take, last;
 
   assign s_axis_tready = credit;
   assign take = s_axis_tvalid && credit;
-  assign x_c = (IN_SIGNED ? 32'($signed(s_axis_tdata)) : 32'($signed({1'b0, s_axis_tdata})))
-               - 32'(IN_ZP);
 
-  always_ff @(posedge clk) begin
-    if (!rst_n) begin
-      n_q <= '0;
-    end else if (take) begin
-      n_q <= n_q == NW'(N - 1) ? '0 : n_q + 1'b1;
-    end
-  end
+  /* verilator lint_off PINCONNECTEMPTY */
+  hwc_counter #(.PIXELS(1), .CHANNELS(N)) u_count (
+    .clk, .rst_n, .step_i(take), .c_o(), .pix_o(), .c_last_o(), .pix_first_o(), .pix_last_o(),
+    .last_o(last)
+  );
+  /* verilator lint_on PINCONNECTEMPTY */
 
   rq_tail #(
     .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .OUT_ZP(OUT_ZP), .FIFO_DEPTH(FIFO_DEPTH)
   ) u_tail (
     .clk, .rst_n,
     .credit_o(credit), .issue_i(take),
-    .valid_i(take), .acc_i(x_c), .mult_i(16'(MULT)), .shift_i(6'(SHIFT)),
-    .last_i(n_q == NW'(N - 1)),
+    .valid_i(take), .acc_i(32'(hccr_pkg::centre(s_axis_tdata, IN_SIGNED, IN_ZP))),
+    .mult_i(16'(MULT)), .shift_i(6'(SHIFT)), .last_i(last),
     .m_axis_tdata, .m_axis_tvalid, .m_axis_tready, .m_axis_tlast
   );
 

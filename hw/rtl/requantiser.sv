@@ -10,7 +10,7 @@
 //   1: acc * M    2: + r    3: >>> s    4: + OUT_ZP, clamp.
 `default_nettype none
 
-module requant #(
+module requantiser #(
   parameter int unsigned LANES      = 1,   // values per cycle, each with its own M and s
   parameter int unsigned ACC_W      = 32,  // accumulator width (signed), 2..32
   parameter int unsigned OUT_W      = 8,   // output width: 8 for int8/uint8, 32 for int32
@@ -37,26 +37,25 @@ module requant #(
   localparam int unsigned LATENCY = 4;                          // cycles from valid_i to valid_o
   localparam int unsigned PROD_W  = ACC_W + 17;                 // acc * {0, M}
   localparam int unsigned SUM_W   = (PROD_W > 48 ? PROD_W : 48) + 1;  // + r (r <= 2^45)
-  localparam longint      DT_MIN  = OUT_SIGNED ? -(64'sd1 <<< (OUT_W - 1)) : 64'sd0;
-  localparam longint      DT_MAX  = OUT_SIGNED ? (64'sd1 <<< (OUT_W - 1)) - 1
-                                               : (64'sd1 <<< OUT_W) - 1;
+  localparam longint      DT_MIN  = hccr_pkg::dtype_min(OUT_SIGNED, OUT_W);
+  localparam longint      DT_MAX  = hccr_pkg::dtype_max(OUT_SIGNED, OUT_W);
   localparam longint      LO      = RELU ? longint'(OUT_ZP) : DT_MIN;
   localparam logic signed [SUM_W:0] LO_C = (SUM_W + 1)'(LO);
   localparam logic signed [SUM_W:0] HI_C = (SUM_W + 1)'(DT_MAX);
   localparam logic signed [SUM_W:0] ZP_C = (SUM_W + 1)'(longint'(OUT_ZP));
 
   if (LANES < 1) begin : g_bad_lanes
-    $fatal(1, "requant: LANES=%0d must be >= 1", LANES);
+    $fatal(1, "requantiser: LANES=%0d must be >= 1", LANES);
   end
   if (ACC_W < 2 || ACC_W > 32) begin : g_bad_acc
-    $fatal(1, "requant: ACC_W=%0d must be in 2..32", ACC_W);
+    $fatal(1, "requantiser: ACC_W=%0d must be in 2..32", ACC_W);
   end
   if (OUT_W < 2 || OUT_W > 32 || (OUT_W == 32 && !OUT_SIGNED)) begin : g_bad_out
-    $fatal(1, "requant: OUT_W=%0d OUT_SIGNED=%0d is no int/uint dtype up to int32", OUT_W,
+    $fatal(1, "requantiser: OUT_W=%0d OUT_SIGNED=%0d is no int/uint dtype up to int32", OUT_W,
            OUT_SIGNED);
   end
   if (longint'(OUT_ZP) < DT_MIN || longint'(OUT_ZP) > DT_MAX) begin : g_bad_zp
-    $fatal(1, "requant: OUT_ZP=%0d outside the output range [%0d, %0d]", OUT_ZP, DT_MIN,
+    $fatal(1, "requantiser: OUT_ZP=%0d outside the output range [%0d, %0d]", OUT_ZP, DT_MIN,
            DT_MAX);
   end
 

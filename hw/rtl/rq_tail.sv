@@ -1,5 +1,6 @@
-// Result tail shared by the requantising engines (mul, prelu, reduce_channels, gwap):
-// credits -> requant (4-cycle pipeline, requant.sv) -> result FIFO (fifo.sv) -> m_axis.
+// Result tail shared by the one-element-per-cycle requantising engines (add, global_avgpool,
+// gwap, mul, prelu, reduce_channels, requant): credits -> requantiser (4-cycle pipeline,
+// requantiser.sv) -> result FIFO (lane_fifo.sv) -> m_axis.
 //
 // An engine issues a result (issue_i) only while credit_o is high, i.e. while a FIFO slot is
 // free for it counting every result still in flight; the accumulator then arrives on valid_i
@@ -38,10 +39,9 @@ module rq_tail #(
   end
 
   logic [FW-1:0] inflight_q;
-  logic          pop;
+  logic          pop;  // a result leaves the FIFO
 
   assign credit_o = inflight_q < FW'(FIFO_DEPTH);
-  assign pop = m_axis_tvalid && m_axis_tready;
 
   always_ff @(posedge clk) begin
     if (!rst_n) begin
@@ -54,26 +54,20 @@ module rq_tail #(
   logic             rq_valid, rq_last;
   logic [OUT_W-1:0] rq_y;
 
-  requant #(
+  requantiser #(
     .LANES(1), .ACC_W(32), .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .OUT_ZP(OUT_ZP),
     .RELU(1'b0), .USER_W(1)
-  ) u_requant (
+  ) u_requantiser (
     .clk, .rst_n,
     .valid_i, .acc_i, .mult_i, .shift_i, .user_i(last_i),
     .valid_o(rq_valid), .y_o(rq_y), .user_o(rq_last)
   );
 
-  logic fifo_ready;
-
-  fifo #(.DATA_W(OUT_W), .DEPTH(FIFO_DEPTH)) u_fifo (
+  lane_fifo #(.LANES(1), .W(OUT_W), .DEPTH(FIFO_DEPTH)) u_out (
     .clk, .rst_n,
-    .s_axis_tdata(rq_y), .s_axis_tvalid(rq_valid), .s_axis_tready(fifo_ready),
-    .s_axis_tlast(rq_last),
-    .m_axis_tdata, .m_axis_tvalid, .m_axis_tready, .m_axis_tlast
+    .data_i(rq_y), .valid_i(rq_valid), .last_i(rq_last),
+    .m_axis_tdata, .m_axis_tvalid, .m_axis_tready, .m_axis_tlast, .credit_o(pop)
   );
-
-  logic unused;
-  assign unused = fifo_ready;
 
 endmodule
 

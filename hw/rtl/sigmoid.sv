@@ -28,37 +28,25 @@ module sigmoid #(
   output logic               m_axis_tlast
 );
 
-  localparam int unsigned NW = N > 1 ? $clog2(N) : 1;  // element index bits
-
-  if (N < 1) begin : g_bad_n
-    $fatal(1, "sigmoid: N=%0d must be >= 1", N);
-  end
-
   logic [7:0] lut [256];  // a ROM in LUTs (asynchronous read)
 
   initial begin
     if (LUT_FILE != "") $readmemh(LUT_FILE, lut);
   end
 
-  logic [NW-1:0] n_q;
-  logic [7:0]    y;
-  logic          take;
+  logic last;
 
-  assign y = lut[s_axis_tdata ^ {IN_SIGNED, 7'd0}];  // index x - lo_in
-  assign take = s_axis_tvalid && s_axis_tready;
-
-  always_ff @(posedge clk) begin
-    if (!rst_n) begin
-      n_q <= '0;
-    end else if (take) begin
-      n_q <= n_q == NW'(N - 1) ? '0 : n_q + 1'b1;
-    end
-  end
+  /* verilator lint_off PINCONNECTEMPTY */
+  hwc_counter #(.PIXELS(1), .CHANNELS(N)) u_count (
+    .clk, .rst_n, .step_i(s_axis_tvalid && s_axis_tready), .c_o(), .pix_o(), .c_last_o(),
+    .pix_first_o(), .pix_last_o(), .last_o(last)
+  );
+  /* verilator lint_on PINCONNECTEMPTY */
 
   fifo #(.DATA_W(8), .DEPTH(FIFO_DEPTH)) u_fifo (
     .clk, .rst_n,
-    .s_axis_tdata(y), .s_axis_tvalid,
-    .s_axis_tready, .s_axis_tlast(n_q == NW'(N - 1)),
+    .s_axis_tdata(lut[s_axis_tdata ^ {IN_SIGNED, 7'd0}]),  // index x - lo_in
+    .s_axis_tvalid, .s_axis_tready, .s_axis_tlast(last),
     .m_axis_tdata, .m_axis_tvalid, .m_axis_tready, .m_axis_tlast
   );
 

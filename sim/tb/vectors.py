@@ -1,4 +1,4 @@
-"""Cycle-by-cycle vector testbench for pipelines without handshakes (requant, mac_array).
+"""Cycle-by-cycle vector testbench for pipelines without handshakes (requantiser, mac_array).
 
 `vectors.json` in the simulation directory gives `inputs` (port name -> one unsigned value per
 cycle), `outputs` (port names) and `strobe` (the output that marks a result, e.g. valid_o).

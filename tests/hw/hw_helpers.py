@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from ir_factory import random_batch, single_op
 
-from hw.gen.engines import EngineSpec
+from hw.gen.engines import EngineSpec, Folding, FoldingError, engine_for
+from quant import golden, ir
 from quant.compare import first_mismatch
-from sim.engine import EngineRun
+from sim.engine import EngineRun, simulate_op
 from sim.stream import StreamRun
 
 # (source pause, sink pause) pairs every streaming test runs with: none (cycle counts), then
@@ -75,3 +77,23 @@ def check_engine_run(res: EngineRun, want: np.ndarray, name: str, case: str,
     assert problem is None, problem
     if timed:
         check_cycles(case, eng, out)
+
+
+def check_op(model: ir.Model, images: int, case: str, src: str, sink: str, rng, seed: int,
+             tmp_path, build_root, fold: Folding | None = None) -> EngineRun:
+    """Simulate the engine of `model`'s one op on random images (a second input, `x2`, too)
+    with the given pauses, and check it against golden as `check_engine_run` does."""
+    feeds = random_batch(model, rng, images)
+    want = golden.run(model, feeds)["y"]
+    res = simulate_op(model, feeds["x"], tmp_path, fold, src_pause=src, sink_pause=sink,
+                      seed=seed, root=build_root, x2=feeds.get("x2"))
+    check_engine_run(res, want, f"{model.ops[0].kind} {case}", case,
+                     timed=src == sink == "none")
+    return res
+
+
+def check_takes_no_folding(kind: str, rng, pe: int = 2, simd: int = 1) -> None:
+    """An unfolded engine refuses PE/SIMD > 1, naming the op kind."""
+    model = single_op(kind, rng, shape=(2, 2, 4))
+    with pytest.raises(FoldingError, match=f"{kind} takes no folding"):
+        engine_for(model.ops[0], model, Folding(pe, simd))

@@ -4,10 +4,9 @@ and backpressure."""
 from __future__ import annotations
 
 import pytest
-from hw_helpers import PAUSE_PAIRS, check_engine_run
+from hw_helpers import PAUSE_PAIRS, check_op, check_takes_no_folding
 from ir_factory import random_batch, single_op
 
-from hw.gen.engines import Folding, FoldingError, engine_for
 from quant import golden
 from quant.compare import first_mismatch
 from sim.engine import simulate_op
@@ -30,17 +29,11 @@ def test_gwap_bit_exact(case: str, src: str, sink: str, rng, seed, tmp_path,
     shape, dtype, zp, out_dtype, out_zp = CASES[case]
     model = single_op("gwap", rng, shape=shape, in_dtype=dtype, in_zero_point=zp,
                       out_dtype=out_dtype, out_zero_point=out_zp, corners=0.0)
-    x = random_batch(model, rng, 8)["x"]
-    want = golden.run(model, x)["y"]
-    res = simulate_op(model, x, tmp_path, src_pause=src, sink_pause=sink, seed=seed,
-                      root=build_root)
-    check_engine_run(res, want, f"gwap {case}", case, timed=src == sink == "none")
+    check_op(model, 8, case, src, sink, rng, seed, tmp_path, build_root)
 
 
 def test_gwap_takes_no_folding(rng) -> None:
-    model = single_op("gwap", rng, shape=(2, 2, 4))
-    with pytest.raises(FoldingError, match="gwap takes no folding"):
-        engine_for(model.ops[0], model, Folding(2, 1))
+    check_takes_no_folding("gwap", rng)
 
 
 def test_gwap_two_entry_fifo(rng, seed, tmp_path, build_root) -> None:

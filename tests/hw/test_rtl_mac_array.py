@@ -47,7 +47,7 @@ def expected(gs: list[tuple[np.ndarray, np.ndarray]], zp: int) -> np.ndarray:
 
 def build(pe: int, simd: int, dtype: str, zp: int, pack: bool, root, segments: int = 1
           ) -> runner.Build:
-    return runner.build("mac_array", ["mac_array"], {
+    return runner.build("mac_array", ["hccr_pkg", "mac_array"], {
         "PE": pe, "SIMD": simd, "IN_SIGNED": dtype == "int8", "IN_ZP": zp, "USER_W": 16,
         "PACK": pack, "SEGMENTS": segments}, root=root)
 
@@ -159,7 +159,7 @@ def test_packing_halves_the_dsps(tmp_path) -> None:
     4 packed with the tree cut in up to 2 parts (the cut adds adders, not multipliers)."""
     counts = {}
     for pack, segments in ((False, 1), (True, 1), (True, 2)):
-        result = synth_xilinx("mac_array", ["mac_array"], {
+        result = synth_xilinx("mac_array", ["hccr_pkg", "mac_array"], {
             "PE": 4, "SIMD": 2, "IN_SIGNED": False, "IN_ZP": 3, "PACK": pack,
             "SEGMENTS": segments}, tmp_path / f"pack{int(pack)}_{segments}")
         counts[pack, segments] = result.dsps

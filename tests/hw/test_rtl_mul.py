@@ -5,10 +5,9 @@ pattern and sink backpressure."""
 from __future__ import annotations
 
 import pytest
-from hw_helpers import PAUSE_PAIRS, check_engine_run
+from hw_helpers import PAUSE_PAIRS, check_op, check_takes_no_folding
 from ir_factory import random_batch, single_op
 
-from hw.gen.engines import Folding, FoldingError, engine_for
 from quant import golden
 from quant.compare import first_mismatch
 from sim.engine import simulate_op
@@ -31,18 +30,12 @@ def test_mul_bit_exact(case: str, src: str, sink: str, rng, seed, tmp_path, buil
     shape, shape2, out_dtype, out_zp = CASES[case]
     model = single_op("mul", rng, shape=shape, shape2=shape2, out_dtype=out_dtype,
                       out_zero_point=out_zp, corners=0.0)
-    feeds = random_batch(model, rng, 4)
-    want = golden.run(model, feeds)["y"]
-    res = simulate_op(model, feeds["x"], tmp_path, src_pause=src, sink_pause=sink, seed=seed,
-                      root=build_root, x2=feeds["x2"])
+    res = check_op(model, 4, case, src, sink, rng, seed, tmp_path, build_root)
     assert res.engine.params["GATE"] == case.startswith("gate")
-    check_engine_run(res, want, f"mul {case}", case, timed=src == sink == "none")
 
 
 def test_mul_takes_no_folding(rng) -> None:
-    model = single_op("mul", rng, shape=(2, 2, 4))
-    with pytest.raises(FoldingError, match="mul takes no folding"):
-        engine_for(model.ops[0], model, Folding(2, 1))
+    check_takes_no_folding("mul", rng)
 
 
 def test_mul_two_entry_fifo(rng, seed, tmp_path, build_root) -> None:

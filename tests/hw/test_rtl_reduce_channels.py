@@ -4,13 +4,10 @@ and backpressure."""
 from __future__ import annotations
 
 import pytest
-from hw_helpers import PAUSE_PAIRS, check_cycles
-from ir_factory import random_batch, single_op
+from hw_helpers import PAUSE_PAIRS, check_op
+from ir_factory import single_op
 
 from hw.gen.engines import Folding, FoldingError, engine_for
-from quant import golden
-from quant.compare import first_mismatch
-from sim.engine import simulate_op
 
 pytestmark = pytest.mark.rtl
 
@@ -32,17 +29,7 @@ def test_reduce_channels_bit_exact(case: str, src: str, sink: str, rng, seed, tm
     out = {"out_dtype": out_q[0], "out_zero_point": out_q[1], "corners": 0.0} if out_q else {}
     model = single_op("reduce_channels", rng, mode=mode, shape=shape, in_dtype=dtype,
                       in_zero_point=zp, **out)
-    x = random_batch(model, rng, 4)["x"]
-    want = golden.run(model, x)["y"]
-    res = simulate_op(model, x, tmp_path, src_pause=src, sink_pause=sink, seed=seed,
-                      root=build_root)
-    run, eng = res.run, res.engine
-    assert run.sim.passed, run.sim.message or run.error
-    assert run.beats == [eng.out_beats] * len(x), "an image was lost, split or duplicated"
-    problem = first_mismatch(want, run.frames, name=f"reduce_channels {case}")
-    assert problem is None, problem
-    if src == sink == "none":
-        check_cycles(case, eng, run)
+    check_op(model, 4, case, src, sink, rng, seed, tmp_path, build_root)
 
 
 def test_reduce_channels_takes_no_folding(rng) -> None:

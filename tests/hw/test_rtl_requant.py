@@ -1,15 +1,11 @@
-"""requant_op.sv (the IR op requant) vs quant.golden, bit for bit, over dtypes and
+"""requant.sv (the IR op requant) vs quant.golden, bit for bit, over dtypes and
 backpressure."""
 
 from __future__ import annotations
 
 import pytest
-from hw_helpers import PAUSE_PAIRS, check_engine_run
-from ir_factory import random_batch, single_op
-
-from hw.gen.engines import Folding, FoldingError, engine_for
-from quant import golden
-from sim.engine import simulate_op
+from hw_helpers import PAUSE_PAIRS, check_op, check_takes_no_folding
+from ir_factory import single_op
 
 pytestmark = pytest.mark.rtl
 
@@ -23,19 +19,13 @@ CASES = {
 
 @pytest.mark.parametrize(("src", "sink"), PAUSE_PAIRS)
 @pytest.mark.parametrize("case", list(CASES))
-def test_requant_op_bit_exact(case: str, src: str, sink: str, rng, seed, tmp_path,
+def test_requant_bit_exact(case: str, src: str, sink: str, rng, seed, tmp_path,
                               build_root) -> None:
     shape, dtype, zp, out_dtype, out_zp = CASES[case]
     model = single_op("requant", rng, shape=shape, in_dtype=dtype, in_zero_point=zp,
                       out_dtype=out_dtype, out_zero_point=out_zp, corners=0.0)
-    x = random_batch(model, rng, 4)["x"]
-    want = golden.run(model, x)["y"]
-    res = simulate_op(model, x, tmp_path, src_pause=src, sink_pause=sink, seed=seed,
-                      root=build_root)
-    check_engine_run(res, want, f"requant {case}", case, timed=src == sink == "none")
+    check_op(model, 4, case, src, sink, rng, seed, tmp_path, build_root)
 
 
-def test_requant_op_takes_no_folding(rng) -> None:
-    model = single_op("requant", rng, shape=(2, 2, 4))
-    with pytest.raises(FoldingError, match="requant takes no folding"):
-        engine_for(model.ops[0], model, Folding(2, 1))
+def test_requant_takes_no_folding(rng) -> None:
+    check_takes_no_folding("requant", rng)

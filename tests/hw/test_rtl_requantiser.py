@@ -1,4 +1,4 @@
-"""requant.sv vs quant.golden.requantize + saturate: corner cross product and random values;
+"""requantiser.sv vs quant.golden.requantize + saturate: corner cross product and random values;
 UNIT_M (every M = 1, no multiplier) ignores mult_i and needs no DSP48."""
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def vectors(rng: np.random.Generator, n_random: int = 1500) -> tuple[np.ndarray,
 def simulate(build_root, tmp_path, dtype: str, zp: int, relu: bool, acc, m, s,
              unit_m: bool = False) -> np.ndarray:
     width = 32 if dtype == "int32" else 8
-    built = runner.build("requant", ["requant"], {
+    built = runner.build("requantiser", ["hccr_pkg", "requantiser"], {
         "LANES": LANES, "OUT_W": width, "OUT_SIGNED": dtype != "uint8", "OUT_ZP": zp,
         "RELU": relu, "USER_W": 16, "UNIT_M": unit_m}, root=build_root)
     t = len(acc) // LANES
@@ -53,12 +53,12 @@ def simulate(build_root, tmp_path, dtype: str, zp: int, relu: bool, acc, m, s,
 @pytest.mark.parametrize(("dtype", "zp", "relu"), [
     ("int8", 0, False), ("int8", -5, True), ("uint8", 128, False), ("uint8", 17, True),
     ("int32", 3, False), ("int32", -100, True)])
-def test_requant_bit_exact(dtype: str, zp: int, relu: bool, rng, tmp_path, build_root) -> None:
+def test_requantiser_bit_exact(dtype: str, zp: int, relu: bool, rng, tmp_path, build_root) -> None:
     acc, m, s = vectors(rng)
     spec = ir.TensorSpec("y", (1, 1, 1), dtype, 1.0, zp)
     want = golden.saturate(golden.requantize(acc, m, s), spec, relu).astype(np.int64)
     got = simulate(build_root, tmp_path, dtype, zp, relu, acc, m, s)
-    problem = first_mismatch(want[None], got[None], name=f"requant {dtype} zp={zp} relu={relu}")
+    problem = first_mismatch(want[None], got[None], name=f"requantiser {dtype} zp={zp} relu={relu}")
     assert problem is None, problem
     # Both saturation sides are exercised (the ReLU's side is the zero point).
     lo = zp if relu else spec.lo
@@ -75,7 +75,7 @@ def test_unit_m_requantises_with_m_1_whatever_mult_i_says(rng, tmp_path, build_r
     spec = ir.TensorSpec("y", (1, 1, 1), "int8", 1.0, -3)
     want = golden.saturate(golden.requantize(acc, np.ones_like(m), s), spec, False)
     got = simulate(build_root, tmp_path, "int8", -3, False, acc, m, s, unit_m=True)
-    problem = first_mismatch(want.astype(np.int64)[None], got[None], name="requant UNIT_M")
+    problem = first_mismatch(want.astype(np.int64)[None], got[None], name="requantiser UNIT_M")
     assert problem is None, problem
     assert (m != 1).mean() > 0.9  # mult_i really carried other values
 
@@ -87,6 +87,7 @@ def test_unit_m_takes_no_dsp(tmp_path) -> None:
     with UNIT_M none."""
     from hw.synth import synth_xilinx
 
-    dsps = {unit: synth_xilinx("requant", ["requant"], {"LANES": 4, "UNIT_M": unit},
+    dsps = {unit: synth_xilinx("requantiser", ["hccr_pkg", "requantiser"],
+                               {"LANES": 4, "UNIT_M": unit},
                                tmp_path / f"unit{int(unit)}").dsps for unit in (False, True)}
     assert dsps == {False: 8, True: 0}, dsps

@@ -16,9 +16,11 @@ pytestmark = [pytest.mark.synth, pytest.mark.slow]
 # (module, parameters) for the building blocks, with their dependencies from sim.runner.
 BLOCKS = [
     ("fifo", {"DATA_W": 9, "DEPTH": 8}),
-    ("requant", {"LANES": 2, "OUT_ZP": -3, "RELU": True}),
+    ("requantiser", {"LANES": 2, "OUT_ZP": -3, "RELU": True}),
     ("mac_array", {"PE": 2, "SIMD": 2, "IN_SIGNED": False, "IN_ZP": 3}),
     ("window", {"H": 5, "W": 5, "C": 2, "SIMD": 2, "CREDITS": 4}),
+    ("hwc_counter", {"PIXELS": 6, "CHANNELS": 3}),
+    ("lane_fifo", {"LANES": 3, "W": 8, "DEPTH": 4}),
 ]
 # (op kind, single_op parameters, folding) for the engines, ROMs written by hw.gen.engines.
 OPS = [
@@ -26,6 +28,8 @@ OPS = [
                 "padding": (1, 1, 1, 1), "cout": 4, "out_dtype": "int8"}, Folding(2, 2)),
     ("maxpool", {"shape": (6, 6, 4), "kernel": (2, 2), "stride": (2, 2),
                  "padding": (0, 0, 0, 0)}, Folding(1, 2)),
+    ("avgpool", {"shape": (6, 6, 4), "kernel": (3, 3), "stride": (2, 1), "out_dtype": "int8"},
+     Folding(1, 2)),
     ("dense", {"shape": (1, 1, 8), "cout": 4, "out_dtype": "int8"}, Folding(2, 4)),
     ("global_avgpool", {"shape": (4, 4, 3), "out_dtype": "int8"}, Folding()),
     ("add", {"shape": (4, 4, 3), "out_dtype": "uint8"}, Folding()),
@@ -42,7 +46,7 @@ OPS = [
 @pytest.mark.parametrize(("top", "params"), BLOCKS, ids=[b[0] for b in BLOCKS])
 def test_synth_block(top, params, tmp_path) -> None:
     deps = runner.DEPENDENCIES.get(top, ())
-    result = synth_xilinx(top, [top, *deps], params, tmp_path)
+    result = synth_xilinx(top, [*deps, top], params, tmp_path)
     print(f"{top}: {result.luts} LUTs, {result.dsps} DSPs, {result.brams} BRAMs")
     assert result.luts > 0 or result.cells.get("RAM32M", 0) > 0, result.cells
 

@@ -10,9 +10,14 @@ an accumulator that leaves int32 raises `OverflowError`.
 
 from __future__ import annotations
 
+import functools
+import math
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from quant import ir
 
@@ -20,6 +25,7 @@ INT32_MIN, INT32_MAX = ir.DTYPES["int32"]
 FLOAT64_EXACT = 2**53  # float64 holds every integer of magnitude below 2^53 exactly
 WEIGHT_MAX = 128  # largest |w| of an int8 weight
 BLOCK_BYTES = 2**21  # a convolution's im2col block + accumulators per step (about an L2 cache)
+SPLIT_ELEMENTS = 2**16  # smallest batch (elements over all tensors) that `run` splits in threads
 
 
 def mac_dtype(spec: ir.TensorSpec, terms: int) -> np.dtype:
@@ -36,11 +42,21 @@ def mac_dtype(spec: ir.TensorSpec, terms: int) -> np.dtype:
 
 def requantize(acc: np.ndarray, multiplier: np.ndarray | int, shift: np.ndarray | int
                ) -> np.ndarray:
-    """`rq(acc, M, s) = (acc * M + r) >> s` in int64, `r = 2^(s-1)` if s > 0 else 0.
+    """`rq(acc, M, s) = (acc * M + r) >> s`, `r = 2^(s-1)` if s > 0 else 0.
 
-    `multiplier` and `shift` are scalars or per-channel arrays broadcast along the last axis;
-    `>>` is NumPy's arithmetic shift (floor).
+    `multiplier` and `shift` are scalars or per-channel arrays broadcast along the last axis.
+    Integer `acc` is computed in int64 (`>>` is NumPy's arithmetic shift, a floor). A float64
+    `acc` (integers of magnitude at most 2^31, as `_finish` checks) gives the same integers in
+    float64 as `floor((acc * M + 2^(s-1)) * 2^-s)`: `|acc * M + r| < 2^46 + 2^45` is exact
+    below 2^53, scaling by a power of two does not round, and at s = 0 the added 1/2 is
+    dropped by the floor.
     """
+    if np.asarray(acc).dtype.kind == "f":
+        s = np.asarray(shift, np.int64)
+        y = acc * np.asarray(multiplier, np.float64)
+        y += np.ldexp(0.5, s)
+        y *= np.ldexp(1.0, -s)
+        return np.floor(y, out=y)
     m = np.asarray(multiplier, np.int64)
     s = np.asarray(shift, np.int64)
     y = acc * m
@@ -52,7 +68,8 @@ def requantize(acc: np.ndarray, multiplier: np.ndarray | int, shift: np.ndarray 
 def saturate(y: np.ndarray, out: ir.TensorSpec, relu: bool = False) -> np.ndarray:
     """`clip(z_out + y, lo, hi)` in the output dtype; `lo` is raised to `z_out` by a fused relu."""
     lo = out.zero_point if relu else out.lo
-    return np.clip(out.zero_point + y, lo, out.hi).astype(out.dtype)
+    z = y + out.zero_point
+    return np.clip(z, lo, out.hi, out=z).astype(out.dtype)
 
 
 def _finish(name: str, acc: np.ndarray, multiplier: np.ndarray | int, shift: np.ndarray | int,
@@ -62,7 +79,7 @@ def _finish(name: str, acc: np.ndarray, multiplier: np.ndarray | int, shift: np.
     if acc.size and (acc.min() < INT32_MIN or acc.max() > INT32_MAX):
         raise OverflowError(f"{name}: accumulator left int32 at run time "
                             f"(range {int(acc.min())}..{int(acc.max())})")
-    return saturate(requantize(acc.astype(np.int64, copy=False), multiplier, shift), out, relu)
+    return saturate(requantize(acc, multiplier, shift), out, relu)
 
 
 def _centred(x: np.ndarray, spec: ir.TensorSpec, dtype: np.dtype | type = np.int64
@@ -94,9 +111,12 @@ def _pad(x: np.ndarray, padding: Sequence[int], value: int) -> np.ndarray:
 
 def _im2col(x: np.ndarray, kernel: Sequence[int], stride: Sequence[int]) -> np.ndarray:
     """`[N * Ho * Wo, kh * kw * C]`: each output pixel's window of a padded batch, in the
-    weight's `[kh, kw, C]` order (2-D, so that `@` is one BLAS matmul, not one per row)."""
+    weight's `[kh, kw, C]` order (2-D, so that `@` is one BLAS matmul, not one per row; a
+    view of the batch itself for a 1×1 kernel at stride 1)."""
     taps = list(_taps(x, kernel, stride))
     n, ho, wo, c = taps[0][2].shape
+    if len(taps) == 1:
+        return taps[0][2].reshape(-1, c)
     cols = np.empty((n, ho, wo, *kernel, c), x.dtype)
     for i, j, view in taps:
         cols[:, :, :, i, j] = view
@@ -249,12 +269,18 @@ def _feed(name: str, x: object, spec: ir.TensorSpec) -> np.ndarray:
     return x.astype(spec.dtype)
 
 
-def run(model: ir.Model, x: np.ndarray | Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+def run(model: ir.Model, x: np.ndarray | Mapping[str, np.ndarray], workers: int | None = None
+        ) -> dict[str, np.ndarray]:
     """Run the integer model on a batch.
 
     Args:
         model: a valid IR model (see `ir.check`).
         x: `[N, H, W, C]` integers for a single-input model, or a batch per input name.
+        workers: threads, each evaluating a contiguous part of the batch (default: one per CPU
+            core, at most one per image; one for batches under `SPLIT_ELEMENTS` tensor
+            elements, where starting threads costs more than it saves). BLAS runs
+            single-threaded meanwhile: its own threads synchronise on every small matmul and
+            stall whenever another process holds a core.
 
     Returns:
         Every tensor (graph inputs included) by name, `[N, *shape]` in its declared dtype.
@@ -267,6 +293,29 @@ def run(model: ir.Model, x: np.ndarray | Mapping[str, np.ndarray]) -> dict[str, 
     if set(feeds) != set(model.inputs):
         raise ValueError(f"model inputs are {list(model.inputs)}, got {sorted(feeds)}")
     values = {name: _feed(name, feeds[name], model.tensors[name]) for name in model.inputs}
+    n = len(values[model.inputs[0]])
+    if workers is None:
+        small = n * sum(math.prod(t.shape) for t in model.tensors.values()) < SPLIT_ELEMENTS
+        workers = 1 if small else os.cpu_count() or 1
+    bounds = np.linspace(0, n, max(1, min(workers, n)) + 1).astype(int)
+    with _blas().limit(limits=1, user_api="blas"):
+        if len(bounds) == 2:
+            return _evaluate(model, values)
+        with ThreadPoolExecutor(len(bounds) - 1) as pool:
+            parts = list(pool.map(lambda a, b: _evaluate(model, {k: v[a:b] for k, v in
+                                                                 values.items()}),
+                                  bounds[:-1], bounds[1:]))
+    return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+
+
+@functools.cache
+def _blas() -> ThreadpoolController:
+    """The loaded thread pools, BLAS's among them (looked up once: the search takes ~0.4 ms)."""
+    return ThreadpoolController()
+
+
+def _evaluate(model: ir.Model, values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Every op in order on checked input batches; returns every tensor."""
     for op in model.ops:
         ins = [model.tensors[t] for t in op.inputs]
         values[op.output] = OP_FUNCTIONS[op.kind](
@@ -288,3 +337,97 @@ def run_chunked(model: ir.Model, x: np.ndarray, chunk: int = 100,
         if advance is not None:
             advance(len(x[start : start + chunk]))
     return {name: np.concatenate(values) for name, values in parts.items()}
+
+
+# ---------------------------------------------------------------------- early exits (IR v2)
+
+
+def exit_terms(logits: np.ndarray, lut: Sequence[int]) -> np.ndarray:
+    """`E_j = LUT[max_k l_k - l_j]` (0 beyond the table), int64 `[N, K]`, for 8-bit logits
+    `[N, ..., K]`: the fixed-point `exp(l_j - l_max)` of the exit rule (docs/early_exit.md)."""
+    q = logits.reshape(len(logits), -1).astype(np.int64)
+    table = np.append(np.asarray(lut, np.int64), 0)
+    return table[np.minimum(q.max(axis=1, keepdims=True) - q, len(table) - 1)]
+
+
+def _exit_point(point: ir.ExitPoint, tensors: Mapping[str, np.ndarray]
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """(class, whether the image may leave here) per image at one exit point."""
+    logits = [tensors[t].reshape(len(tensors[t]), -1) for t in point.logits]
+    if len(logits) == 2:
+        ea, eb = (exit_terms(q, lut) for q, lut in zip(logits, point.luts, strict=True))
+        score = ea * eb.sum(axis=1, keepdims=True) + eb * ea.sum(axis=1, keepdims=True)
+        return score.argmax(axis=1), np.ones(len(score), bool)
+    classes = logits[0].argmax(axis=1)
+    if point.threshold is None:
+        return classes, np.ones(len(classes), bool)
+    return classes, exit_terms(logits[0], point.luts[0]).sum(axis=1) <= point.threshold
+
+
+def exit_decide(model: ir.Model, tensors: Mapping[str, np.ndarray]
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """(class, exit point) per image of an IR v2 model, from its exits' logits in `tensors`.
+
+    An image leaves at the first point whose test `sum_j LUT[l_max - l_j] <= T` passes; the
+    last point takes the rest. A point's class is the first index of its logits' maximum; at
+    a point averaging logits a and b, the first index of the maximum of
+    `E^a_j * S^b + E^b_j * S^a` (`S = sum_j E_j`): the sum of both softmax probabilities, times
+    `S^a * S^b`, in int64.
+    """
+    if not model.exits:
+        raise ValueError(f"model '{model.name}' has no exit table (IR v1)")
+    n = len(tensors[model.exits[0].logits[0]])
+    classes, points = np.zeros(n, np.int64), np.full(n, -1, np.int64)
+    for i, point in enumerate(model.exits):
+        cls, passed = _exit_point(point, tensors)
+        take = (points < 0) & passed
+        classes[take], points[take] = cls[take], i
+    return classes, points
+
+
+def exit_stages(model: ir.Model) -> list[list[ir.Op]]:
+    """The ops each exit point adds, in model order: point i's are those its logits need that
+    no earlier point needs (the last point also gets every op left), so an image leaving at
+    point i runs stages 0..i, a valid topological order."""
+    producer = {op.output: op for op in model.ops}
+    done: set[str] = set()
+    stages = []
+    for point in model.exits:
+        need: set[str] = set()
+        stack = list(point.logits)
+        while stack:
+            op = producer.get(stack.pop())
+            if op is not None and op.name not in need and op.name not in done:
+                need.add(op.name)
+                stack.extend(op.inputs)
+        stages.append(need)
+        done |= need
+    stages[-1] |= {op.name for op in model.ops} - done
+    return [[op for op in model.ops if op.name in stage] for stage in stages]
+
+
+def exit_macs(model: ir.Model) -> list[int]:
+    """Multiply-accumulates per image that leaves at each exit point (stages 0..i)."""
+    macs, total = [], 0
+    for stage in exit_stages(model):
+        total += sum(op.macs([model.tensors[t] for t in op.inputs], model.tensors[op.output])
+                     for op in stage)
+        macs.append(total)
+    return macs
+
+
+def run_exits(model: ir.Model, x: np.ndarray, chunk: int = 100
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(class, exit point, MACs done) per image of a single-input IR v2 model.
+
+    The whole network runs (in chunks of `chunk` images, keeping only the exits' logits);
+    the decision needs only the logits, so it equals an engine that stops at the exit.
+    """
+    names = {t for point in model.exits for t in point.logits}
+    parts: dict[str, list[np.ndarray]] = {t: [] for t in names}
+    for start in range(0, len(x), chunk):
+        tensors = run(model, x[start : start + chunk])
+        for t in names:
+            parts[t].append(tensors[t])
+    classes, points = exit_decide(model, {t: np.concatenate(v) for t, v in parts.items()})
+    return classes, points, np.asarray(exit_macs(model), np.int64)[points]

@@ -119,7 +119,8 @@ def test_all_ops_graph_matches_reference() -> None:
 
 def test_harness_catches_a_rounding_bug(monkeypatch: pytest.MonkeyPatch) -> None:
     """Negative test: golden with floor instead of round-half-up must fail the comparison."""
-    monkeypatch.setattr(golden, "requantize", lambda acc, m, s: (acc * np.asarray(m)) >> s)
+    monkeypatch.setattr(golden, "requantize",
+                        lambda acc, m, s: acc * np.asarray(m) // 2 ** np.asarray(s))
     rng = _rng("negative")
     with pytest.raises(AssertionError, match="Arrays are not equal"):
         for case in range(20):
@@ -343,6 +344,26 @@ def test_mac_dtype_bound() -> None:
     assert np.float64(2**53) + np.float64(1) == np.float64(2**53)
 
 
+def test_requantize_float64_equals_int64() -> None:
+    # The hand cases of test_requantize_hand through the float64 path: s = 1 gives
+    # [3, -2, 2, -2, 4, -3]; s = 0 leaves the product; s = 46 with M = 2^15 at both int32 ends.
+    acc = np.array([5, -5, 4, -4, 7, -7], np.float64)
+    np.testing.assert_array_equal(golden.requantize(acc, 1, 1), [3, -2, 2, -2, 4, -3])
+    np.testing.assert_array_equal(golden.requantize(np.array([-5.0]), 3, 0), [-15])
+    np.testing.assert_array_equal(
+        golden.requantize(np.array([2.0**31 - 1, -(2.0**31)]), 2**15, 46), [1, -1])
+    # Every shift, extreme multipliers, int32 ends and values near each rounding tie.
+    rng = _rng("requantize float")
+    ties = (np.arange(-3, 4)[:, None] + 2 ** np.arange(31)).ravel()
+    acc = np.concatenate([ties, -ties, [0, 2**31 - 1, -(2**31)],
+                          rng.integers(-(2**31), 2**31, 500)]).astype(np.int64)
+    for m in (1, 3, 12_345, 2**15):
+        for s in range(ir.S_MAX + 1):
+            want = golden.requantize(acc, m, s)
+            got = golden.requantize(acc.astype(np.float64), m, s)
+            np.testing.assert_array_equal(got, want, err_msg=f"M={m} s={s}")
+
+
 def _extreme_dense(terms: int, in_dtype: str, bias: int) -> tuple[ir.Dense, list[ir.TensorSpec]]:
     """All weights -128 over `terms` inputs of zero point 127, M = 1, s = 0, int32 output."""
     op = ir.Dense(name="fc", inputs=("x",), output="y", weight=np.full((terms, 1), -128, np.int8),
@@ -427,3 +448,23 @@ def test_run_rejects_bad_inputs() -> None:
         golden.run(model, np.array([0, 1, 2, 300]).reshape(1, 2, 2, 1))
     with pytest.raises(ValueError, match="model inputs are"):
         golden.run(model, {"image": np.zeros((1, 2, 2, 1), np.uint8)})
+
+
+def test_run_in_threads_equals_one_thread() -> None:
+    """Parts of a batch evaluated by worker threads give the tensors of a single thread."""
+    rng = _rng("workers")
+    model = all_ops_graph(rng)
+    feeds = random_batch(model, rng, n=7)
+    one = golden.run(model, feeds, workers=1)
+    for workers in (2, 3, 7, 9):
+        got = golden.run(model, feeds, workers=workers)
+        assert set(got) == set(one)
+        for name, value in one.items():
+            np.testing.assert_array_equal(got[name], value, err_msg=f"{workers}: {name}")
+
+
+def test_overflow_in_a_worker_thread_names_layer() -> None:
+    x = np.zeros((4, 1, 1, 1), np.uint8)
+    x[3] = 255
+    with pytest.raises(OverflowError, match=r"^fc: accumulator left int32"):
+        golden.run(_fc_overflowing(), x, workers=2)

@@ -47,15 +47,14 @@ def requantize(acc: np.ndarray, multiplier: np.ndarray | int, shift: np.ndarray 
     `multiplier` and `shift` are scalars or per-channel arrays broadcast along the last axis.
     Integer `acc` is computed in int64 (`>>` is NumPy's arithmetic shift, a floor). A float64
     `acc` (integers of magnitude at most 2^31, as `_finish` checks) gives the same integers in
-    float64 as `floor((acc * M + 2^(s-1)) * 2^-s)`: `|acc * M + r| < 2^46 + 2^45` is exact
-    below 2^53, scaling by a power of two does not round, and at s = 0 the added 1/2 is
-    dropped by the floor.
+    float64 as `floor(acc * (M * 2^-s) + 1/2)`, which is `floor((acc * M + 2^(s-1)) / 2^s)`
+    computed without rounding: `M * 2^-s` is exact, so is `acc * M * 2^-s` (`acc * M` has
+    fewer than 53 significant bits and a power of two only moves the point), and so is the
+    sum (`|acc * M + 2^(s-1)| < 2^46 + 2^45`); at s = 0 the floor drops the added 1/2.
     """
     if np.asarray(acc).dtype.kind == "f":
-        s = np.asarray(shift, np.int64)
-        y = acc * np.asarray(multiplier, np.float64)
-        y += np.ldexp(0.5, s)
-        y *= np.ldexp(1.0, -s)
+        y = acc * np.ldexp(np.asarray(multiplier, np.float64), -np.asarray(shift, np.int64))
+        y += 0.5
         return np.floor(y, out=y)
     m = np.asarray(multiplier, np.int64)
     s = np.asarray(shift, np.int64)
@@ -104,9 +103,16 @@ def _taps(x: np.ndarray, kernel: Sequence[int], stride: Sequence[int]
             yield i, j, x[:, i : i + sh * (ho - 1) + 1 : sh, j : j + sw * (wo - 1) + 1 : sw]
 
 
-def _pad(x: np.ndarray, padding: Sequence[int], value: int) -> np.ndarray:
+def _pad(x: np.ndarray, padding: Sequence[int], value: int, shift: int = 0,
+         dtype: np.dtype | None = None) -> np.ndarray:
+    """`x - shift` in `dtype` (default: x's), framed by `padding` `[t, b, l, r]` of `value`."""
     top, bottom, left, right = padding
-    return np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)), constant_values=value)
+    n, h, w, c = x.shape
+    y = np.empty((n, top + h + bottom, left + w + right, c), dtype or x.dtype)
+    for frame in (y[:, :top], y[:, top + h :], y[:, :, :left], y[:, :, left + w :]):
+        frame[...] = value
+    np.subtract(x, shift, out=y[:, top : top + h, left : left + w], dtype=y.dtype)
+    return y
 
 
 def _im2col(x: np.ndarray, kernel: Sequence[int], stride: Sequence[int]) -> np.ndarray:
@@ -132,7 +138,7 @@ def conv2d(op: ir.Conv2d, xs: Sequence[np.ndarray], ins: Sequence[ir.TensorSpec]
     """
     kh, kw, cin, cout = op.weight.shape
     dtype = mac_dtype(ins[0], kh * kw * cin)
-    x = _pad(_centred(xs[0], ins[0], dtype), op.padding, 0)
+    x = _pad(xs[0], op.padding, 0, ins[0].zero_point, dtype)
     w = op.weight.reshape(-1, cout).astype(dtype)
     y = np.empty((len(x), *out.shape), out.dtype)
     step = max(1, BLOCK_BYTES // (y[0, ..., 0].size * (kh * kw * cin + cout) * dtype.itemsize))

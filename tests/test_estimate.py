@@ -167,10 +167,12 @@ def test_unit_m_engines_drop_the_requantiser_dsps() -> None:
     assert engine_cost(unit, CALIB).dsp == 32
 
 
-def test_base_plan_refuses_ops_without_engines() -> None:
-    model = single_op("avgpool", np.random.default_rng(0))
-    with pytest.raises(ValueError, match="avgpool"):
-        base_plan(model)
+def test_avgpool_has_its_engine_cycles_and_cost() -> None:
+    model = single_op("avgpool", np.random.default_rng(0), shape=(8, 8, 4), kernel=(2, 2),
+                      stride=(2, 2))
+    (eng,) = base_plan(model).engines
+    assert (eng.module, eng.cycles) == ("avgpool", 4 * 2 * 2 * 4 * 4)
+    assert engine_cost(eng, CALIB).lut > 0
 
 
 def test_sequential_cycles_by_hand() -> None:

@@ -49,8 +49,9 @@ def test_avgpool_bit_exact(case: str, src: str, sink: str, rng, seed, tmp_path,
     if src == sink == "none" and eng.cycles > max(eng.in_beats, eng.out_beats):
         # Compute-bound: the formula, but for the next image's first KH rows: the line buffer
         # (KH + SH rows) takes SH of them while the last windows are read, the other KH - SH
-        # rows arrive after them, one beat a cycle, and a cycle frees the image's rows.
-        refill = max(kh - sh, 0) * w * c + 1
+        # rows arrive after them, one beat a cycle, while the window frees the image's last
+        # rows (one a cycle, at most KH) and restarts.
+        refill = max(kh - sh, 0) * w * c + kh + 1
         assert eng.cycles <= res.run.intervals[-1] <= eng.cycles + refill, (
             res.run.intervals, eng.cycles, refill)
 

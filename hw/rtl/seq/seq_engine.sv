@@ -1,0 +1,370 @@
+// The layer-sequential engine: runs a compiled program (docs/seq_program.md) from DDR on one
+// PE×SIMD MAC array. An AXI4-Lite slave (seq_csr, docs/seq_registers.md) for control and
+// status, an AXI4 master (axi_dma) for program, weights, parameters, input and output records.
+//
+// seq_ctrl fetches the header and each instruction and starts its unit: seq_io (LOAD, STORE),
+// seq_mac (MAC); the other opcodes are the vector unit's, which this build does not have yet:
+// the controller refuses them (ERROR_CODE 3, BAD_INSTRUCTION). Units run one at a time; the
+// running one gets the activation buffer's read and write ports and the DMA read channel;
+// seq_io alone writes to DDR.
+`default_nettype none
+
+module seq_engine #(
+  parameter int unsigned PE          = 4,      // MAC array rows (output channels), 1..SIMD
+  parameter int unsigned SIMD        = 8,      // MAC array columns, a power of two 1..128
+  parameter int unsigned ACT_BYTES   = 65536,  // activation buffer, a multiple of SIMD
+  parameter int unsigned TILE_BYTES  = 16384,  // one of the two weight-tile buffers
+  parameter int unsigned MAX_BURST   = 16,     // AXI beats per burst, 1..256
+  parameter int unsigned OUTSTANDING = 4       // AXI bursts in flight per direction
+) (
+  input  wire         clk,
+  input  wire         rst_n,            // synchronous, active low
+
+  // AXI4-Lite slave: registers
+  input  wire  [31:0] s_axil_awaddr,
+  input  wire  [2:0]  s_axil_awprot,
+  input  wire         s_axil_awvalid,
+  output logic        s_axil_awready,
+  input  wire  [31:0] s_axil_wdata,
+  input  wire  [3:0]  s_axil_wstrb,
+  input  wire         s_axil_wvalid,
+  output logic        s_axil_wready,
+  output logic [1:0]  s_axil_bresp,
+  output logic        s_axil_bvalid,
+  input  wire         s_axil_bready,
+  input  wire  [31:0] s_axil_araddr,
+  input  wire  [2:0]  s_axil_arprot,
+  input  wire         s_axil_arvalid,
+  output logic        s_axil_arready,
+  output logic [31:0] s_axil_rdata,
+  output logic [1:0]  s_axil_rresp,
+  output logic        s_axil_rvalid,
+  input  wire         s_axil_rready,
+
+  // AXI4 master: DDR
+  output logic [0:0]  m_axi_awid,
+  output logic [31:0] m_axi_awaddr,
+  output logic [7:0]  m_axi_awlen,
+  output logic [2:0]  m_axi_awsize,
+  output logic [1:0]  m_axi_awburst,
+  output logic        m_axi_awlock,
+  output logic [3:0]  m_axi_awcache,
+  output logic [2:0]  m_axi_awprot,
+  output logic [3:0]  m_axi_awqos,
+  output logic        m_axi_awvalid,
+  input  wire         m_axi_awready,
+  output logic [63:0] m_axi_wdata,
+  output logic [7:0]  m_axi_wstrb,
+  output logic        m_axi_wlast,
+  output logic        m_axi_wvalid,
+  input  wire         m_axi_wready,
+  input  wire  [0:0]  m_axi_bid,
+  input  wire  [1:0]  m_axi_bresp,
+  input  wire         m_axi_bvalid,
+  output logic        m_axi_bready,
+  output logic [0:0]  m_axi_arid,
+  output logic [31:0] m_axi_araddr,
+  output logic [7:0]  m_axi_arlen,
+  output logic [2:0]  m_axi_arsize,
+  output logic [1:0]  m_axi_arburst,
+  output logic        m_axi_arlock,
+  output logic [3:0]  m_axi_arcache,
+  output logic [2:0]  m_axi_arprot,
+  output logic [3:0]  m_axi_arqos,
+  output logic        m_axi_arvalid,
+  input  wire         m_axi_arready,
+  input  wire  [0:0]  m_axi_rid,
+  input  wire  [63:0] m_axi_rdata,
+  input  wire  [1:0]  m_axi_rresp,
+  input  wire         m_axi_rlast,
+  input  wire         m_axi_rvalid,
+  output logic        m_axi_rready,
+
+  output logic        irq_o             // STATUS.DONE while CTRL.IRQ_EN (level)
+);
+
+  localparam int unsigned LW = $clog2(SIMD + 1);  // write length bits
+  localparam int unsigned NU = 2;                 // units: 0 seq_io, 1 seq_mac
+
+  if (ACT_BYTES > (1 << 20)) begin : g_bad_act
+    $fatal(1, "seq_engine: ACT_BYTES=%0d exceeds the 20-bit activation address", ACT_BYTES);
+  end
+
+  // ---- registers
+  logic        start, busy, done, error, stall, image_done;
+  logic [7:0]  error_code;
+  logic [31:0] program_base, program_bytes, data_base, input_base, output_base, image_count;
+
+  seq_csr #(.PE(PE), .SIMD(SIMD), .SEGMENTS(1), .VERSION(int'(seq_isa_pkg::VERSION))) u_csr (
+    .clk,
+    .rst_n,
+    .s_axil_awaddr,
+    .s_axil_awprot,
+    .s_axil_awvalid,
+    .s_axil_awready,
+    .s_axil_wdata,
+    .s_axil_wstrb,
+    .s_axil_wvalid,
+    .s_axil_wready,
+    .s_axil_bresp,
+    .s_axil_bvalid,
+    .s_axil_bready,
+    .s_axil_araddr,
+    .s_axil_arprot,
+    .s_axil_arvalid,
+    .s_axil_arready,
+    .s_axil_rdata,
+    .s_axil_rresp,
+    .s_axil_rvalid,
+    .s_axil_rready,
+    .start_o         (start),
+    .irq_o,
+    .program_base_o  (program_base),
+    .program_bytes_o (program_bytes),
+    .data_base_o     (data_base),
+    .input_base_o    (input_base),
+    .output_base_o   (output_base),
+    .image_count_o   (image_count),
+    .busy_i          (busy),
+    .done_i          (done),
+    .error_i         (error),
+    .error_code_i    (error_code),
+    .stall_i         (stall),
+    .image_done_i    (image_done)
+  );
+
+  // ---- DMA
+  logic        dma_clear, dma_busy;
+  logic [1:0]  dma_error;
+  logic [31:0] rd_cmd_addr, rd_cmd_bytes, wr_cmd_addr, wr_cmd_bytes;
+  logic        rd_cmd_valid, rd_cmd_ready, wr_cmd_valid, wr_cmd_ready, wr_done;
+  logic [63:0] rd_tdata, wr_tdata;
+  logic        rd_tvalid, rd_tready, rd_tlast, wr_tvalid, wr_tready;
+
+  axi_dma #(.MAX_BURST(MAX_BURST), .OUTSTANDING(OUTSTANDING)) u_dma (
+    .clk,
+    .rst_n,
+    .clear_i        (dma_clear),
+    .rd_cmd_addr_i  (rd_cmd_addr),
+    .rd_cmd_bytes_i (rd_cmd_bytes),
+    .rd_cmd_valid_i (rd_cmd_valid),
+    .rd_cmd_ready_o (rd_cmd_ready),
+    .m_axis_tdata   (rd_tdata),
+    .m_axis_tvalid  (rd_tvalid),
+    .m_axis_tready  (rd_tready),
+    .m_axis_tlast   (rd_tlast),
+    .wr_cmd_addr_i  (wr_cmd_addr),
+    .wr_cmd_bytes_i (wr_cmd_bytes),
+    .wr_cmd_valid_i (wr_cmd_valid),
+    .wr_cmd_ready_o (wr_cmd_ready),
+    .s_axis_tdata   (wr_tdata),
+    .s_axis_tvalid  (wr_tvalid),
+    .s_axis_tready  (wr_tready),
+    .wr_done_o      (wr_done),
+    .m_axi_awid,
+    .m_axi_awaddr,
+    .m_axi_awlen,
+    .m_axi_awsize,
+    .m_axi_awburst,
+    .m_axi_awlock,
+    .m_axi_awcache,
+    .m_axi_awprot,
+    .m_axi_awqos,
+    .m_axi_awvalid,
+    .m_axi_awready,
+    .m_axi_wdata,
+    .m_axi_wstrb,
+    .m_axi_wlast,
+    .m_axi_wvalid,
+    .m_axi_wready,
+    .m_axi_bid,
+    .m_axi_bresp,
+    .m_axi_bvalid,
+    .m_axi_bready,
+    .m_axi_arid,
+    .m_axi_araddr,
+    .m_axi_arlen,
+    .m_axi_arsize,
+    .m_axi_arburst,
+    .m_axi_arlock,
+    .m_axi_arcache,
+    .m_axi_arprot,
+    .m_axi_arqos,
+    .m_axi_arvalid,
+    .m_axi_arready,
+    .m_axi_rid,
+    .m_axi_rdata,
+    .m_axi_rresp,
+    .m_axi_rlast,
+    .m_axi_rvalid,
+    .m_axi_rready,
+    .busy_o         (dma_busy),
+    .error_o        (dma_error)
+  );
+
+  // ---- controller
+  seq_isa_pkg::instr_t instr;
+  logic [1:0]  unit;
+  logic        unit_start, abort;
+  logic [7:0]  batch;
+  logic [31:0] image_first, input_bytes, output_bytes;
+  logic [19:0] act_image_bytes;
+  logic [31:0] u_cmd_addr, u_cmd_bytes;
+  logic        u_cmd_valid, u_cmd_ready, u_tvalid, u_tready, u_tlast;
+  logic [63:0] u_tdata;
+  logic        u_done, u_stall;
+
+  seq_ctrl #(.PE(PE), .SIMD(SIMD), .ACT_BYTES(ACT_BYTES), .HAS_VEC(1'b0)) u_ctrl (
+    .clk,
+    .rst_n,
+    .start_i             (start),
+    .program_base_i      (program_base),
+    .program_bytes_i     (program_bytes),
+    .image_count_i       (image_count),
+    .busy_o              (busy),
+    .done_o              (done),
+    .error_o             (error),
+    .error_code_o        (error_code),
+    .stall_o             (stall),
+    .image_done_o        (image_done),
+    .dma_clear_o         (dma_clear),
+    .dma_busy_i          (dma_busy),
+    .dma_error_i         (dma_error),
+    .dma_rd_cmd_addr_o   (rd_cmd_addr),
+    .dma_rd_cmd_bytes_o  (rd_cmd_bytes),
+    .dma_rd_cmd_valid_o  (rd_cmd_valid),
+    .dma_rd_cmd_ready_i  (rd_cmd_ready),
+    .dma_tdata_i         (rd_tdata),
+    .dma_tvalid_i        (rd_tvalid),
+    .dma_tready_o        (rd_tready),
+    .dma_tlast_i         (rd_tlast),
+    .unit_rd_cmd_addr_i  (u_cmd_addr),
+    .unit_rd_cmd_bytes_i (u_cmd_bytes),
+    .unit_rd_cmd_valid_i (u_cmd_valid),
+    .unit_rd_cmd_ready_o (u_cmd_ready),
+    .unit_tdata_o        (u_tdata),
+    .unit_tvalid_o       (u_tvalid),
+    .unit_tready_i       (u_tready),
+    .unit_tlast_o        (u_tlast),
+    .instr_o             (instr),
+    .unit_o              (unit),
+    .start_o             (unit_start),
+    .abort_o             (abort),
+    .unit_done_i         (u_done),
+    .unit_stall_i        (u_stall),
+    .batch_o             (batch),
+    .image_first_o       (image_first),
+    .act_image_bytes_o   (act_image_bytes),
+    .input_bytes_o       (input_bytes),
+    .output_bytes_o      (output_bytes)
+  );
+
+  // ---- units: per-unit ports, the running one (unit) muxed onto the shared resources
+  logic [NU-1:0]        done_u, stall_u, rd_valid_u, wr_valid_u, cmd_valid_u, tready_u;
+  logic [19:0]          rd_addr_u [NU];
+  logic [19:0]          wr_addr_u [NU];
+  logic [SIMD*8-1:0]    wr_data_u [NU];
+  logic [LW-1:0]        wr_len_u [NU];
+  logic [31:0]          cmd_addr_u [NU];
+  logic [31:0]          cmd_bytes_u [NU];
+  logic                 act_rd_valid;
+  logic [SIMD*8-1:0]    act_rd_data;
+
+  seq_io #(.SIMD(SIMD)) u_io (
+    .clk,
+    .rst_n,
+    .start_i           (unit_start && unit == 2'd0),
+    .abort_i           (abort),
+    .instr_i           (instr),
+    .batch_i           (batch),
+    .act_image_bytes_i (act_image_bytes),
+    .image_first_i     (image_first),
+    .input_base_i      (input_base),
+    .input_bytes_i     (input_bytes),
+    .output_base_i     (output_base),
+    .output_bytes_i    (output_bytes),
+    .done_o            (done_u[0]),
+    .stall_o           (stall_u[0]),
+    .act_rd_valid_o    (rd_valid_u[0]),
+    .act_rd_addr_o     (rd_addr_u[0]),
+    .act_rd_valid_i    (act_rd_valid),
+    .act_rd_data_i     (act_rd_data),
+    .act_wr_valid_o    (wr_valid_u[0]),
+    .act_wr_addr_o     (wr_addr_u[0]),
+    .act_wr_data_o     (wr_data_u[0]),
+    .act_wr_len_o      (wr_len_u[0]),
+    .rd_cmd_addr_o     (cmd_addr_u[0]),
+    .rd_cmd_bytes_o    (cmd_bytes_u[0]),
+    .rd_cmd_valid_o    (cmd_valid_u[0]),
+    .rd_cmd_ready_i    (u_cmd_ready && unit == 2'd0),
+    .s_axis_tdata      (u_tdata),
+    .s_axis_tvalid     (u_tvalid && unit == 2'd0),
+    .s_axis_tready     (tready_u[0]),
+    .s_axis_tlast      (u_tlast),
+    .wr_cmd_addr_o     (wr_cmd_addr),
+    .wr_cmd_bytes_o    (wr_cmd_bytes),
+    .wr_cmd_valid_o    (wr_cmd_valid),
+    .wr_cmd_ready_i    (wr_cmd_ready),
+    .m_axis_tdata      (wr_tdata),
+    .m_axis_tvalid     (wr_tvalid),
+    .m_axis_tready     (wr_tready),
+    .wr_done_i         (wr_done)
+  );
+
+  seq_mac #(.PE(PE), .SIMD(SIMD), .TILE_BYTES(TILE_BYTES), .ACT_BYTES(ACT_BYTES)) u_mac (
+    .clk,
+    .rst_n,
+    .start_i           (unit_start && unit == 2'd1),
+    .abort_i           (abort),
+    .instr_i           (instr),
+    .batch_i           (batch),
+    .act_image_bytes_i (act_image_bytes),
+    .data_base_i       (data_base),
+    .done_o            (done_u[1]),
+    .stall_o           (stall_u[1]),
+    .act_rd_valid_o    (rd_valid_u[1]),
+    .act_rd_addr_o     (rd_addr_u[1]),
+    .act_rd_valid_i    (act_rd_valid),
+    .act_rd_data_i     (act_rd_data),
+    .act_wr_valid_o    (wr_valid_u[1]),
+    .act_wr_addr_o     (wr_addr_u[1]),
+    .act_wr_data_o     (wr_data_u[1]),
+    .act_wr_len_o      (wr_len_u[1]),
+    .rd_cmd_addr_o     (cmd_addr_u[1]),
+    .rd_cmd_bytes_o    (cmd_bytes_u[1]),
+    .rd_cmd_valid_o    (cmd_valid_u[1]),
+    .rd_cmd_ready_i    (u_cmd_ready && unit == 2'd1),
+    .s_axis_tdata      (u_tdata),
+    .s_axis_tvalid     (u_tvalid && unit == 2'd1),
+    .s_axis_tready     (tready_u[1]),
+    .s_axis_tlast      (u_tlast)
+  );
+
+  logic [0:0] sel;  // the running unit's index
+  assign sel         = unit[0];
+  assign u_done      = done_u[sel];
+  assign u_stall     = stall_u[sel];
+  assign u_cmd_addr  = cmd_addr_u[sel];
+  assign u_cmd_bytes = cmd_bytes_u[sel];
+  assign u_cmd_valid = cmd_valid_u[sel];
+  assign u_tready    = tready_u[sel];
+
+  seq_act_buf #(.SIMD(SIMD), .ACT_BYTES(ACT_BYTES)) u_act (
+    .clk,
+    .rst_n,
+    .rd_valid_i (rd_valid_u[sel]),
+    .rd_addr_i  (rd_addr_u[sel]),
+    .rd_valid_o (act_rd_valid),
+    .rd_data_o  (act_rd_data),
+    .wr_valid_i (wr_valid_u[sel]),
+    .wr_addr_i  (wr_addr_u[sel]),
+    .wr_data_i  (wr_data_u[sel]),
+    .wr_len_i   (wr_len_u[sel])
+  );
+
+  logic unused;
+  assign unused = unit[1];
+
+endmodule
+
+`default_nettype wire

@@ -7,13 +7,12 @@ first), which is the order Yosys needs. `<engine>.f` holds that list, one path a
 to the `.f` itself (Verilator `-F`, Vivado `read_verilog -sv` of each line), like verilog-axis's
 `axis_fifo_adapter.f`; they are generated, not kept in git, so they cannot go stale.
 
-    python -m hw.gen.filelist [DIR]   # write DIR/<engine>.f (default build/filelists/)
+    python -m hw.gen.write_filelists [DIR]   # write DIR/<engine>.f (default build/filelists/)
 """
 
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -87,15 +86,3 @@ def write_filelists(uses: Mapping[str, Sequence[str]], directory: Path = DEFAULT
         path.write_text(filelist(top, uses, directory))
         paths.append(path)
     return paths
-
-
-def main(argv: list[str] | None = None) -> None:
-    from hw.gen.engines import SOURCES
-
-    args = sys.argv[1:] if argv is None else argv
-    for path in write_filelists(SOURCES, Path(args[0]) if args else DEFAULT_DIR):
-        print(path)
-
-
-if __name__ == "__main__":
-    main()

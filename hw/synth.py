@@ -83,7 +83,8 @@ def synth_xilinx(top: str, sources: Sequence[str | Path], parameters: Mapping[st
         src = Path(s) if Path(s).suffix else RTL_DIR / f"{s}.sv"
         if not src.is_file():
             raise SynthError(f"{top}: RTL source missing: {src}")
-        shutil.copy(src, directory / src.name)
+        if src.resolve() != (directory / src.name).resolve():
+            shutil.copy(src, directory / src.name)
         paths.append(src.name)
     sets = " ".join(f"-set {k} {_value(v)}" for k, v in (parameters or {}).items())
     script = directory / "synth.ys"

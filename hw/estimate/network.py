@@ -17,7 +17,7 @@ from hw.devices import Device
 from hw.estimate.calibration import Calibration
 from hw.estimate.cost import Cost, engine_cost, fifo_cost, fork_cost, mac_geometry, memory_cost
 from hw.estimate.memory import Memory
-from hw.gen.engines import EngineSpec, Folding
+from hw.gen.engines import EngineSpec, Folding, pack_lanes
 from hw.gen.graph import Plan, plan
 from quant import ir
 
@@ -38,13 +38,20 @@ def op_weight_bytes(op: ir.Op) -> int:
 
 
 def fold_spec(eng: EngineSpec, fold: Folding) -> EngineSpec:
-    """`eng` (built unfolded) with PE/SIMD/PACK set and its cycles scaled; no ROM images."""
+    """`eng` (built unfolded) with PE/SIMD/PACK set and its cycles scaled. Of its ROM images
+    only the parameter ROM's is kept, re-packed PE lanes a word (cheap: one lane per output
+    channel): Yosys drops its constant bit columns, all of them when one word holds every
+    channel. Weight images are dropped (re-laying them costs seconds on large layers), so a
+    folded weight ROM is costed at its full width."""
     if (fold.pe, fold.simd, fold.pack) == (1, 1, False):
         return eng
     params = {**eng.params, "SIMD": fold.simd}
+    mems = {}
     if eng.module in MAC_MODULES:
         params |= {"PE": fold.pe, "PACK": fold.pack}
-    return dataclasses.replace(eng, params=params, mems={},
+        mems = {f: (pack_lanes(words, fold.pe, width), width * fold.pe)
+                for f, (words, width) in eng.mems.items() if f.endswith("_p.mem")}
+    return dataclasses.replace(eng, params=params, mems=mems,
                                cycles=eng.cycles // (fold.pe * fold.simd))
 
 

@@ -149,8 +149,13 @@ def param_words(bias: np.ndarray, multiplier: np.ndarray, shift: np.ndarray, pe:
     """Per-channel {shift, M, bias} lanes, PE per ROM word (see conv2d.sv)."""
     lane = [((int(s) & 0x3F) << 48) | ((int(m) & 0xFFFF) << 32) | (int(b) & 0xFFFFFFFF)
             for b, m, s in zip(bias, multiplier, shift, strict=True)]
-    return [sum(v << (PARAM_LANE_BITS * i) for i, v in enumerate(lane[g:g + pe]))
-            for g in range(0, len(lane), pe)]
+    return pack_lanes(lane, pe, PARAM_LANE_BITS)
+
+
+def pack_lanes(lanes: list[int], per_word: int, bits: int) -> list[int]:
+    """ROM words of `per_word` lanes of `bits` bits each, the first lane in the low bits."""
+    return [sum(v << (bits * i) for i, v in enumerate(lanes[g:g + per_word]))
+            for g in range(0, len(lanes), per_word)]
 
 
 Pair = tuple[int, int]

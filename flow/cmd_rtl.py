@@ -13,9 +13,12 @@ import typer
 from rich.markup import escape
 
 from base.errors import HccrError
+from flow.cmd_report import plan_report
 from flow.console import console, user_errors
-from hw.boards import BOARDS, Board, board
-from hw.gen.engines import FoldingError
+from hw.boards import BOARDS, Board, board, board_of
+from hw.devices import DEVICES
+from hw.estimate.plan import planned_folding
+from hw.gen.engines import Folding, FoldingError
 from hw.gen.folding import balanced_folding, load_folding
 from hw.gen.network import Network
 from hw.gen.rtl_dir import open_rtl_dir, write_rtl_dir
@@ -31,15 +34,20 @@ from sim.runner import SimError
 SIM_SUBDIR = "sim"
 
 
-MODES_RTL = ("dataflow", "sequential")
+MODES_RTL = ("dataflow", "sequential", "auto")
 
 
 def rtl_cmd(
     ir_dir: Annotated[Path, typer.Option("--ir", help="IR folder")],
     out: Annotated[Path, typer.Option(help="folder to write (replaced if an earlier output)")],
     mode: Annotated[str, typer.Option(
-        help="dataflow (one engine per layer, weights on chip) or sequential (one shared "
-             "engine running a program, weights from DDR)")] = "dataflow",
+        help="dataflow (one engine per layer, weights on chip), sequential (one shared "
+             "engine running a program, weights from DDR), or auto: with --device, the "
+             "design `hccr report` plans for it, else dataflow")] = "auto",
+    device_name: Annotated[str | None, typer.Option(
+        "--device", help=f"plan for this device ({', '.join(DEVICES)}) as `hccr report` "
+                         "does: its dataflow folding, or the sequential engine on the "
+                         "device's board when no dataflow design fits")] = None,
     folding: Annotated[Path | None, typer.Option(
         help='dataflow: JSON of PE/SIMD per layer, e.g. {"conv1": {"PE": 16, "SIMD": 1}}')
     ] = None,
@@ -64,14 +72,20 @@ def rtl_cmd(
     if mode not in MODES_RTL:
         raise HccrError(f"--mode {mode!r}: one of {', '.join(MODES_RTL)}")
     model = ir.load(ir_dir)
+    planned = None
+    if device_name is not None:
+        if folding is not None or balance:
+            raise HccrError("--device plans the folding: give it without --folding/--balance")
+        mode, planned, target = _device_plan(ir_dir, device_name, mode)
+        board_name = target.name
     if mode == "sequential":
         _sequential(model, out, board(board_name), pe, simd, act_kb, tile_kb, batch,
                     clock_mhz)
         return
     if folding is not None and balance:
         raise HccrError("give --folding or --balance, not both")
-    fold = (load_folding(folding, model) if folding is not None else
-            balanced_folding(model) if balance else {})
+    fold = (planned if planned is not None else load_folding(folding, model)
+            if folding is not None else balanced_folding(model) if balance else {})
     net = write_rtl_dir(model, out, fold)
     for e in net.engines:
         f = e.params
@@ -81,9 +95,34 @@ def rtl_cmd(
     console.print(f"{len(net.engines)} engines, {len(net.mem_files)} ROM images → {out}/ "
                   f"({net.top_file.name}, network.json, ir/); pipeline {net.pipeline_cycles} "
                   f"cycles/image, slowest {slowest.name}", highlight=False)
-    if not fold:
+    if not fold and planned is None:
         console.print("note: no folding given, every layer has PE = SIMD = 1 (slowest design);"
                       " --balance picks one", highlight=False)
+
+
+def _device_plan(ir_dir: Path, device_name: str, mode: str
+                 ) -> tuple[str, dict[str, Folding], Board]:
+    """(mode, dataflow folding, board) for `--device`: `hccr report`'s plan (`plan_report`);
+    auto picks dataflow when that plan fits with every weight on chip, else sequential."""
+    est, _ = plan_report(ir_dir, device_name)
+    target = board_of(est.device.name)
+    if target is None:
+        raise HccrError(f"no board known with {est.device.name} (boards: "
+                        f"{', '.join(BOARDS)})")
+    streamed = [la.name for la in est.ddr_layers]
+    why = est.overflows() + ([f"weights of {', '.join(streamed)} would stream from DDR"]
+                             if streamed else [])
+    if mode == "auto":
+        mode = "sequential" if why else "dataflow"
+        console.print(f"{est.device.name}: " + (
+            f"dataflow design fits ({est.total.dsp} DSP, {est.total.bram36:g} BRAM36, "
+            f"{est.cycles:,} cycles/image), generating it" if not why else
+            "no dataflow design fits (" + "; ".join(why) + "), generating the "
+            f"layer-sequential engine for {target.name}"), highlight=False)
+    elif mode == "dataflow" and why:
+        console.print(f"warning: the planned dataflow design does not fit {est.device.name}: "
+                      + "; ".join(why), highlight=False)
+    return mode, planned_folding(est), target
 
 
 def _sequential(model: ir.Model, out: Path, target: Board, pe: int, simd: int,

@@ -34,7 +34,10 @@ module sigmoid #(
     if (LUT_FILE != "") $readmemh(LUT_FILE, lut);
   end
 
-  logic last;
+  logic [7:0] y;
+  logic       last;
+
+  assign y = lut[s_axis_tdata ^ {IN_SIGNED, 7'd0}];  // index x - lo_in
 
   /* verilator lint_off PINCONNECTEMPTY */
   hwc_counter #(.PIXELS(1), .CHANNELS(N)) u_count (
@@ -45,8 +48,7 @@ module sigmoid #(
 
   fifo #(.DATA_W(8), .DEPTH(FIFO_DEPTH)) u_fifo (
     .clk, .rst_n,
-    .s_axis_tdata(lut[s_axis_tdata ^ {IN_SIGNED, 7'd0}]),  // index x - lo_in
-    .s_axis_tvalid, .s_axis_tready, .s_axis_tlast(last),
+    .s_axis_tdata(y), .s_axis_tvalid, .s_axis_tready, .s_axis_tlast(last),
     .m_axis_tdata, .m_axis_tvalid, .m_axis_tready, .m_axis_tlast
   );
 

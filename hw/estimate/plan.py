@@ -132,3 +132,9 @@ def optimise(model: ir.Model, device: Device, calib: Calibration,
             est.notes.append("does not fit even unfolded")
             return est
         target = min(ceiling, math.ceil(target * STEP))
+
+
+def planned_folding(est: NetworkEstimate) -> dict[str, Folding]:
+    """The folding of a plan, layers left at PE = SIMD = 1 omitted: what `hccr rtl --device`
+    generates."""
+    return {la.name: la.fold for la in est.layers if la.fold != Folding()}

@@ -20,8 +20,8 @@
 // table (32 rows of 8 bytes, one copy per lane) and PRELU's uint16 M_neg per channel are read
 // before the first beat; GWAP's C parameter words (M, s per channel) are read before image
 // 0's beats and its H·W·C int8 weights (HWC, the beats' order) stream into seq_vec_wbuf while
-// beats run; the weights are read again for each further image (a second command that skips
-// the parameter words).
+// beats run; the weights are read again for each further image (commands of the weights only,
+// issued back to back with the first, so the DMA fetches ahead and the latency shows once).
 `default_nettype none
 
 module seq_vec
@@ -121,8 +121,8 @@ module seq_vec
   logic [7:0]  batch_q;
   logic [19:0] img_q, row_stride_q, col_step_q, row_step_q, origin_q, mul_x, mul_p;
   logic [11:0] mul_y;
-  logic        later_q;      // GWAP: this command is for an image after the first
-  logic        tlast_q;      // the current command's last word has been taken
+  logic [7:0]  cmds_q;       // read commands issued (GWAP: one per image)
+  logic        tlast_q;      // the current image's command's last word has been taken
   logic [15:0] wcnt_q;       // parameter words taken
   logic [15:0] chan_q;       // parameter RAM: next channel written
   logic [5:0]  cbank_q;      //   its bank (lane) and row
@@ -154,7 +154,7 @@ module seq_vec
   assign wb_push = state_q == S_RUN && is_gwap && !tlast_q;
   assign wait_w  = is_gwap && !it_flush && wb_count < it_len;
   assign issue   = state_q == S_RUN && it_valid && !wait_w;
-  assign it_init = state_q == S_INIT && step_q == 3'd5;
+  assign it_init = state_q == S_INIT && (!win || step_q == 3'd5);  // products: windows only
 
   always_comb begin
     unique case (state_q)
@@ -168,9 +168,12 @@ module seq_vec
   assign stall_o = (state_q == S_PARAM && !s_axis_tvalid)
                 || (state_q == S_RUN && it_valid && wait_w)
                 || ((state_q == S_NEXT || state_q == S_DRAIN) && is_gwap && !tlast_q);
-  assign rd_cmd_valid_o = state_q == S_CMD;
-  assign rd_cmd_addr_o  = data_base_i + instr_i.ddr_off + (later_q ? param_bytes : 32'd0);
-  assign rd_cmd_bytes_o = ddr_words_bytes - (later_q ? param_bytes : 32'd0);
+  // GWAP: the commands of images 1.. (weights only) follow image 0's at once, so that the DMA
+  // fetches ahead and the DDR latency shows once.
+  assign rd_cmd_valid_o = state_q == S_CMD
+                       || (is_gwap && state_q inside {S_PARAM, S_RUN, S_NEXT} && cmds_q < batch_q);
+  assign rd_cmd_addr_o  = data_base_i + instr_i.ddr_off + (cmds_q != 0 ? param_bytes : 32'd0);
+  assign rd_cmd_bytes_o = ddr_words_bytes - (cmds_q != 0 ? param_bytes : 32'd0);
 
   always_ff @(posedge clk) begin
     if (!rst_n || abort_i) begin
@@ -181,7 +184,7 @@ module seq_vec
       unique case (state_q)
         S_IDLE:  if (start_i) state_q <= S_INIT;
         S_INIT:  if (it_init) state_q <= uses_ddr ? S_CMD : S_RUN;
-        S_CMD:   if (rd_cmd_ready_i) state_q <= later_q ? S_RUN : S_PARAM;
+        S_CMD:   if (rd_cmd_ready_i) state_q <= S_PARAM;
         S_PARAM: if (take && (is_gwap ? wcnt_q == instr_i.a_c - 16'd1 : s_axis_tlast)) begin
           state_q <= S_RUN;
         end
@@ -190,7 +193,7 @@ module seq_vec
         end else if (issue && it_img_end && is_gwap) begin
           state_q <= S_NEXT;
         end
-        S_NEXT:  if (tlast_q) state_q <= S_CMD;
+        S_NEXT:  if (tlast_q) state_q <= S_RUN;
         S_DRAIN: if (!busy_pipe && (!is_gwap || tlast_q)) begin
           state_q <= S_IDLE;
           done_o  <= 1'b1;
@@ -205,7 +208,7 @@ module seq_vec
       step_q  <= '0;
       batch_q <= batch_i;
       img_q   <= act_image_bytes_i;
-      later_q <= 1'b0;
+      cmds_q  <= '0;
     end
     if (state_q == S_INIT) begin
       step_q <= step_q + 3'd1;
@@ -218,10 +221,10 @@ module seq_vec
         default: ;
       endcase
     end
-    if (state_q == S_NEXT) begin
-      later_q <= 1'b1;
+    if (rd_cmd_valid_o && rd_cmd_ready_i) begin
+      cmds_q <= cmds_q + 8'd1;
     end
-    if (state_q == S_CMD) begin
+    if (state_q == S_CMD || (state_q == S_NEXT && tlast_q)) begin
       tlast_q <= 1'b0;
       wcnt_q  <= '0;
       chan_q  <= '0;
@@ -271,9 +274,9 @@ module seq_vec
     .b_step_i    (instr_i.bcast == BCAST_CHANNEL ? 20'd0 : 20'(instr_i.b_pitch)),
     .y_step_i    (red ? 20'd0 : 20'(instr_i.y_pitch)),
     .row_stride_i(row_stride_q),
-    .col_step_i  (col_step_q),
+    .col_step_i  (win ? col_step_q : 20'(instr_i.a_pitch)),
     .row_step_i  (row_step_q),
-    .origin_i    (origin_q),
+    .origin_i    (win ? origin_q : 20'd0),
     .valid_o     (it_valid),
     .img_end_o   (it_img_end),
     .final_o     (it_final),
@@ -291,7 +294,7 @@ module seq_vec
 
   seq_vec_wbuf #(.SIMD(SIMD)) u_wbuf (
     .clk, .rst_n,
-    .clear_i   (state_q == S_CMD),
+    .clear_i   (state_q == S_CMD || state_q == S_NEXT),
     .in_data_i (s_axis_tdata),
     .in_valid_i(s_axis_tvalid && wb_push),
     .in_ready_o(wb_ready),

@@ -5,8 +5,9 @@
 // chunk k of SIMD channels < ⌈C/SIMD⌉; window tap (ti, tj) < (KH, KW); operand (a, then b
 // for a binary op). A reduction (red_i: GAVG, GWAP) ends each image with a flush pass over its
 // chunks (no ACT read). Addresses are kept incrementally (no multiplier per beat), modulo
-// 2^20; the caller computes the products row_stride = a_w·pitch, col_step = sw·pitch,
-// row_step = sh·row_stride and origin = pad_t·row_stride + pad_l·pitch once.
+// 2^20; for a windowed op the caller computes the products row_stride = a_w·pitch,
+// col_step = sw·pitch, row_step = sh·row_stride and origin = pad_t·row_stride + pad_l·pitch
+// once (else col_step = pitch, origin = 0, and row_stride, row_step are not used).
 //   a address = a_base + n·img + ((py·sh − pad_t + ti)·a_w + px·sw − pad_l + tj)·pitch + k·SIMD
 //   b address = b_base + n·img + pix·b_step + (b_chunk ? k·SIMD : 0)
 //   y address = y_base + n·img + pix·y_step + (ch_i ? 0 : k·SIMD)
@@ -74,7 +75,7 @@ module seq_vec_iter #(
   logic [19:0]        img_q, arow_q, awin_q, achunk_q, atrow_q, atap_q, koff_q, ypix_q, bpix_q;
 
   logic        tap_end, chunk_end, row_end, pix_end, img_end;
-  logic [19:0] img_next, a_first;
+  logic [19:0] img_next, a_first, row_next;
   logic [15:0] rest;
 
   assign rest      = c_i - koff_q[15:0];
@@ -85,6 +86,9 @@ module seq_vec_iter #(
   assign img_end   = tap_end && chunk_end && (red_i ? flush_q : pix_end);
   assign img_next  = img_q + img_i;
   assign a_first   = a_base_i + img_next - origin_i;
+  // the next output row's window: a new input row (windows), or the next pixel (pixels of a
+  // non-windowed op are contiguous rows of the a_h × a_w view)
+  assign row_next  = win_i ? arow_q + row_step_i : awin_q + col_step_i;
 
   assign valid_o   = busy_q;
   assign img_end_o = img_end;
@@ -185,11 +189,11 @@ module seq_vec_iter #(
               iy_q     <= iy0_q + $signed({10'd0, sh_i});
               ix0_q    <= -$signed({10'd0, pad_l_i});
               ix_q     <= -$signed({10'd0, pad_l_i});
-              arow_q   <= arow_q + row_step_i;
-              awin_q   <= arow_q + row_step_i;
-              achunk_q <= arow_q + row_step_i;
-              atrow_q  <= arow_q + row_step_i;
-              atap_q   <= arow_q + row_step_i;
+              arow_q   <= row_next;
+              awin_q   <= row_next;
+              achunk_q <= row_next;
+              atrow_q  <= row_next;
+              atap_q   <= row_next;
               ypix_q   <= ypix_q + y_step_i;
               bpix_q   <= bpix_q + b_step_i;
             end else begin

@@ -1,7 +1,7 @@
 // Byte realigner of the vector unit's DDR weights (GWAP): 64-bit words in, up to SIMD bytes out
-// per pop, in stream order. It holds SIMD + 8 bytes and takes a word whenever at most SIMD are
-// held (in_ready_o depends on the count only), so a pop of SIMD bytes can follow every cycle
-// when the words arrive at one per cycle and SIMD <= 8.
+// per pop, in stream order. It holds 2·SIMD + 8 bytes and takes a word whenever at most 2·SIMD
+// are held (in_ready_o depends on the count only), so pops never wait while the words arrive
+// at least as fast as the pops take bytes (8 bytes per cycle against up to SIMD per pop).
 `default_nettype none
 
 module seq_vec_wbuf #(
@@ -19,14 +19,14 @@ module seq_vec_wbuf #(
   output logic [15:0]       count_o      // bytes held
 );
 
-  localparam int unsigned NB = SIMD + 8;  // bytes held at most
+  localparam int unsigned NB = 2 * SIMD + 8;  // bytes held at most
 
   logic [NB*8-1:0] buf_q, shifted, buf_d;
   logic [15:0]     cnt_q, cnt_pop;
   logic            push;
 
   assign push       = in_valid_i && in_ready_o;
-  assign in_ready_o = cnt_q <= 16'(SIMD);
+  assign in_ready_o = cnt_q <= 16'(2 * SIMD);
   assign shifted    = buf_q >> (pop_i ? {pop_len_i, 3'b0} : 19'd0);
   assign cnt_pop    = cnt_q - (pop_i ? pop_len_i : 16'd0);
   assign data_o     = buf_q[SIMD*8-1:0];

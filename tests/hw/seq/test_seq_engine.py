@@ -47,12 +47,13 @@ def contract_cycles(program: Program, images: int) -> int:
 
 
 def simulate(program: Program, inputs: bytes, images: int, tmp_path: Path, build_root: Path,
-             seed: int, **run: object) -> tuple[bytes, dict]:
-    """Run `images` input records through the engine; (output records, result.json)."""
+             seed: int, code: bytes | None = None, **run: object) -> tuple[bytes, dict]:
+    """Run `images` input records through the engine (`code`: program bytes other than the
+    program's own); (output records, result.json)."""
     built = runner.build("seq_engine", sources(build_root / "seq_regs"), PARAMS,
                          root=build_root)
     tmp_path.mkdir(parents=True, exist_ok=True)
-    (tmp_path / "program.bin").write_bytes(program.encode())
+    (tmp_path / "program.bin").write_bytes(program.encode() if code is None else code)
     (tmp_path / "data.bin").write_bytes(program.data)
     (tmp_path / "inputs.bin").write_bytes(inputs)
     spec = {"images": images, "output_bytes": program.header.output_bytes, "pause": "random",
@@ -101,3 +102,84 @@ def test_load_store(to: tuple[int, int, int], rng, seed, tmp_path, build_root) -
     program, result = check_model(model, rng, 3, 2, tmp_path, build_root, seed)
     assert [i.opcode for i in program.instructions] == [Opcode.LOAD, Opcode.STORE, Opcode.END]
     assert result["cycles"] > 0
+
+
+# (kind, fixed parameters): tap mode (C a multiple of SIMD or wide), row mode (small C), k×1,
+# 1×k, strides, padding, dense.
+MAC_CASES = [
+    ("conv2d", {"shape": (6, 5, 3), "kernel": (3, 3), "cout": 6}),
+    ("conv2d", {"shape": (5, 6, 16), "kernel": (3, 3), "cout": 5}),
+    ("conv2d", {"shape": (7, 4, 2), "kernel": (3, 1), "cout": 4}),
+    ("conv2d", {"shape": (7, 7, 3), "kernel": (3, 3), "stride": (2, 2),
+                "padding": (1, 1, 1, 1), "cout": 13}),
+    ("conv2d", {"shape": (4, 7, 9), "kernel": (1, 3), "cout": 3}),
+    ("dense", {"shape": (3, 3, 5), "cout": 7}),
+]
+
+
+@pytest.mark.parametrize("in_dtype", ["int8", "uint8"])
+@pytest.mark.parametrize(("kind", "params"), MAC_CASES, ids=lambda v: str(v))
+def test_mac(kind: str, params: dict, in_dtype: str, rng, seed, tmp_path, build_root) -> None:
+    model = single_op(kind, rng, in_dtype=in_dtype, out_dtype=str(rng.choice(["int8", "uint8"])),
+                      **params)
+    program, result = check_model(model, rng, 3, 2, tmp_path, build_root, seed)
+    mac = [i for i in program.instructions if i.opcode == Opcode.MAC]
+    ratio = result["cycles"] / contract_cycles(program, 3)
+    print(f"{kind} {params} {in_dtype}: row {mac[0]['row']}, tiles {mac[0]['tiles']}, cycles "
+          f"{result['cycles']} = {ratio:.3f} x contract")
+    assert 0.8 < ratio < 1.5
+
+
+def conv_model(rng: np.random.Generator) -> ir.Model:
+    return single_op("conv2d", rng, shape=(5, 5, 4), kernel=(3, 3), cout=9, in_dtype="int8",
+                     out_dtype="int8")
+
+
+def test_bad_magic_is_refused(rng, seed, tmp_path, build_root) -> None:
+    program = compile_model(conv_model(rng), CONFIG)
+    code = bytearray(program.encode())
+    code[0] ^= 0xFF
+    _, result = simulate(program, pack_inputs(program, random_batch(conv_model(rng), rng, 1)),
+                         1, tmp_path, build_root, seed, code=bytes(code))
+    assert result["error_code"] == CODES["BAD_INSTRUCTION"] and result["images_done"] == 0
+
+
+def test_bad_opcode_is_refused(rng, seed, tmp_path, build_root) -> None:
+    """An opcode outside the ISA (31) in the first instruction."""
+    model = conv_model(rng)
+    program = compile_model(model, CONFIG)
+    code = bytearray(program.encode())
+    code[64] |= 0x1F
+    _, result = simulate(program, pack_inputs(program, random_batch(model, rng, 1)), 1,
+                         tmp_path, build_root, seed, code=bytes(code))
+    assert result["error_code"] == CODES["BAD_INSTRUCTION"]
+
+
+def test_short_program_is_refused(rng, seed, tmp_path, build_root) -> None:
+    model = conv_model(rng)
+    program = compile_model(model, CONFIG)
+    _, result = simulate(program, pack_inputs(program, random_batch(model, rng, 1)), 1,
+                         tmp_path, build_root, seed, program_bytes=128)
+    assert result["error_code"] == CODES["PROGRAM_OVERRUN"]
+
+
+def test_ddr_read_error_ends_the_run(rng, seed, tmp_path, build_root) -> None:
+    """SLVERR on the weights: ERROR_CODE 1, STATUS.ERROR, the interrupt, no hang."""
+    model = conv_model(rng)
+    program = compile_model(model, CONFIG)
+    data_base = 0x1000 + -(-len(program.encode()) // 64) * 64  # as tb_seq_engine lays it out
+    _, result = simulate(program, pack_inputs(program, random_batch(model, rng, 2)), 2,
+                         tmp_path, build_root, seed, fail_read=[data_base + 64, data_base + 72])
+    assert result["error_code"] == CODES["AXI_READ"] and result["status"] & 4
+    assert result["images_done"] == 0
+
+
+def test_start_while_busy_is_reported(rng, seed, tmp_path, build_root) -> None:
+    """A second START during a run is ignored (the outputs are still right) and reported."""
+    model = conv_model(rng)
+    program = compile_model(model, CONFIG)
+    feeds = random_batch(model, rng, 2)
+    raw, result = simulate(program, pack_inputs(program, feeds), 2, tmp_path, build_root, seed,
+                           restart=True)
+    assert result["error_code"] == CODES["START_WHILE_BUSY"] and result["images_done"] == 2
+    assert np.array_equal(unpack_outputs(program, raw, 2)["y"], golden.run(model, feeds)["y"])

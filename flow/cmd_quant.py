@@ -12,8 +12,9 @@ from base.errors import HccrError
 from flow.console import console, progress, progress_bar, user_errors
 from model.data.dataset import load_images
 from model.data.gnt import GntError
+from model.nets.fire import THRESHOLD
 from quant import golden, ir
-from quant.export import export, read_labels, write_ir
+from quant.export import check_mid_b, exit_table, exit_threshold, export, read_labels, write_ir
 from quant.quantize import QuantConfig, load_qat, parse_weight_bits, quantize
 
 _Q = QuantConfig()
@@ -41,12 +42,24 @@ def export_cmd(
     qat: Annotated[Path, typer.Option(help="folder holding qat.pt (from hccr quantize)")],
     out: Annotated[Path, typer.Option(help="IR folder to write (model.json, weights.npz)")],
     name: Annotated[str | None, typer.Option(help="model name (default: folder name)")] = None,
+    exit_at: Annotated[float, typer.Option(
+        "--exit-threshold", help="early-exit cascade: an image leaves at a tested exit whose "
+                                 "top softmax probability is ≥ this")] = THRESHOLD,
+    mid_b: Annotated[str, typer.Option(
+        help="early-exit cascade: average (the last point averages the Mid-B and final "
+             "probabilities) or exit (Mid-B is a second tested exit)")] = "average",
 ) -> None:
-    """Lower a QAT network to the integer IR v1."""
+    """Lower a QAT network to the integer IR: v1, or v2 with an exit table (docs/early_exit.md)
+    when it has several outputs (an early-exit cascade)."""
+    exit_threshold(exit_at)  # bad exit options fail before the network loads
+    check_mid_b(mid_b)
     qnet, classes, _ = load_qat(qat)
     model = export(qnet, name or out.name)
+    if len(model.outputs) > 1:
+        model = exit_table(model, exit_at, mid_b)
     write_ir(model, classes, out)
-    console.print(f"{len(model.ops)} ops → {out}/model.json, weights.npz")
+    exits = f", exits {' → '.join(e.name for e in model.exits)}" if model.exits else ""
+    console.print(f"{len(model.ops)} ops{exits} → {out}/model.json, weights.npz")
 
 
 def golden_cmd(

@@ -1,4 +1,5 @@
-"""`hccr export`: a fine-tuned QAT network → integer IR v1 (`model.json` + `weights.npz`).
+"""`hccr export`: a fine-tuned QAT network → integer IR (`model.json` + `weights.npz`): v1, or
+v2 with an exit table for an early-exit cascade (`exit_table`, docs/early_exit.md).
 
 Integer parameters follow seed 000 Eq. 9-11: `q_out = z_out + (s_in·s_w / s_out)·acc`, with
 `acc = bias_q + Σ (x − z_x)·w_q`, `bias_q = round(b / (s_in·s_w))`, and the real multiplier
@@ -7,6 +8,7 @@ Integer parameters follow seed 000 Eq. 9-11: `q_out = z_out + (s_in·s_w / s_out
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import shutil
@@ -21,10 +23,12 @@ from torch.fx.passes.shape_prop import ShapeProp
 from base.errors import HccrError
 from model.data.classes import LEVEL1
 from model.fx import node_kind, tensor_inputs
+from model.nets.fire import THRESHOLD
 from quant import ir
 from quant.qat import QatNet, QuantGwap, QuantLayer, weight_qparams
 
 M_BITS = 15
+EXIT_FRAC_BITS = 24  # most fraction bits F of an exit LUT (LUT[0] = 2^F stands for exp(0) = 1)
 
 
 def quantize_multiplier(real: float, pot: bool, where: str) -> tuple[int, int]:
@@ -320,6 +324,67 @@ def export(qnet: QatNet, name: str) -> ir.Model:
     (add, cat, ...) are named after their graph node; the input tensor is `input`.
     """
     return lower(qnet, name)[0]
+
+
+def exit_lut(scale: float, frac_bits: int = EXIT_FRAC_BITS) -> tuple[int, ...]:
+    """`LUT[d] = round(2^F · exp(−d · scale))` for d = 0..255, cut before its first 0 (every
+    later entry is 0 too)."""
+    lut = np.floor(np.exp(-np.arange(ir.EXIT_LUT_MAX) * scale) * 2.0**frac_bits + 0.5)
+    return tuple(int(v) for v in lut[: np.count_nonzero(lut)])
+
+
+def exit_threshold(threshold: float, frac_bits: int = EXIT_FRAC_BITS) -> int:
+    """`T = floor(2^F / t)`: max softmax ≥ t ⇔ Σ_j exp(l_j − l_max) ≤ 1/t ⇔ (in fixed point)
+    Σ_j LUT[l_max − l_j] ≤ T."""
+    if not 0 < threshold <= 1:
+        raise HccrError(f"exit threshold {threshold} is not a probability in (0, 1]")
+    return math.floor(2.0**frac_bits / threshold)
+
+
+def check_mid_b(mid_b: str) -> None:
+    """Raise `HccrError` unless `mid_b` is a policy of `cascade_predict` (average or exit)."""
+    if mid_b not in ("average", "exit"):
+        raise HccrError(f"unknown Mid-B policy {mid_b!r} (average or exit)")
+
+
+def exit_frac_bits(classes: int) -> int:
+    """The largest F ≤ `EXIT_FRAC_BITS` whose sum of `classes` entries, at most `classes·2^F`,
+    fits int32 (24 bits at 100 classes, 19 at 3755): each entry is off by at most 1/2, so
+    the sum moves by at most `classes·2^-(F+1)` around the float one."""
+    return min(EXIT_FRAC_BITS, (ir.INT32_MAX // classes).bit_length() - 1)
+
+
+def exit_table(model: ir.Model, threshold: float = THRESHOLD, mid_b: str = "average",
+               frac_bits: int | None = None) -> ir.Model:
+    """The model with an exit table over its outputs, in order (seed 004: Mid-A, Mid-B, final).
+
+    Args:
+        threshold: an image leaves at a tested exit whose top softmax probability is ≥ this.
+        mid_b: as `model.nets.fire.cascade_predict`: "average" (every output but the last two
+            is a tested exit; the last point averages the last two outputs' probabilities) or
+            "exit" (every output but the last is a tested exit).
+        frac_bits: F, the LUTs' fraction bits (default: `exit_frac_bits` of the class count).
+
+    Raises:
+        HccrError: the threshold is not in (0, 1], the policy is unknown, or there are too few
+            outputs for it.
+        ir.IRError: the table breaks the IR's exit rules (e.g. a sum beyond int32).
+    """
+    check_mid_b(mid_b)
+    last = 2 if mid_b == "average" else 1
+    if len(model.outputs) < last + 1:
+        raise HccrError(f"{model.name}: {len(model.outputs)} output(s), an exit table with Mid-B "
+                        f"'{mid_b}' needs at least {last + 1}")
+    if frac_bits is None:
+        frac_bits = exit_frac_bits(model.tensors[model.outputs[-1]].shape[2])
+    big_t = exit_threshold(threshold, frac_bits)
+    luts = {t: exit_lut(model.tensors[t].scale, frac_bits) for t in model.outputs}
+    points = [ir.ExitPoint(t, (t,), (luts[t],), big_t) for t in model.outputs[:-last]]
+    tail = model.outputs[-last:]
+    points.append(ir.ExitPoint(tail[-1], tail, tuple(luts[t] for t in tail) if last == 2 else ()))
+    model = dataclasses.replace(model, exits=tuple(points))
+    ir.check(model)
+    return model
 
 
 def _pair(v: int | tuple[int, ...]) -> tuple[int, int]:

@@ -437,3 +437,97 @@ def run_exits(model: ir.Model, x: np.ndarray, chunk: int = 100
             parts[t].append(tensors[t])
     classes, points = exit_decide(model, {t: np.concatenate(v) for t, v in parts.items()})
     return classes, points, np.asarray(exit_macs(model), np.int64)[points]
+
+
+# ---------------------------------------------------------------------- early exits (IR v2)
+
+
+def exit_terms(logits: np.ndarray, lut: Sequence[int]) -> np.ndarray:
+    """`E_j = LUT[max_k l_k - l_j]` (0 beyond the table), int64 `[N, K]`, for 8-bit logits
+    `[N, ..., K]`: the fixed-point `exp(l_j - l_max)` of the exit rule (docs/early_exit.md)."""
+    q = logits.reshape(len(logits), -1).astype(np.int64)
+    table = np.append(np.asarray(lut, np.int64), 0)
+    return table[np.minimum(q.max(axis=1, keepdims=True) - q, len(table) - 1)]
+
+
+def _exit_point(point: ir.ExitPoint, tensors: Mapping[str, np.ndarray]
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """(class, whether the image may leave here) per image at one exit point."""
+    logits = [tensors[t].reshape(len(tensors[t]), -1) for t in point.logits]
+    if len(logits) == 2:
+        ea, eb = (exit_terms(q, lut) for q, lut in zip(logits, point.luts, strict=True))
+        score = ea * eb.sum(axis=1, keepdims=True) + eb * ea.sum(axis=1, keepdims=True)
+        return score.argmax(axis=1), np.ones(len(score), bool)
+    classes = logits[0].argmax(axis=1)
+    if point.threshold is None:
+        return classes, np.ones(len(classes), bool)
+    return classes, exit_terms(logits[0], point.luts[0]).sum(axis=1) <= point.threshold
+
+
+def exit_decide(model: ir.Model, tensors: Mapping[str, np.ndarray]
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """(class, exit point) per image of an IR v2 model, from its exits' logits in `tensors`.
+
+    An image leaves at the first point whose test `sum_j LUT[l_max - l_j] <= T` passes; the
+    last point takes the rest. A point's class is the first index of its logits' maximum; at
+    a point averaging logits a and b, the first index of the maximum of
+    `E^a_j * S^b + E^b_j * S^a` (`S = sum_j E_j`): the sum of both softmax probabilities, times
+    `S^a * S^b`, in int64.
+    """
+    if not model.exits:
+        raise ValueError(f"model '{model.name}' has no exit table (IR v1)")
+    n = len(tensors[model.exits[0].logits[0]])
+    classes, points = np.zeros(n, np.int64), np.full(n, -1, np.int64)
+    for i, point in enumerate(model.exits):
+        cls, passed = _exit_point(point, tensors)
+        take = (points < 0) & passed
+        classes[take], points[take] = cls[take], i
+    return classes, points
+
+
+def exit_stages(model: ir.Model) -> list[list[ir.Op]]:
+    """The ops each exit point adds, in model order: point i's are those its logits need that
+    no earlier point needs (the last point also gets every op left), so an image leaving at
+    point i runs stages 0..i, a valid topological order."""
+    producer = {op.output: op for op in model.ops}
+    done: set[str] = set()
+    stages = []
+    for point in model.exits:
+        need: set[str] = set()
+        stack = list(point.logits)
+        while stack:
+            op = producer.get(stack.pop())
+            if op is not None and op.name not in need and op.name not in done:
+                need.add(op.name)
+                stack.extend(op.inputs)
+        stages.append(need)
+        done |= need
+    stages[-1] |= {op.name for op in model.ops} - done
+    return [[op for op in model.ops if op.name in stage] for stage in stages]
+
+
+def exit_macs(model: ir.Model) -> list[int]:
+    """Multiply-accumulates per image that leaves at each exit point (stages 0..i)."""
+    macs, total = [], 0
+    for stage in exit_stages(model):
+        total += sum(op.macs([model.tensors[t] for t in op.inputs], model.tensors[op.output])
+                     for op in stage)
+        macs.append(total)
+    return macs
+
+
+def run_exits(model: ir.Model, x: np.ndarray, chunk: int = 100
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(class, exit point, MACs done) per image of a single-input IR v2 model.
+
+    The whole network runs (in chunks of `chunk` images, keeping only the exits' logits);
+    the decision needs only the logits, so it equals an engine that stops at the exit.
+    """
+    names = {t for point in model.exits for t in point.logits}
+    parts: dict[str, list[np.ndarray]] = {t: [] for t in names}
+    for start in range(0, len(x), chunk):
+        tensors = run(model, x[start : start + chunk])
+        for t in names:
+            parts[t].append(tensors[t])
+    classes, points = exit_decide(model, {t: np.concatenate(v) for t, v in parts.items()})
+    return classes, points, np.asarray(exit_macs(model), np.int64)[points]

@@ -1,4 +1,4 @@
-"""Integer IR, version 1: the contract every back end reads (DESIGN.md, "Integer IR").
+"""Integer IR, versions 1 and 2: the contract every back end reads (DESIGN.md, "Integer IR").
 
 A `Model` holds `TensorSpec`s (HWC, one image) and ops in topological order, one frozen
 dataclass per op kind. `OPS` (kind -> class) is the op registry: each class declares its
@@ -8,7 +8,8 @@ it has no RTL engine); every layer finds its own part of an op by the op's kind
 (docs/ops.md). On disk it is `model.json` plus
 `weights.npz`, whose arrays are named `<op>.<field>`; scalar and list fields stay in the JSON.
 `validate` lists every problem, each naming its layer; `check`, `load` and `save` raise
-`IRError` with all of them on one line.
+`IRError` with all of them on one line. Version 2 adds a model-level table of early exits
+(`ExitPoint`, docs/early_exit.md); a model without exits is written and read as version 1.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from typing import ClassVar
 
 import numpy as np
 
-IR_VERSION = 1
+IR_VERSION = 2  # the newest version; a model without exits is written as version 1
+IR_VERSIONS = (1, 2)
 DTYPES: dict[str, tuple[int, int]] = {
     "int8": (-128, 127),
     "uint8": (0, 255),
@@ -35,6 +37,8 @@ S_MAX = 46  # shifts lie in [0, S_MAX]
 
 COMMON_FIELDS = ("name", "inputs", "output")
 _TOP_KEYS = {"ir_version", "name", "tensors", "ops", "inputs", "outputs"}
+_EXIT_KEYS = {"name", "logits", "luts", "threshold"}
+EXIT_LUT_MAX = 256  # an 8-bit logit difference d = max - l lies in [0, 255]
 _TENSOR_KEYS = {"shape", "dtype", "scale", "zero_point"}
 # Field name -> (required length or None for any, lowest value, highest value).
 _FIELD_RULES: dict[str, tuple[int | None, float, float]] = {
@@ -567,14 +571,36 @@ def op_fields(cls: type[Op]) -> list[str]:
 
 
 @dataclass(frozen=True)
+class ExitPoint:
+    """One exit point of an early-exit cascade (IR v2; the rule is in docs/early_exit.md).
+
+    Attributes:
+        name: the exit's name.
+        logits: its 8-bit `[1, 1, K]` logits tensor(s), graph outputs; two at the last point
+            average their softmax probabilities.
+        luts: one table per logits tensor, `LUT[d] ~ 2^F * exp(-d * scale)` (d beyond the
+            table: 0), when the point tests or averages; empty for a plain argmax.
+        threshold: `T`: an image leaves here when `sum_j LUT[max - l_j] <= T`; None at the
+            last point, which takes every image that reaches it.
+    """
+
+    name: str
+    logits: tuple[str, ...]
+    luts: tuple[tuple[int, ...], ...] = ()
+    threshold: int | None = None
+
+
+@dataclass(frozen=True)
 class Model:
-    """An IR model: tensors by name, ops in topological order, graph inputs and outputs."""
+    """An IR model: tensors by name, ops in topological order, graph inputs and outputs, and
+    (IR v2) the early-exit points in the order an image meets them."""
 
     name: str
     tensors: dict[str, TensorSpec]
     ops: tuple[Op, ...]
     inputs: tuple[str, ...]
     outputs: tuple[str, ...]
+    exits: tuple[ExitPoint, ...] = ()
 
 
 # ---------------------------------------------------------------------------------- validation
@@ -687,6 +713,72 @@ def _op_problems(op: Op, ins: Sequence[TensorSpec], out: TensorSpec) -> list[str
     return []
 
 
+def _lut_problems(lut: Sequence[int], classes: int) -> list[str]:
+    """An exit LUT: 1..256 entries, non-negative, non-increasing, LUT[0] >= 1, and the sum of
+    `classes` entries fits int32."""
+    if not 1 <= len(lut) <= EXIT_LUT_MAX:
+        return [f"has {len(lut)} entries, expected 1..{EXIT_LUT_MAX}"]
+    values = np.asarray(lut, np.int64)
+    if values.min() < 0 or values[0] < 1 or (np.diff(values) > 0).any():
+        return ["must be non-negative and non-increasing with LUT[0] >= 1"]
+    if classes * int(values[0]) > INT32_MAX:
+        return [f"sum of {classes} entries may reach {classes * int(values[0])} (beyond int32)"]
+    return []
+
+
+def _exit_point_problems(model: Model, e: ExitPoint, last: bool) -> list[str]:
+    """One exit point's rules (docs/early_exit.md), each message naming the exit."""
+    problems = []
+    if not 1 <= len(e.logits) <= (2 if last else 1):
+        problems.append(f"takes {'one or two logits tensors' if last else 'one logits tensor'}"
+                        f" (only the last point averages two), got {len(e.logits)}")
+    for t in e.logits:
+        spec = model.tensors.get(t)
+        if spec is None or t not in model.outputs:
+            problems.append(f"logits '{t}' is not a graph output")
+        elif spec.dtype not in ("int8", "uint8") or tuple(spec.shape[:2]) != (1, 1):
+            problems.append(f"logits '{t}' must be an 8-bit [1, 1, K] tensor, is {spec.dtype} "
+                            f"{list(spec.shape)}")
+    if last and e.threshold is not None:
+        problems.append("the last point takes every image: its threshold must be null")
+    elif not last and not (isinstance(e.threshold, int) and 0 <= e.threshold <= INT32_MAX):
+        problems.append(f"threshold {e.threshold!r} is not an integer in [0, 2^31 - 1]")
+    needed = len(e.logits) if e.threshold is not None or len(e.logits) == 2 else 0
+    if len(e.luts) != needed:
+        problems.append(f"needs {needed} LUT(s) (one per logits tensor when it tests or "
+                        f"averages), got {len(e.luts)}")
+    if len(e.luts) != needed or not needed:
+        return problems
+    classes = max((model.tensors[t].shape[2] for t in e.logits if t in model.tensors),
+                  default=1)
+    for t, lut in zip(e.logits, e.luts, strict=True):
+        problems += [f"LUT of '{t}' {p}" for p in _lut_problems(lut, classes)]
+    if len(e.luts) == 2 and not problems and 2 * classes * e.luts[0][0] * e.luts[1][0] >= 2**63:
+        problems.append("the averaged score E^a * S^b + E^b * S^a may leave int64")
+    return problems
+
+
+def _exit_problems(model: Model) -> list[str]:
+    """The exit table (IR v2): at least two points, unique names, one class count, and each
+    point's rules."""
+    if not model.exits:
+        return []
+    problems = []
+    if len(model.exits) < 2:
+        problems.append("exits: a table needs an early exit and a last point")
+    names = [e.name for e in model.exits]
+    problems += [f"exit '{n}': duplicate name" for n in sorted(set(names))
+                 if names.count(n) > 1]
+    for i, e in enumerate(model.exits):
+        last = i == len(model.exits) - 1
+        problems += [f"exit '{e.name}': {p}" for p in _exit_point_problems(model, e, last)]
+    classes = {model.tensors[t].shape[2] for e in model.exits for t in e.logits
+               if t in model.tensors}
+    if len(classes) > 1:
+        problems.append(f"exits: logits have different class counts {sorted(classes)}")
+    return problems
+
+
 def validate(model: Model) -> list[str]:
     """Every problem of the model, each message naming its layer or tensor (empty: valid).
 
@@ -700,6 +792,7 @@ def validate(model: Model) -> list[str]:
     by_tensor = {k: _tensor_problems(k, t) for k, t in model.tensors.items()}
     problems = [p for found in by_tensor.values() for p in found]
     problems += _graph_problems(model)
+    problems += _exit_problems(model)
     for op in model.ops:
         if all(by_tensor.get(t) == [] for t in (*op.inputs, op.output)):
             ins = [model.tensors[t] for t in op.inputs]
@@ -743,7 +836,7 @@ def to_json(model: Model) -> tuple[dict, dict[str, np.ndarray]]:
                 entry[name] = _json_value(value)
         ops.append(entry)
     doc = {
-        "ir_version": IR_VERSION,
+        "ir_version": 2 if model.exits else 1,
         "name": model.name,
         "tensors": {k: {"shape": _json_value(tuple(t.shape)), "dtype": t.dtype,
                         "scale": float(t.scale), "zero_point": int(t.zero_point)}
@@ -752,6 +845,10 @@ def to_json(model: Model) -> tuple[dict, dict[str, np.ndarray]]:
         "inputs": list(model.inputs),
         "outputs": list(model.outputs),
     }
+    if model.exits:
+        doc["exits"] = [{"name": e.name, "logits": list(e.logits),
+                         "luts": [list(lut) for lut in e.luts], "threshold": e.threshold}
+                        for e in model.exits]
     return doc, arrays
 
 
@@ -792,7 +889,7 @@ def _str_list(value: object) -> bool:
 
 
 def _op_from_json(i: int, entry: object, arrays: Mapping[str, np.ndarray], used: set[str],
-                  problems: list[str]) -> Op | None:
+                  problems: list[str], version: int = IR_VERSION) -> Op | None:
     """Build one op from its JSON entry, appending problems (each naming the op) on failure."""
     if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
         problems.append(f"ops[{i}]: not an object with a string 'name'")
@@ -829,7 +926,7 @@ def _op_from_json(i: int, entry: object, arrays: Mapping[str, np.ndarray], used:
                 problems.append(f"{name}: field '{f.name}' {exc}")
         elif f.default is MISSING:
             problems.append(f"{name}: missing field '{f.name}'")
-    problems += [f"{name}: unknown field '{k}' (IR v{IR_VERSION} has no private extensions)"
+    problems += [f"{name}: unknown field '{k}' (IR v{version} has no private extensions)"
                  for k in rest]
     if len(problems) > start:
         return None
@@ -860,14 +957,16 @@ def from_json(doc: object, arrays: Mapping[str, np.ndarray], where: str = "model
     """
     if not isinstance(doc, dict):
         raise IRError(where, ["the top level must be a JSON object"])
-    problems = [f"unknown key '{k}' (IR v{IR_VERSION} has no private extensions)"
-                for k in doc if k not in _TOP_KEYS]
-    problems += [f"missing key '{k}'" for k in sorted(_TOP_KEYS - doc.keys())]
+    version = doc.get("ir_version", IR_VERSION)
+    if type(version) is not int or version not in IR_VERSIONS:
+        raise IRError(where, [f"ir_version {version!r} unsupported (this reader knows "
+                              f"{' and '.join(map(str, IR_VERSIONS))})"])
+    keys = _TOP_KEYS | ({"exits"} if version >= 2 else set())
+    problems = [f"unknown key '{k}' (IR v{version} has no private extensions)"
+                for k in doc if k not in keys]
+    problems += [f"missing key '{k}'" for k in sorted(keys - doc.keys())]
     if problems:
         raise IRError(where, problems)
-    if doc["ir_version"] != IR_VERSION:
-        raise IRError(where, [f"ir_version {doc['ir_version']!r} unsupported (this reader "
-                              f"knows {IR_VERSION})"])
     if not (isinstance(doc["name"], str) and isinstance(doc["tensors"], dict)
             and isinstance(doc["ops"], list) and _str_list(doc["inputs"])
             and _str_list(doc["outputs"])):
@@ -875,12 +974,34 @@ def from_json(doc: object, arrays: Mapping[str, np.ndarray], where: str = "model
                               "outputs lists of names"])
     tensors = {k: _tensor_from_json(k, v, problems) for k, v in doc["tensors"].items()}
     used: set[str] = set()
-    ops = [_op_from_json(i, e, arrays, used, problems) for i, e in enumerate(doc["ops"])]
+    ops = [_op_from_json(i, e, arrays, used, problems, version)
+           for i, e in enumerate(doc["ops"])]
     problems += [f"weights.npz: unexpected array '{k}'" for k in arrays if k not in used]
+    exits = _exits_from_json(doc.get("exits"), problems) if version >= 2 else []
     if problems:
         raise IRError(where, problems)
     return Model(doc["name"], tensors, tuple(ops), tuple(doc["inputs"]),  # type: ignore[arg-type]
-                 tuple(doc["outputs"]))
+                 tuple(doc["outputs"]), tuple(exits))  # type: ignore[arg-type]
+
+
+def _exits_from_json(entries: object, problems: list[str]) -> list[ExitPoint | None]:
+    """The v2 exit table, appending a problem (naming the entry) for each malformed one."""
+    if not isinstance(entries, list) or not entries:
+        problems.append("exits must be a non-empty list (IR v2)")
+        return []
+    exits: list[ExitPoint | None] = []
+    for i, e in enumerate(entries):
+        ok = isinstance(e, dict) and set(e) == _EXIT_KEYS and isinstance(e["name"], str) and (
+            _str_list(e["logits"]) and isinstance(e["luts"], list)
+            and all(isinstance(lut, list) and all(map(_is_int, lut)) for lut in e["luts"])
+            and (e["threshold"] is None or _is_int(e["threshold"])))
+        if not ok:
+            problems.append(f"exits[{i}]: needs exactly {sorted(_EXIT_KEYS)}: name a string, "
+                            "logits a list of names, luts lists of integers, threshold an "
+                            "integer or null")
+        exits.append(ExitPoint(e["name"], tuple(e["logits"]), tuple(map(tuple, e["luts"])),
+                               e["threshold"]) if ok else None)
+    return exits
 
 
 def save(model: Model, directory: str | Path) -> Path:

@@ -226,8 +226,8 @@ def test_bad_npz(tmp_path: Path) -> None:
 
 def test_wrong_ir_version(tmp_path: Path) -> None:
     directory = _saved(tmp_path)
-    _edit_json(directory, lambda doc: doc.update(ir_version=2))
-    assert "ir_version 2 unsupported" in _load_error(directory)
+    _edit_json(directory, lambda doc: doc.update(ir_version=3))
+    assert "ir_version 3 unsupported" in _load_error(directory)
 
 
 def test_load_runs_validate(tmp_path: Path) -> None:

@@ -3,8 +3,7 @@
 // status, an AXI4 master (axi_dma) for program, weights, parameters, input and output records.
 //
 // seq_ctrl fetches the header and each instruction and starts its unit: seq_io (LOAD, STORE),
-// seq_mac (MAC); the other opcodes are the vector unit's, which this build does not have yet:
-// the controller refuses them (ERROR_CODE 3, BAD_INSTRUCTION). Units run one at a time; the
+// seq_mac (MAC), seq_vec (every other opcode). Units run one at a time; the
 // running one gets the activation buffer's read and write ports and the DMA read channel;
 // seq_io alone writes to DDR.
 `default_nettype none
@@ -15,7 +14,8 @@ module seq_engine #(
   parameter int unsigned ACT_BYTES   = 65536,  // activation buffer, a multiple of SIMD
   parameter int unsigned TILE_BYTES  = 16384,  // one of the two weight-tile buffers
   parameter int unsigned MAX_BURST   = 16,     // AXI beats per burst, 1..256
-  parameter int unsigned OUTSTANDING = 4       // AXI bursts in flight per direction
+  parameter int unsigned OUTSTANDING = 4,      // AXI bursts in flight per direction
+  parameter int unsigned MAX_C       = 1024    // vector unit: channels of PRELU/GAVG/GWAP
 ) (
   input  wire         clk,
   input  wire         rst_n,            // synchronous, active low
@@ -84,7 +84,7 @@ module seq_engine #(
 );
 
   localparam int unsigned LW = $clog2(SIMD + 1);  // write length bits
-  localparam int unsigned NU = 2;                 // units: 0 seq_io, 1 seq_mac
+  localparam int unsigned NU = 3;                 // units: 0 seq_io, 1 seq_mac, 2 seq_vec
 
   if (ACT_BYTES > (1 << 20)) begin : g_bad_act
     $fatal(1, "seq_engine: ACT_BYTES=%0d exceeds the 20-bit activation address", ACT_BYTES);
@@ -214,7 +214,7 @@ module seq_engine #(
   logic [63:0] u_tdata;
   logic        u_done, u_stall;
 
-  seq_ctrl #(.PE(PE), .SIMD(SIMD), .ACT_BYTES(ACT_BYTES), .HAS_VEC(1'b0)) u_ctrl (
+  seq_ctrl #(.PE(PE), .SIMD(SIMD), .ACT_BYTES(ACT_BYTES), .HAS_VEC(1'b1)) u_ctrl (
     .clk,
     .rst_n,
     .start_i             (start),
@@ -340,8 +340,42 @@ module seq_engine #(
     .s_axis_tlast      (u_tlast)
   );
 
-  logic [0:0] sel;  // the running unit's index
-  assign sel         = unit[0];
+  seq_vec #(.SIMD(SIMD), .MAX_C(MAX_C)) u_vec (
+    .clk,
+    .rst_n,
+    .start_i           (unit_start && unit == 2'd2),
+    .instr_i           (instr),
+    .batch_i           (batch),
+    .act_image_bytes_i (act_image_bytes),
+    .image_first_i     (image_first),
+    .data_base_i       (data_base),
+    .input_base_i      (input_base),
+    .input_bytes_i     (input_bytes),
+    .output_base_i     (output_base),
+    .output_bytes_i    (output_bytes),
+    .done_o            (done_u[2]),
+    .stall_o           (stall_u[2]),
+    .abort_i           (abort),
+    .act_rd_valid_o    (rd_valid_u[2]),
+    .act_rd_addr_o     (rd_addr_u[2]),
+    .act_rd_valid_i    (act_rd_valid),
+    .act_rd_data_i     (act_rd_data),
+    .act_wr_valid_o    (wr_valid_u[2]),
+    .act_wr_addr_o     (wr_addr_u[2]),
+    .act_wr_data_o     (wr_data_u[2]),
+    .act_wr_len_o      (wr_len_u[2]),
+    .rd_cmd_addr_o     (cmd_addr_u[2]),
+    .rd_cmd_bytes_o    (cmd_bytes_u[2]),
+    .rd_cmd_valid_o    (cmd_valid_u[2]),
+    .rd_cmd_ready_i    (u_cmd_ready && unit == 2'd2),
+    .s_axis_tdata      (u_tdata),
+    .s_axis_tvalid     (u_tvalid && unit == 2'd2),
+    .s_axis_tready     (tready_u[2]),
+    .s_axis_tlast      (u_tlast)
+  );
+
+  logic [1:0] sel;  // the running unit's index (3: none, reads as seq_io)
+  assign sel         = unit == 2'd3 ? 2'd0 : unit;
   assign u_done      = done_u[sel];
   assign u_stall     = stall_u[sel];
   assign u_cmd_addr  = cmd_addr_u[sel];
@@ -361,9 +395,6 @@ module seq_engine #(
     .wr_data_i  (wr_data_u[sel]),
     .wr_len_i   (wr_len_u[sel])
   );
-
-  logic unused;
-  assign unused = unit[1];
 
 endmodule
 

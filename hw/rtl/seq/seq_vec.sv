@@ -24,9 +24,7 @@
 // issued back to back with the first, so the DMA fetches ahead and the latency shows once).
 `default_nettype none
 
-module seq_vec
-  import seq_isa_pkg::*;
-#(
+module seq_vec #(
   parameter int unsigned SIMD  = 8,     // channels per beat (ACT read width in bytes), 4..64
   parameter int unsigned MAX_C = 1024,  // channels of PRELU/GAVG/GWAP, a multiple of SIMD
   localparam int unsigned LEN_W = $clog2(SIMD + 1)  // width of wr_len (1..SIMD)
@@ -35,7 +33,7 @@ module seq_vec
   input  wire                   rst_n,              // synchronous, active low
 
   input  wire                   start_i,            // pulse: run instr_i on the batch
-  input  instr_t                instr_i,            // stable until done_o
+  input  seq_isa_pkg::instr_t   instr_i,            // stable until done_o
   input  wire  [7:0]            batch_i,            // images, 1..255
   input  wire  [19:0]           act_image_bytes_i,  // bytes between two images' slots
   input  wire  [31:0]           image_first_i,      // (LOAD/STORE only)
@@ -78,25 +76,25 @@ module seq_vec
   end
 
   // ---------------------------------------------------------------- decode (instr_i is stable)
-  opcode_e op;
+  seq_isa_pkg::opcode_e op;
   logic    is_copy, is_add, is_mul, is_lut, is_prelu, is_maxp, is_avgp, is_gavg, is_gwap;
   logic    is_chmax, is_chmean, win, bin, red, chr, maxmode, summode, direct, uses_ddr;
   logic [7:0]  kh_e, kw_e;
   logic [3:0]  sh_e, sw_e, pad_t_e, pad_l_e;
   logic [31:0] ddr_words_bytes, param_bytes;
 
-  assign op        = opcode_e'(instr_i.opcode);
-  assign is_copy   = op == OP_COPY;
-  assign is_add    = op == OP_ADD;
-  assign is_mul    = op == OP_MUL;
-  assign is_lut    = op == OP_LUT;
-  assign is_prelu  = op == OP_PRELU;
-  assign is_maxp   = op == OP_MAXPOOL;
-  assign is_avgp   = op == OP_AVGPOOL;
-  assign is_gavg   = op == OP_GAVG;
-  assign is_gwap   = op == OP_GWAP;
-  assign is_chmax  = op == OP_CHMAX;
-  assign is_chmean = op == OP_CHMEAN;
+  assign op        = seq_isa_pkg::opcode_e'(instr_i.opcode);
+  assign is_copy   = op == seq_isa_pkg::OP_COPY;
+  assign is_add    = op == seq_isa_pkg::OP_ADD;
+  assign is_mul    = op == seq_isa_pkg::OP_MUL;
+  assign is_lut    = op == seq_isa_pkg::OP_LUT;
+  assign is_prelu  = op == seq_isa_pkg::OP_PRELU;
+  assign is_maxp   = op == seq_isa_pkg::OP_MAXPOOL;
+  assign is_avgp   = op == seq_isa_pkg::OP_AVGPOOL;
+  assign is_gavg   = op == seq_isa_pkg::OP_GAVG;
+  assign is_gwap   = op == seq_isa_pkg::OP_GWAP;
+  assign is_chmax  = op == seq_isa_pkg::OP_CHMAX;
+  assign is_chmean = op == seq_isa_pkg::OP_CHMEAN;
   assign win       = is_maxp || is_avgp;
   assign bin       = is_add || is_mul;
   assign red       = is_gavg || is_gwap;
@@ -171,9 +169,10 @@ module seq_vec
   // GWAP: the commands of images 1.. (weights only) follow image 0's at once, so that the DMA
   // fetches ahead and the DDR latency shows once.
   assign rd_cmd_valid_o = state_q == S_CMD
-                       || (is_gwap && state_q inside {S_PARAM, S_RUN, S_NEXT} && cmds_q < batch_q);
-  assign rd_cmd_addr_o  = data_base_i + instr_i.ddr_off + (cmds_q != 0 ? param_bytes : 32'd0);
-  assign rd_cmd_bytes_o = ddr_words_bytes - (cmds_q != 0 ? param_bytes : 32'd0);
+                       || (is_gwap && cmds_q < batch_q
+                           && (state_q == S_PARAM || state_q == S_RUN || state_q == S_NEXT));
+  assign rd_cmd_addr_o  = data_base_i + instr_i.ddr_off + (cmds_q != 8'd0 ? param_bytes : 32'd0);
+  assign rd_cmd_bytes_o = ddr_words_bytes - (cmds_q != 8'd0 ? param_bytes : 32'd0);
 
   always_ff @(posedge clk) begin
     if (!rst_n || abort_i) begin
@@ -253,7 +252,7 @@ module seq_vec
     .bin_i       (bin),
     .red_i       (red),
     .ch_i        (chr),
-    .b_chunk_i   (instr_i.bcast != BCAST_PIXEL),
+    .b_chunk_i   (instr_i.bcast != seq_isa_pkg::BCAST_PIXEL),
     .kh_i        (kh_e),
     .kw_i        (kw_e),
     .ph_i        (win ? instr_i.y_h : instr_i.a_h),
@@ -271,7 +270,7 @@ module seq_vec
     .y_base_i    (instr_i.y_base),
     .img_i       (img_q),
     .a_pitch_i   (20'(instr_i.a_pitch)),
-    .b_step_i    (instr_i.bcast == BCAST_CHANNEL ? 20'd0 : 20'(instr_i.b_pitch)),
+    .b_step_i    (instr_i.bcast == seq_isa_pkg::BCAST_CHANNEL ? 20'd0 : 20'(instr_i.b_pitch)),
     .y_step_i    (red ? 20'd0 : 20'(instr_i.y_pitch)),
     .row_stride_i(row_stride_q),
     .col_step_i  (win ? col_step_q : 20'(instr_i.a_pitch)),
@@ -321,22 +320,32 @@ module seq_vec
     logic [SIMD*8-1:0] w;
   } tag_t;
 
-  tag_t tag_i, tag_q [2], tag_d, tag_m;
+  tag_t tag_i, tag_q0, tag_q1, tag_d, tag_m;
 
-  assign tag_i = '{valid: issue, opnd: it_opnd, pad: it_pad, first: it_first, last: it_last,
-                   flush: it_flush, k: ROW_W'(it_k), len: it_len, yaddr: it_y, w: wb_data};
+  always_comb begin
+    tag_i.valid = issue;
+    tag_i.opnd  = it_opnd;
+    tag_i.pad   = it_pad;
+    tag_i.first = it_first;
+    tag_i.last  = it_last;
+    tag_i.flush = it_flush;
+    tag_i.k     = ROW_W'(it_k);
+    tag_i.len   = it_len;
+    tag_i.yaddr = it_y;
+    tag_i.w     = wb_data;
+  end
   always_ff @(posedge clk) begin
     if (!rst_n || abort_i) begin
-      tag_q[0].valid <= 1'b0;
-      tag_q[1].valid <= 1'b0;
+      tag_q0.valid <= 1'b0;
+      tag_q1.valid <= 1'b0;
       tag_m.valid    <= 1'b0;
     end else begin
-      tag_q[0] <= tag_i;
-      tag_q[1] <= tag_q[0];
+      tag_q0 <= tag_i;
+      tag_q1 <= tag_q0;
       tag_m    <= tag_d;
     end
   end
-  assign tag_d = tag_q[1];
+  assign tag_d = tag_q1;
 
   // ---------------------------------------------------------------- D: centre and multiply
   logic signed [9:0]  val_d [SIMD], u_d [SIMD], ua_q [SIMD], mx [SIMD];
@@ -353,7 +362,7 @@ module seq_vec
 
   for (genvar l = 0; l < SIMD; l++) begin : g_d
     logic [7:0] raw;
-    assign raw = (is_mul && instr_i.bcast == BCAST_PIXEL && tag_d.opnd)
+    assign raw = (is_mul && instr_i.bcast == seq_isa_pkg::BCAST_PIXEL && tag_d.opnd)
                ? act_rd_data_i[7:0] : act_rd_data_i[l*8 +: 8];
     assign val_d[l] = tag_d.pad ? min_d
                     : sgn_d ? 10'($signed(raw)) : $signed({2'b0, raw});
@@ -572,13 +581,14 @@ module seq_vec
   end
 
   // in flight between issue and the ACT write
-  assign busy_pipe = tag_q[0].valid || tag_q[1].valid || tag_m.valid || valid_a
+  assign busy_pipe = tag_q0.valid || tag_q1.valid || tag_m.valid || valid_a
                   || rq_busy_q != '0 || act_wr_valid_o;
 
   logic unused;
   assign unused = ^{act_rd_valid_i, image_first_i, input_base_i, input_bytes_i, output_base_i,
                     output_bytes_i, instr_i, tag_m.pad, tag_m.w, it_k,
-                    RECORD_BITS, MAGIC, VERSION};  // (package constants of other units)
+                    // package constants of the other units
+                    seq_isa_pkg::RECORD_BITS, seq_isa_pkg::MAGIC, seq_isa_pkg::VERSION};
 
 endmodule
 

@@ -14,6 +14,7 @@ import json
 
 import numpy as np
 import pytest
+from ir_factory import random_batch, single_op
 
 from base.paths import ROOT
 from hw.gen.seq import cycles, executor
@@ -22,11 +23,11 @@ from hw.gen.seq.config import EngineConfig
 from hw.gen.seq.isa import Opcode
 from hw.synth import synth_xilinx
 from sim import runner
-from ir_factory import random_batch, single_op
 
 SEQ = ROOT / "hw" / "rtl" / "seq"
-SOURCES = [runner.RTL_DIR / "hccr_pkg.sv", SEQ / "seq_isa_pkg.sv", runner.RTL_DIR / "requantiser.sv",
-           SEQ / "seq_vec_iter.sv", SEQ / "seq_vec_wbuf.sv", SEQ / "seq_vec.sv"]
+SOURCES = [runner.RTL_DIR / "hccr_pkg.sv", SEQ / "seq_isa_pkg.sv",
+           runner.RTL_DIR / "requantiser.sv", SEQ / "seq_vec_iter.sv", SEQ / "seq_vec_wbuf.sv",
+           SEQ / "seq_vec.sv"]
 CFG = EngineConfig(pe=4, simd=8)
 PARAMS = {"SIMD": CFG.simd, "MAX_C": 64}
 # The fixed cycles of one instruction on the unit: 1 of set-up (+ 5 for a window's address

@@ -18,7 +18,7 @@ from hw.gen.seq.isa import Opcode
 from hw.gen.seq.records import pack_inputs, unpack_outputs
 from quant import golden, ir
 from sim import runner
-from tests.ir_factory import all_ops_graph, random_batch, single_op
+from tests.ir_factory import all_ops_graph, make_op, random_batch, single_op, spec
 
 SEQ = runner.RTL_DIR / "seq"
 CONFIG = EngineConfig(pe=4, simd=8, act_bytes=16384, tile_bytes=2048)
@@ -103,6 +103,25 @@ def test_load_store(to: tuple[int, int, int], rng, seed, tmp_path, build_root) -
     program, result = check_model(model, rng, 3, 2, tmp_path, build_root, seed)
     assert [i.opcode for i in program.instructions] == [Opcode.LOAD, Opcode.STORE, Opcode.END]
     assert result["cycles"] > 0
+
+
+def test_copy_and_strided_views(rng, seed, tmp_path, build_root) -> None:
+    """A concat of two graph inputs (two COPYs into one region) and of two convs written in
+    place at channel offsets, with one conv also an output (a STORE of a strided view)."""
+    x = spec("x", (4, 5, 3), "int8", -3)
+    conv = {"kernel": (3, 3), "stride": (1, 1), "padding": (1, 1, 1, 1), "out_dtype": "int8"}
+    ops, tensors = [], {"x": x, "x2": spec("x2", (4, 5, 5), "int8", 7)}
+    for name, inputs, kind, params in (
+            ("a", ["x"], "conv2d", {**conv, "cout": 6}),
+            ("b", ["x"], "conv2d", {**conv, "cout": 3}),
+            ("ab", ["a", "b"], "concat", {}), ("xx", ["x", "x2"], "concat", {})):
+        op, out = make_op(kind, rng, name, [tensors[t] for t in inputs], **params)
+        ops.append(op)
+        tensors[name] = out
+    model = ir.Model("views", tensors, tuple(ops), ("x", "x2"), ("ab", "a", "xx"))
+    program, _ = check_model(model, rng, 3, 2, tmp_path, build_root, seed)
+    assert sum(i.opcode == Opcode.COPY for i in program.instructions) == 2
+    assert program.views["a"].pitch == 9
 
 
 # (kind, fixed parameters): tap mode (C a multiple of SIMD or wide), row mode (small C), k×1,

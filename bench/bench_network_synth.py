@@ -15,7 +15,7 @@ from bench.bench_rtl import random_net
 from hw.devices import device
 from hw.estimate import calibration
 from hw.estimate.network import estimate
-from hw.estimate.plan import optimise
+from hw.estimate.plan import optimise, planned_folding
 from hw.gen.engines import Folding
 from hw.gen.folding import balanced_folding
 from hw.gen.network import generate
@@ -49,8 +49,7 @@ def compare(model: ir.Model, folding: dict[str, Folding], label: str) -> None:
 def main() -> None:
     model = random_net(64, (16, 32, 64, 96), 100)
     plan = optimise(model, device(DEVICE), calibration.load())
-    compare(model, {la.name: la.fold for la in plan.layers if la.fold != Folding()},
-            f"{DEVICE} plan")
+    compare(model, planned_folding(plan), f"{DEVICE} plan")
     compare(model, balanced_folding(model), "balanced folding")
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import MISSING, dataclass, fields
@@ -32,6 +33,8 @@ DTYPES: dict[str, tuple[int, int]] = {
     "int32": (-(2**31), 2**31 - 1),
 }
 INT32_MAX = 2**31 - 1
+NAME_MAX = 128  # op and tensor names become file names, Verilog and C++ identifiers
+_IDENTIFIER = re.compile(rf"[A-Za-z_][A-Za-z0-9_]{{0,{NAME_MAX - 1}}}\Z")
 M_MAX = 2**15  # multipliers lie in [1, M_MAX]
 S_MAX = 46  # shifts lie in [0, S_MAX]
 
@@ -659,6 +662,14 @@ def _graph_problems(model: Model) -> list[str]:
     return problems
 
 
+def _name_problems(model: Model) -> list[str]:
+    """Op and tensor names every back end can use as a file name and an identifier."""
+    named = [("op", op.name) for op in model.ops] + [("tensor", t) for t in model.tensors]
+    return [f"{kind} name {name!r} is not an identifier (ASCII letters, digits and _, not "
+            f"starting with a digit, at most {NAME_MAX} characters)"
+            for kind, name in named if not _IDENTIFIER.match(name)]
+
+
 def _field_problems(op: Op) -> list[str]:
     """Array dtypes, integer types and value ranges of the op's own fields."""
     problems = []
@@ -782,7 +793,8 @@ def _exit_problems(model: Model) -> list[str]:
 def validate(model: Model) -> list[str]:
     """Every problem of the model, each message naming its layer or tensor (empty: valid).
 
-    Checks tensors (dtype, shape, zero point, scale), the graph (each tensor produced once, ops in
+    Checks op and tensor names (identifiers, safe as file names), tensors (dtype, shape, zero
+    point, scale), the graph (each tensor produced once, ops in
     topological order, inputs and outputs declared), each op's arity, array dtypes and field
     ranges, its output shape and constraints, and the worst-case accumulator: `|bias| +
     sum |w| * max|x - zx|` (or the op's equivalent) must fit int32. Then `acc * M + r` fits

@@ -17,6 +17,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 from base.errors import HccrError
 from base.progress import Progress, silent
+from model.data.classes import NUM_CLASSES
 from model.data.dataset import ImageSet, load_images
 from model.loop import Loop, evaluate, fit, make_optimizer
 from model.nets import ARCHITECTURES, build
@@ -114,13 +115,13 @@ def _train(config: TrainConfig, train_set: ImageSet, test_set: ImageSet, classes
     start_epoch = 0
     ckpt_path = out_dir / CHECKPOINT
     if resume and ckpt_path.exists():
-        ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
-        if TrainConfig(**ckpt["config"]) != config:
+        ckpt = read_checkpoint(ckpt_path, ("config", "model", "optimizer", "scheduler"))
+        if build_checked(ckpt_path, "config", lambda: TrainConfig(**ckpt["config"])) != config:
             raise HccrError(f"{ckpt_path}: saved config differs from the requested one; "
                             "use a new run directory or the same options")
-        model.load_state_dict(ckpt["model"])
-        opt.load_state_dict(ckpt["optimizer"])
-        sched.load_state_dict(ckpt["scheduler"])
+        build_checked(ckpt_path, "model", lambda: model.load_state_dict(ckpt["model"]))
+        build_checked(ckpt_path, "optimizer", lambda: opt.load_state_dict(ckpt["optimizer"]))
+        build_checked(ckpt_path, "scheduler", lambda: sched.load_state_dict(ckpt["scheduler"]))
         loop.gen.set_state(ckpt["generator"])
         if "torch_rng" in ckpt:  # dropout draws from it (absent in older checkpoints)
             torch.set_rng_state(ckpt["torch_rng"])
@@ -154,16 +155,54 @@ def _train(config: TrainConfig, train_set: ImageSet, test_set: ImageSet, classes
     return metrics
 
 
+CHECKPOINT_KEYS = ("config", "classes", "model")
+
+
+def read_checkpoint(path: Path, keys: tuple[str, ...] = CHECKPOINT_KEYS, hint: str = ""
+                    ) -> dict:
+    """A checkpoint of ours, checked on load: a readable torch file holding a dict with every
+    key of `keys`, `config`-like keys dicts, `classes` a list of class indices, `model` a state
+    dict of tensors. Every problem is an `HccrError` naming the file (and the key)."""
+    if not path.is_file():
+        raise HccrError(f"{path}: not found{hint}")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # noqa: BLE001 - torch/pickle raise many kinds on a damaged file
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise HccrError(f"{path}: not a readable checkpoint ({first})") from None
+    if not isinstance(ckpt, dict):
+        raise HccrError(f"{path}: holds a {type(ckpt).__name__}, not a checkpoint")
+    for key in keys:
+        value = ckpt.get(key)
+        ok = (isinstance(value, list) and all(isinstance(c, int) and 0 <= c < NUM_CLASSES
+                                                for c in value) if key == "classes" else
+              isinstance(value, dict) and all(isinstance(v, torch.Tensor) for v in value.values())
+              if key == "model" else isinstance(value, dict))
+        if not ok:
+            raise HccrError(f"{path}: key '{key}' " + ("missing" if value is None else
+                                                        "malformed"))
+    return ckpt
+
+
+def build_checked(path: Path, key: str, make):
+    """`make()` (a config or a network rebuilt from a checkpoint), its failure an `HccrError`
+    naming the file and key."""
+    try:
+        return make()
+    except (HccrError, TypeError, ValueError, KeyError, RuntimeError) as exc:
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise HccrError(f"{path}: key '{key}' does not fit: {first}") from None
+
+
 def load_trained(run_dir: str | Path) -> tuple[nn.Module, np.ndarray, TrainConfig]:
     """Load `model.pt` from a training, pruning or distillation run: the model (eval mode, its
     layers as narrow as the saved state's), its classes and config."""
     path = Path(run_dir) / MODEL
-    if not path.exists():
-        raise HccrError(f"{path}: not found (train, prune or distill into {run_dir} first)")
-    ckpt = torch.load(path, map_location="cpu", weights_only=False)
-    config = TrainConfig(**ckpt["config"])
+    ckpt = read_checkpoint(path, hint=f" (train, prune or distill into {run_dir} first)")
+    config = build_checked(path, "config", lambda: TrainConfig(**ckpt["config"]))
     classes = np.array(ckpt["classes"], np.int64)
-    model = fit_to_state(build(config.arch, len(classes), config.size), ckpt["model"])
+    model = build_checked(path, "model", lambda: fit_to_state(
+        build(config.arch, len(classes), config.size), ckpt["model"]))
     return model.eval(), classes, config
 
 

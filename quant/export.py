@@ -394,27 +394,59 @@ def _pair(v: int | tuple[int, ...]) -> tuple[int, int]:
 LABELS = "labels.json"
 
 
-def write_ir(model: ir.Model, classes: np.ndarray, out_dir: Path) -> Path:
+IR_FILES = frozenset({"model.json", "weights.npz", LABELS})
+
+
+def write_ir(model: ir.Model, classes: np.ndarray, out_dir: Path, overwrite: bool = False
+             ) -> Path:
     """Save the IR plus `labels.json` (the GB2312 class of each output) into `out_dir`.
 
     Everything is written to a sibling temporary folder first and renamed at the end, so an
-    interrupted export never leaves a complete-looking IR behind.
+    interrupted export never leaves a complete-looking IR behind. An existing `out_dir` is
+    replaced only when it holds nothing but an earlier export's files, or with `overwrite`.
     """
     out_dir = Path(out_dir)
+    if out_dir.exists() and not overwrite:
+        if not out_dir.is_dir():
+            raise HccrError(f"{out_dir}: is a file, not an IR folder")
+        other = sorted(p.name for p in out_dir.iterdir() if p.name not in IR_FILES)
+        if other:
+            raise HccrError(f"{out_dir}: holds {other[0]}, not written by hccr export; choose "
+                            "another folder or replace it (--overwrite)")
     tmp = out_dir.with_name(out_dir.name + ".partial")
     if tmp.exists():
         shutil.rmtree(tmp)
-    ir.save(model, tmp)
-    (tmp / LABELS).write_text(json.dumps(
-        {"classes": [int(c) for c in classes], "chars": "".join(LEVEL1[c] for c in classes)},
-        ensure_ascii=False))
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
-    tmp.rename(out_dir)
+    try:
+        ir.save(model, tmp)
+        (tmp / LABELS).write_text(json.dumps(
+            {"classes": [int(c) for c in classes], "chars": "".join(LEVEL1[c] for c in classes)},
+            ensure_ascii=False))
+        if out_dir.is_dir():
+            shutil.rmtree(out_dir)
+        elif out_dir.exists():
+            out_dir.unlink()
+        tmp.rename(out_dir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return out_dir
 
 
-def read_labels(ir_dir: Path) -> np.ndarray | None:
-    """The class of each output written by `write_ir`, or None when absent."""
+def read_labels(ir_dir: Path, outputs: int | None = None) -> np.ndarray | None:
+    """The class of each output written by `write_ir`, or None when absent; checked: an object
+    whose `classes` lists `outputs` GB2312 level-1 class indices."""
     path = Path(ir_dir) / LABELS
-    return np.array(json.loads(path.read_text())["classes"]) if path.exists() else None
+    if not path.exists():
+        return None
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise HccrError(f"{path}: not readable JSON ({exc})") from None
+    classes = doc.get("classes") if isinstance(doc, dict) else None
+    if not (isinstance(classes, list) and all(
+            isinstance(c, int) and not isinstance(c, bool) and 0 <= c < len(LEVEL1)
+            for c in classes)):
+        raise HccrError(f"{path}: key 'classes' missing or not a list of class indices "
+                        f"0..{len(LEVEL1) - 1}")
+    if outputs is not None and len(classes) != outputs:
+        raise HccrError(f"{path}: {len(classes)} classes for {outputs} outputs")
+    return np.array(classes, np.int64)

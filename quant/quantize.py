@@ -17,7 +17,7 @@ from model.data.dataset import load_images
 from model.loop import Loop, evaluate, fit, make_optimizer
 from model.nets import build
 from model.nets.resize import fit_to_state
-from model.train import TrainConfig, load_trained
+from model.train import TrainConfig, build_checked, load_trained, read_checkpoint
 from quant.qat import QatNet, prepare_qat
 
 QAT_MODEL = "qat.pt"
@@ -97,13 +97,16 @@ def quantize(float_run: Path, train_data: Path, test_data: Path, out_dir: Path,
 def load_qat(qat_dir: Path) -> tuple[QatNet, np.ndarray, QuantConfig]:
     """Rebuild a fine-tuned QAT network (eval mode, observers frozen) from `qat.pt`."""
     path = Path(qat_dir) / QAT_MODEL
-    if not path.exists():
-        raise HccrError(f"{path}: not found (run hccr quantize first)")
-    ckpt = torch.load(path, weights_only=False)
-    config = QuantConfig(**ckpt["config"])
-    train_cfg = TrainConfig(**ckpt["train_config"])
+    ckpt = read_checkpoint(path, ("config", "train_config", "classes", "model"),
+                           " (run hccr quantize first)")
+    config = build_checked(path, "config", lambda: QuantConfig(**ckpt["config"]))
+    train_cfg = build_checked(path, "train_config", lambda: TrainConfig(**ckpt["train_config"]))
     classes = np.array(ckpt["classes"], np.int64)
-    float_model = build(train_cfg.arch, len(classes), train_cfg.size)
-    qnet = prepare_qat(float_model, train_cfg.size, config.pot, config.weight_bits)
-    fit_to_state(qnet, ckpt["model"])  # a pruned network's layers are narrower
+
+    def rebuild() -> QatNet:
+        float_model = build(train_cfg.arch, len(classes), train_cfg.size)
+        qnet = prepare_qat(float_model, train_cfg.size, config.pot, config.weight_bits)
+        return fit_to_state(qnet, ckpt["model"])  # a pruned network's layers are narrower
+
+    qnet = build_checked(path, "model", rebuild)
     return qnet.eval(), classes, config

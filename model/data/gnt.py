@@ -7,6 +7,7 @@ uint16 LE width, uint16 LE height, then w*h uint8 grey values row-major (255 = b
 
 from __future__ import annotations
 
+import json
 import struct
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -89,9 +90,37 @@ def iter_gnt(path: str | Path, skip_bad: bool = False, counter: list[int] | None
         offset = next_offset
 
 
+SYNTH_MANIFEST = "manifest.json"  # written last by `hccr data synth`: the dataset is complete
+SYNTH_STARTED = SYNTH_MANIFEST + ".partial"  # written first: a dataset is being drawn here
+MANIFEST_KEYS = ("generator", "classes", "splits")
+
+
+def check_dataset(path: Path) -> None:
+    """Refuse data inside a synthesized dataset that was interrupted (its folder holds the
+    started marker but no manifest) or whose manifest is corrupt; any other folder (CASIA)
+    passes."""
+    for folder in [p for p in (path, *path.parents[:2]) if p.is_dir()]:
+        manifest = folder / SYNTH_MANIFEST
+        if manifest.is_file():
+            try:
+                doc = json.loads(manifest.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise GntError(f"{manifest}: not readable JSON ({exc})") from None
+            missing = [k for k in MANIFEST_KEYS if not isinstance(doc, dict) or k not in doc]
+            if missing:
+                raise GntError(f"{manifest}: missing key '{missing[0]}' (rewrite the dataset: "
+                               "hccr data synth --overwrite)")
+            return
+        if (folder / SYNTH_STARTED).exists():
+            raise GntError(f"{folder}: an interrupted `hccr data synth` (no {SYNTH_MANIFEST}); "
+                           f"draw it again with `hccr data synth --out {folder} --overwrite`")
+
+
 def gnt_files(path: str | Path) -> list[Path]:
-    """The `.gnt` files at `path` (a file, or a folder searched recursively), sorted."""
+    """The `.gnt` files at `path` (a file, or a folder searched recursively), sorted; refuses
+    an interrupted synthesized dataset (`check_dataset`)."""
     path = Path(path)
+    check_dataset(path)
     if path.is_file():
         return [path]
     if not path.is_dir():

@@ -39,7 +39,8 @@ from scipy.ndimage import gaussian_filter, map_coordinates
 
 from base.rundir import sha256
 from model.data.classes import LEVEL1, tag_of_class
-from model.data.gnt import write_gnt
+from model.data.gnt import SYNTH_MANIFEST as MANIFEST
+from model.data.gnt import SYNTH_STARTED, write_gnt
 from model.data.strokes import ASSET, class_strokes
 
 SPLITS = ("train", "test")
@@ -51,7 +52,6 @@ SHARP_TURN = 0.3  # radians; joints turning more than this get a round disc
 _SPLIT_KEY = {"train": 0, "test": 1}
 _STYLE, _SAMPLE = 0, 1  # spawn-key tags that keep style and sample streams apart
 GENERATOR_VERSION = 1  # bump whenever the same seed would give different images
-MANIFEST = "manifest.json"
 STROKE_SOURCE = "hanzi-writer-data 2.0.1 (Make Me a Hanzi), Arphic Public License"
 
 
@@ -395,7 +395,7 @@ def _prepare(out: Path, overwrite: bool) -> None:
     """Make `out` ready: refuse to mix with an earlier dataset unless `overwrite`."""
     if out.exists() and not out.is_dir():
         raise SynthError(f"{out} is a file, not a folder")
-    old = [out / MANIFEST] if (out / MANIFEST).exists() else []
+    old = [out / m for m in (MANIFEST, SYNTH_STARTED) if (out / m).exists()]
     for split in SPLITS:
         if (out / split).is_dir():
             old += sorted((out / split).glob("*.gnt")) + sorted((out / split).glob("*.partial"))
@@ -405,6 +405,7 @@ def _prepare(out: Path, overwrite: bool) -> None:
     for path in old:
         path.unlink()
     out.mkdir(parents=True, exist_ok=True)
+    (out / SYNTH_STARTED).write_text("{}\n")  # replaced by the manifest when complete
 
 
 def synthesize(plan: SynthPlan, out: str | Path, workers: int | None = None,
@@ -460,7 +461,7 @@ def synthesize(plan: SynthPlan, out: str | Path, workers: int | None = None,
             if advance is not None:
                 advance(len(records))
     manifest = _manifest(plan, files)
-    tmp = out / (MANIFEST + ".partial")
+    tmp = out / SYNTH_STARTED
     tmp.write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     tmp.replace(out / MANIFEST)
     return manifest

@@ -237,6 +237,43 @@ def _network(model: ir.Model, folding: Mapping[str, Folding], fifo_depth: int,
                    model.tensors[model.inputs[0]], p.fifos, p.forks, p.output_src)
 
 
+def _is(kind: type, value: object) -> bool:
+    return isinstance(value, kind) and not isinstance(value, bool)
+
+
+# network.json's keys `load` reads, and the check of each value
+_DESCRIPTION = {
+    "top": lambda v: _is(str, v) and Path(v).name == v and v.endswith(".sv"),
+    "fifo_depth": lambda v: _is(int, v) and v >= 1,
+    "config_hash": lambda v: _is(str, v),
+    "files": lambda v: isinstance(v, list) and all(_is(str, f) and Path(f).name == f
+                                                   and f not in ("", ".", "..") for f in v),
+    "folding": lambda v: isinstance(v, dict) and all(isinstance(f, dict) for f in v.values()),
+    "fifo_overrides": lambda v: isinstance(v, dict) and all(_is(int, d) and d >= 1
+                                                             for d in v.values()),
+}
+_OPTIONAL = ("folding", "fifo_overrides")
+
+
+def _read_description(path: Path) -> dict:
+    """network.json, checked: readable JSON, an object, every key `load` reads well-formed
+    (file names plain names inside the folder)."""
+    try:
+        desc = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FoldingError(f"{path}: not readable JSON ({exc}); regenerate with `hccr rtl`"
+                           ) from None
+    if not isinstance(desc, dict):
+        raise FoldingError(f"{path}: not a JSON object; regenerate with `hccr rtl`")
+    for key, ok in _DESCRIPTION.items():
+        if key not in desc:
+            if key not in _OPTIONAL:
+                raise FoldingError(f"{path}: key '{key}' missing; regenerate with `hccr rtl`")
+        elif not ok(desc[key]):
+            raise FoldingError(f"{path}: key '{key}' malformed: {desc[key]!r}"[:300])
+    return desc
+
+
 def load(directory: str | Path, model: ir.Model) -> Network:
     """The `Network` that `generate` wrote into `directory` from `model`, files not rewritten.
 
@@ -248,10 +285,13 @@ def load(directory: str | Path, model: ir.Model) -> Network:
     desc_path = directory / "network.json"
     if not desc_path.is_file():
         raise FoldingError(f"{directory}: no network.json (generate the RTL with `hccr rtl`)")
-    desc = json.loads(desc_path.read_text())
-    folding = {k: Folding(**v) for k, v in desc.get("folding", {}).items()}
-    fifo_depth = int(desc["fifo_depth"])
-    overrides = {k: int(v) for k, v in desc.get("fifo_overrides", {}).items()}
+    desc = _read_description(desc_path)
+    try:
+        folding = {k: Folding(**v) for k, v in desc.get("folding", {}).items()}
+    except (TypeError, ValueError) as exc:
+        raise FoldingError(f"{desc_path}: key 'folding' malformed ({exc})") from None
+    fifo_depth = desc["fifo_depth"]
+    overrides = desc.get("fifo_overrides", {})
     chash = config_hash(model, folding, fifo_depth, overrides)
     if chash != desc.get("config_hash"):
         raise FoldingError(f"{directory}: network.json has config hash "

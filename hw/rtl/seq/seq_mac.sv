@@ -13,7 +13,7 @@
 // bias' = bias − za'·Σw. After a pixel's last beat: + bias', requantiser (rq(acc, M, s)),
 // + y_zp, clamp to [relu ? y_zp : lo, hi], PE bytes written at y_base + n·act_image_bytes +
 // (y·y_w + x)·y_pitch + t·PE (min(PE, y_c − t·PE) of them).
-// Cycles per tile: B·HO·WO·S·⌈L/SIMD⌉ beats, then the pipeline drains (WB_LAT cycles) before
+// Cycles per tile: B·HO·WO·S·⌈L/SIMD⌉ beats, then the pipeline drains (12 cycles) before
 // the next tile starts, so the tile's parameters stay valid; a tile waits for its fetch.
 `default_nettype none
 

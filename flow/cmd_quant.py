@@ -10,6 +10,18 @@ import typer
 
 from base.errors import HccrError
 from flow.console import console, progress, progress_bar, user_errors
+from flow.validate import (
+    at_least,
+    checked,
+    existing,
+    existing_dir,
+    existing_file,
+    finite_above,
+    input_array,
+    new_dir,
+    new_file,
+    plain_name,
+)
 from model.data.dataset import load_images
 from model.data.gnt import GntError
 from model.nets.fire import THRESHOLD
@@ -20,6 +32,8 @@ from quant.quantize import QuantConfig, load_qat, parse_weight_bits, quantize
 _Q = QuantConfig()
 
 
+@checked(run=existing_dir, train_data=existing, test_data=existing, out=new_dir,
+         epochs=at_least(1), lr=finite_above(0), seed=at_least(0))
 def quantize_cmd(
     run: Annotated[Path, typer.Option(help="float training run (holds model.pt)")],
     train_data: Annotated[Path, typer.Option(help=".gnt file/folder for fine-tuning")],
@@ -38,6 +52,7 @@ def quantize_cmd(
     quantize(run, train_data, test_data, out, config, progress_bar)
 
 
+@checked(qat=existing_dir, out=new_dir, name=plain_name)
 def export_cmd(
     qat: Annotated[Path, typer.Option(help="folder holding qat.pt (from hccr quantize)")],
     out: Annotated[Path, typer.Option(help="IR folder to write (model.json, weights.npz)")],
@@ -48,6 +63,8 @@ def export_cmd(
     mid_b: Annotated[str, typer.Option(
         help="early-exit cascade: average (the last point averages the Mid-B and final "
              "probabilities) or exit (Mid-B is a second tested exit)")] = "average",
+    overwrite: Annotated[bool, typer.Option(
+        help="replace --out even if it holds files hccr export did not write")] = False,
 ) -> None:
     """Lower a QAT network to the integer IR: v1, or v2 with an exit table (docs/early_exit.md)
     when it has several outputs (an early-exit cascade)."""
@@ -57,11 +74,12 @@ def export_cmd(
     model = export(qnet, name or out.name)
     if len(model.outputs) > 1:
         model = exit_table(model, exit_at, mid_b)
-    write_ir(model, classes, out)
+    write_ir(model, classes, out, overwrite)
     exits = f", exits {' → '.join(e.name for e in model.exits)}" if model.exits else ""
     console.print(f"{len(model.ops)} ops{exits} → {out}/model.json, weights.npz")
 
 
+@checked(out=new_file(".npz"), data=existing, inputs=existing_file, limit=at_least(1))
 def golden_cmd(
     ir_dir: Annotated[Path, typer.Option("--ir", help="IR folder")],
     out: Annotated[Path, typer.Option(help="output .npz: every tensor, [N, H, W, C]")],
@@ -75,26 +93,27 @@ def golden_cmd(
         raise HccrError("give exactly one of --data FILE.gnt or --inputs X.npy")
     model = ir.load(ir_dir)
     spec = model.tensors[model.inputs[0]]
+    classes = read_labels(ir_dir, int(np.prod(model.tensors[model.outputs[0]].shape)))
     labels = None
     if data is not None:
         images = load_images(data, spec.shape[0], skip_bad)
         x, labels = images.images[..., None], images.labels
     else:
-        try:
-            x = np.load(inputs, allow_pickle=False)
-        except (OSError, ValueError) as exc:
-            raise HccrError(f"{inputs}: not a readable .npy file ({exc})") from None
+        x = input_array(inputs, spec.shape, spec.dtype, spec.lo, spec.hi)
     if limit is not None:
         x = x[:limit]
         labels = None if labels is None else labels[:limit]
     with progress() as bar:
         task = bar.add_task("golden", total=len(x), info="")
         tensors = golden.run_chunked(model, x, advance=lambda n: bar.advance(task, n))
+    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".partial.npz")
-    np.savez_compressed(tmp, **tensors)
-    tmp.replace(out)
+    try:
+        np.savez_compressed(tmp, **tensors)
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
     console.print(f"{len(x)} images, {len(tensors)} tensors → {out}")
-    classes = read_labels(ir_dir)
     if labels is not None and classes is not None:
         logits = tensors[model.outputs[0]].reshape(len(x), -1)
         known = np.isin(labels, classes)
@@ -105,7 +124,7 @@ def golden_cmd(
 
 def register(app: typer.Typer) -> None:
     """Add the quantization commands to the top-level app."""
-    errors = user_errors(GntError, ir.IRError, ValueError, OverflowError)
+    errors = user_errors(GntError, ir.IRError, ValueError, OverflowError, OSError)
     app.command("quantize")(errors(quantize_cmd))
     app.command("export")(errors(export_cmd))
     app.command("golden")(errors(golden_cmd))

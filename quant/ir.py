@@ -803,7 +803,7 @@ def validate(model: Model) -> list[str]:
     """
     by_tensor = {k: _tensor_problems(k, t) for k, t in model.tensors.items()}
     problems = [p for found in by_tensor.values() for p in found]
-    problems += _graph_problems(model)
+    problems += _name_problems(model) + _graph_problems(model)
     problems += _exit_problems(model)
     for op in model.ops:
         if all(by_tensor.get(t) == [] for t in (*op.inputs, op.output)):

@@ -1,7 +1,7 @@
 // Vector unit of the layer-sequential engine: every opcode that is not LOAD, STORE or MAC
 // (COPY, REQUANT, ADD, MUL, LUT, PRELU, MAXPOOL, AVGPOOL, GAVG, GWAP, CHMAX, CHMEAN), bit-exact
 // with hw/gen/seq/executor.py `_vector`, SIMD contiguous channels per beat, for every image
-// of the batch (slot n at n·act_image_bytes). Unit interface: docs in seq_engine.sv.
+// of the batch (slot n at n·act_image_bytes). Ports: the unit interface of seq_io and seq_mac.
 //
 // A beat (seq_vec_iter) is one ACT read of SIMD bytes at any alignment; its data return
 // RD_LAT = 2 cycles later. Pipeline, from the issue cycle I:
@@ -15,13 +15,16 @@
 // Beats: elementwise B·H·W·⌈C/SIMD⌉, ADD/MUL two per element (a, then b), MAXPOOL/AVGPOOL
 // B·HO·WO·⌈C/SIMD⌉·KH·KW (taps innermost), CHMAX/CHMEAN B·H·W·⌈C/SIMD⌉, GAVG/GWAP
 // B·(H·W·⌈C/SIMD⌉ + ⌈C/SIMD⌉) (the last ⌈C/SIMD⌉ flush the accumulator RAM through the
-// requantiser), plus 6 cycles of set-up and 10 of pipeline drain per instruction.
+// requantiser), plus per instruction 1 cycle of set-up (6 for MAXPOOL/AVGPOOL: their address
+// products, one shared multiplier) and 11 of pipeline drain up to done_o.
 // DDR (one read command of ddr_bytes rounded up to 8, at data_base + ddr_off): LUT's 256-byte
 // table (32 rows of 8 bytes, one copy per lane) and PRELU's uint16 M_neg per channel are read
 // before the first beat; GWAP's C parameter words (M, s per channel) are read before image
 // 0's beats and its H·W·C int8 weights (HWC, the beats' order) stream into seq_vec_wbuf while
 // beats run; the weights are read again for each further image (commands of the weights only,
-// issued back to back with the first, so the DMA fetches ahead and the latency shows once).
+// issued back to back with the first, so the DMA fetches ahead and the latency shows once);
+// GWAP adds 2 cycles per image (the realigner is emptied of the record's padding bytes).
+// PRELU, GAVG and GWAP need C <= MAX_C (not checked at run time: the compiler must refuse).
 `default_nettype none
 
 module seq_vec #(

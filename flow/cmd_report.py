@@ -11,6 +11,7 @@ import typer
 from base.errors import HccrError
 from flow.console import console, user_errors
 from flow.tables import rich_tables
+from flow.validate import checked, existing_dir, finite_above, new_dir, one_of, require, within
 from hw.devices import DEVICES, device
 from hw.estimate import calibration
 from hw.estimate.network import NetworkEstimate
@@ -26,15 +27,15 @@ def plan_report(ir_dir: Path, device_name: str, clock_mhz: float | None = None,
                 cap: float = 0.8) -> tuple[NetworkEstimate, SequentialPlan | None]:
     """The optimiser's dataflow plan for the IR in `ir_dir` on `device_name`, and the
     layer-sequential plan when the dataflow one does not fit."""
-    if not 0 < cap <= 1:
-        raise HccrError(f"--cap {cap}: a share of the budget in (0, 1]")
-    if clock_mhz is not None and clock_mhz <= 0:
-        raise HccrError(f"--clock-mhz {clock_mhz}: must be positive")
+    require("--cap", cap, within(0, 1, open_lo=True, closed_hi=True))
+    if clock_mhz is not None:
+        require("--clock-mhz", clock_mhz, finite_above(0))
     model, dev, calib = ir.load(ir_dir), device(device_name), calibration.load()
     est = optimise(model, dev, calib, clock_mhz, cap)
     return est, None if est.fits else plan_sequential(model, dev, calib, clock_mhz, cap)
 
 
+@checked(out=new_dir, hls=existing_dir, device_name=one_of(*DEVICES))
 def report_cmd(
     ir_dir: Annotated[Path, typer.Option("--ir", help="IR folder")],
     device_name: Annotated[str, typer.Option(

@@ -10,6 +10,17 @@ from typing import Annotated
 import typer
 
 from flow.console import console, progress_bar, user_errors
+from flow.validate import (
+    at_least,
+    checked,
+    existing,
+    existing_dir,
+    finite_above,
+    fits_network,
+    new_dir,
+    one_of,
+    within,
+)
 from model.data.gnt import GntError
 from model.nets import ARCHITECTURES
 from model.nets.fire import THRESHOLD
@@ -18,6 +29,10 @@ from model.train import METRICS, TrainConfig, evaluate_run, train_on_files
 DataOpt = Annotated[Path, typer.Option(help=".gnt file or folder of .gnt files")]
 
 
+@checked(train_data=existing, test_data=existing, run=new_dir, arch=one_of(*ARCHITECTURES),
+         size=at_least(1), epochs=at_least(1), batch_size=at_least(1),
+         optimizer=one_of("sgd", "adam"), lr=finite_above(0), label_smoothing=within(0, 1),
+         seed=at_least(0), device=one_of("cpu", "cuda"))
 def train_cmd(
     train_data: DataOpt = ...,
     test_data: DataOpt = ...,
@@ -37,6 +52,7 @@ def train_cmd(
     skip_bad: Annotated[bool, typer.Option(help="skip corrupt .gnt records")] = False,
 ) -> None:
     """Train a network; the classes are those present in the training data."""
+    fits_network(arch, size)
     config = TrainConfig(arch=arch, size=size, epochs=epochs, batch_size=batch_size,
                          optimizer=optimizer, lr=lr, label_smoothing=label_smoothing, seed=seed,
                          device=device)
@@ -46,6 +62,8 @@ def train_cmd(
                       f"{run / METRICS}")
 
 
+@checked(run=existing_dir, data=existing,
+         threshold=within(0, 1, open_lo=True, closed_hi=True))
 def eval_cmd(
     run: Annotated[Path, typer.Option(help="training run folder (holds model.pt)")],
     data: DataOpt,
@@ -80,6 +98,7 @@ def cascade_summary(c: dict) -> str:
             f"{1 - c['macs_average'] / c['macs_final_only']:.1%})")
 
 
+@checked(bottleneck=at_least(1))
 def nets_table(bottleneck: Annotated[int, typer.Option(
         help="FC bottleneck width B for the seed 003 table")] = 50) -> None:
     """Per-stage parameters and MACs of every seed network beside the papers' tables.
@@ -96,5 +115,5 @@ def register(app: typer.Typer) -> None:
     app.command("train")(user_errors(GntError)(train_cmd))
     app.command("eval")(user_errors(GntError)(eval_cmd))
     nets = typer.Typer(no_args_is_help=True, help="The seed networks: parameter tables.")
-    nets.command("table")(nets_table)
+    nets.command("table")(user_errors()(nets_table))
     app.add_typer(nets, name="nets")

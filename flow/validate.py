@@ -137,6 +137,13 @@ def _flag(name: str, parameter: inspect.Parameter) -> str:
     return "--" + name.replace("_", "-")
 
 
+def require(flag: str, value: Any, rule: Rule) -> None:
+    """Apply one rule outside `checked` (a value that reaches the flow another way)."""
+    problem = rule(value)
+    if problem is not None:
+        raise HccrError(f"{flag} {problem}")
+
+
 def checked(**rules: Rule) -> Callable[[F], F]:
     """Run each option's rule before the command (an `HccrError` naming the option)."""
     def wrap(fn: F) -> F:
@@ -152,9 +159,8 @@ def checked(**rules: Rule) -> Callable[[F], F]:
             bound.apply_defaults()
             for name, rule in rules.items():
                 value = bound.arguments[name]
-                problem = None if value is None else rule(value)
-                if problem is not None:
-                    raise HccrError(f"{flags[name]} {problem}")
+                if value is not None:
+                    require(flags[name], value, rule)
             return fn(*args, **kwargs)
 
         return inner  # type: ignore[return-value]

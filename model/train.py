@@ -156,6 +156,7 @@ def _train(config: TrainConfig, train_set: ImageSet, test_set: ImageSet, classes
 
 
 CHECKPOINT_KEYS = ("config", "classes", "model")
+NETWORK_KEYS = ("arch", "size")  # no default stands in for these: they fix the network
 
 
 def read_checkpoint(path: Path, keys: tuple[str, ...] = CHECKPOINT_KEYS, hint: str = ""
@@ -189,7 +190,7 @@ def build_checked(path: Path, key: str, make):
     naming the file and key."""
     try:
         return make()
-    except (HccrError, TypeError, ValueError, KeyError, RuntimeError) as exc:
+    except (HccrError, TypeError, ValueError, KeyError, IndexError, RuntimeError) as exc:
         first = (str(exc).splitlines() or [type(exc).__name__])[0]
         raise HccrError(f"{path}: key '{key}' does not fit: {first}") from None
 
@@ -199,6 +200,9 @@ def load_trained(run_dir: str | Path) -> tuple[nn.Module, np.ndarray, TrainConfi
     layers as narrow as the saved state's), its classes and config."""
     path = Path(run_dir) / MODEL
     ckpt = read_checkpoint(path, hint=f" (train, prune or distill into {run_dir} first)")
+    missing = [k for k in NETWORK_KEYS if k not in ckpt["config"]]
+    if missing:
+        raise HccrError(f"{path}: key 'config' lacks '{missing[0]}'")
     config = build_checked(path, "config", lambda: TrainConfig(**ckpt["config"]))
     classes = np.array(ckpt["classes"], np.int64)
     model = build_checked(path, "model", lambda: fit_to_state(

@@ -44,13 +44,13 @@ module seq_act_buf #(
 
   // Bank and row of an address; the row after `row`, wrapping at the buffer's end.
   function automatic logic [BW-1:0] bank_of(input logic [AW-1:0] a);
-    return SIMD > 1 ? BW'(a % SIMD) : '0;
+    bank_of = SIMD > 1 ? BW'(a % SIMD) : '0;
   endfunction
   function automatic logic [RW-1:0] row_of(input logic [AW-1:0] a);
-    return RW'(a / SIMD);
+    row_of = RW'(a / SIMD);
   endfunction
   function automatic logic [RW-1:0] next_row(input logic [RW-1:0] r);
-    return (32'(r) == ROWS - 1) ? '0 : r + RW'(1);
+    next_row = (32'(r) == ROWS - 1) ? '0 : r + RW'(1);
   endfunction
 
   logic [BW-1:0] rd_bank, wr_bank, rot_q;

@@ -72,7 +72,6 @@ module seq_ctrl #(
   output logic [31:0]          output_bytes_o
 );
 
-  import seq_isa_pkg::*;
 
   localparam logic [1:0] UNIT_IO = 2'd0, UNIT_MAC = 2'd1, UNIT_VEC = 2'd2;
   localparam logic [7:0] E_READ = 8'd1, E_WRITE = 8'd2, E_BAD = 8'd3, E_BUSY = 8'd4,
@@ -82,19 +81,19 @@ module seq_ctrl #(
                             IMAGES, FINISH} state_e;
 
   state_e       state_q;
-  logic [RECORD_BITS-1:0] rec_q;  // the record being fetched, word 0 lowest
-  header_t      hdr;
+  logic [seq_isa_pkg::RECORD_BITS-1:0] rec_q;  // the record being fetched, word 0 lowest
+  seq_isa_pkg::header_t      hdr;
   logic [7:0]   hdr_batch_q;
   logic [23:0]  hdr_instructions_q;
-  instr_t       ins;
+  seq_isa_pkg::instr_t       ins;
   logic [23:0]  index_q;        // instruction index
   logic [7:0]   images_q;       // image_done pulses still to give
   logic         busy_start_q;   // a start came while busy
   logic [7:0]   code_q;
   logic         fetch;          // the controller reads words now
 
-  assign hdr = header_t'(rec_q);
-  assign ins = instr_t'(rec_q);
+  assign hdr = seq_isa_pkg::header_t'(rec_q);
+  assign ins = seq_isa_pkg::instr_t'(rec_q);
   assign fetch = state_q == H_DATA || state_q == I_DATA;
 
   // DMA read channel: the controller's fetches, else the unit's.
@@ -116,13 +115,16 @@ module seq_ctrl #(
   assign dma_tready_o  = fetch || (unit_tready_i && state_q == RUN);
 
   logic hdr_bad, hdr_short, op_bad, dma_err;
-  assign hdr_bad = hdr.magic != MAGIC || hdr.version != VERSION || hdr.pe != 8'(PE)
+  assign hdr_bad = hdr.magic != seq_isa_pkg::MAGIC || hdr.version != seq_isa_pkg::VERSION
+                   || hdr.pe != 8'(PE)
                    || hdr.simd != 8'(SIMD) || hdr.batch == 8'd0
                    || 32'(hdr.act_bytes) > ACT_BYTES;
   assign hdr_short = 33'(program_bytes_i) < (33'(hdr.instructions) + 33'd1) << 6;
-  assign op_bad = ins.opcode > OP_COPY
-                  || (!HAS_VEC && ins.opcode != OP_END && ins.opcode != OP_LOAD
-                      && ins.opcode != OP_STORE && ins.opcode != OP_MAC);
+  logic is_io, is_mac;
+  assign is_io  = ins.opcode == seq_isa_pkg::OP_LOAD || ins.opcode == seq_isa_pkg::OP_STORE;
+  assign is_mac = ins.opcode == seq_isa_pkg::OP_MAC;
+  assign op_bad = ins.opcode > seq_isa_pkg::OP_COPY
+                  || (!HAS_VEC && ins.opcode != seq_isa_pkg::OP_END && !is_io && !is_mac);
   assign dma_err = state_q != IDLE && state_q != FINISH && dma_error_i != 2'b00;
 
   logic [31:0] left;  // images not yet started
@@ -142,7 +144,7 @@ module seq_ctrl #(
         busy_start_q <= 1'b1;
       end
       if (fetch && dma_tvalid_i) begin
-        rec_q <= {dma_tdata_i, rec_q[RECORD_BITS-1:64]};
+        rec_q <= {dma_tdata_i, rec_q[seq_isa_pkg::RECORD_BITS-1:64]};
       end
       case (state_q)
         IDLE: if (start_i) begin
@@ -186,12 +188,11 @@ module seq_ctrl #(
           if (op_bad) begin
             code_q  <= E_BAD;
             state_q <= FINISH;
-          end else if (ins.opcode == OP_END) begin
+          end else if (ins.opcode == seq_isa_pkg::OP_END) begin
             images_q <= batch_o;
             state_q  <= IMAGES;
           end else begin
-            unit_o  <= (ins.opcode == OP_LOAD || ins.opcode == OP_STORE) ? UNIT_IO
-                       : ins.opcode == OP_MAC ? UNIT_MAC : UNIT_VEC;
+            unit_o  <= is_io ? UNIT_IO : is_mac ? UNIT_MAC : UNIT_VEC;
             start_o <= 1'b1;
             state_q <= RUN;
           end

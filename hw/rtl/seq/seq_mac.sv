@@ -57,7 +57,6 @@ module seq_mac #(
   input  wire                        s_axis_tlast
 );
 
-  import seq_isa_pkg::*;
 
   localparam int unsigned BW     = PE * SIMD / 8;                    // words per weight block
   localparam int unsigned RB     = (TILE_BYTES / 8 + BW - 1) / BW;   // block rows per buffer
@@ -78,7 +77,7 @@ module seq_mac #(
     $fatal(1, "seq_mac: TILE_BYTES=%0d must be a multiple of 8 holding one block", TILE_BYTES);
   end
 
-  instr_t ins;
+  seq_isa_pkg::instr_t ins;
   assign ins = instr_i;
 
   // ---------------------------------------------------------------- setup constants
@@ -212,23 +211,29 @@ module seq_mac #(
   assign beat   = state_q == RUN && full_q[cbuf_q];
   assign trow   = (cbuf_q ? TAW'(RB) : '0) + blk_q;
 
-  // Start of tile: counters at their first beat.
-  task automatic restart(input logic signed [SW-1:0] img, input logic [19:0] yimg);
-    n_q <= '0; y_q <= '0; x_q <= '0; s_q <= '0; i_q <= '0; j_q <= '0; k_q <= '0;
-    blk_q  <= '0;
-    img_q  <= img;
-    orow_q <= img + row0_q;  srow_q <= img + row0_q;
-    ocol_q <= col0_q;        scol_q <= col0_q;
-    iy0_q  <= -SW'(ins.pad_t); iy_q <= -SW'(ins.pad_t);
-    yimg_q <= yimg;          ypix_q <= yimg;
-  endtask
 
   logic [19:0] ytile;  // y_base + t·PE of the tile being computed
   assign ytile = ins.y_base + 20'(32'(ctile_q) * PE);
 
   always_ff @(posedge clk) begin
-    if (state_q == START) begin
-      restart(SW'(ins.a_base), ytile);
+    if (state_q == START) begin  // the tile's first beat
+      n_q    <= '0;
+      y_q    <= '0;
+      x_q    <= '0;
+      s_q    <= '0;
+      i_q    <= '0;
+      j_q    <= '0;
+      k_q    <= '0;
+      blk_q  <= '0;
+      img_q  <= SW'(ins.a_base);
+      orow_q <= SW'(ins.a_base) + row0_q;
+      srow_q <= SW'(ins.a_base) + row0_q;
+      ocol_q <= col0_q;
+      scol_q <= col0_q;
+      iy0_q  <= SW'(0) - SW'(ins.pad_t);
+      iy_q   <= SW'(0) - SW'(ins.pad_t);
+      yimg_q <= ytile;
+      ypix_q <= ytile;
     end else if (beat) begin
       k_q <= k_q + 24'd1;
       blk_q <= blk_q + TAW'(1);
@@ -271,8 +276,8 @@ module seq_mac #(
               img_q  <= img_q + SW'(act_image_bytes_i);
               orow_q <= img_q + SW'(act_image_bytes_i) + row0_q;
               srow_q <= img_q + SW'(act_image_bytes_i) + row0_q;
-              iy0_q  <= -SW'(ins.pad_t);
-              iy_q   <= -SW'(ins.pad_t);
+              iy0_q  <= SW'(0) - SW'(ins.pad_t);
+              iy_q   <= SW'(0) - SW'(ins.pad_t);
               yimg_q <= yimg_q + act_image_bytes_i;
               ypix_q <= yimg_q + act_image_bytes_i;
             end
@@ -454,14 +459,16 @@ module seq_mac #(
   logic              wv_q;
   logic [19:0]       waddr_q;
   logic [PE*8-1:0]   wdata_q;
+  logic signed [33:0] yv [PE];  // rq + y_zp per lane
+  for (genvar p = 0; p < PE; p++) begin : g_zp
+    assign yv[p] = 34'($signed(rq_y[p*32 +: 32])) + 34'(ins.y_zp);
+  end
   always_ff @(posedge clk) begin
     wv_q <= rst_n && rq_v;
     if (rq_v) begin
       waddr_q <= rq_user;
       for (int p = 0; p < PE; p++) begin
-        logic signed [33:0] v;
-        v = 34'($signed(rq_y[p*32 +: 32])) + 34'(ins.y_zp);
-        wdata_q[p*8 +: 8] <= v < lo ? lo[7:0] : v > hi ? hi[7:0] : v[7:0];
+        wdata_q[p*8 +: 8] <= yv[p] < lo ? lo[7:0] : yv[p] > hi ? hi[7:0] : yv[p][7:0];
       end
     end
   end

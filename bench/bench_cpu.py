@@ -4,10 +4,11 @@ Every seed network at its default input size with 3755 classes: random weights; 
 model, BN statistics and QAT observers calibrated on random images and a power-of-two export
 (`bench_hls.calibrated_ir`). Speed does not depend on the weights.
 - ms per character on one thread: batch 1, `torch.set_num_threads(1)` (golden: one worker,
-  BLAS on one thread), median of `REPEATS` runs after a warm-up: what seeds 002 and 004
-  measure.
+  BLAS on one thread), median CPU time of `REPEATS` runs after a warm-up: what seeds 002 and
+  004 measure.
 - images/s on all cores: a batch of `BATCH` images, torch on every core (golden: one worker
-  thread per core), best of `REPEATS` runs.
+  thread per core), wall time of the best of `REPEATS` runs (on a shared machine, what the
+  other jobs leave).
 Printed as a Markdown table (docs/cpu_speed.md holds a measured one) with, where a seed reports
 one, its ms per character and our ratio to it. The seeds' CPU is a 3.6 GHz Core i7-6700, one
 thread (seed 002 with MKL BLAS; seed 004 does not say how many threads).
@@ -48,24 +49,26 @@ HEADERS = ("network", "input", "M MACs", "float ms/char, 1 thread",
            "seed figure")
 
 
-def timings(fn: Callable[[], object]) -> list[float]:
-    """Wall seconds of `REPEATS` calls after one warm-up call."""
+def timings(fn: Callable[[], object], clock: Callable[[], float] = time.perf_counter
+            ) -> list[float]:
+    """Seconds on `clock` of `REPEATS` calls after one warm-up call."""
     fn()
     seconds = []
     for _ in range(REPEATS):
-        t0 = time.perf_counter()
+        t0 = clock()
         fn()
-        seconds.append(time.perf_counter() - t0)
+        seconds.append(clock() - t0)
     return seconds
 
 
 def ms_per_char(fn: Callable[[], object]) -> float:
-    """Median ms of a one-image call."""
-    return 1e3 * statistics.median(timings(fn))
+    """Median CPU ms of a one-image, one-thread call (process CPU time: other jobs on a shared
+    machine do not inflate it; on an idle machine it equals the wall time)."""
+    return 1e3 * statistics.median(timings(fn, time.process_time))
 
 
 def images_per_s(fn: Callable[[], object]) -> float:
-    """Images per second of the fastest call on a `BATCH`-image batch."""
+    """Images per second (wall) of the fastest call on a `BATCH`-image batch."""
     return BATCH / min(timings(fn))
 
 

@@ -15,6 +15,15 @@ from rich.markup import escape
 from base.errors import HccrError
 from flow.cmd_report import plan_report
 from flow.console import console, user_errors
+from flow.validate import (
+    at_least,
+    checked,
+    existing,
+    existing_dir,
+    existing_file,
+    input_array,
+    new_dir,
+)
 from hw.boards import BOARDS, Board, board, board_of
 from hw.devices import DEVICES
 from hw.estimate.plan import planned_folding
@@ -22,7 +31,7 @@ from hw.gen.engines import Folding, FoldingError
 from hw.gen.folding import balanced_folding, load_folding
 from hw.gen.network import Network
 from hw.gen.rtl_dir import open_rtl_dir, write_rtl_dir
-from hw.gen.seq.config import EngineConfig
+from hw.gen.seq.config import board_config
 from hw.gen.seq.outdir import write_seq_dir
 from model.data.dataset import load_images
 from model.data.gnt import GntError
@@ -37,6 +46,7 @@ SIM_SUBDIR = "sim"
 MODES_RTL = ("dataflow", "sequential", "auto")
 
 
+@checked(out=new_dir, folding=existing_file)
 def rtl_cmd(
     ir_dir: Annotated[Path, typer.Option("--ir", help="IR folder")],
     out: Annotated[Path, typer.Option(help="folder to write (replaced if an earlier output)")],
@@ -135,18 +145,16 @@ def _sequential(model: ir.Model, out: Path, target: Board, pe: int, simd: int,
     if not math.isfinite(clock_mhz) or clock_mhz <= 0:
         raise HccrError(f"--clock-mhz must be a positive number, got {clock_mhz}")
     tile = tile_kb * 1024
-    act = (act_kb * 1024 if act_kb is not None else
-           int(0.9 * target.device.bram_bytes - 2 * tile) // simd * simd)
+    try:
+        config = board_config(target, pe, simd, None if act_kb is None else act_kb * 1024,
+                              tile, clock_mhz)
+    except ValueError as exc:
+        raise HccrError(str(exc)) from None
+    act = config.act_bytes
     if act + 2 * tile > target.device.bram_bytes:
         raise HccrError(f"--act-kb {act // 1024} and two --tile-kb {tile_kb} buffers need "
                         f"{(act + 2 * tile) // 1024} KiB, more than {target.part}'s "
                         f"{target.device.bram_bytes // 1024} KiB of block RAM")
-    try:
-        config = EngineConfig(pe=pe, simd=simd, act_bytes=act, tile_bytes=tile,
-                              ddr_bytes_per_cycle=target.ddr_bytes_per_cycle(clock_mhz),
-                              clock_mhz=clock_mhz)
-    except ValueError as exc:
-        raise HccrError(str(exc)) from None
     choice = write_seq_dir(model, out, config, target, batch)
     h = choice.program.header
     console.print(f"layer-sequential engine PE {pe} × SIMD {simd}, activations "
@@ -168,12 +176,7 @@ def _images(model: ir.Model, n: int, data: Path | None, inputs: Path | None,
     if data is not None and inputs is not None:
         raise HccrError("give --data or --inputs, not both")
     if inputs is not None:
-        x = np.load(inputs)
-        if x.ndim == len(spec.shape) and spec.shape[-1] == 1:
-            x = x[..., None]
-        if tuple(x.shape[1:]) != tuple(spec.shape):
-            raise HccrError(f"{inputs}: images {list(x.shape[1:])}, input '{spec.name}' is "
-                            f"{list(spec.shape)}")
+        x = input_array(inputs, spec.shape, spec.dtype, spec.lo, spec.hi)
     elif data is not None:
         h, w, c = spec.shape
         if h != w or c != 1 or spec.dtype != "uint8":
@@ -201,6 +204,7 @@ def simulate(model: ir.Model, net: Network, x: np.ndarray, directory: Path,
             raise HccrError(escape(first)) from None
 
 
+@checked(rtl=existing_dir, n_images=at_least(1), data=existing, inputs=existing_file)
 def sim_cmd(
     rtl: Annotated[Path, typer.Option(help="folder written by `hccr rtl`")],
     n_images: Annotated[int, typer.Option("--images", help="images to simulate")] = 20,

@@ -60,3 +60,8 @@ def board(name: str) -> Board:
     if found is None:
         raise DeviceError(f"unknown board '{name}' (known: {', '.join(BOARDS)})")
     return found
+
+
+def board_of(part: str) -> Board | None:
+    """The first board (in `BOARDS` order) carrying the device `part`, if any."""
+    return next((b for b in BOARDS.values() if b.part == part.lower()), None)

@@ -5,6 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hw.boards import Board
+
+TILE_BYTES = 64 * 1024  # default weight-tile buffer
+BRAM_SHARE = 0.9  # of the device's block RAM for the buffers, by default
+
 
 @dataclass(frozen=True)
 class EngineConfig:
@@ -40,3 +45,15 @@ class EngineConfig:
             raise ValueError(f"PE {self.pe} and SIMD {self.simd} must be ≤ 255")
         if self.act_bytes > 1 << 20:
             raise ValueError(f"activation buffer {self.act_bytes} B > 1 MiB (20-bit address)")
+
+
+def board_config(board: Board, pe: int, simd: int, act_bytes: int | None = None,
+                 tile_bytes: int = TILE_BYTES, clock_mhz: float = 200.0) -> EngineConfig:
+    """An engine for `board`: its DDR rate at `clock_mhz`, and by default an activation
+    buffer of `BRAM_SHARE` of the device's block RAM less the two weight-tile buffers (a
+    multiple of SIMD)."""
+    if act_bytes is None:
+        act_bytes = int(BRAM_SHARE * board.device.bram_bytes - 2 * tile_bytes) // simd * simd
+    return EngineConfig(pe=pe, simd=simd, act_bytes=act_bytes, tile_bytes=tile_bytes,
+                        ddr_bytes_per_cycle=board.ddr_bytes_per_cycle(clock_mhz),
+                        clock_mhz=clock_mhz)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+import threading
+
 import typer
 
 from flow import (
@@ -18,11 +21,24 @@ from flow import (
 )
 from flow.console import log_to_console
 
+
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM unwinds like Ctrl-C: every `finally` removes its temporary files and folders."""
+    raise SystemExit(128 + signum)
+
+
+def start() -> None:
+    """Before every command: show the lower packages' log lines; clean up on SIGTERM."""
+    log_to_console()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminated)
+
+
 app = typer.Typer(
     help="Handwritten Chinese character recognition on small Zynq FPGAs.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    callback=log_to_console,
+    callback=start,
 )
 app.add_typer(cmd_data.app, name="data", help="Synthesize, inspect and preview handwriting data.")
 cmd_train.register(app)

@@ -131,7 +131,10 @@ def _flag(name: str, parameter: inspect.Parameter) -> str:
     meta = getattr(parameter.annotation, "__metadata__", ()) + (parameter.default,)
     for info in meta:
         if isinstance(info, typer.models.ParameterInfo):
-            decls = [d for d in getattr(info, "param_decls", None) or () if d.startswith("--")]
+            given = getattr(info, "param_decls", None) or ()
+            # in Annotated, typer takes a first argument "--name" as a declaration
+            decls = [d for d in (info.default, *given) if isinstance(d, str)
+                     and d.startswith("--")]
             if decls:
                 return decls[0]
     return "--" + name.replace("_", "-")

@@ -26,6 +26,7 @@ from flow.cmd_hls import (
 )
 from flow.cmd_rtl import RTL_ERRORS, SIM_SUBDIR, simulate
 from flow.console import user_errors
+from flow.validate import at_least, checked, existing, existing_dir, existing_file
 from hw.gen.folding import balanced_folding
 from hw.gen.network import load
 from hw.gen.rtl_dir import open_rtl_dir, write_rtl_dir
@@ -60,6 +61,7 @@ def _rtl(model: ir.Model, x: np.ndarray, rtl: Path | None) -> tuple[CompareResul
     return check.result, check.summary(waves=False)
 
 
+@checked(n_images=at_least(1), data=existing, config=existing_file, rtl=existing_dir)
 def compare_cmd(
     ir_dir: Annotated[Path, typer.Option("--ir", help="IR folder")],
     against: Annotated[str, typer.Option(help=f"back end: {' | '.join(BACKENDS)}")],

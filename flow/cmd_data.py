@@ -11,6 +11,7 @@ import typer
 
 from base.errors import HccrError
 from flow.console import console, lazy_progress, progress, user_errors
+from flow.validate import at_least, checked, existing, new_dir, new_file
 from model.data.classes import NUM_CLASSES
 from model.data.gnt import GntError, gnt_files, iter_gnt
 from model.data.preview import write_preview
@@ -21,6 +22,8 @@ app = typer.Typer(no_args_is_help=True)
 
 @app.command()
 @user_errors(GntError, SynthError)
+@checked(out=new_dir, per_class=at_least(1), test_per_class=at_least(1), seed=at_least(0),
+         workers=at_least(1))
 def synth(
     out: Annotated[Path, typer.Option(help="Output folder: <split>/wNNNN.gnt + manifest.json.")],
     classes: Annotated[int, typer.Option(help="Number of classes: the first N of GB2312 level 1."
@@ -39,14 +42,8 @@ def synth(
     """Draw synthetic handwriting, one .gnt file per writer; train and test writers differ."""
     if split not in (*SPLITS, "both"):
         raise HccrError(f"--split must be train, test or both, got {split!r}")
-    if workers is not None and workers < 1:
-        raise HccrError(f"--workers must be >= 1, got {workers}")
     counts = {"train": per_class, "test": per_class if test_per_class is None else test_per_class}
     splits = SPLITS if split == "both" else (split,)
-    for s in splits:
-        if counts[s] < 1:
-            name = "--per-class" if s == "train" or test_per_class is None else "--test-per-class"
-            raise HccrError(f"{name} must be >= 1 (writers per split), got {counts[s]}")
     font_files: tuple[str, ...] = ()
     if fonts:
         font_files = tuple(find_cjk_fonts())
@@ -64,7 +61,8 @@ def synth(
 
 
 @app.command()
-@user_errors(GntError)
+@user_errors(GntError, OSError)
+@checked(data=existing, out=new_file(".png"), chars=at_least(1), writers=at_least(1))
 def preview(
     data: Annotated[Path, typer.Option(help="A .gnt file or a folder of them.")],
     out: Annotated[Path, typer.Option(help="PNG to write.")],
@@ -74,8 +72,6 @@ def preview(
         help="Show the preprocessed 64x64 network input beside each raw sample.")] = True,
 ) -> None:
     """Write a PNG grid: rows are classes (labelled by class index), columns are writers."""
-    if chars < 1 or writers < 1:
-        raise HccrError(f"--chars and --writers must be >= 1, got {chars} and {writers}")
     out.parent.mkdir(parents=True, exist_ok=True)
     rows, columns = write_preview(data, out, chars, writers, preprocessed)
     console.print(f"{rows} classes × {columns} writers → {out}", highlight=False)
@@ -83,6 +79,7 @@ def preview(
 
 @app.command()
 @user_errors(GntError)
+@checked(data=existing)
 def info(
     data: Annotated[Path, typer.Option(help="A .gnt file or a folder of them.")],
     skip_bad: Annotated[bool, typer.Option(help="Count corrupt records instead of failing.")

@@ -10,6 +10,15 @@ import typer
 
 from base.errors import HccrError
 from flow.console import console, progress, user_errors
+from flow.validate import (
+    at_least,
+    checked,
+    existing,
+    existing_file,
+    finite_above,
+    new_dir,
+    one_of,
+)
 from hw.hls import config as hls_config
 from hw.hls.compare import CompareResult, csim, single_input
 from hw.hls.lower import Unsupported
@@ -71,6 +80,8 @@ _IMAGES = typer.Option(help="images for the test bench / C-simulation")
 DATA_OPTION = typer.Option(help=".gnt file or folder (default: random inputs)")
 
 
+@checked(out=new_dir, clock_ns=finite_above(0), config=existing_file,
+         strategy=one_of("Resource", "Latency"), n_images=at_least(1), data=existing)
 def hls_cmd(
     ir_dir: Annotated[Path, typer.Option("--ir", help="IR folder (power-of-two scheme or any)")],
     out: Annotated[Path, typer.Option(help="project folder to write")],

@@ -134,4 +134,4 @@ def test_preview_errors_are_one_line(tmp_path):
     _one_line_error(result, "no .gnt files found")
     result = runner.invoke(app, ["data", "preview", "--data", str(tmp_path), "--out",
                                  str(tmp_path / "p.png"), "--chars", "0"])
-    _one_line_error(result, "--chars and --writers must be >= 1")
+    _one_line_error(result, "--chars must be >= 1")

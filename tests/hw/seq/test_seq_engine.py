@@ -16,6 +16,7 @@ from hw.gen.seq.config import EngineConfig
 from hw.gen.seq.cycles import instruction_cycles
 from hw.gen.seq.isa import Opcode
 from hw.gen.seq.records import pack_inputs, unpack_outputs
+from hw.synth import synth_xilinx
 from quant import golden, ir
 from sim import runner
 from tests.ir_factory import all_ops_graph, make_op, random_batch, single_op, spec
@@ -215,3 +216,15 @@ def test_start_while_busy_is_reported(rng, seed, tmp_path, build_root) -> None:
                            restart=True)
     assert result["error_code"] == CODES["START_WHILE_BUSY"] and result["images_done"] == 2
     assert np.array_equal(unpack_outputs(program, raw, 2)["y"], golden.run(model, feeds)["y"])
+
+
+@pytest.mark.synth
+@pytest.mark.slow
+def test_yosys_synthesises_engine(tmp_path) -> None:
+    """`synth_xilinx -family xc7` of the whole engine at its defaults (PE 4, SIMD 8, 64 KiB
+    activations, 2 × 16 KiB tiles): the MAC array maps to DSP48s, the buffers to BRAM."""
+    src = [p for p in sources(tmp_path / "regs") if p.suffix == ".sv"]
+    result = synth_xilinx("seq_engine", src, {}, tmp_path / "synth")
+    print(f"seq_engine: {result.luts} LUTs, {result.dsps} DSP48E1, {result.brams} BRAM, "
+          f"cells {result.cells}")
+    assert result.luts > 0 and result.dsps > 0 and result.brams > 0

@@ -49,8 +49,9 @@ def parse_weight_bits(specs: list[str]) -> dict[str, int]:
     out = {}
     for spec in specs:
         name, sep, bits = spec.partition("=")
-        if not sep or not bits.isdigit():
-            raise HccrError(f"--weight-bits {spec!r}: expected LAYER=BITS, e.g. fc=4")
+        if not sep or not bits.isdigit() or not 2 <= int(bits) <= 8:
+            raise HccrError(f"--weight-bits {spec!r}: expected LAYER=BITS with BITS in 2..8, "
+                            "e.g. fc=4")
         out[name] = int(bits)
     return out
 

@@ -4,8 +4,9 @@ For each network: the compiled program on the NumPy program model against golden
 tensor (images bit-exact), the timing contract's cycles per image (`hw/gen/seq/cycles.py`)
 at the batch chosen for the board's DDR, images/s at 200 MHz, DDR bytes per image and
 bandwidth, and the share of xc7z020's DSP roofline (220 DSP × 2 int8 MACs per cycle). The
-engine configuration is PE 6 × SIMD 72 (216 DSPs packed), the xc7z020 plan's array, with a
-600 KB activation buffer.
+engine configuration is PE 6 × SIMD 64 (192 DSPs packed), the largest array the RTL builds
+within xc7z020's DSPs, with the activation buffer `board_config` gives (90 % of the block RAM
+less two 64 KiB weight tiles).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from hw.boards import board
 from hw.estimate.network import op_macs
 from hw.gen.seq.batch import choose_batch
 from hw.gen.seq.check import check_program
-from hw.gen.seq.config import EngineConfig
+from hw.gen.seq.config import board_config
 
 PRUNED = Path(__file__).parent / "data" / "sqnxt_ccbam_slim_x8_shapes.json"
 NETWORKS = [("sqnxt-ccbam pruned", "sqnxt-ccbam", 64, True), ("sqnxt-ccbam", "sqnxt-ccbam", 64,
@@ -41,8 +42,7 @@ def main() -> None:
         roofline = DSP * 2 * 200e6 / macs
         for name in ("pynq-z2", "zedboard"):
             b = board(name)
-            cfg = EngineConfig(pe=6, simd=72, act_bytes=600 * 1024, tile_bytes=64 * 1024,
-                               ddr_bytes_per_cycle=b.ddr_bytes_per_cycle(200))
+            cfg = board_config(b, 6, 64)
             try:
                 choice = choose_batch(model, cfg)
             except HccrError as exc:

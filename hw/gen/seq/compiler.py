@@ -23,6 +23,7 @@ ALIGN = 8  # region, record and data-block alignment (one AXI beat)
 VECTOR = {"requant": Opcode.REQUANT, "add": Opcode.ADD, "mul": Opcode.MUL,
           "sigmoid": Opcode.LUT, "prelu": Opcode.PRELU, "maxpool": Opcode.MAXPOOL,
           "avgpool": Opcode.AVGPOOL, "global_avgpool": Opcode.GAVG, "gwap": Opcode.GWAP}
+PER_CHANNEL = {"prelu", "global_avgpool", "gwap"}  # vector ops with per-channel state
 PARAM_BYTES = 8  # per output channel: bias int32, multiplier uint16, shift uint8, pad
 
 
@@ -257,6 +258,9 @@ def _emit_op(b: _Builder, op: ir.Op) -> None:
                    shift=op.shift)
         return
     opcode = VECTOR.get(op.kind)
+    if op.kind in PER_CHANNEL and a.shape[2] > cfg.max_c:
+        raise HccrError(f"{op.name}: {a.shape[2]} channels, more than the engine's "
+                        f"{cfg.max_c} per-channel entries (max_c)")
     if opcode is None:
         raise HccrError(f"{op.name}: op '{op.kind}' has no layer-sequential instruction")
     extra: dict[str, int] = {}

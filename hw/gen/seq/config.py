@@ -26,6 +26,7 @@ class EngineConfig:
             and the simulated DDR model).
         ddr_latency: cycles from a read request to its first data beat.
         clock_mhz: engine clock.
+        max_c: most channels of a PRELU, GAVG or GWAP (the vector unit's per-channel RAMs).
     """
 
     pe: int = 8
@@ -36,6 +37,7 @@ class EngineConfig:
     ddr_bytes_per_cycle: float = 8.0
     ddr_latency: int = 40
     clock_mhz: float = 200.0
+    max_c: int = 1024
 
     def __post_init__(self) -> None:
         for name in ("pe", "simd", "act_bytes", "tile_bytes"):
@@ -45,6 +47,21 @@ class EngineConfig:
             raise ValueError(f"PE {self.pe} and SIMD {self.simd} must be ≤ 255")
         if self.act_bytes > 1 << 20:
             raise ValueError(f"activation buffer {self.act_bytes} B > 1 MiB (20-bit address)")
+
+
+def rtl_problems(config: EngineConfig) -> list[str]:
+    """What the RTL engine (hw/rtl/seq/) cannot be generated with; the program model is
+    general, the hardware is not."""
+    simd, pe = config.simd, config.pe
+    why = []
+    if simd & (simd - 1) or not 4 <= simd <= 64:
+        why.append(f"SIMD {simd}: the RTL engine takes a power of two 4..64")
+    if pe > simd or pe * simd % 8:
+        why.append(f"PE {pe}: the RTL engine needs PE ≤ SIMD and PE·SIMD a multiple of 8")
+    for name in ("act_bytes", "max_c"):
+        if getattr(config, name) % simd:
+            why.append(f"{name} {getattr(config, name)}: not a multiple of SIMD {simd}")
+    return why
 
 
 def board_config(board: Board, pe: int, simd: int, act_bytes: int | None = None,

@@ -26,7 +26,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from base.errors import HccrError
 from hw.boards import Board
 from hw.gen.seq.batch import BatchChoice, choose_batch
-from hw.gen.seq.config import EngineConfig
+from hw.gen.seq.config import EngineConfig, rtl_problems
 from hw.gen.seq.cycles import program_cycles
 from hw.gen.seq.files import save_program
 from hw.gen.seq_regs import generate
@@ -84,7 +84,7 @@ def _write(folder: Path, model: ir.Model, choice: BatchChoice, board: Board) -> 
     (folder / FILELIST).write_text("".join(f"rtl/{n}\n" for n in order))
     generics = " ".join(f"{k}={v}" for k, v in (
         ("PE", cfg.pe), ("SIMD", cfg.simd), ("ACT_BYTES", cfg.act_bytes),
-        ("TILE_BYTES", cfg.tile_bytes), ("MAX_BURST", MAX_BURST)))
+        ("TILE_BYTES", cfg.tile_bytes), ("MAX_BURST", MAX_BURST), ("MAX_C", cfg.max_c)))
     env = Environment(loader=FileSystemLoader(Path(__file__).parents[1] / "templates"),
                       undefined=StrictUndefined, keep_trailing_newline=True)
     (folder / "vivado").mkdir()
@@ -107,6 +107,9 @@ def write_seq_dir(model: ir.Model, out: str | Path, config: EngineConfig, board:
             and is not an earlier output of this command.
     """
     out = Path(out)
+    problems = rtl_problems(config)
+    if problems:
+        raise HccrError("; ".join(problems))
     if out.exists() and not (out / MARKER).is_file() and any(out.iterdir()):
         raise HccrError(f"{out}: exists and is not a layer-sequential design folder (no "
                         f"{MARKER}); refusing to replace it")

@@ -7,15 +7,23 @@ from typing import Annotated
 
 import typer
 
+from base.errors import HccrError
+from base.rundir import MANIFEST
 from flow.console import console, user_errors
-from flow.demo import REPORT, run_demo
+from flow.demo import REPORT, RESULTS, run_demo
 from flow.stage import DemoConfig
+from flow.validate import at_least, checked, fits_network, int_within, new_dir, plain_name
+from model.data.classes import NUM_CLASSES
 from model.data.gnt import GntError
+from model.train import TrainConfig
 
 _D = DemoConfig()
 
 
 @user_errors(GntError)
+@checked(name=plain_name, runs=new_dir, classes=int_within(1, NUM_CLASSES),
+         train_writers=at_least(1), test_writers=at_least(1), size=at_least(1),
+         epochs=at_least(1), seed=at_least(0), workers=at_least(1))
 def demo_cmd(
     name: Annotated[str, typer.Option(help="run name: artefacts go to RUNS/NAME")] = _D.name,
     runs: Annotated[Path, typer.Option(help="folder holding run directories")] = _D.runs_dir,
@@ -26,8 +34,16 @@ def demo_cmd(
     epochs: int = _D.epochs,
     seed: int = _D.seed,
     workers: Annotated[int | None, typer.Option(help="data workers (default: all cores)")] = None,
+    overwrite: Annotated[bool, typer.Option(
+        help="replace RUNS/NAME even if it is not an earlier demo run")] = False,
 ) -> None:
     """Synthesize data, train, evaluate, ...: every stage of the flow into runs/NAME/."""
+    fits_network(TrainConfig.arch, size)
+    run_dir = runs / name
+    if (run_dir.is_dir() and any(run_dir.iterdir()) and not overwrite
+            and not any((run_dir / f).is_file() for f in (RESULTS, MANIFEST))):
+        raise HccrError(f"{run_dir}: exists and is not a demo run (no {RESULTS}); choose "
+                        "another --name or replace it (--overwrite)")
     config = DemoConfig(name=name, runs_dir=runs, classes=classes, train_writers=train_writers,
                         test_writers=test_writers, size=size, epochs=epochs, seed=seed,
                         workers=workers)

@@ -12,6 +12,16 @@ import typer
 
 from base.errors import HccrError
 from flow.console import console, progress_bar, user_errors
+from flow.validate import (
+    at_least,
+    checked,
+    existing,
+    existing_dir,
+    finite_above,
+    finite_at_least,
+    new_dir,
+    one_of,
+)
 from model.data.gnt import GntError
 from model.distill import DistillConfig, distill
 from model.nets import ARCHITECTURES, build
@@ -36,6 +46,11 @@ def _pairs(specs: list[str], which: int) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
+@checked(teacher=existing_dir, train_data=existing, test_data=existing, run=new_dir,
+         student=existing_dir, student_arch=one_of(*ARCHITECTURES), epochs=at_least(1),
+         lr=finite_above(0), batch_size=at_least(1), optimizer=one_of("sgd", "adam"),
+         temperature=finite_above(0), alpha=finite_at_least(0), beta=finite_at_least(0),
+         sp_weight=finite_at_least(0), seed=at_least(0), device=one_of("cpu", "cuda"))
 def distill_cmd(
     teacher: Annotated[Path, typer.Option(help="teacher run folder (trained or pruned)")],
     train_data: Path_,

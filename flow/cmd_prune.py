@@ -12,6 +12,19 @@ import typer
 
 from base.errors import HccrError
 from flow.console import console, progress_bar, user_errors
+from flow.validate import (
+    at_least,
+    checked,
+    existing,
+    existing_dir,
+    finite,
+    finite_above,
+    finite_at_least,
+    int_within,
+    new_dir,
+    one_of,
+    within,
+)
 from model.data.gnt import GntError
 from model.nets.stats import render_table
 from model.prune.adw import AdwConfig, adw, cluster, cra, layers
@@ -37,6 +50,17 @@ def round_table(rows: list[RoundRow]) -> str:
          pct(r.acc_before), pct(r.acc_zeroed), pct(r.acc_tuned), r.accepted) for r in rows])
 
 
+@checked(source=existing_dir, train_data=existing, test_data=existing, run=new_dir,
+         method=one_of(*METHODS), epochs=at_least(0), final_epochs=at_least(0),
+         lr=finite_above(0), batch_size=at_least(1), optimizer=one_of("sgd", "adam"),
+         x=within(0, 1, open_lo=True, closed_hi=True), target=within(0, 1, open_lo=True),
+         z_limit=finite, alpha=finite_at_least(0), beta=finite_at_least(0),
+         max_rounds=at_least(1), max_drop_zeroed=finite_at_least(0),
+         max_drop_tuned=finite_at_least(0), recalibrate=at_least(0),
+         ratio=within(0, 1, open_lo=True), lam=finite_at_least(0), sparsity_epochs=at_least(0),
+         channel_multiple=at_least(1), tolerance=finite_at_least(0),
+         cra_step=within(0, 1, open_lo=True, closed_hi=True), cluster_bits=int_within(0, 8),
+         cra_replay_gb=finite_at_least(0), seed=at_least(0), device=one_of("cpu", "cuda"))
 def prune_cmd(
     source: Annotated[Path, typer.Option("--from", help="trained (or pruned) run folder")],
     train_data: Path_,
@@ -79,9 +103,7 @@ def prune_cmd(
     device: Annotated[str, typer.Option(help="cpu or cuda")] = "cpu",
 ) -> None:
     """Prune a trained network; writes model.pt, metrics.json, table.txt (and codebook.npz)."""
-    if method not in METHODS:
-        raise HccrError(f"--method {method!r} unknown; known: {', '.join(METHODS)}")
-    if channel_multiple < 1 or (channel_multiple > 1 and method != "slimming"):
+    if channel_multiple > 1 and method != "slimming":
         raise HccrError(f"--channel-multiple {channel_multiple}: a positive width multiple, "
                         "for --method slimming only")
     model, classes, config = load_trained(source)

@@ -63,6 +63,16 @@ def within(lo: float, hi: float, *, closed_hi: bool = False, open_lo: bool = Fal
     return rule
 
 
+def finite(v: float) -> str | None:
+    """A finite number."""
+    return None if math.isfinite(v) else f"must be a finite number, got {v}"
+
+
+def int_within(lo: int, hi: int) -> Rule:
+    """An integer in lo..hi."""
+    return lambda v: None if lo <= v <= hi else f"must be in {lo}..{hi}, got {v}"
+
+
 def one_of(*choices: str) -> Rule:
     """One of the given words."""
     return lambda v: None if v in choices else f"must be one of {', '.join(choices)}, got {v!r}"

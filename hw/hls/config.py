@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,8 +71,9 @@ class HlsConfig:
         if self.reuse_factor is not None:
             _check_positive("reuse_factor", self.reuse_factor)
         _check_positive("max_multipliers", self.max_multipliers)
-        if not self.clock_ns > 0:
-            raise ConfigError(f"clock_ns must be > 0, got {self.clock_ns!r}")
+        if not (isinstance(self.clock_ns, int | float) and not isinstance(self.clock_ns, bool)
+                and math.isfinite(self.clock_ns) and self.clock_ns > 0):
+            raise ConfigError(f"clock_ns must be a finite number > 0, got {self.clock_ns!r}")
         for name, entry in self.layers.items():
             if not isinstance(entry, Mapping) or set(entry) - _LAYER_KEYS:
                 raise ConfigError(f"layers.{name}: expected a mapping with keys from "

@@ -10,9 +10,10 @@
 // as x' = x (int8) or x ^ 0x80 (uint8), or as za' when it is masked: k·SIMD + l past the
 // segment's length, or its byte outside the input row (row outside the image, or address
 // outside [row start, row start + a_w·a_pitch)). So acc = bias' + Σ x'·w with the compiler's
-// bias' = bias − za'·Σw. After a pixel's last beat: + bias', requantiser (rq(acc, M, s)),
-// + y_zp, clamp to [relu ? y_zp : lo, hi], PE bytes written at y_base + n·act_image_bytes +
-// (y·y_w + x)·y_pitch + t·PE (min(PE, y_c − t·PE) of them).
+// bias' = bias − za'·Σw; two PE lanes share a multiplier (mac_array PACK). After a pixel's
+// last beat: + bias', requantiser (rq(acc, M, s)), + y_zp, clamp to [relu ? y_zp : lo, hi],
+// PE bytes written at y_base + n·act_image_bytes + (y·y_w + x)·y_pitch + t·PE (min(PE,
+// y_c − t·PE) of them).
 // Cycles per tile: B·HO·WO·S·⌈L/SIMD⌉ beats, then the pipeline drains (12 cycles) before
 // the next tile starts, so the tile's parameters stay valid; a tile waits for its fetch.
 `default_nettype none
@@ -394,7 +395,8 @@ module seq_mac #(
   logic [USER_W-1:0] acc_user;
 
   mac_array #(
-    .PE(PE), .SIMD(SIMD), .IN_SIGNED(1'b1), .IN_ZP(0), .ACC_W(32), .USER_W(USER_W)
+    .PE(PE), .SIMD(SIMD), .IN_SIGNED(1'b1), .IN_ZP(0), .ACC_W(32), .USER_W(USER_W),
+    .PACK(1'b1)
   ) u_array (
     .clk,
     .rst_n,

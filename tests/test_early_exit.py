@@ -281,9 +281,10 @@ def test_cli_export_writes_the_exit_table(tmp_path: Path) -> None:
     _cascade_qat(tmp_path / "qat")
     for args, message in [(("--exit-threshold", "1.5"), "not a probability"),
                           (("--mid-b", "vote"), "unknown Mid-B policy")]:
-        result = runner.invoke(app, ["export", "--qat", str(tmp_path / "missing"), "--out",
+        result = runner.invoke(app, ["export", "--qat", str(tmp_path / "qat"), "--out",
                                      str(tmp_path / "x"), *args])
         assert result.exit_code == 1 and message in result.output, result.output
+        assert not (tmp_path / "x").exists()
     result = runner.invoke(app, ["export", "--qat", str(tmp_path / "qat"), "--out",
                                  str(tmp_path / "ir"), "--exit-threshold", "0.9", "--mid-b",
                                  "exit"])

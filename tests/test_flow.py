@@ -97,13 +97,13 @@ def test_quantize_export_golden_cli(trained, small_data, tmp_path):
     np.testing.assert_array_equal(np.load(out)["fc"], expected["fc"][:3])
     for args, message in [((), "exactly one of"),
                           (("--inputs", tmp_path / "x.npy", "--data", small_data), "exactly one"),
-                          (("--inputs", tmp_path / "missing.npy"), "not a readable .npy")]:
+                          (("--inputs", tmp_path / "missing.npy"), "missing.npy: no such file")]:
         result = hccr("golden", "--ir", ir_dir, "--out", out, *args, ok=False)
         assert result.exit_code == 1 and message in result.output
     np.save(tmp_path / "wrong.npy", x[:, :16])
     result = hccr("golden", "--ir", ir_dir, "--out", out, "--inputs", tmp_path / "wrong.npy",
                   ok=False)
-    assert "input 'input': expected [N, 32, 32, 1]" in result.output
+    assert "the model's input needs [N, 32, 32, 1]" in result.output
 
 
 def test_export_refuses_missing_runs(tmp_path):

@@ -243,7 +243,7 @@ def _is(kind: type, value: object) -> bool:
 
 # network.json's keys `load` reads, and the check of each value
 _DESCRIPTION = {
-    "top": lambda v: _is(str, v) and Path(v).name == v and v.endswith(".sv"),
+    "top": lambda v: _is(str, v) and v.isidentifier(),
     "fifo_depth": lambda v: _is(int, v) and v >= 1,
     "config_hash": lambda v: _is(str, v),
     "files": lambda v: isinstance(v, list) and all(_is(str, f) and Path(f).name == f

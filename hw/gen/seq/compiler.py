@@ -181,9 +181,7 @@ def _mac_block(op: ir.Op, a: View, kernel: tuple[int, int], row: bool, cfg: Engi
     # [tile, segment, chunk, pe, simd]
     blocks = wp.reshape(segments, chunks, simd, tiles, pe).transpose(3, 0, 1, 4, 2)
     params = np.zeros((tiles * pe, PARAM_BYTES), np.uint8)
-    params[:cout, 0:4] = _folded_bias(op, a).astype("<i4").view(np.uint8).reshape(cout, 4)
-    params[:cout, 4:6] = op.multiplier.astype("<u2").view(np.uint8).reshape(cout, 2)
-    params[:cout, 6] = op.shift.astype(np.uint8)
+    params[:cout] = _param_words(op.multiplier, op.shift, _folded_bias(op, a))
     tile_bytes = _align(pe * PARAM_BYTES + segments * chunks * pe * simd)
     out = bytearray()
     for t in range(tiles):
@@ -207,11 +205,16 @@ def _window(op: ir.Op) -> dict[str, int]:
             "pad_r": right}
 
 
-def _channel_params(multiplier: np.ndarray, shift: np.ndarray) -> bytes:
+def _param_words(multiplier: np.ndarray, shift: np.ndarray, bias: np.ndarray | None = None
+                 ) -> np.ndarray:
+    """One parameter word per channel: bias int32 (0 without one), multiplier uint16,
+    shift uint8, a pad byte (`PARAM_BYTES` each)."""
     p = np.zeros((len(multiplier), PARAM_BYTES), np.uint8)
+    if bias is not None:
+        p[:, 0:4] = np.asarray(bias).astype("<i4").view(np.uint8).reshape(-1, 4)
     p[:, 4:6] = np.asarray(multiplier).astype("<u2").view(np.uint8).reshape(-1, 2)
     p[:, 6] = np.asarray(shift).astype(np.uint8)
-    return p.tobytes()
+    return p
 
 
 def _emit_op(b: _Builder, op: ir.Op) -> None:
@@ -288,7 +291,7 @@ def _emit_op(b: _Builder, op: ir.Op) -> None:
     elif op.kind in ("requant", "global_avgpool"):
         extra = {"mult": op.multiplier, "shift": op.shift}
     elif op.kind == "gwap":
-        off, size = b.blob(_channel_params(op.multiplier, op.shift)
+        off, size = b.blob(_param_words(op.multiplier, op.shift).tobytes()
                            + op.weight.astype(np.int8).tobytes())
         extra = {"ddr_off": off, "ddr_bytes": size}
     b.emit(opcode, op.name, (op.output,), **common, **extra)

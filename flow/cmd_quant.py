@@ -87,6 +87,8 @@ def golden_cmd(
     inputs: Annotated[Path | None, typer.Option(help=".npy of [N, H, W, C] integers")] = None,
     limit: Annotated[int | None, typer.Option(help="first N images only")] = None,
     skip_bad: Annotated[bool, typer.Option(help="skip corrupt .gnt records")] = False,
+    outputs_only: Annotated[bool, typer.Option(
+        help="write only the network's outputs (memory and file bounded for large sets)")] = False,
 ) -> None:
     """Run the bit-exact integer golden model and write every layer's output."""
     if (data is None) == (inputs is None):
@@ -105,7 +107,8 @@ def golden_cmd(
         labels = None if labels is None else labels[:limit]
     with progress() as bar:
         task = bar.add_task("golden", total=len(x), info="")
-        tensors = golden.run_chunked(model, x, advance=lambda n: bar.advance(task, n))
+        tensors = golden.run_chunked(model, x, advance=lambda n: bar.advance(task, n),
+                                     keep=model.outputs if outputs_only else None)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".partial.npz")
     try:

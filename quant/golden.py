@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import math
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -330,16 +330,19 @@ def _evaluate(model: ir.Model, values: dict[str, np.ndarray]) -> dict[str, np.nd
 
 
 def run_chunked(model: ir.Model, x: np.ndarray, chunk: int = 100,
-                advance: Callable[[int], None] | None = None) -> dict[str, np.ndarray]:
+                advance: Callable[[int], None] | None = None,
+                keep: Collection[str] | None = None) -> dict[str, np.ndarray]:
     """`run` over a large single-input batch in chunks (bounded memory); same result.
 
     Args:
         advance: called with the number of images done after each chunk (progress bars).
+        keep: the tensors to return (default: every tensor); memory grows only with these.
     """
     parts: dict[str, list[np.ndarray]] = {}
     for start in range(0, len(x), chunk):
         for name, value in run(model, x[start : start + chunk]).items():
-            parts.setdefault(name, []).append(value)
+            if keep is None or name in keep:
+                parts.setdefault(name, []).append(value)
         if advance is not None:
             advance(len(x[start : start + chunk]))
     return {name: np.concatenate(values) for name, values in parts.items()}

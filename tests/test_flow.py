@@ -95,6 +95,10 @@ def test_quantize_export_golden_cli(trained, small_data, tmp_path):
     np.save(tmp_path / "x.npy", x[:3])
     hccr("golden", "--ir", ir_dir, "--inputs", tmp_path / "x.npy", "--out", out)
     np.testing.assert_array_equal(np.load(out)["fc"], expected["fc"][:3])
+    hccr("golden", "--ir", ir_dir, "--inputs", tmp_path / "x.npy", "--out", out,
+         "--outputs-only")
+    assert np.load(out).files == list(model.outputs)
+    np.testing.assert_array_equal(np.load(out)["fc"], expected["fc"][:3])
     for args, message in [((), "exactly one of"),
                           (("--inputs", tmp_path / "x.npy", "--data", small_data), "exactly one"),
                           (("--inputs", tmp_path / "missing.npy"), "missing.npy: no such file")]:

@@ -21,6 +21,8 @@ from base.paths import ROOT
 CACHE = ROOT / "build" / "yowasp"
 RTL_DIR = ROOT / "hw" / "rtl"
 _TAIL = 3000
+# Every cell but the clocked primitives: `ltp -noff` only knows Yosys's own flip-flop types.
+CLOCKED = "t:FD* t:RAMB* t:DSP48* t:SRL* t:RAM32M t:RAM64M %u %u %u %u %u %n"
 
 
 class SynthError(HccrError):
@@ -38,11 +40,13 @@ def yosys() -> str:
 
 @dataclass
 class SynthResult:
-    """A synthesis run: the cell counts from `stat` (cell type -> count) and the log."""
+    """A synthesis run: the cell counts from `stat` (cell type -> count), the log and, when
+    asked for, the longest topological path between flip-flops."""
 
     top: str
     cells: dict[str, int] = field(default_factory=dict)
     log: Path | None = None
+    ltp: int | None = None  # longest register-to-register path in cells (`ltp -noff`)
 
     @property
     def luts(self) -> int:
@@ -68,9 +72,14 @@ def _value(v: object) -> str:
 
 
 def synth_xilinx(top: str, sources: Sequence[str | Path], parameters: Mapping[str, object]
-                 | None = None, directory: str | Path = ".", family: str = "xc7"
-                 ) -> SynthResult:
+                 | None = None, directory: str | Path = ".", family: str = "xc7",
+                 ltp: bool = False) -> SynthResult:
     """Run `synth_xilinx -family <family>` on `top` in `directory` (where `.mem` files are).
+
+    Parameters override the top's (`chparam`); Yosys may re-derive a parameterised top under
+    a `$paramod` name, so the top is renamed back before synthesis. `ltp`: also measure the
+    longest register-to-register path in cells (`ltp -noff` over every cell but flip-flops,
+    block and distributed RAMs, shift registers and DSPs: Yosys's logic depth).
 
     Raises:
         SynthError: a source missing (a name stands for `hw/rtl/<name>.sv`) or Yosys failed.
@@ -91,8 +100,10 @@ def synth_xilinx(top: str, sources: Sequence[str | Path], parameters: Mapping[st
     script.write_text(f"read_verilog -sv {' '.join(paths)}\n"
                       + (f"chparam {sets} {top}\n" if sets else "")
                       + f"hierarchy -check -top {top}\n"
+                      f"rename -top {top}\n"
                       f"synth_xilinx -family {family} -top {top}\n"
-                      "tee -o stat.txt stat\n")
+                      "tee -o stat.txt stat\n"
+                      + (f"tee -q -o ltp.txt ltp -noff {CLOCKED}\n" if ltp else ""))
     log = directory / "yosys.log"
     env = {**os.environ, "YOWASP_CACHE_DIR": os.environ.get("YOWASP_CACHE_DIR", str(CACHE))}
     with open(log, "w") as handle:
@@ -104,4 +115,11 @@ def synth_xilinx(top: str, sources: Sequence[str | Path], parameters: Mapping[st
                        f"{text[-_TAIL:].strip()}")
     cells = {m[1]: int(m[0]) for m in re.findall(r"^\s+(\d+)\s+(\S+)\s*$",
                                                  (directory / "stat.txt").read_text(), re.M)}
-    return SynthResult(top, cells, log)
+    path = None
+    if ltp:
+        found = re.search(r"Longest topological path in \S+ \(length=(\d+)\)",
+                          (directory / "ltp.txt").read_text())
+        if found is None:
+            raise SynthError(f"{top}: no `ltp -noff` result in {directory / 'ltp.txt'}")
+        path = int(found[1])
+    return SynthResult(top, cells, log, path)

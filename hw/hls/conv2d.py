@@ -41,6 +41,10 @@ def output_offsets(op: ir.Op, out: ir.TensorSpec) -> list[int]:
     """Offsets whose shifted clip range is exactly a saturating type's range."""
     lo, hi = clip_range(op, out)
     size = hi - lo + 1
+    if size == 1:
+        raise Unsupported(f"{op.name}: relu with output zero point {out.zero_point} at the top "
+                          f"of {out.dtype} clips every value to {hi}, and no ap_fixed type "
+                          "saturates to one value")
     if size & (size - 1):
         raise Unsupported(f"{op.name}: relu with output zero point {out.zero_point} clips to "
                           f"[{lo}, {hi}], {size} values, which no ap_fixed type saturates to "

@@ -78,8 +78,9 @@ def synth_xilinx(top: str, sources: Sequence[str | Path], parameters: Mapping[st
 
     Parameters override the top's (`chparam`); Yosys may re-derive a parameterised top under
     a `$paramod` name, so the top is renamed back before synthesis. `ltp`: also measure the
-    longest register-to-register path in cells (`ltp -noff` over every cell but flip-flops,
-    block and distributed RAMs, shift registers and DSPs: Yosys's logic depth).
+    longest register-to-register path in cells (`ltp -noff` on the flattened netlist, over
+    every cell but flip-flops, block and distributed RAMs, shift registers and DSPs: Yosys's
+    logic depth).
 
     Raises:
         SynthError: a source missing (a name stands for `hw/rtl/<name>.sv`) or Yosys failed.
@@ -103,7 +104,7 @@ def synth_xilinx(top: str, sources: Sequence[str | Path], parameters: Mapping[st
                       f"rename -top {top}\n"
                       f"synth_xilinx -family {family} -top {top}\n"
                       "tee -o stat.txt stat\n"
-                      + (f"tee -q -o ltp.txt ltp -noff {CLOCKED}\n" if ltp else ""))
+                      + (f"flatten\ntee -q -o ltp.txt ltp -noff {CLOCKED}\n" if ltp else ""))
     log = directory / "yosys.log"
     env = {**os.environ, "YOWASP_CACHE_DIR": os.environ.get("YOWASP_CACHE_DIR", str(CACHE))}
     with open(log, "w") as handle:

@@ -82,6 +82,23 @@ def test_all_ops_graph_is_bit_exact_on_every_tensor(cfg, batch):
     assert len(result.layers) == len(model.ops) + 1 + len(model.outputs)
 
 
+@pytest.mark.parametrize("room", [1.6, 2.2])
+def test_a_batch_that_does_not_fit_whole_is_split(room):
+    """Buffer room for `room` images of the whole program, batch 3: the head runs image by
+    image (`once`), the tail per batch; 5 images, so the last batch skips slot 2."""
+    rng = np.random.default_rng(11)
+    model = all_ops_graph(rng, fc_dtype="int8")
+    cfg = EngineConfig(pe=4, simd=8)
+    whole = compile_model(model, cfg).header.act_image_bytes
+    program = compile_model(model, EngineConfig(pe=4, simd=8, act_bytes=int(room * whole)), 3)
+    once = [i for i in program.instructions if i["once"]]
+    assert 0 < len(once) < len(program.instructions) - 1 and len(once) % 3 == 0
+    assert {i["slot"] for i in once} == {0, 1, 2}
+    assert program.header.act_bytes <= room * whole < 3 * whole
+    result = check_program(model, program, random_batch(model, rng, 5)["image"])
+    assert result.bit_exact == 5, result.summary()
+
+
 def test_a_corrupted_weight_is_found_at_its_layer():
     rng = np.random.default_rng(7)
     model = all_ops_graph(rng, fc_dtype="int8")

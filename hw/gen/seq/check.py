@@ -25,9 +25,10 @@ def program_tensors(program: Program, x: Batch) -> dict[str, np.ndarray]:
            for t, v in program.views.items()}
 
     def snapshot(index: int, image: int, act: np.ndarray) -> None:
-        for t in program.instructions[index].produces:
+        ins = program.instructions[index]
+        for t in ins.produces:
             v = program.views[t]
-            address = program.address(t)
+            address = program.address(t, ins["slot"] if ins["once"] else 0)
             pixels = np.arange(math.prod(v.shape[:2]))[:, None] * v.pitch
             raw = act[address + pixels + np.arange(v.shape[2])]
             got[t][image] = raw.view(got[t].dtype).reshape(v.shape)

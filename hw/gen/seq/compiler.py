@@ -49,6 +49,8 @@ class Program:
 
     Attributes:
         regions: activation-buffer byte address of each root region (image 0).
+        shared: root regions with one copy for every image of a batch (those only the head
+            of a split program uses: its `once` instructions run image by image).
         views: every IR tensor's view.
         inputs, outputs: (tensor, byte offset in the image's input/output record).
     """
@@ -62,14 +64,17 @@ class Program:
     inputs: list[tuple[str, int]]
     outputs: list[tuple[str, int]]
     model_name: str = ""
+    shared: frozenset[str] = frozenset()
 
     def encode(self) -> bytes:
         """The program as the engine reads it from DDR: header, instructions."""
         return self.header.encode() + b"".join(i.encode() for i in self.instructions)
 
-    def address(self, tensor: str) -> int:
+    def address(self, tensor: str, slot: int = 0) -> int:
+        """Where `tensor` of image `slot` of a batch lives (a head-only region has one copy)."""
         view = self.views[tensor]
-        return self.regions[view.root] + view.offset
+        image = 0 if view.root in self.shared else slot
+        return self.regions[view.root] + view.offset + image * self.header.act_image_bytes
 
 
 @dataclass
@@ -297,39 +302,98 @@ def _emit_op(b: _Builder, op: ir.Op) -> None:
     b.emit(opcode, op.name, (op.output,), **common, **extra)
 
 
-VIEW_NOTES = ("root", "offset")  # view fields resolved to `base` once regions are placed
-
-
-def _place(b: _Builder) -> tuple[dict[str, int], int]:
-    """Region addresses by liveness, first fit: (root → address, bytes per image)."""
-    first: dict[str, int] = {}
-    last: dict[str, int] = {}
+def _spans(b: _Builder) -> dict[str, tuple[int, int]]:
+    """First and last instruction using each root region."""
+    spans: dict[str, tuple[int, int]] = {}
     for i, ins in enumerate(b.instructions):
         for p in "aby":
             root = ins.fields.get(f"{p}_root")
             if root is not None:
-                first.setdefault(root, i)
-                last[root] = i
-    size = {r: _align(math.prod(b.model.tensors[r].shape)) for r in first}
+                spans[root] = (spans.get(root, (i, i))[0], i)
+    return spans
+
+
+def _first_fit(spans: dict[str, tuple[int, int]], size: dict[str, int]) -> dict[str, int]:
+    """Region addresses by liveness, first fit in order of first use."""
     placed: list[tuple[int, int, int]] = []  # (address, end, last use)
     regions: dict[str, int] = {}
-    top = 0
-    for root in sorted(first, key=lambda r: (first[r], r)):
-        live = sorted((a, e) for a, e, until in placed if until >= first[root])
+    for root in sorted(spans, key=lambda r: (spans[r][0], r)):
+        live = sorted((a, e) for a, e, until in placed if until >= spans[root][0])
         address = 0
         for a, e in live:
             if address + size[root] <= a:
                 break
             address = max(address, e)
         regions[root] = address
-        placed.append((address, address + size[root], last[root]))
-        top = max(top, address + size[root])
-        if top * b.batch > b.config.act_bytes:
-            op = b.instructions[first[root]].op
-            raise HccrError(f"{op}: the live activations need {top * b.batch:,} bytes "
-                            f"({b.batch} image(s)), more than the engine's "
-                            f"{b.config.act_bytes:,}-byte activation buffer")
-    return regions, _align(top)
+        placed.append((address, address + size[root], spans[root][1]))
+    return regions
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """The activation buffer of a program split at instruction `split`: the head (before it)
+    runs image by image in one shared zone of `head_bytes`; the tail runs per batch, image n
+    at `n·image_bytes` after the head zone. Tensors the head leaves to the tail live there."""
+
+    split: int
+    regions: dict[str, int]  # image 0's address of every root region
+    per_image: frozenset[str]  # roots with one copy per image (the tail's)
+    head_bytes: int
+    image_bytes: int
+
+    def need(self, batch: int) -> int:
+        return self.head_bytes + batch * self.image_bytes
+
+
+def _layout(spans: dict[str, tuple[int, int]], size: dict[str, int], split: int) -> _Layout:
+    tail = {r for r, (_, last) in spans.items() if last >= split}
+    head = _first_fit({r: s for r, s in spans.items() if r not in tail}, size)
+    per_image = _first_fit({r: (max(spans[r][0], split), spans[r][1]) for r in tail}, size)
+    head_bytes = _align(max((head[r] + size[r] for r in head), default=0))
+    image_bytes = _align(max((per_image[r] + size[r] for r in per_image), default=0))
+    return _Layout(split, {**head, **{r: head_bytes + a for r, a in per_image.items()}},
+                   frozenset(tail), head_bytes, image_bytes)
+
+
+def _place(b: _Builder) -> _Layout:
+    """The layout of the batch: the whole program per batch when B images fit, else the
+    earliest split whose head zone and B copies of the tail fit (the weights of every op after
+    it stream once per batch). A model with early exits is not split (an EXIT's jump is per
+    batch).
+
+    Raises:
+        HccrError: no split fits; names the op of the first region past the buffer.
+    """
+    spans, cap, batch = _spans(b), b.config.act_bytes, b.batch
+    size = {r: _align(math.prod(b.model.tensors[r].shape)) for r in spans}
+    whole = _layout(spans, size, 0)
+    if whole.need(batch) <= cap:
+        return whole
+    for split in range(1, len(b.instructions) if batch > 1 and not b.model.exits else 0):
+        stash = sum(size[r] for r, (first, last) in spans.items() if first < split <= last)
+        if batch * stash <= cap and (layout := _layout(spans, size, split)).need(batch) <= cap:
+            return layout
+    root = next(r for r in sorted(spans, key=lambda r: (spans[r][0], r))
+                if (whole.regions[r] + size[r]) * batch > cap)
+    top = max(whole.regions[r] + size[r] for r in spans if spans[r][0] <= spans[root][0])
+    raise HccrError(f"{b.instructions[spans[root][0]].op}: the live activations need "
+                    f"{top * batch:,} bytes ({batch} image(s)), more than the engine's "
+                    f"{cap:,}-byte activation buffer")
+
+
+def _resolve(ins: Instruction, layout: _Layout, slot: int | None) -> Instruction:
+    """`ins` with its region notes resolved to buffer addresses; `slot`: a head copy run
+    once for that image of the batch (its per-image regions at that image's copy)."""
+    values = dict(ins.fields)
+    for p in "aby":
+        root = values.pop(f"{p}_root", None)
+        off = values.pop(f"{p}_offset", 0)
+        if root is not None:
+            image = slot if slot is not None and root in layout.per_image else 0
+            values[f"{p}_base"] = layout.regions[root] + off + image * layout.image_bytes
+    if slot is not None:
+        values |= {"once": 1, "slot": slot} if slot else {"once": 1}
+    return Instruction(ins.opcode, values, ins.op, ins.produces)
 
 
 def compile_model(model: ir.Model, config: EngineConfig, batch: int = 1) -> Program:
@@ -374,19 +438,17 @@ def compile_model(model: ir.Model, config: EngineConfig, batch: int = 1) -> Prog
                 offset += _align(math.prod(model.tensors[name].shape))
                 stored.add(name)
     b.emit(Opcode.END, "", ())
-    regions, image_bytes = _place(b)
-    for ins in b.instructions:
-        for p in "aby":
-            root = ins.fields.pop(f"{p}_root", None)
-            off = ins.fields.pop(f"{p}_offset", 0)
-            if root is not None:
-                ins.fields[f"{p}_base"] = regions[root] + off
+    layout = _place(b)
+    head = b.instructions[:layout.split]
+    instructions = [*(_resolve(ins, layout, slot) for slot in range(batch) for ins in head),
+                    *(_resolve(ins, layout, None) for ins in b.instructions[layout.split:])]
+    for ins in instructions:
         try:
             ins.encode()
         except ValueError as exc:
             raise HccrError(f"{ins.op or 'program'}: {exc}") from None
     views = {t: b.view(t) for t in model.tensors}
-    header = Header(config.pe, config.simd, batch, len(b.instructions), image_bytes * batch,
-                    image_bytes, input_bytes, offset, len(b.data))
-    return Program(config, header, b.instructions, bytes(b.data), regions, views, inputs,
-                   outputs, model.name)
+    header = Header(config.pe, config.simd, batch, len(instructions), layout.need(batch),
+                    layout.image_bytes, input_bytes, offset, len(b.data))
+    return Program(config, header, instructions, bytes(b.data), layout.regions, views, inputs,
+                   outputs, model.name, frozenset(layout.regions) - layout.per_image)

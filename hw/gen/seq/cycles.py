@@ -3,6 +3,7 @@ contract (the RTL is built to it and its simulation is checked against it).
 
 Per instruction, for a batch of B images (`ceil`: ⌈·⌉; C: the channels a pass walks):
 - every instruction: `OVERHEAD` (fetch of its 64 bytes, decode, pipeline fill and drain);
+  a `once` instruction runs for B = 1 (only `OVERHEAD` when the batch has no image `slot`);
 - MAC: per output-channel tile, B·HO·WO·S·⌈L/SIMD⌉ array cycles, one chunk of SIMD
   contiguous input bytes per cycle: S = KH·KW segments of L = IC bytes (tap by tap), or, in
   row mode, S = KH kernel rows of L = KW·IC bytes (lanes of columns outside the image are
@@ -38,6 +39,10 @@ def ddr_cycles(nbytes: int, cfg: EngineConfig) -> int:
 def instruction_cycles(ins: Instruction, cfg: EngineConfig, batch: int) -> int:
     """Cycles of one instruction over a batch (module doc)."""
     op = ins.opcode
+    if ins["once"]:  # one image, or skipped (fetched only) past a short last batch
+        if ins["slot"] >= batch:
+            return OVERHEAD
+        batch = 1
     if op == Opcode.END:
         return OVERHEAD
     chunks = math.ceil(ins["a_c"] / cfg.simd)

@@ -143,8 +143,9 @@ def execute(program: bytes, data: bytes, inputs: bytes, images: int,
         data: the data block (DATA_BASE).
         inputs: `images` input records of `header.input_bytes` each (INPUT_BASE).
         act_bytes: the activation buffer's size (default: what the program needs).
-        hook: called after each instruction for each image of a batch, with the activation
-            buffer from that image's slot on (addresses as in image 0).
+        hook: called after each instruction for each image of a batch it runs for, with the
+            activation buffer from that image's slot on (addresses as in image 0; a `once`
+            instruction's from 0, its addresses as given).
 
     Returns:
         `images` output records of `header.output_bytes` each (what lands at OUTPUT_BASE).
@@ -160,7 +161,9 @@ def execute(program: bytes, data: bytes, inputs: bytes, images: int,
             if ins.opcode == Opcode.END:
                 break
             for slot, image in enumerate(batch):
-                base = slot * header.act_image_bytes
+                if ins["once"] and slot != ins["slot"]:
+                    continue
+                base = 0 if ins["once"] else slot * header.act_image_bytes
                 if ins.opcode == Opcode.LOAD:
                     start = image * header.input_bytes + ins["ddr_off"]
                     act[_index(ins, "y", base).reshape(-1)] = src[start:start + ins["ddr_bytes"]]

@@ -35,6 +35,7 @@ def save_program(program: Program, folder: Path) -> list[Path]:
         "inputs": program.inputs,
         "outputs": program.outputs,
         "regions": program.regions,
+        "shared": sorted(program.shared),
         "views": {name: asdict(v) for name, v in program.views.items()},
         "notes": [[ins.op, list(ins.produces)] for ins in program.instructions],
     }
@@ -71,4 +72,4 @@ def load_program(folder: Path) -> Program:
     config = EngineConfig(**{f.name: meta["config"][f.name] for f in fields(EngineConfig)})
     return Program(config, header, instructions, data, meta["regions"], views,
                    [tuple(io) for io in meta["inputs"]], [tuple(io) for io in meta["outputs"]],
-                   meta["model"])
+                   meta["model"], frozenset(meta.get("shared", ())))

@@ -110,6 +110,9 @@ FIELDS: tuple[Field, ...] = (
     Field("ddr_bytes", 32, False, "bytes at ddr_off (MAC: the whole weight + parameter block)"),
     Field("tiles", 16, False, "MAC: output-channel tiles of PE channels"),
     Field("tile_bytes", 24, False, "MAC: bytes of one tile (parameters, then weights)"),
+    Field("once", 1, False, "run for one image of the batch only, image `slot`, at the "
+          "addresses given (no image offset); skipped when the batch has no image `slot`"),
+    Field("slot", 8, False, "once: the image of the batch it runs for"),
 )
 
 HEADER: tuple[Field, ...] = (

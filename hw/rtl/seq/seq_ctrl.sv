@@ -5,7 +5,9 @@
 // magic, version, PE, SIMD, a batch of 0 or an act_bytes above ACT_BYTES, and (ERROR_CODE 5) a
 // PROGRAM_BYTES below 64·(instructions + 1). Then for each batch (images first ..
 // first + batch − 1 of IMAGE_COUNT) and each instruction i: read its 64 bytes at PROGRAM_BASE +
-// 64·(i + 1); END ends the batch (image_done_o pulses once per image); an opcode outside
+// 64·(i + 1); END ends the batch (image_done_o pulses once per image); a `once` instruction
+// runs its unit for one image (batch_o 1, image_first_o the batch's first + slot) or is skipped
+// when the batch has no image `slot`; an opcode outside
 // opcode_e, or a vector opcode when HAS_VEC is 0, is ERROR_CODE 3; running past the header's
 // instruction count is ERROR_CODE 5; otherwise start the unit (unit_o) and wait for its done.
 // The controller owns the DMA read channel while it fetches and passes it to the running unit
@@ -88,6 +90,8 @@ module seq_ctrl #(
   seq_isa_pkg::instr_t       ins;
   logic [23:0]  index_q;        // instruction index
   logic [7:0]   images_q;       // image_done pulses still to give
+  logic [7:0]   nbatch_q;       // images in this batch
+  logic [31:0]  first_q;        // index of its first image
   logic         busy_start_q;   // a start came while busy
   logic [7:0]   code_q;
   logic         fetch;          // the controller reads words now
@@ -128,7 +132,7 @@ module seq_ctrl #(
   assign dma_err = state_q != IDLE && state_q != FINISH && dma_error_i != 2'b00;
 
   logic [31:0] left;  // images not yet started
-  assign left = image_count_i - image_first_o;
+  assign left = image_count_i - first_q;
 
   always_ff @(posedge clk) begin
     start_o      <= 1'b0;
@@ -150,7 +154,7 @@ module seq_ctrl #(
         IDLE: if (start_i) begin
           busy_start_q  <= 1'b0;
           code_q        <= '0;
-          image_first_o <= '0;
+          first_q       <= '0;
           state_q       <= H_CMD;
         end
         H_CMD: if (dma_rd_cmd_ready_i) state_q <= H_DATA;
@@ -172,7 +176,7 @@ module seq_ctrl #(
           end
         end
         BATCH: begin
-          batch_o <= left < 32'(hdr_batch_q) ? left[7:0] : hdr_batch_q;
+          nbatch_q <= left < 32'(hdr_batch_q) ? left[7:0] : hdr_batch_q;
           index_q <= '0;
           state_q <= I_CMD;
         end
@@ -189,12 +193,17 @@ module seq_ctrl #(
             code_q  <= E_BAD;
             state_q <= FINISH;
           end else if (ins.opcode == seq_isa_pkg::OP_END) begin
-            images_q <= batch_o;
+            images_q <= nbatch_q;
             state_q  <= IMAGES;
+          end else if (ins.once && ins.slot >= nbatch_q) begin  // no such image: skip
+            index_q <= index_q + 24'd1;
+            state_q <= I_CMD;
           end else begin
-            unit_o  <= is_io ? UNIT_IO : is_mac ? UNIT_MAC : UNIT_VEC;
-            start_o <= 1'b1;
-            state_q <= RUN;
+            unit_o        <= is_io ? UNIT_IO : is_mac ? UNIT_MAC : UNIT_VEC;
+            batch_o       <= ins.once ? 8'd1 : nbatch_q;
+            image_first_o <= first_q + (ins.once ? 32'(ins.slot) : 32'd0);
+            start_o       <= 1'b1;
+            state_q       <= RUN;
           end
         end
         RUN: if (unit_done_i) begin
@@ -205,8 +214,8 @@ module seq_ctrl #(
           image_done_o <= 1'b1;
           images_q     <= images_q - 8'd1;
           if (images_q == 8'd1) begin
-            image_first_o <= image_first_o + 32'(batch_o);
-            state_q       <= image_first_o + 32'(batch_o) >= image_count_i ? FINISH : BATCH;
+            first_q <= first_q + 32'(nbatch_q);
+            state_q <= first_q + 32'(nbatch_q) >= image_count_i ? FINISH : BATCH;
           end
         end
         FINISH: begin

@@ -35,7 +35,9 @@ package seq_isa_pkg;
   } bcast_e;
 
   typedef struct packed {
-    logic [62:0] reserved;
+    logic [53:0] reserved;
+    logic [7:0] slot;  // once: the image of the batch it runs for
+    logic once;  // run for one image of the batch only, image `slot`, at the addresses given (no image offset); skipped when the batch has no image `slot`
     logic [23:0] tile_bytes;  // MAC: bytes of one tile (parameters, then weights)
     logic [15:0] tiles;  // MAC: output-channel tiles of PE channels
     logic [31:0] ddr_bytes;  // bytes at ddr_off (MAC: the whole weight + parameter block)

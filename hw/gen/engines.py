@@ -23,14 +23,14 @@ PARAM_LANE_BITS = 54  # bias 32 + multiplier 16 + shift 6 per output channel
 RQ_ENGINE = ("hwc_counter", "rq_tail", "hccr_pkg")
 SOURCES: dict[str, tuple[str, ...]] = {
     "conv2d": ("window", "mac_array", "requantiser", "lane_fifo", "hccr_pkg"),
-    "dense": ("conv2d",),
+    "dense": ("conv2d", "hccr_pkg"),
     "maxpool": ("window", "lane_fifo", "hccr_pkg"),
     "avgpool": ("window", "requantiser", "lane_fifo", "hccr_pkg"),
     "global_avgpool": RQ_ENGINE,
     "add": RQ_ENGINE,
     "concat": ("hwc_counter", "hccr_pkg"),
     "mul": RQ_ENGINE,
-    "sigmoid": ("hwc_counter", "fifo"),
+    "sigmoid": ("hwc_counter", "fifo", "hccr_pkg"),
     "reduce_channels": RQ_ENGINE,
     "gwap": RQ_ENGINE,
     "prelu": RQ_ENGINE,

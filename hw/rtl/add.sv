@@ -16,28 +16,12 @@ module add #(
   parameter int unsigned M1 = 1,           // multiplier of the first input, 1..32768
   parameter int unsigned M2 = 1,           // multiplier of the second input, 1..32768
   parameter int unsigned SHIFT = 0,        // shift s, 0..46
-  parameter int unsigned OUT_W = 8,        // output element width: 8 or 32 (int32)
-  parameter bit          OUT_SIGNED = 1'b1,  // output dtype signed
-  parameter int          OUT_ZP = 0,       // output zero point
-  parameter int unsigned FIFO_DEPTH = 16   // result FIFO entries, a power of two >= 2
+  `HCCR_OUT_PARAMS
 ) (
-  input  wire                clk,
-  input  wire                rst_n,          // synchronous, active low
-
-  input  wire  [7:0]         s0_axis_tdata,  // first input
-  input  wire                s0_axis_tvalid,
-  output logic               s0_axis_tready,
-  input  wire                s0_axis_tlast,  // unused: an image is N beats
-
-  input  wire  [7:0]         s1_axis_tdata,  // second input
-  input  wire                s1_axis_tvalid,
-  output logic               s1_axis_tready,
-  input  wire                s1_axis_tlast,  // unused
-
-  output logic [OUT_W-1:0]   m_axis_tdata,
-  output logic               m_axis_tvalid,
-  input  wire                m_axis_tready,
-  output logic               m_axis_tlast
+  `HCCR_CLOCK_PORTS,
+  `HCCR_AXIS_IN(s0_axis, 8),       // first input (tlast unused)
+  `HCCR_AXIS_IN(s1_axis, 8),       // second input (tlast unused)
+  `HCCR_AXIS_OUT(m_axis, OUT_W)
 );
 
   if (!hccr_pkg::rq_ok(M1, SHIFT) || !hccr_pkg::rq_ok(M2, SHIFT)) begin : g_bad_rq
@@ -66,7 +50,7 @@ module add #(
   ) u_tail (
     .clk, .rst_n,
     .credit_o(credit), .issue_i(take),
-    .valid_i(take), .acc_i(acc), .mult_i(16'd1), .shift_i(6'(SHIFT)),
+    .acc_i(acc), .mult_i(16'd1), .shift_i(6'(SHIFT)),
     .last_i(last),
     .m_axis_tdata, .m_axis_tvalid, .m_axis_tready, .m_axis_tlast
   );

@@ -18,27 +18,11 @@ module avgpool #(
   parameter int unsigned SH = 2,           // vertical stride
   parameter int unsigned SW = 2,           // horizontal stride
   parameter int unsigned SIMD = 1,         // channels summed per cycle, divides C
-  parameter bit          IN_SIGNED = 1'b1, // input dtype int8 (1) or uint8 (0)
-  parameter int          IN_ZP = 0,        // input zero point
-  parameter int unsigned OUT_W = 8,        // output element width: 8 or 32 (int32)
-  parameter bit          OUT_SIGNED = 1'b1,  // output dtype signed
-  parameter int          OUT_ZP = 0,       // output zero point
-  parameter int unsigned MULT = 1,         // requantiser multiplier M, 1..32768
-  parameter int unsigned SHIFT = 0,        // requantiser shift s, 0..46
-  parameter int unsigned FIFO_DEPTH = 16   // result FIFO entries (SIMD values each), power of 2
+  `HCCR_IN_PARAMS,
+  `HCCR_RQ_PARAMS,
+  `HCCR_OUT_PARAMS
 ) (
-  input  wire                clk,
-  input  wire                rst_n,          // synchronous, active low
-
-  input  wire  [7:0]         s_axis_tdata,
-  input  wire                s_axis_tvalid,
-  output logic               s_axis_tready,
-  input  wire                s_axis_tlast,   // unused: an image is H*W*C beats
-
-  output logic [OUT_W-1:0]   m_axis_tdata,
-  output logic               m_axis_tvalid,
-  input  wire                m_axis_tready,
-  output logic               m_axis_tlast
+  `HCCR_ENGINE_PORTS(OUT_W)
 );
 
   localparam int unsigned CW    = C / SIMD;                 // groups per output pixel
@@ -48,9 +32,7 @@ module avgpool #(
   if (SIMD < 1 || C % SIMD != 0) begin : g_bad_simd
     $fatal(1, "avgpool: SIMD=%0d must divide C=%0d", SIMD, C);
   end
-  if (!hccr_pkg::rq_ok(MULT, SHIFT)) begin : g_bad_rq
-    $fatal(1, "avgpool: MULT=%0d must be in 1..32768 and SHIFT=%0d in 0..46", MULT, SHIFT);
-  end
+  `HCCR_CHECK_RQ("avgpool: MULT", MULT, SHIFT)
   if (OUT_W != 8 && OUT_W != 32) begin : g_bad_out
     $fatal(1, "avgpool: OUT_W=%0d must be 8 or 32", OUT_W);
   end

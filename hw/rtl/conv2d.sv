@@ -33,29 +33,14 @@ module conv2d #(
   parameter int unsigned PE = 1,           // output channels in parallel, divides OC
   parameter int unsigned SIMD = 1,         // input channels in parallel, divides IC
   parameter bit          PACK = 1'b0,      // two int8 products per multiplier (mac_array.sv)
-  parameter bit          IN_SIGNED = 1'b1, // input dtype int8 (1) or uint8 (0)
-  parameter int          IN_ZP = 0,        // input zero point
-  parameter int unsigned OUT_W = 8,        // output element width: 8 or 32 (int32)
-  parameter bit          OUT_SIGNED = 1'b1,  // output dtype signed
-  parameter int          OUT_ZP = 0,       // output zero point
+  `HCCR_IN_PARAMS,
+  `HCCR_OUT_PARAMS,
   parameter bit          RELU = 1'b0,      // fused ReLU
   parameter bit          UNIT_M = 1'b0,    // every M is 1: requantiser without multiplier
-  parameter int unsigned FIFO_DEPTH = 16,  // result FIFO entries (PE values each), power of 2
   parameter              WEIGHT_FILE = "", // weight ROM image (string; "" leaves zeros)
   parameter              PARAM_FILE = ""   // bias/M/shift ROM image (string; "" leaves zeros)
 ) (
-  input  wire                clk,
-  input  wire                rst_n,          // synchronous, active low
-
-  input  wire  [7:0]         s_axis_tdata,
-  input  wire                s_axis_tvalid,
-  output logic               s_axis_tready,
-  input  wire                s_axis_tlast,   // unused: an image is H*W*IC beats
-
-  output logic [OUT_W-1:0]   m_axis_tdata,
-  output logic               m_axis_tvalid,
-  input  wire                m_axis_tready,
-  output logic               m_axis_tlast
+  `HCCR_ENGINE_PORTS(OUT_W)
 );
 
   localparam int unsigned NF    = OC / PE;                  // groups (neuron folds) per pixel

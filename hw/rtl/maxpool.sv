@@ -24,18 +24,7 @@ module maxpool #(
   parameter int          IN_ZP = 0,        // zero point (kept by the output; unused here)
   parameter int unsigned FIFO_DEPTH = 16   // result FIFO entries (SIMD values each), power of 2
 ) (
-  input  wire          clk,
-  input  wire          rst_n,          // synchronous, active low
-
-  input  wire  [7:0]   s_axis_tdata,
-  input  wire          s_axis_tvalid,
-  output logic         s_axis_tready,
-  input  wire          s_axis_tlast,   // unused: an image is H*W*C beats
-
-  output logic [7:0]   m_axis_tdata,
-  output logic         m_axis_tvalid,
-  input  wire          m_axis_tready,
-  output logic         m_axis_tlast
+  `HCCR_ENGINE_PORTS(8)
 );
 
   localparam int unsigned CW = C / SIMD;              // groups per output pixel

@@ -18,37 +18,18 @@ module mul #(
   parameter int          A_ZP = 0,         // first input zero point
   parameter bit          B_SIGNED = 1'b1,  // second input int8 (1) or uint8 (0)
   parameter int          B_ZP = 0,         // second input zero point
-  parameter int unsigned OUT_W = 8,        // output element width: 8 or 32 (int32)
-  parameter bit          OUT_SIGNED = 1'b1,  // output dtype signed
-  parameter int          OUT_ZP = 0,       // output zero point
-  parameter int unsigned MULT = 1,         // requantiser multiplier M, 1..32768
-  parameter int unsigned SHIFT = 0,        // requantiser shift s, 0..46
-  parameter int unsigned FIFO_DEPTH = 16   // result FIFO entries, a power of two >= 2
+  `HCCR_RQ_PARAMS,
+  `HCCR_OUT_PARAMS
 ) (
-  input  wire                clk,
-  input  wire                rst_n,          // synchronous, active low
-
-  input  wire  [7:0]         s0_axis_tdata,  // a
-  input  wire                s0_axis_tvalid,
-  output logic               s0_axis_tready,
-  input  wire                s0_axis_tlast,  // unused: an image is H*W*C beats
-
-  input  wire  [7:0]         s1_axis_tdata,  // b
-  input  wire                s1_axis_tvalid,
-  output logic               s1_axis_tready,
-  input  wire                s1_axis_tlast,  // unused
-
-  output logic [OUT_W-1:0]   m_axis_tdata,
-  output logic               m_axis_tvalid,
-  input  wire                m_axis_tready,
-  output logic               m_axis_tlast
+  `HCCR_CLOCK_PORTS,
+  `HCCR_AXIS_IN(s0_axis, 8),       // a (tlast unused)
+  `HCCR_AXIS_IN(s1_axis, 8),       // b (tlast unused)
+  `HCCR_AXIS_OUT(m_axis, OUT_W)
 );
 
   localparam int unsigned CW = hccr_pkg::idx_w(C);  // channel index bits
 
-  if (!hccr_pkg::rq_ok(MULT, SHIFT)) begin : g_bad_rq
-    $fatal(1, "mul: MULT=%0d must be in 1..32768 and SHIFT=%0d in 0..46", MULT, SHIFT);
-  end
+  `HCCR_CHECK_RQ("mul: MULT", MULT, SHIFT)
 
   logic [CW-1:0]     c;
   logic              credit, take, img_last;
@@ -117,16 +98,8 @@ module mul #(
   /* verilator lint_on PINCONNECTEMPTY */
 
   // ---- product register, then the tail
-  logic               v_q, last_q;
+  logic               last_q;
   logic signed [31:0] prod_q;
-
-  always_ff @(posedge clk) begin
-    if (!rst_n) begin
-      v_q <= 1'b0;
-    end else begin
-      v_q <= take;
-    end
-  end
 
   always_ff @(posedge clk) begin
     prod_q <= 32'(a_c * b_use);
@@ -134,11 +107,11 @@ module mul #(
   end
 
   rq_tail #(
-    .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .OUT_ZP(OUT_ZP), .FIFO_DEPTH(FIFO_DEPTH)
+    .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .OUT_ZP(OUT_ZP), .FIFO_DEPTH(FIFO_DEPTH), .DELAY(1)
   ) u_tail (
     .clk, .rst_n,
     .credit_o(credit), .issue_i(take),
-    .valid_i(v_q), .acc_i(prod_q), .mult_i(16'(MULT)), .shift_i(6'(SHIFT)), .last_i(last_q),
+    .acc_i(prod_q), .mult_i(16'(MULT)), .shift_i(6'(SHIFT)), .last_i(last_q),
     .m_axis_tdata, .m_axis_tvalid, .m_axis_tready, .m_axis_tlast
   );
 

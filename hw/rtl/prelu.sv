@@ -13,33 +13,16 @@ module prelu #(
   parameter int unsigned H = 4,            // height
   parameter int unsigned W = 4,            // width
   parameter int unsigned C = 1,            // channels
-  parameter bit          IN_SIGNED = 1'b1, // input dtype int8 (1) or uint8 (0)
-  parameter int          IN_ZP = 0,        // input zero point
-  parameter int unsigned OUT_W = 8,        // output element width: 8 or 32 (int32)
-  parameter bit          OUT_SIGNED = 1'b1,  // output dtype signed
-  parameter int          OUT_ZP = 0,       // output zero point
+  `HCCR_IN_PARAMS,
+  `HCCR_OUT_PARAMS,
   parameter int unsigned M_POS = 1,        // multiplier where x >= IN_ZP, 1..32768
   parameter int unsigned SHIFT = 0,        // shift s, 0..46
-  parameter int unsigned FIFO_DEPTH = 16,  // result FIFO entries, a power of two >= 2
   parameter              NEG_FILE = ""     // M_NEG ROM image (string; "" leaves zeros)
 ) (
-  input  wire                clk,
-  input  wire                rst_n,          // synchronous, active low
-
-  input  wire  [7:0]         s_axis_tdata,
-  input  wire                s_axis_tvalid,
-  output logic               s_axis_tready,
-  input  wire                s_axis_tlast,   // unused: an image is H*W*C beats
-
-  output logic [OUT_W-1:0]   m_axis_tdata,
-  output logic               m_axis_tvalid,
-  input  wire                m_axis_tready,
-  output logic               m_axis_tlast
+  `HCCR_ENGINE_PORTS(OUT_W)
 );
 
-  if (!hccr_pkg::rq_ok(M_POS, SHIFT)) begin : g_bad_rq
-    $fatal(1, "prelu: M_POS=%0d must be in 1..32768 and SHIFT=%0d in 0..46", M_POS, SHIFT);
-  end
+  `HCCR_CHECK_RQ("prelu: M_POS", M_POS, SHIFT)
 
   (* rom_style = "block" *) logic [15:0] neg_rom [C];
 
@@ -48,7 +31,7 @@ module prelu #(
   end
 
   logic [hccr_pkg::idx_w(C)-1:0] c;
-  logic                          credit, take, last, v_q, last_q;
+  logic                          credit, take, last, last_q;
   logic signed [31:0]            x_c, x_q;
   logic [15:0]                   neg_q;
 
@@ -64,25 +47,17 @@ module prelu #(
   /* verilator lint_on PINCONNECTEMPTY */
 
   always_ff @(posedge clk) begin
-    if (!rst_n) begin
-      v_q <= 1'b0;
-    end else begin
-      v_q <= take;
-    end
-  end
-
-  always_ff @(posedge clk) begin
     neg_q <= neg_rom[c];
     x_q <= x_c;
     last_q <= last;
   end
 
   rq_tail #(
-    .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .OUT_ZP(OUT_ZP), .FIFO_DEPTH(FIFO_DEPTH)
+    .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .OUT_ZP(OUT_ZP), .FIFO_DEPTH(FIFO_DEPTH), .DELAY(1)
   ) u_tail (
     .clk, .rst_n,
     .credit_o(credit), .issue_i(take),
-    .valid_i(v_q), .acc_i(x_q), .mult_i(x_q >= 0 ? 16'(M_POS) : neg_q), .shift_i(6'(SHIFT)),
+    .acc_i(x_q), .mult_i(x_q >= 0 ? 16'(M_POS) : neg_q), .shift_i(6'(SHIFT)),
     .last_i(last_q),
     .m_axis_tdata, .m_axis_tvalid, .m_axis_tready, .m_axis_tlast
   );

@@ -12,33 +12,14 @@ module reduce_channels #(
   parameter int unsigned W = 4,            // width
   parameter int unsigned C = 2,            // channels reduced
   parameter bit          MAX_MODE = 1'b0,  // 1: max, 0: mean (requantised sum)
-  parameter bit          IN_SIGNED = 1'b1, // input dtype int8 (1) or uint8 (0)
-  parameter int          IN_ZP = 0,        // input zero point
-  parameter int unsigned OUT_W = 8,        // output element width: 8 or 32 (int32)
-  parameter bit          OUT_SIGNED = 1'b1,  // output dtype signed
-  parameter int          OUT_ZP = 0,       // output zero point (= IN_ZP for max)
-  parameter int unsigned MULT = 1,         // requantiser multiplier M (mean), 1..32768
-  parameter int unsigned SHIFT = 0,        // requantiser shift s (mean), 0..46
-  parameter int unsigned FIFO_DEPTH = 16   // result FIFO entries, a power of two >= 2
+  `HCCR_IN_PARAMS,
+  `HCCR_RQ_PARAMS,   // mean only (max: MULT = 1, SHIFT = 0)
+  `HCCR_OUT_PARAMS   // max: OUT_W = 8, OUT_ZP = IN_ZP
 ) (
-  input  wire                clk,
-  input  wire                rst_n,          // synchronous, active low
-
-  input  wire  [7:0]         s_axis_tdata,
-  input  wire                s_axis_tvalid,
-  output logic               s_axis_tready,
-  input  wire                s_axis_tlast,   // unused: an image is H*W*C beats
-
-  output logic [OUT_W-1:0]   m_axis_tdata,
-  output logic               m_axis_tvalid,
-  input  wire                m_axis_tready,
-  output logic               m_axis_tlast
+  `HCCR_ENGINE_PORTS(OUT_W)
 );
 
-  if (!hccr_pkg::rq_ok(MULT, SHIFT)) begin : g_bad_rq
-    $fatal(1, "reduce_channels: MULT=%0d must be in 1..32768 and SHIFT=%0d in 0..46", MULT,
-           SHIFT);
-  end
+  `HCCR_CHECK_RQ("reduce_channels: MULT", MULT, SHIFT)
   if (MAX_MODE && (MULT != 1 || SHIFT != 0 || OUT_ZP != IN_ZP || OUT_W != 8)) begin : g_bad_max
     $fatal(1, "reduce_channels: max needs MULT=1 SHIFT=0 OUT_W=8 OUT_ZP=IN_ZP, got %0d %0d %0d %0d",
            MULT, SHIFT, OUT_W, OUT_ZP);
@@ -79,7 +60,7 @@ module reduce_channels #(
   ) u_tail (
     .clk, .rst_n,
     .credit_o(credit), .issue_i(take && last_c),
-    .valid_i(take && last_c), .acc_i(acc_d), .mult_i(16'(MULT)), .shift_i(6'(SHIFT)),
+    .acc_i(acc_d), .mult_i(16'(MULT)), .shift_i(6'(SHIFT)),
     .last_i(last),
     .m_axis_tdata, .m_axis_tvalid, .m_axis_tready, .m_axis_tlast
   );

@@ -9,32 +9,14 @@
 
 module requant #(
   parameter int unsigned N = 16,           // elements per image (H*W*C)
-  parameter bit          IN_SIGNED = 1'b1, // input dtype int8 (1) or uint8 (0)
-  parameter int          IN_ZP = 0,        // input zero point
-  parameter int unsigned OUT_W = 8,        // output element width: 8 or 32 (int32)
-  parameter bit          OUT_SIGNED = 1'b1,  // output dtype signed
-  parameter int          OUT_ZP = 0,       // output zero point
-  parameter int unsigned MULT = 1,         // requantiser multiplier M, 1..32768
-  parameter int unsigned SHIFT = 0,        // requantiser shift s, 0..46
-  parameter int unsigned FIFO_DEPTH = 16   // result FIFO entries, a power of two >= 2
+  `HCCR_IN_PARAMS,
+  `HCCR_RQ_PARAMS,
+  `HCCR_OUT_PARAMS
 ) (
-  input  wire                clk,
-  input  wire                rst_n,          // synchronous, active low
-
-  input  wire  [7:0]         s_axis_tdata,
-  input  wire                s_axis_tvalid,
-  output logic               s_axis_tready,
-  input  wire                s_axis_tlast,   // unused: an image is N beats
-
-  output logic [OUT_W-1:0]   m_axis_tdata,
-  output logic               m_axis_tvalid,
-  input  wire                m_axis_tready,
-  output logic               m_axis_tlast
+  `HCCR_ENGINE_PORTS(OUT_W)
 );
 
-  if (!hccr_pkg::rq_ok(MULT, SHIFT)) begin : g_bad_rq
-    $fatal(1, "requant: MULT=%0d must be in 1..32768 and SHIFT=%0d in 0..46", MULT, SHIFT);
-  end
+  `HCCR_CHECK_RQ("requant: MULT", MULT, SHIFT)
 
   logic credit, take, last;
 
@@ -53,7 +35,7 @@ module requant #(
   ) u_tail (
     .clk, .rst_n,
     .credit_o(credit), .issue_i(take),
-    .valid_i(take), .acc_i(32'(hccr_pkg::centre(s_axis_tdata, IN_SIGNED, IN_ZP))),
+    .acc_i(32'(hccr_pkg::centre(s_axis_tdata, IN_SIGNED, IN_ZP))),
     .mult_i(16'(MULT)), .shift_i(6'(SHIFT)), .last_i(last),
     .m_axis_tdata, .m_axis_tvalid, .m_axis_tready, .m_axis_tlast
   );

@@ -3,16 +3,18 @@
 // requantiser.sv) -> result FIFO (lane_fifo.sv) -> m_axis.
 //
 // An engine issues a result (issue_i) only while credit_o is high, i.e. while a FIFO slot is
-// free for it counting every result still in flight; the accumulator then arrives on valid_i
-// any fixed number of cycles later (the engine's own pipeline). So nothing upstream of the FIFO
-// ever stalls. y = clamp(OUT_ZP + ((acc * M + r) >>> s)) per DESIGN.md; last_i becomes tlast.
+// free for it counting every result still in flight; its accumulator (acc_i, mult_i, shift_i,
+// last_i) then arrives DELAY cycles later (the engine's own pipeline). So nothing upstream of
+// the FIFO ever stalls. y = clamp(OUT_ZP + ((acc * M + r) >>> s)) per DESIGN.md; last_i
+// becomes tlast.
 `default_nettype none
 
 module rq_tail #(
   parameter int unsigned OUT_W = 8,          // output element width: 8 or 32 (int32)
   parameter bit          OUT_SIGNED = 1'b1,  // output dtype signed
   parameter int          OUT_ZP = 0,         // output zero point
-  parameter int unsigned FIFO_DEPTH = 16     // result FIFO entries, a power of two >= 2
+  parameter int unsigned FIFO_DEPTH = 16,    // result FIFO entries, a power of two >= 2
+  parameter int unsigned DELAY = 0           // cycles from issue_i to its accumulator
 ) (
   input  wire               clk,
   input  wire               rst_n,      // synchronous, active low
@@ -20,8 +22,7 @@ module rq_tail #(
   output logic              credit_o,   // a result may be issued this cycle
   input  wire               issue_i,    // a result is issued (only while credit_o)
 
-  input  wire               valid_i,    // its accumulator, after the engine's pipeline
-  input  wire  [31:0]       acc_i,      // signed accumulator
+  input  wire  [31:0]       acc_i,      // its signed accumulator, DELAY cycles later
   input  wire  [15:0]       mult_i,     // M, 1..32768
   input  wire  [5:0]        shift_i,    // s, 0..46
   input  wire               last_i,     // the image's last result
@@ -51,6 +52,25 @@ module rq_tail #(
     end
   end
 
+  // The issues of the last DELAY cycles: the oldest one's accumulator is on acc_i.
+  logic valid;
+
+  if (DELAY == 0) begin : g_now
+    assign valid = issue_i;
+  end else begin : g_delay
+    logic [DELAY-1:0] issued_q;
+
+    always_ff @(posedge clk) begin
+      if (!rst_n) begin
+        issued_q <= '0;
+      end else begin
+        issued_q <= DELAY'({issued_q, issue_i});
+      end
+    end
+
+    assign valid = issued_q[DELAY-1];
+  end
+
   logic             rq_valid, rq_last;
   logic [OUT_W-1:0] rq_y;
 
@@ -59,7 +79,7 @@ module rq_tail #(
     .RELU(1'b0), .USER_W(1)
   ) u_requantiser (
     .clk, .rst_n,
-    .valid_i, .acc_i, .mult_i, .shift_i, .user_i(last_i),
+    .valid_i(valid), .acc_i, .mult_i, .shift_i, .user_i(last_i),
     .valid_o(rq_valid), .y_o(rq_y), .user_o(rq_last)
   );
 

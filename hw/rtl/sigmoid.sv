@@ -14,18 +14,7 @@ module sigmoid #(
   parameter int unsigned FIFO_DEPTH = 16,  // result FIFO entries, a power of two >= 2
   parameter              LUT_FILE = ""     // LUT ROM image (string; "" leaves zeros)
 ) (
-  input  wire                clk,
-  input  wire                rst_n,          // synchronous, active low
-
-  input  wire  [7:0]         s_axis_tdata,
-  input  wire                s_axis_tvalid,
-  output logic               s_axis_tready,
-  input  wire                s_axis_tlast,   // unused: an image is N beats
-
-  output logic [7:0]         m_axis_tdata,
-  output logic               m_axis_tvalid,
-  input  wire                m_axis_tready,
-  output logic               m_axis_tlast
+  `HCCR_ENGINE_PORTS(8)
 );
 
   logic [7:0] lut [256];  // a ROM in LUTs (asynchronous read)

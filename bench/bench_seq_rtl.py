@@ -1,0 +1,151 @@
+"""The layer-sequential engine's RTL on the full-size seed networks (3755 classes, 64×64),
+PE 6 × SIMD 64 on PYNQ-Z2's DDR (`board_config`), at the batch `choose_batch` picks.
+
+- cocotb: `tb_seq_engine` (tests/hw/seq) with cocotbext-axi's `AxiRam` as DDR, random R/AR/W/B
+  pauses, `AxiLiteMaster` on the registers; the pruned SqNxt + C-CBAM, `COCOTB_IMAGES` images;
+- free-running: `sim.seq_freerun` (SV DDR model with the board's latency and bandwidth, SV
+  register sequence, no Python per cycle) on every seed network that compiles.
+
+Per run: images bit-exact against golden (`np.array_equal` on every output), cycles per image
+measured against the timing contract (`hw/gen/seq/cycles.py`), wall and CPU time, simulated
+cycles per second. Results go to `build/bench/seq_rtl.json` (one entry per run).
+
+`python -m bench.bench_seq_rtl MODE NET IMAGES [--ir FOLDER]` runs one (MODE cocotb or freerun,
+NET a key of `NETWORKS`; `--ir` loads the IR from FOLDER instead of calibrating it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from base.errors import HccrError
+from base.paths import ROOT
+from bench.bench_hls import calibrated_ir
+from hw.boards import board
+from hw.gen.seq.batch import choose_batch
+from hw.gen.seq.compiler import Program
+from hw.gen.seq.config import board_config
+from hw.gen.seq.cycles import image_cycles
+from hw.gen.seq.records import pack_inputs, unpack_outputs
+from quant import golden, ir
+from sim import runner
+from sim.seq_freerun import parameters, simulate_seq, sources
+
+PRUNED = Path(__file__).parent / "data" / "sqnxt_ccbam_slim_x8_shapes.json"
+TB = ROOT / "tests" / "hw" / "seq"  # tb_seq_engine.py, the cocotb testbench
+RESULTS = ROOT / "build" / "bench" / "seq_rtl.json"
+BOARD = "pynq-z2"
+NETWORKS = {"pruned": ("sqnxt-ccbam", 64, True), "sqnxt": ("sqnxt-ccbam", 64, False),
+            "fire": ("fire-gwap-cascade", 64, False), "eca": ("eca-resnet18", 64, False),
+            "cnn9": ("cnn9", 96, False)}
+COCOTB_IMAGES = 20
+FREERUN_IMAGES = {"pruned": 20, "sqnxt": 5, "fire": 3, "eca": 3, "cnn9": 3}
+
+
+def network(key: str, folder: Path | None = None) -> ir.Model:
+    """The seed network `key` (calibrated on random images, or loaded from `folder`)."""
+    if folder is not None:
+        return ir.load(folder)
+    arch, size, pruned = NETWORKS[key]
+    shapes = json.loads(PRUNED.read_text()) if pruned else None
+    return calibrated_ir(arch, size, 3755, shapes=shapes)
+
+
+def _images(model: ir.Model, n: int) -> np.ndarray:
+    shape = model.tensors[model.inputs[0]].shape
+    return np.random.default_rng(0).integers(0, 256, (n, *shape)).astype(np.uint8)
+
+
+def run_cocotb(program: Program, inputs: bytes, images: int, folder: Path, seed: int = 1
+               ) -> tuple[bytes, dict]:
+    """The program through `tb_seq_engine` with random pauses; (output records, result)."""
+    built = runner.build("seq_engine", sources(folder / "regs"), parameters(program.config))
+    run = folder / "run"
+    run.mkdir(parents=True, exist_ok=True)
+    (run / "program.bin").write_bytes(program.encode())
+    (run / "data.bin").write_bytes(program.data)
+    (run / "inputs.bin").write_bytes(inputs)
+    contract = image_cycles(program) * images
+    (run / "run.json").write_text(json.dumps({
+        "images": images, "output_bytes": program.header.output_bytes, "pause": "random",
+        "seed": seed, "max_cycles": int(10 * contract) + 100_000}))
+    if str(TB) not in sys.path:  # cocotb's runner passes sys.path on as PYTHONPATH
+        sys.path.insert(0, str(TB))
+    res = runner.run(built, "tb_seq_engine", run)
+    if not res.passed:
+        raise HccrError(f"cocotb run failed: {res.message}")
+    return (run / "outputs.bin").read_bytes(), json.loads((run / "result.json").read_text())
+
+
+def measure(mode: str, key: str, images: int, ir_folder: Path | None = None) -> dict:
+    """One run (module doc); prints a line and returns its record."""
+    model = network(key, ir_folder)
+    cfg = board_config(board(BOARD), 6, 64)
+    try:
+        program = choose_batch(model, cfg).program
+    except HccrError as exc:
+        print(f"seq rtl {mode} {key}: does not compile: {exc}")
+        return {"mode": mode, "net": key, "error": str(exc)}
+    x = _images(model, images)
+    folder = runner.build_root() / f"bench_seq_{mode}_{key}"
+    start, cpu = time.perf_counter(), time.process_time()
+    if mode == "cocotb":
+        raw, result = run_cocotb(program, pack_inputs(program, x), images, folder)
+        cpu_s = None  # the simulator is a child process; its CPU time is not ours
+    else:
+        free = simulate_seq(program, pack_inputs(program, x), images, folder)
+        raw, result, cpu_s = free.outputs, free.result, free.cpu_s
+    wall = time.perf_counter() - start
+    got, want = unpack_outputs(program, raw, images), golden.run(model, x)
+    exact = sum(all(np.array_equal(got[o][i], want[o][i]) for o in model.outputs)
+                for i in range(images))
+    contract = image_cycles(program)
+    per_image = result["cycles"] / images
+    record = {"mode": mode, "net": key, "board": BOARD, "pe": cfg.pe, "simd": cfg.simd,
+              "batch": program.header.batch, "images": images, "bit_exact": int(exact),
+              "error_code": result["error_code"], "cycles": result["cycles"],
+              "stall": result["stall"], "cycles_per_image": per_image,
+              "contract_cycles_per_image": contract, "ratio": per_image / contract,
+              "wall_s": round(wall, 1), "cpu_s": cpu_s,
+              "cycles_per_s": round(result["cycles"] / wall),
+              "cycles_per_cpu_s": round(result["cycles"] / cpu_s) if cpu_s else None,
+              "python_cpu_s": round(time.process_time() - cpu, 1)}
+    print(f"seq rtl {mode} {key} (batch {record['batch']}): {exact}/{images} images bit-exact, "
+          f"error code {result['error_code']}; {per_image:,.0f} cycles/image vs contract "
+          f"{contract:,.0f} ({record['ratio']:.3f}), stall {result['stall']:,}; "
+          f"{wall:,.0f} s wall, {record['cycles_per_s']:,} cycles/s"
+          + (f", {record['cycles_per_cpu_s']:,} cycles/CPU s" if cpu_s else ""), flush=True)
+    _save(record)
+    return record
+
+
+def _save(record: dict) -> None:
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    old = json.loads(RESULTS.read_text()) if RESULTS.is_file() else []
+    old = [r for r in old if (r["mode"], r["net"]) != (record["mode"], record["net"])]
+    RESULTS.write_text(json.dumps([*old, record], indent=1) + "\n")
+
+
+def main(argv: list[str] | None = None) -> None:
+    if argv:
+        p = argparse.ArgumentParser(prog="bench.bench_seq_rtl")
+        p.add_argument("mode", choices=("cocotb", "freerun"))
+        p.add_argument("net", choices=sorted(NETWORKS))
+        p.add_argument("images", type=int)
+        p.add_argument("--ir", type=Path)
+        a = p.parse_args(argv)
+        measure(a.mode, a.net, a.images, a.ir)
+        return
+    for key, n in FREERUN_IMAGES.items():
+        measure("freerun", key, n)
+    measure("cocotb", "pruned", COCOTB_IMAGES)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

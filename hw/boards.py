@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hw.devices import Device, DeviceError, device
+from hw.devices import Device, device, lookup
 
 DDR_UTILISATION = 0.75
 
@@ -51,15 +51,8 @@ BOARDS = {b.name: b for b in (
 
 
 def board(name: str) -> Board:
-    """The board called `name` (case-insensitive).
-
-    Raises:
-        DeviceError: an unknown name, listing the known ones.
-    """
-    found = BOARDS.get(name.lower())
-    if found is None:
-        raise DeviceError(f"unknown board '{name}' (known: {', '.join(BOARDS)})")
-    return found
+    """The board called `name` (case-insensitive); `DeviceError` if unknown."""
+    return lookup(BOARDS, name, "board")
 
 
 def board_of(part: str) -> Board | None:

@@ -14,9 +14,13 @@ each in practice.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from base.errors import HccrError
+
+T = TypeVar("T")
 
 
 class DeviceError(HccrError):
@@ -70,13 +74,18 @@ DEVICES = {d.name: d for d in (
 )}
 
 
-def device(name: str) -> Device:
-    """The device called `name` (case-insensitive).
+def lookup(table: Mapping[str, T], name: str, what: str) -> T:
+    """The entry of `table` (keys in lower case) called `name`, case-insensitive.
 
     Raises:
-        DeviceError: an unknown name, listing the known ones.
+        DeviceError: an unknown name, saying `what` it names and listing the known ones.
     """
-    found = DEVICES.get(name.lower())
+    found = table.get(name.lower())
     if found is None:
-        raise DeviceError(f"unknown device {name!r} (known: {', '.join(DEVICES)})")
+        raise DeviceError(f"unknown {what} {name!r} (known: {', '.join(table)})")
     return found
+
+
+def device(name: str) -> Device:
+    """The device called `name` (case-insensitive); `DeviceError` if unknown."""
+    return lookup(DEVICES, name, "device")

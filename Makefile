@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 PYTEST := $(BIN)/pytest -p no:cacheprovider
 
-.PHONY: setup demo test test-fast bench lint clean bench500 prune500 train-full calibrate
+.PHONY: setup demo test test-fast bench lint clean bench500 prune500 train-full calibrate seeds3755
 
 setup: $(STAMP)
 
@@ -54,3 +54,7 @@ train-full: setup
 # Estimator calibration: synthesise its grid with Yosys and refit hw/estimate/calibration.json.
 calibrate: setup
 	$(BIN)/python -m hw.estimate.calibrate
+
+# Seed 000's pipeline on all 3755 classes, resumable step by step (tools/seeds3755.sh).
+seeds3755: setup
+	tools/seeds3755.sh

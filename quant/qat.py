@@ -19,6 +19,11 @@ from base.errors import HccrError
 from model.fx import KEEP_KINDS, VALUE_KINDS, node_kind, tensor_inputs, trace
 from quant.ir import DTYPES
 
+# The smallest activation range a scale is made from. A layer whose outputs span less is dead
+# (a pruned network's zeroed filters, a channel ReLU always clamps); its scale must stay large
+# enough that the requantisation multipliers into it remain representable (M ≤ 2^15).
+MIN_RANGE = 2.0**-10
+
 
 def pot_scale(scale: float) -> float:
     """The smallest power of two ≥ scale."""
@@ -44,7 +49,7 @@ class ActQuant(nn.Module):
         if self.fixed_scale is not None:
             return self.fixed_scale, 0
         lo, hi = min(float(self.lo), 0.0), max(float(self.hi), 0.0)
-        scale = max(hi - lo, 1e-8) / (self.qmax - self.qmin)
+        scale = max(hi - lo, MIN_RANGE) / (self.qmax - self.qmin)
         if self.pot:
             scale = pot_scale(scale)
         zero_point = min(max(round(self.qmin - lo / scale), self.qmin), self.qmax)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from torch import nn
 
 from base.errors import HccrError
@@ -11,7 +12,7 @@ from model.data.dataset import load_images
 from quant import golden, ir
 from quant.check import compare_with_qat
 from quant.export import export, quantize_multiplier, read_labels, write_ir
-from quant.qat import prepare_qat
+from quant.qat import ActQuant, prepare_qat
 from quant.quantize import QuantConfig, load_qat, quantize
 
 
@@ -118,3 +119,15 @@ def test_golden_accuracy_matches_qat_accuracy(schemes, small_data):
         logits = golden.run_chunked(model, data.images[..., None])[model.outputs[0]]
         top1 = float(np.mean(logits.reshape(len(data.labels), -1).argmax(1) == data.labels))
         assert abs(top1 - metrics["int8"]["top1"]) <= 0.005
+
+
+def test_dead_layer_keeps_its_multipliers_representable():
+    """A layer that outputs only zeros (pruned filters) gets the scale of a 2^-10 range: under
+    pot, 2^-10 / 255 rounds up to 2^-17, so an input scale 2^-8 times a weight scale 2^-7 into
+    it is the multiplier 2^2 (a 1e-8 floor gave 2^19, beyond the IR's 2^15)."""
+    quant = ActQuant("uint8", pot=True)
+    quant.train()
+    quant(torch.zeros(4, 3))
+    scale, zero_point = quant.qparams()
+    assert (scale, zero_point) == (2.0**-17, 0)
+    assert quantize_multiplier(2.0**-15 / scale, True, "dead") == (4, 0)

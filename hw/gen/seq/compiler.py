@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from base.errors import HccrError
+from hw.gen.seq import exits
 from hw.gen.seq.config import EngineConfig
 from hw.gen.seq.isa import Bcast, Header, Instruction, Opcode
 from quant import ir
@@ -410,7 +411,7 @@ def compile_model(model: ir.Model, config: EngineConfig, batch: int = 1) -> Prog
                             "the layer-sequential engine (int8/uint8 only)")
     if batch < 1:
         raise HccrError(f"batch {batch}: must be ≥ 1")
-    b = _Builder(model, config, batch, parent=_plan_aliases(model))
+    b = _Builder(exits.with_result(model), config, batch, parent=_plan_aliases(model))
     reshape_of = {op.output: op.inputs[0] for op in model.ops if op.kind == "reshape"}
     for out, src in reshape_of.items():  # a reshape reads its input's bytes
         b.parent[out] = (src, 0)
@@ -437,6 +438,8 @@ def compile_model(model: ir.Model, config: EngineConfig, batch: int = 1) -> Prog
                        ddr_off=offset, ddr_bytes=math.prod(model.tensors[name].shape))
                 offset += _align(math.prod(model.tensors[name].shape))
                 stored.add(name)
+        exits.emit_ready(b, done)
+    offset = exits.emit_result_store(b, offset)
     b.emit(Opcode.END, "", ())
     layout = _place(b)
     head = b.instructions[:layout.split]
@@ -447,6 +450,7 @@ def compile_model(model: ir.Model, config: EngineConfig, batch: int = 1) -> Prog
             ins.encode()
         except ValueError as exc:
             raise HccrError(f"{ins.op or 'program'}: {exc}") from None
+    exits.link(instructions)
     views = {t: b.view(t) for t in model.tensors}
     header = Header(config.pe, config.simd, batch, len(instructions), layout.need(batch),
                     layout.image_bytes, input_bytes, offset, len(b.data))

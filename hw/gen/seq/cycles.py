@@ -13,18 +13,24 @@ Per instruction, for a batch of B images (`ceil`: ⌈·⌉; C: the channels a pa
   (two operands through one read port);
 - window passes (MAXPOOL, AVGPOOL): B·HO·WO·KH·KW·⌈C/SIMD⌉;
 - reductions (GAVG, GWAP, CHMAX, CHMEAN): B·H·W·⌈C/SIMD⌉ plus one write pass;
-- LOAD/STORE and parameter fetches: DDR latency + bytes / DDR bytes per cycle.
+- LOAD/STORE and parameter fetches: DDR latency + bytes / DDR bytes per cycle;
+- EXIT (hw/gen/seq/exits.py): for each image not yet done, one byte of the K logits per cycle
+  in 2 passes (max, then Σ LUT), 6 when averaging (both tensors, then the scores), plus
+  `EXIT_IMAGE`; the instructions an EXIT skips cost nothing (`batch_cycles`).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
+from hw.gen.seq import exits
 from hw.gen.seq.compiler import Program, mac_segments
 from hw.gen.seq.config import EngineConfig
 from hw.gen.seq.isa import Instruction, Opcode
 
 OVERHEAD = 16
+EXIT_IMAGE = 16  # EXIT: per image, the passes' pipeline drains and the record's write
 ELEMENTWISE = {Opcode.COPY, Opcode.REQUANT, Opcode.LUT, Opcode.PRELU}
 BINARY = {Opcode.ADD, Opcode.MUL}
 WINDOWED = {Opcode.MAXPOOL, Opcode.AVGPOOL}
@@ -55,6 +61,8 @@ def instruction_cycles(ins: Instruction, cfg: EngineConfig, batch: int) -> int:
     if op in (Opcode.LOAD, Opcode.STORE):
         return OVERHEAD + batch * ddr_cycles(ins["ddr_bytes"], cfg)
     params = ddr_cycles(ins["ddr_bytes"], cfg)
+    if op == Opcode.EXIT:
+        return OVERHEAD + params + batch * ((6 if ins["b_c"] else 2) * ins["a_c"] + EXIT_IMAGE)
     pixels = ins["a_h"] * ins["a_w"]
     if op in ELEMENTWISE:
         work = pixels * chunks
@@ -67,6 +75,12 @@ def instruction_cycles(ins: Instruction, cfg: EngineConfig, batch: int) -> int:
     else:
         raise ValueError(f"no cycle model for {op!r}")
     return OVERHEAD + params + batch * work
+
+
+def batch_cycles(body: Sequence[Instruction], cfg: EngineConfig, points: Sequence[int]) -> int:
+    """Cycles of one batch whose images leave at exit `points` (one per image): the
+    instructions it runs (`exits.executed`), each for its images."""
+    return sum(instruction_cycles(body[i], cfg, n) for i, n in exits.executed(body, points))
 
 
 def program_cycles(program: Program) -> list[tuple[str, str, int]]:

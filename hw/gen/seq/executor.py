@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from hw.gen.seq import exits
 from hw.gen.seq.compiler import mac_segments
 from hw.gen.seq.isa import RECORD_BYTES, Bcast, Header, Instruction, Opcode
 from quant.golden import requantize
@@ -134,8 +135,19 @@ def write_view(act: np.ndarray, ins: Instruction, base: int, y: np.ndarray) -> N
         np.uint8)
 
 
+def _exit(ins: Instruction, act: np.ndarray, base: int, data: np.ndarray) -> bool:
+    """EXIT for one image (hw/gen/seq/exits.py): whether it leaves (its record written)."""
+    b = read_view(act, ins, "b", base) if ins["b_c"] else None
+    passed, cls = exits.decide(read_view(act, ins, "a", base), b,
+                               data[ins["ddr_off"]:ins["ddr_off"] + ins["ddr_bytes"]])
+    if passed:
+        write_view(act, ins, base, exits.result_record(cls, ins["point"]))
+    return passed
+
+
 def execute(program: bytes, data: bytes, inputs: bytes, images: int,
-            act_bytes: int | None = None, hook: Hook | None = None) -> bytes:
+            act_bytes: int | None = None, hook: Hook | None = None, skip: bool = True
+            ) -> bytes:
     """Run `images` images through an encoded program, as the engine does.
 
     Args:
@@ -146,6 +158,9 @@ def execute(program: bytes, data: bytes, inputs: bytes, images: int,
         hook: called after each instruction for each image of a batch it runs for, with the
             activation buffer from that image's slot on (addresses as in image 0; a `once`
             instruction's from 0, its addresses as given).
+        skip: take EXIT's jumps (as the engine); False runs every instruction for every
+            image (EXIT still writes each image's first passing exit), so that every tensor
+            can be compared with golden.
 
     Returns:
         `images` output records of `header.output_bytes` each (what lands at OUTPUT_BASE).
@@ -157,7 +172,10 @@ def execute(program: bytes, data: bytes, inputs: bytes, images: int,
     out = np.zeros(images * header.output_bytes, np.uint8)
     for first in range(0, images, header.batch):
         batch = range(first, min(first + header.batch, images))
-        for index, ins in enumerate(body):
+        done = np.zeros(len(batch), bool)  # EXIT: the controller's per-image done mask
+        index = 0
+        while index < len(body):
+            ins = body[index]
             if ins.opcode == Opcode.END:
                 break
             for slot, image in enumerate(batch):
@@ -170,6 +188,8 @@ def execute(program: bytes, data: bytes, inputs: bytes, images: int,
                 elif ins.opcode == Opcode.STORE:
                     start = image * header.output_bytes + ins["ddr_off"]
                     out[start:start + ins["ddr_bytes"]] = act[_index(ins, "a", base).reshape(-1)]
+                elif ins.opcode == Opcode.EXIT:
+                    done[slot] = done[slot] or _exit(ins, act, base, blob)
                 elif ins.opcode == Opcode.MAC:
                     write_view(act, ins, base, _mac(ins, read_view(act, ins, "a", base), blob,
                                                     header.pe, header.simd))
@@ -177,4 +197,6 @@ def execute(program: bytes, data: bytes, inputs: bytes, images: int,
                     write_view(act, ins, base, _vector(ins, act, base, blob))
                 if hook is not None:
                     hook(index, image, act[base:])
+            jump = ins.opcode == Opcode.EXIT and skip and done.all()
+            index = ins["next"] if jump else index + 1
     return out.tobytes()

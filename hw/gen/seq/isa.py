@@ -40,6 +40,7 @@ class Opcode(enum.IntEnum):
     CHMAX = 13
     CHMEAN = 14
     COPY = 15
+    EXIT = 16
 
 
 SEMANTICS: dict[Opcode, str] = {
@@ -60,6 +61,10 @@ SEMANTICS: dict[Opcode, str] = {
     Opcode.CHMAX: "y[h, w] = max_c a[h, w, c]",
     Opcode.CHMEAN: "y[h, w] = sat(zy + rq(Σ_c (a − za), mult, shift))",
     Opcode.COPY: "y = a (a concat input that cannot be written in place)",
+    Opcode.EXIT: "early exit `point` (docs/early_exit.md): for each image of the batch not yet "
+                 "done, the exit test on logits a (and b: averaging) with the table at ddr_off; "
+                 "when it passes, y = (class, point) and the image is done; when every image "
+                 "of the batch is done, continue at instruction `next`",
 }
 
 
@@ -110,6 +115,8 @@ FIELDS: tuple[Field, ...] = (
     Field("ddr_bytes", 32, False, "bytes at ddr_off (MAC: the whole weight + parameter block)"),
     Field("tiles", 16, False, "MAC: output-channel tiles of PE channels"),
     Field("tile_bytes", 24, False, "MAC: bytes of one tile (parameters, then weights)"),
+    Field("point", 8, False, "EXIT: the exit point's index"),
+    Field("next", 16, False, "EXIT: the instruction to continue at once the batch is done"),
     Field("once", 1, False, "run for one image of the batch only, image `slot`, at the "
           "addresses given (no image offset); skipped when the batch has no image `slot`"),
     Field("slot", 8, False, "once: the image of the batch it runs for"),

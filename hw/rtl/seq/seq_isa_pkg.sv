@@ -25,7 +25,8 @@ package seq_isa_pkg;
     OP_GWAP = 5'd12,
     OP_CHMAX = 5'd13,
     OP_CHMEAN = 5'd14,
-    OP_COPY = 5'd15
+    OP_COPY = 5'd15,
+    OP_EXIT = 5'd16
   } opcode_e;
 
   typedef enum logic [1:0] {
@@ -35,9 +36,11 @@ package seq_isa_pkg;
   } bcast_e;
 
   typedef struct packed {
-    logic [53:0] reserved;
+    logic [29:0] reserved;
     logic [7:0] slot;  // once: the image of the batch it runs for
     logic once;  // run for one image of the batch only, image `slot`, at the addresses given (no image offset); skipped when the batch has no image `slot`
+    logic [15:0] next;  // EXIT: the instruction to continue at once the batch is done
+    logic [7:0] point;  // EXIT: the exit point's index
     logic [23:0] tile_bytes;  // MAC: bytes of one tile (parameters, then weights)
     logic [15:0] tiles;  // MAC: output-channel tiles of PE channels
     logic [31:0] ddr_bytes;  // bytes at ddr_off (MAC: the whole weight + parameter block)

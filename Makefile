@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 PYTEST := $(BIN)/pytest -p no:cacheprovider
 
-.PHONY: setup demo test test-fast bench lint clean bench500 prune500 train-full calibrate seeds3755
+.PHONY: setup demo test test-fast bench fuzz lint clean bench500 prune500 train-full calibrate seeds3755
 
 setup: $(STAMP)
 
@@ -32,6 +32,12 @@ test-fast: setup
 
 bench: setup
 	$(BIN)/python -m bench
+
+# Random IR graphs through every back end and the AXI soak (counts: HCCR_FUZZ_GRAPHS,
+# HCCR_FUZZ_BACKENDS, HCCR_SOAK_IMAGES; see bench/bench_fuzz.py and bench/bench_soak.py).
+fuzz: setup
+	nice $(BIN)/python -m bench.bench_fuzz
+	nice $(BIN)/python -m bench.bench_soak
 
 lint: setup
 	$(BIN)/ruff check .

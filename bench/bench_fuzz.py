@@ -154,17 +154,21 @@ def fuzz(backend: str, graphs_n: int, root: Path) -> dict:
               suppress_health_check=list(HealthCheck), print_blob=False)
     @given(graphs(images=3))
     def run(case: Case) -> None:
-        folder = root / f"{backend}_{next(count)}"
+        k = next(count)
+        t = time.perf_counter()
         try:
-            check(case, folder)
+            check(case, root / f"{backend}_{k}")
         except REFUSALS as exc:
             refused[_reason(exc)] += 1
+            _progress(backend, k, "refused", case, t)
             reject()
         except Exception as exc:
             failures.append(f"{type(exc).__name__}: {exc} | moves {case.moves} | "
                             f"{_describe(case.model)}")
+            _progress(backend, k, "FAILED", case, t)
             raise
         combos[case.combo] += 1
+        _progress(backend, k, f"ok {sum(combos.values())}", case, t)
 
     start = time.perf_counter()
     try:
@@ -184,6 +188,11 @@ def fuzz(backend: str, graphs_n: int, root: Path) -> dict:
         print(f"  shrunk: {failures[-1][:600]}")
     return {"backend": backend, "passed": ran, "combos": len(combos),
             "refused": sum(refused.values()), "failures": len(failures), "wall_s": wall}
+
+
+def _progress(backend: str, k: int, what: str, case: Case, start: float) -> None:
+    print(f"  {backend} #{k}: {what} {case.combo} ({time.perf_counter() - start:.1f} s)",
+          flush=True)
 
 
 def _describe(model: ir.Model) -> str:

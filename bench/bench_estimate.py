@@ -3,10 +3,12 @@
 - Estimated cycles per image (`hw.estimate.network.estimate` of the folding the RTL uses) vs
   cycles per image measured free-running in Verilator, on the demo-size network and on a
   16×16 `sqnxt0` (seed 000 Scenario 0, residual adds and forks). Target: within 10 %.
-- The layer-sequential plans (analytical, engine not built) of int8 SqNxt + C-CBAM, 3755
-  classes, 64×64, at 200 MHz on xc7z020 and xc7z045, caps 80 % and 100 %: images/s, DSP,
-  BRAM36, share of the device DSP roofline (target ≥ 80 %), array efficiency, DDR traffic,
-  and the ratio to the seed papers' CPU figures (seed 002: 9.7 ms, seed 004: 6.93 ms).
+- The layer-sequential engine's plans (`hw.estimate.sequential`: the largest array within
+  the cap on the device's board, cycles from the compiled program's timing contract) of int8
+  SqNxt + C-CBAM, 3755 classes, 64×64, at 200 MHz on xc7z020 (pynq-z2) and xc7z045 (zc706),
+  caps 80 % and 100 %: engine, images/s, DSP, BRAM36, share of the device DSP roofline
+  (target ≥ 80 %), array efficiency, DDR bytes per image and bandwidth, and the ratio to the
+  seed papers' CPU figures (seed 002: 9.7 ms, seed 004: 6.93 ms).
 - The same for the pruned widths in `data/sqnxt_ccbam_slim_x8_shapes.json` (the `shapes.json`
   of the 500-class benchmark's slimming 0.6 run slimmed again by 0.1 with widths rounded to
   multiples of 8, `tools/prune500.sh`), rebuilt at 64×64 and 3755 classes.
@@ -55,23 +57,25 @@ def measured_vs_estimated(label: str, model: ir.Model, images: int, directory: P
 
 
 def plans(label: str, model: ir.Model) -> None:
-    """Print the layer-sequential plans of a full-size (3755 classes, 64×64) network."""
-    calib = load()
+    """Print the layer-sequential engine's plans of a full-size (3755 classes, 64×64)
+    network on each board's device."""
     for name in ("xc7z020", "xc7z045"):
         for cap in (0.8, 1.0):
-            seq = plan_sequential(model, device(name), calib, 200, cap)
+            seq = plan_sequential(model, device(name), 200, cap)
+            cfg = seq.config
             share = seq.images_per_s / seq.roofline
             cpu = ", ".join(f"{seq.images_per_s / v:.1f}× {k}" for k, v in
                             CPU_IMAGES_PER_S.items())
-            print(f"estimate {label} 3755/64×64 ({seq.macs / 1e6:.1f} M MACs) on {name}, "
-                  f"cap {cap:.0%}: {seq.pe}×{seq.simd} array (tree cut in ≤ {seq.segments}), "
-                  f"{seq.cost.dsp} DSP, "
-                  f"{seq.cost.bram36:g} BRAM36, {seq.images_per_s:,.0f} images/s = "
+            print(f"estimate {label} 3755/64×64 ({seq.macs / 1e6:.1f} M MACs) on {name} "
+                  f"({seq.board.name}), cap {cap:.0%}: engine {cfg.pe}×{cfg.simd}, "
+                  f"{cfg.act_bytes // 1024} KiB activations, {seq.cost.dsp} DSP, "
+                  f"{seq.cost.bram36:g} BRAM36, {seq.cost.lut:,.0f} LUT; "
+                  f"{seq.images_per_s:,.0f} images/s (timing contract, batch {seq.batch}) = "
                   f"{share:.1%} of the {seq.roofline:,.0f} images/s DSP roofline (ratio to "
                   f"the 80 % target {share / TARGET_ROOFLINE:.3f}), array "
-                  f"{seq.array_efficiency:.1%} busy, "
-                  + ("weights on chip" if seq.weights_on_chip else
-                     f"DDR {seq.ddr_gb_s:.2f} GB/s, batch {seq.batch}") + f"; {cpu}"
+                  f"{seq.array_efficiency:.1%} busy, DDR "
+                  f"{seq.choice.ddr_bytes_per_image / 1e6:.2f} MB/image, "
+                  f"{seq.choice.ddr_gb_s:.2f} of {seq.board.ddr_gb_s:.2f} GB/s; {cpu}"
                   + ("" if not seq.overflows() else f"; does NOT fit: {seq.overflows()}"))
 
 

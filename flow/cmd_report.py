@@ -23,16 +23,28 @@ from hw.hls.report import ReportError, find_csynth, parse_csynth
 from quant import ir
 
 
+def dataflow_problems(est: NetworkEstimate) -> list[str]:
+    """Why the dataflow design cannot be built for the device: resources over the cap, or
+    weights that would have to stream from DDR (the dataflow RTL keeps every weight on chip).
+    Empty when it can."""
+    streamed = [la.name for la in est.ddr_layers]
+    return est.overflows() + ([f"weights of {', '.join(streamed)} would stream from DDR"]
+                              if streamed else [])
+
+
 def plan_report(ir_dir: Path, device_name: str, clock_mhz: float | None = None,
                 cap: float = 0.8) -> tuple[NetworkEstimate, SequentialPlan | None]:
-    """The optimiser's dataflow plan for the IR in `ir_dir` on `device_name`, and the
-    layer-sequential plan when the dataflow one does not fit."""
+    """The optimiser's dataflow plan for the IR in `ir_dir` on `device_name`, and, when it
+    cannot be built (`dataflow_problems`), the layer-sequential engine's plan on the device's
+    board (None when no board carries the device)."""
     require("--cap", cap, within(0, 1, open_lo=True, closed_hi=True))
     if clock_mhz is not None:
         require("--clock-mhz", clock_mhz, finite_above(0))
     model, dev, calib = ir.load(ir_dir), device(device_name), calibration.load()
     est = optimise(model, dev, calib, clock_mhz, cap)
-    return est, None if est.fits else plan_sequential(model, dev, calib, clock_mhz, cap)
+    if not dataflow_problems(est):
+        return est, None
+    return est, plan_sequential(model, dev, clock_mhz, cap)
 
 
 @checked(out=new_dir, hls=existing_dir, device_name=one_of(*DEVICES))
@@ -52,8 +64,9 @@ def report_cmd(
 ) -> None:
     """Plan PE/SIMD per layer for the device, and print resources, fit and images/s.
 
-    When the one-engine-per-layer dataflow design cannot fit, the layer-sequential plan (one
-    shared MAC array, weights from DDR) is shown beside it (JSON key `sequential`).
+    When the one-engine-per-layer dataflow design cannot fit, the layer-sequential engine
+    (one shared MAC array, weights from the board's DDR) planned for the device's board is
+    shown beside it (JSON key `sequential`): what `hccr rtl --device` generates then.
     """
     est, seq = plan_report(ir_dir, device_name, clock_mhz, cap)
     doc = {**est.as_json(), "sequential": seq.as_json() if seq else None}

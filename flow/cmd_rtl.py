@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 
 from base.errors import HccrError
-from flow.cmd_report import plan_report
+from flow.cmd_report import dataflow_problems, plan_report
 from flow.console import console, user_errors
 from flow.validate import (
     at_least,
@@ -31,7 +31,8 @@ from hw.gen.engines import Folding, FoldingError
 from hw.gen.folding import balanced_folding, load_folding
 from hw.gen.network import Network
 from hw.gen.rtl_dir import open_rtl_dir, write_rtl_dir
-from hw.gen.seq.config import board_config
+from hw.gen.seq.batch import BatchChoice
+from hw.gen.seq.config import EngineConfig, board_config
 from hw.gen.seq.outdir import write_seq_dir
 from model.data.dataset import load_images
 from model.data.gnt import GntError
@@ -66,13 +67,15 @@ def rtl_cmd(
                           "stream")] = False,
     board_name: Annotated[str, typer.Option(
         "--board", help=f"sequential: the board ({', '.join(BOARDS)})")] = "pynq-z2",
-    pe: Annotated[int, typer.Option(help="sequential: output channels per cycle")] = 6,
-    simd: Annotated[int, typer.Option(
-        help="sequential: input bytes per cycle, a power of two 4..64")] = 64,
+    pe: Annotated[int | None, typer.Option(
+        help="sequential: output channels per cycle (default 6)")] = None,
+    simd: Annotated[int | None, typer.Option(
+        help="sequential: input bytes per cycle, a power of two 4..64 (default 64)")] = None,
     act_kb: Annotated[int | None, typer.Option(
         help="sequential: activation buffer in KiB (default: 90 % of the device's block RAM "
              "less the weight tiles)")] = None,
-    tile_kb: Annotated[int, typer.Option(help="sequential: one weight-tile buffer in KiB")] = 64,
+    tile_kb: Annotated[int | None, typer.Option(
+        help="sequential: one weight-tile buffer in KiB (default 64)")] = None,
     batch: Annotated[int | None, typer.Option(
         help="sequential: images per weight pass (default: chosen for the board's DDR)")] = None,
     clock_mhz: Annotated[float, typer.Option(help="sequential: engine clock")] = 200.0,
@@ -87,11 +90,18 @@ def rtl_cmd(
     if device_name is not None:
         if folding is not None or balance:
             raise HccrError("--device plans the folding: give it without --folding/--balance")
-        mode, planned, target = _device_plan(ir_dir, device_name, mode)
+        if any(v is not None for v in (pe, simd, act_kb, tile_kb)):
+            raise HccrError("--device plans the engine: give it without --pe/--simd/--act-kb/"
+                            "--tile-kb")
+        mode, planned, target, engine = _device_plan(ir_dir, device_name, mode)
         board_name = target.name
+        if mode == "sequential" and engine is not None:
+            _report_sequential(write_seq_dir(model, out, engine, target, batch), target, out)
+            return
     if mode == "sequential":
-        _sequential(model, out, board(board_name), pe, simd, act_kb, tile_kb, batch,
-                    clock_mhz)
+        _sequential(model, out, board(board_name), 6 if pe is None else pe,
+                    64 if simd is None else simd, act_kb, 64 if tile_kb is None else tile_kb,
+                    batch, clock_mhz)
         return
     if folding is not None and balance:
         raise HccrError("give --folding or --balance, not both")
@@ -112,17 +122,16 @@ def rtl_cmd(
 
 
 def _device_plan(ir_dir: Path, device_name: str, mode: str
-                 ) -> tuple[str, dict[str, Folding], Board]:
-    """(mode, dataflow folding, board) for `--device`: `hccr report`'s plan (`plan_report`);
-    auto picks dataflow when that plan fits with every weight on chip, else sequential."""
-    est, _ = plan_report(ir_dir, device_name)
+                 ) -> tuple[str, dict[str, Folding], Board, EngineConfig | None]:
+    """(mode, dataflow folding, board, engine) for `--device`: `hccr report`'s plans
+    (`plan_report`): auto picks dataflow when it can be built, else the layer-sequential
+    engine the report plans (its configuration; None when the report planned none)."""
+    est, seq = plan_report(ir_dir, device_name)
     target = board_of(est.device.name)
     if target is None:
         raise HccrError(f"no board known with {est.device.name} (boards: "
                         f"{', '.join(BOARDS)})")
-    streamed = [la.name for la in est.ddr_layers]
-    why = est.overflows() + ([f"weights of {', '.join(streamed)} would stream from DDR"]
-                             if streamed else [])
+    why = dataflow_problems(est)
     if mode == "auto":
         mode = "sequential" if why else "dataflow"
         console.print(f"{est.device.name}: " + (
@@ -133,7 +142,7 @@ def _device_plan(ir_dir: Path, device_name: str, mode: str
     elif mode == "dataflow" and why:
         console.print(f"warning: the planned dataflow design does not fit {est.device.name}: "
                       + "; ".join(why), highlight=False)
-    return mode, planned_folding(est), target
+    return mode, planned_folding(est), target, seq.config if seq is not None else None
 
 
 def _sequential(model: ir.Model, out: Path, target: Board, pe: int, simd: int,
@@ -156,14 +165,19 @@ def _sequential(model: ir.Model, out: Path, target: Board, pe: int, simd: int,
         raise HccrError(f"--act-kb {act // 1024} and two --tile-kb {tile_kb} buffers need "
                         f"{(act + 2 * tile) // 1024} KiB, more than {target.part}'s "
                         f"{target.device.bram_bytes // 1024} KiB of block RAM")
-    choice = write_seq_dir(model, out, config, target, batch)
-    h = choice.program.header
-    console.print(f"layer-sequential engine PE {pe} × SIMD {simd}, activations "
-                  f"{act // 1024} KiB (program needs {h.act_bytes / 1024:.0f}), on {target.name}"
-                  f": {h.instructions} instructions, {len(choice.program.data):,} bytes of "
+    _report_sequential(write_seq_dir(model, out, config, target, batch), target, out)
+
+
+def _report_sequential(choice: BatchChoice, target: Board, out: Path) -> None:
+    """Print what `write_seq_dir` wrote."""
+    h, cfg = choice.program.header, choice.program.config
+    console.print(f"layer-sequential engine PE {cfg.pe} × SIMD {cfg.simd}, activations "
+                  f"{cfg.act_bytes // 1024} KiB (program needs {h.act_bytes / 1024:.0f}), on "
+                  f"{target.name}: "
+                  f"{h.instructions} instructions, {len(choice.program.data):,} bytes of "
                   f"weights and parameters, batch {h.batch}", highlight=False)
     console.print(f"{choice.cycles_per_image:,.0f} cycles/image = {choice.images_per_s:,.0f} "
-                  f"images/s at {clock_mhz:g} MHz (timing contract); DDR "
+                  f"images/s at {cfg.clock_mhz:g} MHz (timing contract); DDR "
                   f"{choice.ddr_bytes_per_image / 1e6:.2f} MB/image, {choice.ddr_gb_s:.2f} of "
                   f"{target.ddr_gb_s:.2f} GB/s → {out}/", highlight=False)
 

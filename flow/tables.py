@@ -23,7 +23,8 @@ def rich_tables(est: NetworkEstimate, seq: SequentialPlan | None = None) -> list
         totals.add_row(k, v)
     if seq is None:
         return [layers, totals]
-    ops = Table(title=f"layer-sequential {seq.pe}×{seq.simd} array: cycles per op")
+    ops = Table(title=f"layer-sequential {seq.config.pe}×{seq.config.simd} engine: cycles per "
+                      f"instruction, batch {seq.batch}")
     for i, col in enumerate(SEQ_HEADER):
         ops.add_column(col, justify="left" if i < 2 else "right")
     for row in sequential_op_rows(seq):

@@ -46,20 +46,35 @@ def test_out_writes_html_with_plots_and_the_csynth_figures(tmp_path) -> None:
     assert [la["name"] for la in doc["layers"]] == ["conv0", "pool0", "conv1", "pool1", "fc"]
 
 
-def test_layer_sequential_plan_comes_with_its_ops(tmp_path) -> None:
-    """At 5 % of xc7z010 no dataflow plan fits: the layer-sequential plan is in the JSON, and
-    report.html has its cycles per op (a third plot) and a row per op that runs (the pools
-    are done at the convs' write-back)."""
-    res = runner.invoke(app, ["report", "--ir", str(_ir(tmp_path)), "--device", "xc7z010",
+def test_layer_sequential_plan_comes_with_its_instructions(tmp_path) -> None:
+    """At 5 % of xc7z020 no dataflow design can be built (the weights would stream from DDR):
+    the layer-sequential engine on its board
+    (pynq-z2) is in the JSON, with the DDR it takes and why not even the smallest array fits
+    5 %; report.html has its cycles per instruction (a third plot) and a row per instruction
+    in program order (LOAD, a MAC per conv/dense, MAXPOOL per pool, STORE, END)."""
+    res = runner.invoke(app, ["report", "--ir", str(_ir(tmp_path)), "--device", "xc7z020",
                               "--cap", "0.05", "--out", str(tmp_path / "out")])
     assert res.exit_code == 0, res.output
     doc = json.loads((tmp_path / "out" / "estimate.json").read_text())
-    assert doc["fits"] is False and doc["sequential"]["mode"] == "layer-sequential"
+    seq = doc["sequential"]
+    assert (doc["ddr_layers"] or not doc["fits"]) and seq["mode"] == "layer-sequential"
+    assert seq["board"] == "pynq-z2" and seq["fits"] is False
+    assert (seq["pe"], seq["simd"]) == (2, 4)  # the smallest array the RTL builds
+    assert any(w.startswith("dsp:") for w in seq["why"])
+    assert seq["ddr_gb_s"] == round(seq["ddr_bytes_per_image"] * seq["images_per_s"] / 1e9, 3)
     page = (tmp_path / "out" / "report.html").read_text()
     assert page.count("data:image/png;base64,") == 3
-    ops = page.split("Layer-sequential plan: ops")[1]
-    assert [name for name in ("conv0", "pool0", "conv1", "pool1", "fc") if name in ops] == [
-        "conv0", "conv1", "fc"]
+    assert "bytes/image" in page and "this configuration not synthesised" in page
+    ops = page.split("Layer-sequential engine: instructions")[1]
+    cells = [c.split("</td>")[0] for c in ops.split("<tr><td>")[1:]]
+    assert cells == ["input", "conv0", "pool0", "conv1", "pool1", "fc", "fc", ""]
+
+
+def test_a_device_without_a_board_says_so(tmp_path) -> None:
+    res = runner.invoke(app, ["report", "--ir", str(_ir(tmp_path)), "--device", "xc7z010",
+                              "--cap", "0.05"])
+    assert res.exit_code == 0, res.output
+    assert "no board known with xc7z010" in " ".join(res.output.split())
 
 
 def test_bad_device_and_cap_are_one_line_errors(tmp_path) -> None:

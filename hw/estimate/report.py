@@ -12,6 +12,7 @@ import html
 import io
 from pathlib import Path
 
+from hw.boards import BOARDS
 from hw.estimate.network import NetworkEstimate
 from hw.estimate.sequential import SequentialPlan
 from hw.hls.report import CsynthReport
@@ -33,42 +34,59 @@ HEADER = ["layer", "op", "MACs", "PE", "SIMD", "pack", "cycles", "DSP", "BRAM36"
           "weight B", "weights"]
 
 
-SEQ_HEADER = ["op", "kind", "MACs", "tree parts", "cycles", "array busy"]
+SEQ_HEADER = ["op", "opcode", "cycles (batch)", "share"]
 
 
 def sequential_op_rows(seq: SequentialPlan) -> list[list[str]]:
-    """The layer-sequential plan's ops as table rows (`SequentialPlan.op_rows`)."""
-    return [[name, kind, f"{macs:,}", str(parts) if parts else "vector", f"{cycles:,}",
-             f"{busy:.1%}"] for name, kind, macs, parts, cycles, busy in seq.op_rows()]
+    """The layer-sequential program's instructions as table rows (`SequentialPlan.op_rows`)."""
+    rows = seq.op_rows()
+    total = sum(c for _, _, c in rows)
+    return [[op, code, f"{c:,}", f"{c / total:.1%}"] for op, code, c in rows]
+
+
+def _engine_text(seq: SequentialPlan) -> str:
+    cfg = seq.config
+    why = seq.overflows()
+    return (f"{seq.board.name} ({seq.device.name}, {seq.board.ddr_bits}-bit DDR3-"
+            f"{seq.board.ddr_mt_s}): PE {cfg.pe} × SIMD {cfg.simd} MAC array, "
+            f"{cfg.act_bytes // 1024} KiB activations, 2 × {cfg.tile_bytes // 1024} KiB weight "
+            f"tiles, {cfg.clock_mhz:g} MHz: " + ("fits" if not why else "NO: " + "; ".join(why)))
+
+
+def _resources_text(seq: SequentialPlan) -> str:
+    c, m = seq.cost, seq.measured
+    text = (f"estimated {c.dsp} DSP and {c.bram36:g} BRAM36 (counted from the RTL), "
+            f"{c.lut:,.0f} LUT and {c.ff:,.0f} FF (fitted to Yosys runs of the engine)")
+    if m is None:
+        return text + "; this configuration not synthesised"
+    return text + (f"; measured (Yosys synth_xilinx of this configuration): {m['dsp']} DSP, "
+                   f"{m['ramb36'] + m['ramb18'] / 2:g} BRAM36, {m['lut']:,} LUT, "
+                   f"{m['ff']:,} FF, longest path {m['ltp']} cells")
 
 
 def sequential_rows(seq: SequentialPlan) -> list[tuple[str, str]]:
-    """The layer-sequential alternative in (quantity, value) rows."""
-    why = seq.overflows()
-    rq = "shift-only" if seq.work.shift_only else "2 DSPs each"
-    return [("layer-sequential plan", f"shared {seq.pe}×{seq.simd} MAC array (packed), adder "
-                                      f"tree cut in up to {seq.segments}, "
-                                      f"{seq.pe * seq.segments} write-back lanes ({rq}), "
-                                      f"{seq.cost.dsp} DSP, {seq.cost.bram36:g} BRAM36, "
-                                      f"{seq.cost.lut:,.0f} LUT, {seq.cost.ff:,.0f} FF: "
-                                      + ("fits" if not why else "NO: " + "; ".join(why))),
-            ("layer-sequential speed", f"{seq.cycles:,} cycles/image = "
-                                       f"{seq.images_per_s:,.1f} images/s, latency "
-                                       f"{seq.latency_ms:.3f} ms (batch {seq.batch}), "
+    """The layer-sequential engine in (quantity, value) rows, saying which figures are
+    estimated and which measured."""
+    ch = seq.choice
+    return [("layer-sequential engine", _engine_text(seq)),
+            ("layer-sequential resources", _resources_text(seq)),
+            ("layer-sequential speed", f"estimated (the compiled program's timing contract): "
+                                       f"{seq.cycles:,.0f} cycles/image = "
+                                       f"{seq.images_per_s:,.1f} images/s at batch "
+                                       f"{seq.batch}, latency {seq.latency_ms:.3f} ms; "
                                        f"{seq.images_per_s / seq.roofline:.1%} of the "
                                        f"{seq.roofline:,.1f} images/s device DSP roofline, "
-                                       f"array {seq.array_efficiency:.1%} busy (cap "
-                                       f"{seq.cap:.0%}; analytical, engine not built)"),
-            ("layer-sequential DDR", f"all {seq.weight_bytes:,} weight bytes in on-chip ROM, "
-                                     "no DDR traffic" if seq.weights_on_chip else
-                                     f"all {seq.weight_bytes:,} weight bytes streamed, batch "
-                                     f"{seq.batch}: {seq.ddr_gb_s:.2f} GB/s of "
-                                     f"{seq.device.ddr_gb_s:.1f}")]
+                                       f"array {seq.array_efficiency:.1%} busy"),
+            ("layer-sequential DDR", f"{ch.ddr_bytes_per_image:,.0f} bytes/image (weights and "
+                                     f"parameters once per batch of {seq.batch}, input and "
+                                     f"output records): {ch.ddr_gb_s:.2f} GB/s of "
+                                     f"{seq.board.name}'s {seq.board.ddr_gb_s:.2f} GB/s")]
 
 
 def summary(est: NetworkEstimate, seq: SequentialPlan | None = None) -> list[tuple[str, str]]:
     """(quantity, value) rows: totals vs budget, verdict, speed, roofline, DDR plan, and the
-    layer-sequential alternative if given."""
+    layer-sequential engine if given (or why there is none when the dataflow design does not
+    fit)."""
     rows = [("device", f"{est.device.name} at {est.clock_mhz:g} MHz, cap {est.cap:.0%}")]
     for res, (used, budget) in est.usage().items():
         rows.append((res.upper(), f"{used:,.0f} / {budget:,} ({used / budget:.1%})"
@@ -95,6 +113,10 @@ def summary(est: NetworkEstimate, seq: SequentialPlan | None = None) -> list[tup
     else:
         rows.append(("weights from DDR", "none: every weight ROM on chip"))
     rows += [("note", n) for n in est.notes]
+    if seq is None and not est.fits:
+        rows.append(("layer-sequential engine", f"none planned: no board known with "
+                                                f"{est.device.name} (its DDR sets the batch; "
+                                                f"boards: {', '.join(BOARDS)})"))
     return rows + (sequential_rows(seq) if seq else [])
 
 
@@ -143,18 +165,15 @@ def plots(est: NetworkEstimate) -> list[str]:
 
 
 def sequential_images(seq: SequentialPlan) -> str:
-    """An <img> of the layer-sequential plan's cycles per op, split into busy and idle MAC
-    slots."""
+    """An <img> of the layer-sequential program's cycles per instruction."""
     plt = _pyplot()
     rows = seq.op_rows()
-    cycles = [r[4] for r in rows]
-    busy = [r[4] * r[5] for r in rows]
     fig, ax = plt.subplots(figsize=(max(6, len(rows) * 0.06 + 4), 3.5))
-    ax.bar(range(len(rows)), cycles, color="tab:gray", label="idle MAC slots")
-    ax.bar(range(len(rows)), busy, color="tab:blue", label="busy MAC slots")
-    ax.set(xlabel="op (MAC ops, then vector passes)", ylabel="cycles/image",
-           title=f"layer-sequential {seq.pe}×{seq.simd}: {seq.cycles:,} cycles/image")
-    ax.legend()
+    ax.bar(range(len(rows)), [c for _, _, c in rows],
+           color=["tab:blue" if code == "MAC" else "tab:gray" for _, code, _ in rows])
+    ax.set(yscale="log", xlabel="instruction (blue: MAC)", ylabel="cycles per batch",
+           title=f"layer-sequential {seq.config.pe}×{seq.config.simd}, batch {seq.batch}: "
+                 f"{seq.cycles:,.0f} cycles/image")
     image = _png(fig)
     plt.close(fig)
     return f'<img src="data:image/png;base64,{image}">'
@@ -181,7 +200,7 @@ def write_html(est: NetworkEstimate, out_dir: Path, hls: CsynthReport | None = N
            f"<h1>{html.escape(est.name)} on {est.device.name}</h1>"
            f"<h2>Dataflow RTL estimate</h2>{_table(['quantity', 'value'], summary(est, seq))}"
            f"{images}{hls_part}<h2>Layers</h2>{_table(HEADER, layer_rows(est))}"
-           + (f"<h2>Layer-sequential plan: ops</h2>{sequential_images(seq)}"
+           + (f"<h2>Layer-sequential engine: instructions</h2>{sequential_images(seq)}"
               f"{_table(SEQ_HEADER, sequential_op_rows(seq))}" if seq else ""))
     path = out_dir / HTML
     path.write_text(doc)

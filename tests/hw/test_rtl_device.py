@@ -1,7 +1,7 @@
 """`hccr rtl --device D`: the design `hccr report` plans for D. A network that fits gets the
 planner's dataflow folding (packing included); one that does not gets the layer-sequential
-engine on D's board; a device without a known board and a folding given beside --device
-are one-line errors."""
+engine the report plans on D's board (same configuration, batch and cycles); a device without
+a known board, and a folding or engine size given beside --device, are one-line errors."""
 
 from __future__ import annotations
 
@@ -44,16 +44,20 @@ def test_a_network_that_fits_gets_the_planned_dataflow_folding(tmp_path) -> None
     assert not (tmp_path / "rtl" / "engine.json").exists()
 
 
-def test_a_network_that_does_not_fit_gets_the_sequential_engine(tmp_path) -> None:
+def test_a_network_that_does_not_fit_gets_the_reports_sequential_engine(tmp_path) -> None:
     # 2048 × 2048 int8 weights: 4 MiB, more block RAM than xc7z020 has (630 KiB)
     model = single_op("dense", np.random.default_rng(3), shape=(1, 1, 2048), cout=2048)
     ir.save(model, tmp_path / "ir")
+    report = json.loads(hccr("report", "--ir", tmp_path / "ir", "--device", "xc7z020",
+                             "--json").stdout)["sequential"]
     out = hccr("rtl", "--ir", tmp_path / "ir", "--out", tmp_path / "seq", "--device",
-               "xc7z020", "--pe", 4, "--simd", 8, "--tile-kb", 16)
+               "xc7z020")
     text = " ".join(out.output.split())
     assert "no dataflow design fits" in text and "layer-sequential engine for pynq-z2" in text
     meta = json.loads((tmp_path / "seq" / "engine.json").read_text())
-    assert meta["board"] == "pynq-z2" and meta["config"]["pe"] == 4
+    assert meta["board"] == report["board"] == "pynq-z2"
+    assert meta["config"] == report["config"] and meta["batch"] == report["batch"]
+    assert round(meta["cycles_per_image"]) == report["cycles"]
     assert not (tmp_path / "seq" / "network.json").exists()
 
 
@@ -64,7 +68,9 @@ def test_device_errors_are_one_line(tmp_path) -> None:
     for args, text in ((["--device", "xc7z010"], "no board known with xc7z010"),
                        (["--device", "xc7z020", "--balance"], "without --folding/--balance"),
                        (["--device", "xc7z020", "--folding", tmp_path / "fold.json"],
-                        "without --folding/--balance")):
+                        "without --folding/--balance"),
+                       (["--device", "xc7z020", "--pe", 4], "plans the engine: give it "
+                                                            "without --pe")):
         res = hccr("rtl", "--ir", tmp_path / "ir", "--out", tmp_path / "rtl", *args, code=1)
         assert res.output.startswith("error:") and text in " ".join(res.output.split())
         assert not (tmp_path / "rtl").exists()

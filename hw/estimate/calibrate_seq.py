@@ -1,0 +1,123 @@
+"""Yosys `synth_xilinx -family xc7` of the whole layer-sequential engine at a few
+configurations (`calibration_seq.json`), for the estimator's LUT/FF fit and its checks.
+
+Each point is `seq_engine` with the generated register block, configured as `board_config`
+builds it for `BOARD` (buffers from the device's block RAM), synthesised alone; the counts are
+`calibrate.measured`'s, plus the longest register-to-register path in cells (`ltp`). LUT and
+FF are fitted by least squares over `sequential.FEATURES` on the points not held out. A few
+dataflow engines of `calibrate.GRID` get their `ltp` measured too, for comparison.
+
+    python -m hw.estimate.calibrate_seq [--out hw/estimate/calibration_seq.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+from base.paths import ROOT
+from base.progress import Progress, lines, silent
+from hw.boards import board
+from hw.estimate.calibrate import GRID, _lstsq, _yosys_version, engine_point, measured
+from hw.estimate.sequential import FEATURES, SEQ_CALIBRATION, features
+from hw.gen.seq.config import EngineConfig, board_config
+from hw.gen.seq.outdir import MAX_BURST, TOP, engine_sources
+from hw.gen.seq_regs import RDL, generate
+from hw.synth import RTL_DIR, synth_xilinx
+
+BOARD = "pynq-z2"
+# (PE, SIMD, held out); 6 × 64 is the xc7z020 configuration
+CONFIGS: list[tuple[int, int, bool]] = [(4, 8, False), (4, 32, False), (6, 64, False),
+                                        (8, 16, True)]
+LTP_ENGINES = (0, 3, 11)  # GRID rows: conv2d PE 2 SIMD 2, conv2d PE 4 SIMD 4 packed, dense
+
+
+def engine_parameters(cfg: EngineConfig) -> dict[str, int]:
+    """`seq_engine`'s parameters for a configuration (as `hccr rtl` writes its generics)."""
+    return {"PE": cfg.pe, "SIMD": cfg.simd, "ACT_BYTES": cfg.act_bytes,
+            "TILE_BYTES": cfg.tile_bytes, "MAX_BURST": MAX_BURST, "MAX_C": cfg.max_c}
+
+
+def synth_engine(cfg: EngineConfig, directory: Path) -> dict[str, int]:
+    """Synthesise the whole engine at `cfg` in `directory`."""
+    regs = generate(directory / "regs")
+    own = engine_sources()
+    packages = [p for p in own if p.stem.endswith("_pkg")]
+    sources = [*packages, regs.package, *(p for p in own if p not in packages), regs.module]
+    result = synth_xilinx(TOP, sources, engine_parameters(cfg), directory / "synth", ltp=True)
+    return {**measured(result), "ltp": result.ltp}
+
+
+def rtl_digest(sources: list[Path]) -> str:
+    """A digest of the engine's sources (and its register description) as synthesised."""
+    h = hashlib.sha256()
+    for path in [*sources, RDL]:
+        h.update(path.name.encode() + path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _cached(directory: Path, sources: list[Path], synth: Callable[[Path], dict]) -> dict:
+    """`synth(directory)`, or the result an earlier run stored there from the same sources."""
+    digest = rtl_digest(sources)
+    done = directory / "result.json"
+    if done.is_file() and json.loads(done.read_text()).get("rtl") == digest:
+        return json.loads(done.read_text())
+    result = {**synth(directory), "rtl": digest}
+    done.write_text(json.dumps(result))
+    return result
+
+
+def run(work: Path, progress: Progress = silent) -> dict:
+    """Synthesise every configuration and the `LTP_ENGINES`; fit; the calibration document."""
+    points, dataflow = [], []
+    with progress("yosys synth_xilinx (seq_engine)", len(CONFIGS) + len(LTP_ENGINES)
+                  ) as advance:
+        for pe, simd, held in CONFIGS:
+            cfg = board_config(board(BOARD), pe, simd)
+            name = (f"seq-pe{cfg.pe}-simd{cfg.simd}-act{cfg.act_bytes}-tile{cfg.tile_bytes}"
+                    f"-c{cfg.max_c}")
+            synth = _cached(work / name, engine_sources(), lambda d, c=cfg: synth_engine(c, d))
+            points.append({"config": asdict(cfg), "heldout": held, "features": features(cfg),
+                           "synth": synth})
+            advance()
+        for row in LTP_ENGINES:
+            kind, params, fold, _ = GRID[row]
+            eng = engine_point(kind, params, fold)
+
+            def one(d: Path, e=eng) -> dict[str, int]:
+                e.write_mems(d)
+                result = synth_xilinx(e.module, e.sources, e.params, d, ltp=True)
+                return {**measured(result), "ltp": result.ltp}
+            srcs = [Path(n) if Path(n).suffix else RTL_DIR / f"{n}.sv" for n in eng.sources]
+            synth = _cached(work / f"{kind}-{fold[0]}x{fold[1]}-{fold[2]:d}", srcs, one)
+            dataflow.append({"engine": eng.module, "kind": kind, "pe": fold[0],
+                             "simd": fold[1], "pack": fold[2], "synth": synth})
+            advance()
+    return {"yosys": _yosys_version(), "board": BOARD, "fit": fit(points), "points": points,
+            "dataflow_ltp": dataflow}
+
+
+def fit(points: list[dict]) -> dict[str, dict[str, float]]:
+    """LUT and FF least squares over `FEATURES` on the points not held out."""
+    fitted = [p for p in points if not p["heldout"]]
+    return {q: _lstsq([p["features"] for p in fitted], [p["synth"][q] for p in fitted],
+                      FEATURES) for q in ("lut", "ff")}
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=SEQ_CALIBRATION)
+    ap.add_argument("--work", type=Path, default=ROOT / "build" / "calibrate_seq",
+                    help="synthesis folders, reused by a later run")
+    args = ap.parse_args(argv)
+    doc = run(args.work, lines)
+    args.out.write_text(json.dumps(doc, indent=1) + "\n")
+    print(f"wrote {args.out}: {len(doc['points'])} engine points")
+
+
+if __name__ == "__main__":
+    main()

@@ -56,6 +56,34 @@ def refused(*args: object, names: tuple[str, ...] = (), clean: Path | None = Non
     return errors[0]
 
 
+UNWRITABLE = ("file", "under_file", "proc")
+
+
+def refused_out(where: str, a_file: Path, tmp_path: Path, name: str, *args: object) -> None:
+    """`hccr args --out OUT` with an OUT that cannot be written (`where`: the file `a_file`
+    where a folder goes, a path `name` under it, or under /proc) is refused naming --out,
+    leaves nothing partial in `tmp_path` and the file untouched."""
+    out = {"file": a_file, "under_file": a_file / name, "proc": Path("/proc/hccr", name)}[where]
+    refused(*args, "--out", out, names=("--out",), clean=tmp_path)
+    assert a_file.read_text() == "not a folder\n"
+
+
+def refused_with(args: list, option: str, value: object, *names: str,
+                 clean: Path | None = None) -> str:
+    """`refused` on `args` with `option`'s value replaced by `value` (in place)."""
+    args[args.index(option) + 1] = value
+    return refused(*args, names=names, clean=clean)
+
+
+def refused_missing_or_corrupt_run(args: list, option: str, tmp_path: Path, run: Path,
+                                   content: bytes) -> None:
+    """`option` naming a missing folder, then the copied run `run` whose model.pt now holds
+    `content`: each refused, naming the folder or model.pt."""
+    refused_with(args, option, tmp_path / "nope", "nope")
+    (run / "model.pt").write_bytes(content)
+    refused_with(args, option, run, "model.pt")
+
+
 def succeeded(*args: object) -> str:
     result = hccr(*args)
     assert result.exit_code == 0, result.output

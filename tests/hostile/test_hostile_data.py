@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import refused, succeeded
+from conftest import UNWRITABLE, refused, refused_out, succeeded
 
 
 @pytest.mark.parametrize("option, value", [
@@ -19,12 +19,10 @@ def test_synth_bad_option(tmp_path, option, value):
     assert not (tmp_path / "d").exists()
 
 
-@pytest.mark.parametrize("where", ["file", "under_file", "proc"])
+@pytest.mark.parametrize("where", UNWRITABLE)
 def test_synth_bad_out(a_file, tmp_path, where):
-    out = {"file": a_file, "under_file": a_file / "d", "proc": "/proc/hccr/d"}[where]
-    refused("data", "synth", "--out", out, "--classes", 1, "--per-class", 1, "--workers", 1,
-            names=("--out",), clean=tmp_path)
-    assert a_file.read_text() == "not a folder\n"
+    refused_out(where, a_file, tmp_path, "d", "data", "synth", "--classes", 1, "--per-class", 1,
+                "--workers", 1)
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import refused
+from conftest import refused, refused_missing_or_corrupt_run, refused_with
 
 
 @pytest.fixture
@@ -32,19 +32,13 @@ def test_student_and_arch_both_or_neither(args, tiny_run):
 
 def test_teacher_missing_or_corrupt(args, tiny_run, copy, tmp_path):
     args += ["--student-arch", "baseline"]
-    args[args.index("--teacher") + 1] = tmp_path / "nope"
-    refused(*args, names=("nope",))
-    run = copy(tiny_run, "t")
-    (run / "model.pt").write_bytes(b"")
-    args[args.index("--teacher") + 1] = run
-    refused(*args, names=("model.pt",))
+    refused_missing_or_corrupt_run(args, "--teacher", tmp_path, copy(tiny_run, "t"), b"")
 
 
 @pytest.mark.parametrize("kind", ["empty", "garbage", "no_gnt"])
 def test_bad_data(args, gnt, kind):
     args += ["--student-arch", "baseline"]
-    args[args.index("--test-data") + 1] = gnt[kind]
-    refused(*args, names=(gnt[kind].name,))
+    refused_with(args, "--test-data", gnt[kind], gnt[kind].name)
 
 
 def test_bad_run_folder(args, a_file):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import refused, succeeded
+from conftest import UNWRITABLE, refused, refused_out, succeeded
 
 from quant import ir
 
@@ -40,11 +40,9 @@ def test_creates_missing_parents(tiny_qat, tmp_path):
     assert ir.load(tmp_path / "a" / "b" / "ir").ops
 
 
-@pytest.mark.parametrize("where", ["file", "under_file", "proc"])
+@pytest.mark.parametrize("where", UNWRITABLE)
 def test_bad_out(tiny_qat, a_file, tmp_path, where):
-    out = {"file": a_file, "under_file": a_file / "ir", "proc": "/proc/hccr/ir"}[where]
-    refused("export", "--qat", tiny_qat, "--out", out, names=("--out",), clean=tmp_path)
-    assert a_file.read_text() == "not a folder\n"
+    refused_out(where, a_file, tmp_path, "ir", "export", "--qat", tiny_qat)
 
 
 @pytest.mark.parametrize("name", ["../evil", "a b;c", "x/y", "", "1abc", "naïve"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import refused
+from conftest import UNWRITABLE, refused, refused_out
 
 
 @pytest.mark.parametrize("option, value", [
@@ -25,11 +25,9 @@ def test_bad_data(tiny_ir, gnt, tmp_path, kind):
     assert not (tmp_path / "prj").exists()
 
 
-@pytest.mark.parametrize("where", ["file", "under_file", "proc"])
+@pytest.mark.parametrize("where", UNWRITABLE)
 def test_bad_out(tiny_ir, a_file, tmp_path, where):
-    out = {"file": a_file, "under_file": a_file / "prj", "proc": "/proc/hccr/prj"}[where]
-    refused("hls", "--ir", tiny_ir, "--out", out, names=("--out",), clean=tmp_path)
-    assert a_file.read_text() == "not a folder\n"
+    refused_out(where, a_file, tmp_path, "prj", "hls", "--ir", tiny_ir)
 
 
 def test_keeps_an_unrelated_folder(tiny_ir, tmp_path):

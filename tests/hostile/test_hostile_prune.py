@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import refused
+from conftest import refused, refused_missing_or_corrupt_run, refused_with
 
 
 @pytest.fixture
@@ -29,18 +29,13 @@ def test_bad_option(args, tmp_path, option, value):
 
 
 def test_source_run_missing_or_corrupt(args, tiny_run, copy, tmp_path):
-    args[args.index("--from") + 1] = tmp_path / "nope"
-    refused(*args, names=("nope",))
-    run = copy(tiny_run, "src")
-    (run / "model.pt").write_bytes(b"PK\x03\x04broken")
-    args[args.index("--from") + 1] = run
-    refused(*args, names=("model.pt",))
+    refused_missing_or_corrupt_run(args, "--from", tmp_path, copy(tiny_run, "src"),
+                                   b"PK\x03\x04broken")
 
 
 @pytest.mark.parametrize("kind", ["empty", "garbage", "no_gnt"])
 def test_bad_data(args, gnt, kind):
-    args[args.index("--train-data") + 1] = gnt[kind]
-    refused(*args, names=(gnt[kind].name,))
+    refused_with(args, "--train-data", gnt[kind], gnt[kind].name)
 
 
 @pytest.mark.parametrize("where", ["file", "under_file"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import refused
+from conftest import UNWRITABLE, refused, refused_out
 
 
 @pytest.mark.parametrize("option, value", [
@@ -18,11 +18,9 @@ def test_bad_option(tiny_ir, option, value, as_json):
             names=(option,))
 
 
-@pytest.mark.parametrize("where", ["file", "under_file", "proc"])
+@pytest.mark.parametrize("where", UNWRITABLE)
 def test_bad_out(tiny_ir, a_file, tmp_path, where):
-    out = {"file": a_file, "under_file": a_file / "rep", "proc": "/proc/hccr/rep"}[where]
-    refused("report", "--ir", tiny_ir, "--out", out, names=("--out",), clean=tmp_path)
-    assert a_file.read_text() == "not a folder\n"
+    refused_out(where, a_file, tmp_path, "rep", "report", "--ir", tiny_ir)
 
 
 def test_hls_folder_missing_or_without_csynth(tiny_ir, tmp_path):

@@ -9,7 +9,7 @@ import signal
 
 import numpy as np
 import pytest
-from conftest import hccr, leftovers, refused
+from conftest import UNWRITABLE, hccr, leftovers, refused, refused_out
 
 from hw.gen import rtl_dir
 
@@ -68,11 +68,9 @@ def test_folding_and_balance(tiny_ir, tmp_path):
             tmp_path / "fold.json", "--balance", names=("--balance",))
 
 
-@pytest.mark.parametrize("where", ["file", "under_file", "proc"])
+@pytest.mark.parametrize("where", UNWRITABLE)
 def test_bad_out(tiny_ir, a_file, tmp_path, where):
-    out = {"file": a_file, "under_file": a_file / "rtl", "proc": "/proc/hccr/rtl"}[where]
-    refused("rtl", "--ir", tiny_ir, "--out", out, names=("--out",), clean=tmp_path)
-    assert a_file.read_text() == "not a folder\n"
+    refused_out(where, a_file, tmp_path, "rtl", "rtl", "--ir", tiny_ir)
 
 
 def test_ir_missing(tmp_path):

@@ -57,9 +57,11 @@ prune500: setup
 train-full: setup
 	tools/train_full.sh
 
-# Estimator calibration: synthesise its grid with Yosys and refit hw/estimate/calibration.json.
+# Estimator calibration: synthesise its grid with Yosys and refit hw/estimate/calibration.json,
+# then the whole layer-sequential engine at a few configurations (calibration_seq.json).
 calibrate: setup
 	$(BIN)/python -m hw.estimate.calibrate
+	$(BIN)/python -m hw.estimate.calibrate_seq
 
 # Seed 000's pipeline on all 3755 classes, resumable step by step (tools/seeds3755.sh).
 seeds3755: setup

@@ -99,6 +99,25 @@ def test_a_batch_that_does_not_fit_whole_is_split(room):
     assert result.bit_exact == 5, result.summary()
 
 
+@pytest.mark.parametrize(("shape", "kernel", "padding"), [
+    ((6, 8, 1), (3, 3), (1, 1, 1, 1)), ((5, 4, 2), (5, 3), (2, 2, 1, 1)),
+    ((4, 8, 3), (3, 1), (0, 2, 0, 0)), ((5, 8, 1), (3, 3), (2, 0, 0, 2))], ids=str)
+def test_a_first_conv_reads_its_input_stacked(shape, kernel, padding):
+    """KH row-shifted copies of the input (one LOAD each, rows outside the image filled with the
+    zero point), read by a 1×KW conv over KH·C channels: fewer chunks per pixel."""
+    rng = np.random.default_rng(sum(shape))
+    for in_dtype in ("int8", "uint8"):
+        model = single_op("conv2d", rng, shape=shape, kernel=kernel, padding=padding,
+                          stride=(1, 1), in_dtype=in_dtype, out_dtype="int8", cout=5)
+        program = compile_model(model, EngineConfig(pe=4, simd=16))
+        loads = [i for i in program.instructions if i.opcode == Opcode.LOAD]
+        conv = next(i for i in program.instructions if i.op == model.ops[0].name)
+        assert len(loads) == kernel[0] and conv["kh"] == 1
+        assert conv["a_c"] == conv["a_pitch"] == kernel[0] * shape[2]
+        result = check_program(model, program, random_batch(model, rng, 3))
+        assert result.bit_exact == 3, result.summary()
+
+
 def test_a_corrupted_weight_is_found_at_its_layer():
     rng = np.random.default_rng(7)
     model = all_ops_graph(rng, fc_dtype="int8")

@@ -9,8 +9,10 @@ parameters go to the data block in the order the MAC array reads them (docs/seq_
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -85,6 +87,7 @@ class _Builder:
     batch: int
     parent: dict[str, tuple[str, int]] = field(default_factory=dict)  # tensor → (tensor, off)
     reshapes: set[str] = field(default_factory=set)  # outputs of reshapes (contiguous views)
+    stacked: dict[str, str] = field(default_factory=dict)  # conv → its stacked input's region
     instructions: list[Instruction] = field(default_factory=list)
     data: bytearray = field(default_factory=bytearray)
 
@@ -223,6 +226,78 @@ def _param_words(multiplier: np.ndarray, shift: np.ndarray, bias: np.ndarray | N
     return p
 
 
+def _emit_mac(b: _Builder, op: ir.Op | SimpleNamespace, a: View, y: View,
+              produces: tuple[str, ...]) -> None:
+    cfg = b.config
+    kernel = tuple(op.kernel) if op.kind == "conv2d" else a.shape[:2]
+    row = _row_mode(a, kernel, cfg.simd)
+    raw, tiles, tile_bytes = _mac_block(op, a, kernel, row, cfg)
+    if tile_bytes > cfg.tile_bytes:
+        raise HccrError(f"{op.name}: one weight tile is {tile_bytes:,} bytes, more than "
+                        f"the engine's {cfg.tile_bytes:,}-byte tile buffer")
+    off, size = b.blob(raw)
+    win = (_window(op) if op.kind == "conv2d" else
+           {"kh": kernel[0], "kw": kernel[1], "sh": 1, "sw": 1})
+    b.emit(Opcode.MAC, op.name, produces, **_view_fields("a", a), **_view_fields("y", y), **win,
+           relu=op.relu, row=row, ddr_off=off, ddr_bytes=size, tiles=tiles,
+           tile_bytes=tile_bytes)
+
+
+def _plan_stacks(b: _Builder) -> None:
+    """Graph inputs whose first conv reads them *stacked*: a region `[H, W, KH·C]` whose channel
+    block i holds input row y + i − pad_t at row y (the zero point outside the image), so that
+    the KH×KW conv is a 1×KW conv reading KH·KW·C contiguous bytes per output pixel (one chunk
+    for the first conv of a network instead of KH). Only where that takes fewer chunks, with
+    stride 1 down and the input's height kept."""
+    model, simd = b.model, b.config.simd
+    reshaped = {op.inputs[0] for op in model.ops if op.kind == "reshape"}
+    for name in model.inputs:
+        spec = model.tensors[name]
+        (h, w, c), conv = spec.shape, next((op for op in model.ops if name in op.inputs), None)
+        if name in reshaped or conv is None or conv.kind != "conv2d" or conv.inputs[0] != name:
+            continue
+        (kh, kw), pad_t = conv.kernel, conv.padding[0]
+        chunks = min(kh * kw * math.ceil(c / simd), kh * math.ceil(kw * c / simd))
+        if (conv.stride[0] == 1 and model.tensors[conv.output].shape[0] == h and pad_t < kh
+                and w * c % ALIGN == 0 and math.ceil(kh * kw * c / simd) < chunks):
+            stack = f"{name}:stacked"
+            b.model = dataclasses.replace(model := b.model, tensors={
+                **model.tensors, stack: dataclasses.replace(spec, name=stack,
+                                                            shape=(h, w, kh * c))})
+            b.parent[name] = (stack, pad_t * c)
+            b.stacked[conv.name] = stack
+
+
+def _emit_load(b: _Builder, name: str, offset: int) -> None:
+    """The LOAD of a graph input at `offset` of the input record; a stacked input (see
+    `_plan_stacks`) takes one LOAD per row-shifted copy, and its rows outside the image are
+    filled with the zero point by a MAC with zero weights."""
+    h, w, c = b.model.tensors[name].shape
+    conv = next((op for op in b.model.ops if op.name in b.stacked and op.inputs[0] == name),
+                None)
+    if conv is None:
+        b.emit(Opcode.LOAD, name, (name,), **_view_fields("y", b.view(name)), ddr_off=offset,
+               ddr_bytes=h * w * c)
+        return
+    kh, pad_t, whole = conv.kernel[0], conv.padding[0], b.view(b.stacked[conv.name])
+
+    def rows(i: int, r0: int, r1: int) -> View:
+        return dataclasses.replace(whole, offset=r0 * w * whole.pitch + i * c,
+                                   shape=(r1 - r0, w, c))
+
+    for i in range(kh):
+        y0, y1 = max(0, pad_t - i), min(h, h + pad_t - i)
+        b.emit(Opcode.LOAD, name, (name,) if i == pad_t else (), **_view_fields("y", rows(
+            i, y0, y1)), ddr_off=offset + (y0 + i - pad_t) * w * c, ddr_bytes=(y1 - y0) * w * c)
+        for r0, r1 in ((0, y0), (y1, h)):
+            if r1 > r0:
+                fill = SimpleNamespace(
+                    name=name, kind="conv2d", kernel=(1, 1), stride=(1, 1), padding=(0,) * 4,
+                    relu=False, weight=np.zeros((1, 1, c, c), np.int8), bias=np.zeros(c),
+                    multiplier=np.ones(c, np.int64), shift=np.zeros(c, np.int64))
+                _emit_mac(b, fill, rows(i, r0, r1), rows(i, r0, r1), ())
+
+
 def _emit_op(b: _Builder, op: ir.Op) -> None:
     """The instruction(s) of one IR op (concat: copies of the inputs it could not alias)."""
     model, cfg = b.model, b.config
@@ -247,17 +322,12 @@ def _emit_op(b: _Builder, op: ir.Op) -> None:
         _complete(b, op.inputs, op.output)
         return
     if op.kind in ("conv2d", "dense"):
-        kernel = tuple(op.kernel) if op.kind == "conv2d" else a.shape[:2]
-        row = _row_mode(a, kernel, cfg.simd)
-        raw, tiles, tile_bytes = _mac_block(op, a, kernel, row, cfg)
-        if tile_bytes > cfg.tile_bytes:
-            raise HccrError(f"{op.name}: one weight tile is {tile_bytes:,} bytes, more than "
-                            f"the engine's {cfg.tile_bytes:,}-byte tile buffer")
-        off, size = b.blob(raw)
-        win = (_window(op) if op.kind == "conv2d" else
-               {"kh": kernel[0], "kw": kernel[1], "sh": 1, "sw": 1})
-        b.emit(Opcode.MAC, op.name, (op.output,), **common, **win, relu=op.relu, row=row,
-               ddr_off=off, ddr_bytes=size, tiles=tiles, tile_bytes=tile_bytes)
+        if op.name in b.stacked:  # a 1×KW conv over the KH row-shifted copies
+            (kh, kw), c = op.kernel, a.shape[2]
+            a = b.view(b.stacked[op.name])
+            op = dataclasses.replace(op, weight=op.weight.transpose(1, 0, 2, 3).reshape(
+                1, kw, kh * c, -1), kernel=(1, kw), padding=(0, 0, *op.padding[2:]))
+        _emit_mac(b, op, a, y, (op.output,))
         return
     if op.kind == "reduce_channels":
         if op.mode == "max":
@@ -398,13 +468,21 @@ def _resolve(ins: Instruction, layout: _Layout, slot: int | None) -> Instruction
 
 
 def compile_model(model: ir.Model, config: EngineConfig, batch: int = 1) -> Program:
-    """Compile a valid IR model for one engine configuration.
+    """Compile a valid IR model for one engine configuration (with stacked first-conv inputs,
+    `_plan_stacks`, unless only the plain program fits).
 
     Raises:
         HccrError: the model needs something the engine does not have (names the op): an
             int32 tensor, a tile or live activations larger than the buffers, a field out of
             range.
     """
+    try:
+        return _compile(model, config, batch, stack=True)
+    except HccrError:
+        return _compile(model, config, batch, stack=False)
+
+
+def _compile(model: ir.Model, config: EngineConfig, batch: int, stack: bool) -> Program:
     for name, spec in model.tensors.items():
         if spec.dtype not in ("int8", "uint8"):
             raise HccrError(f"tensor '{name}': {spec.dtype} activations are not supported by "
@@ -417,10 +495,11 @@ def compile_model(model: ir.Model, config: EngineConfig, batch: int = 1) -> Prog
         b.parent[out] = (src, 0)
         b.reshapes.add(out)
     inputs, offset = [], 0
+    if stack:
+        _plan_stacks(b)
     for name in model.inputs:
         inputs.append((name, offset))
-        b.emit(Opcode.LOAD, name, (name,), **_view_fields("y", b.view(name)), ddr_off=offset,
-               ddr_bytes=math.prod(model.tensors[name].shape))
+        _emit_load(b, name, offset)
         offset += _align(math.prod(model.tensors[name].shape))
     input_bytes = offset
     outputs, offset = [], 0

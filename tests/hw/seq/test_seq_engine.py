@@ -39,7 +39,7 @@ def sources(folder: Path) -> list[Path]:
                                         "seq_act_buf")),
             runner.RTL_DIR / "mac_array.sv", runner.RTL_DIR / "requantiser.sv",
             *(SEQ / f"{m}.sv" for m in ("seq_io", "seq_mac", "seq_vec_iter", "seq_vec_wbuf",
-                                        "seq_vec", "seq_ctrl", "seq_engine"))]
+                                        "seq_vec", "seq_exit", "seq_ctrl", "seq_engine"))]
 
 
 def contract_cycles(program: Program, images: int) -> int:
@@ -127,7 +127,7 @@ def test_copy_and_strided_views(rng, seed, tmp_path, build_root) -> None:
 
 
 # (kind, fixed parameters): tap mode (C a multiple of SIMD or wide), row mode (small C), k×1,
-# 1×k, strides, padding, dense.
+# 1×k, strides, padding, dense, stacked input.
 MAC_CASES = [
     ("conv2d", {"shape": (6, 5, 3), "kernel": (3, 3), "cout": 6}),
     ("conv2d", {"shape": (5, 6, 16), "kernel": (3, 3), "cout": 5}),
@@ -136,6 +136,9 @@ MAC_CASES = [
                 "padding": (1, 1, 1, 1), "cout": 13}),
     ("conv2d", {"shape": (4, 7, 9), "kernel": (1, 3), "cout": 3}),
     ("dense", {"shape": (3, 3, 5), "cout": 7}),
+    # a first conv reading its input stacked (three row-shifted LOADs, zero-point rows filled)
+    ("conv2d", {"shape": (6, 8, 1), "kernel": (3, 3), "stride": (1, 1),
+                "padding": (1, 1, 1, 1), "cout": 6}),
 ]
 
 

@@ -6,8 +6,9 @@
 // over the low SEQ_REGS_MIN_ADDR_WIDTH bits (the map repeats above its 128 bytes); an access
 // to an unmapped offset gets SLVERR. Counters: a START accepted while idle (start_o with
 // busy_i low) clears them; CYCLES counts cycles with busy_i high, STALL those with busy_i and
-// stall_i high, IMAGES_DONE the image_done_i pulses. STATUS.DONE is set by done_i and cleared
-// by writing 1; irq_o = CTRL.IRQ_EN & STATUS.DONE (level).
+// stall_i high, IMAGES_DONE the image_done_i pulses, EXITS_n the exit_i pulses at point n
+// (EXITS_3: point 3 or later). STATUS.DONE is set by done_i and cleared by writing 1;
+// irq_o = CTRL.IRQ_EN & STATUS.DONE (level).
 `default_nettype none
 
 module seq_csr #(
@@ -56,7 +57,9 @@ module seq_csr #(
   input  wire         error_i,          // the last run failed (STATUS.ERROR)
   input  wire  [7:0]  error_code_i,     // why (ERROR_CODE, seq_error_e)
   input  wire         stall_i,          // this cycle waits for DDR
-  input  wire         image_done_i      // pulse: an image's output record is written
+  input  wire         image_done_i,     // pulse: an image's output record is written
+  input  wire         exit_i,           // pulse: an image left at an early exit
+  input  wire  [7:0]  exit_point_i      // which (EXITS_0..3; points above 3 count in EXITS_3)
 );
 
   localparam int unsigned AW = seq_regs_pkg::SEQ_REGS_MIN_ADDR_WIDTH;  // decoded address bits
@@ -73,6 +76,7 @@ module seq_csr #(
   logic [63:0] cycles_q;
   logic [63:0] stall_q;
   logic [31:0] images_q;
+  logic [31:0] exits_q [4];
   logic        clear;
 
   assign clear = start_o & ~busy_i;
@@ -82,6 +86,10 @@ module seq_csr #(
       cycles_q <= '0;
       stall_q  <= '0;
       images_q <= '0;
+      exits_q[0] <= '0;
+      exits_q[1] <= '0;
+      exits_q[2] <= '0;
+      exits_q[3] <= '0;
     end else begin
       if (busy_i) begin
         cycles_q <= cycles_q + 64'd1;
@@ -91,6 +99,10 @@ module seq_csr #(
       end
       if (image_done_i) begin
         images_q <= images_q + 32'd1;
+      end
+      if (exit_i) begin
+        exits_q[exit_point_i > 8'd3 ? 2'd3 : exit_point_i[1:0]] <=
+            exits_q[exit_point_i > 8'd3 ? 2'd3 : exit_point_i[1:0]] + 32'd1;
       end
     end
   end
@@ -109,6 +121,10 @@ module seq_csr #(
     hwif_in.STALL_LO.COUNT.next     = stall_q[31:0];
     hwif_in.STALL_HI.COUNT.next     = stall_q[63:32];
     hwif_in.IMAGES_DONE.COUNT.next  = images_q;
+    hwif_in.EXITS_0.COUNT.next      = exits_q[0];
+    hwif_in.EXITS_1.COUNT.next      = exits_q[1];
+    hwif_in.EXITS_2.COUNT.next      = exits_q[2];
+    hwif_in.EXITS_3.COUNT.next      = exits_q[3];
   end
 
   assign start_o         = hwif_out.CTRL.START.value;

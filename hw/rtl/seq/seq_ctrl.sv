@@ -1,5 +1,6 @@
 // Controller of the layer-sequential engine: fetches the program header and, for each batch of
-// images, each instruction from DDR, and runs it on its unit (seq_io, seq_mac, seq_vec).
+// images, each instruction from DDR, and runs it on its unit (seq_io, seq_mac, seq_vec,
+// seq_exit).
 //
 // On start_i while idle: read the 64-byte header at PROGRAM_BASE; refuse (ERROR_CODE 3) a wrong
 // magic, version, PE, SIMD, a batch of 0 or an act_bytes above ACT_BYTES, and (ERROR_CODE 5) a
@@ -7,7 +8,8 @@
 // first + batch − 1 of IMAGE_COUNT) and each instruction i: read its 64 bytes at PROGRAM_BASE +
 // 64·(i + 1); END ends the batch (image_done_o pulses once per image); a `once` instruction
 // runs its unit for one image (batch_o 1, image_first_o the batch's first + slot) or is skipped
-// when the batch has no image `slot`; an opcode outside
+// when the batch has no image `slot`; an EXIT runs on seq_exit and, when jump_i says every
+// image of the batch has left, the batch goes on at the EXIT's `next`; an opcode outside
 // opcode_e, or a vector opcode when HAS_VEC is 0, is ERROR_CODE 3; running past the header's
 // instruction count is ERROR_CODE 5; otherwise start the unit (unit_o) and wait for its done.
 // The controller owns the DMA read channel while it fetches and passes it to the running unit
@@ -62,11 +64,12 @@ module seq_ctrl #(
 
   // units
   output seq_isa_pkg::instr_t  instr_o,
-  output logic [1:0]           unit_o,              // 0: seq_io, 1: seq_mac, 2: seq_vec
+  output logic [1:0]           unit_o,              // 0 seq_io, 1 seq_mac, 2 seq_vec, 3 seq_exit
   output logic                 start_o,             // pulse: start unit_o on instr_o
   output logic                 abort_o,
   input  wire                  unit_done_i,         // the running unit's done
   input  wire                  unit_stall_i,        // the running unit's stall
+  input  wire                  jump_i,              // seq_exit: every image of the batch left
   output logic [7:0]           batch_o,
   output logic [31:0]          image_first_o,
   output logic [19:0]          act_image_bytes_o,
@@ -75,7 +78,7 @@ module seq_ctrl #(
 );
 
 
-  localparam logic [1:0] UNIT_IO = 2'd0, UNIT_MAC = 2'd1, UNIT_VEC = 2'd2;
+  localparam logic [1:0] UNIT_IO = 2'd0, UNIT_MAC = 2'd1, UNIT_VEC = 2'd2, UNIT_EXIT = 2'd3;
   localparam logic [7:0] E_READ = 8'd1, E_WRITE = 8'd2, E_BAD = 8'd3, E_BUSY = 8'd4,
                          E_OVERRUN = 8'd5;
 
@@ -124,11 +127,13 @@ module seq_ctrl #(
                    || hdr.simd != 8'(SIMD) || hdr.batch == 8'd0
                    || 32'(hdr.act_bytes) > ACT_BYTES;
   assign hdr_short = 33'(program_bytes_i) < (33'(hdr.instructions) + 33'd1) << 6;
-  logic is_io, is_mac;
+  logic is_io, is_mac, is_exit;
   assign is_io  = ins.opcode == seq_isa_pkg::OP_LOAD || ins.opcode == seq_isa_pkg::OP_STORE;
   assign is_mac = ins.opcode == seq_isa_pkg::OP_MAC;
-  assign op_bad = ins.opcode > seq_isa_pkg::OP_COPY
-                  || (!HAS_VEC && ins.opcode != seq_isa_pkg::OP_END && !is_io && !is_mac);
+  assign is_exit = ins.opcode == seq_isa_pkg::OP_EXIT;
+  assign op_bad = ins.opcode > seq_isa_pkg::OP_EXIT
+                  || (!HAS_VEC && ins.opcode != seq_isa_pkg::OP_END && !is_io && !is_mac
+                      && !is_exit);
   assign dma_err = state_q != IDLE && state_q != FINISH && dma_error_i != 2'b00;
 
   logic [31:0] left;  // images not yet started
@@ -199,15 +204,16 @@ module seq_ctrl #(
             index_q <= index_q + 24'd1;
             state_q <= I_CMD;
           end else begin
-            unit_o        <= is_io ? UNIT_IO : is_mac ? UNIT_MAC : UNIT_VEC;
+            unit_o        <= is_io ? UNIT_IO : is_mac ? UNIT_MAC : is_exit ? UNIT_EXIT
+                                                                        : UNIT_VEC;
             batch_o       <= ins.once ? 8'd1 : nbatch_q;
             image_first_o <= first_q + (ins.once ? 32'(ins.slot) : 32'd0);
             start_o       <= 1'b1;
             state_q       <= RUN;
           end
         end
-        RUN: if (unit_done_i) begin
-          index_q <= index_q + 24'd1;
+        RUN: if (unit_done_i) begin  // an EXIT that ended the batch goes on at its `next`
+          index_q <= unit_o == UNIT_EXIT && jump_i ? 24'(instr_o.next) : index_q + 24'd1;
           state_q <= I_CMD;
         end
         IMAGES: begin

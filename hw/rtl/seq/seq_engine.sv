@@ -3,7 +3,7 @@
 // status, an AXI4 master (axi_dma) for program, weights, parameters, input and output records.
 //
 // seq_ctrl fetches the header and each instruction and starts its unit: seq_io (LOAD, STORE),
-// seq_mac (MAC), seq_vec (every other opcode). Units run one at a time; the
+// seq_mac (MAC), seq_exit (EXIT), seq_vec (every other opcode). Units run one at a time; the
 // running one gets the activation buffer's read and write ports and the DMA read channel;
 // seq_io alone writes to DDR.
 `default_nettype none
@@ -84,7 +84,7 @@ module seq_engine #(
 );
 
   localparam int unsigned LW = $clog2(SIMD + 1);  // write length bits
-  localparam int unsigned NU = 3;                 // units: 0 seq_io, 1 seq_mac, 2 seq_vec
+  localparam int unsigned NU = 4;  // units: 0 seq_io, 1 seq_mac, 2 seq_vec, 3 seq_exit
 
   if (ACT_BYTES > (1 << 20)) begin : g_bad_act
     $fatal(1, "seq_engine: ACT_BYTES=%0d exceeds the 20-bit activation address", ACT_BYTES);
@@ -93,6 +93,8 @@ module seq_engine #(
   // ---- registers
   logic        start, busy, done, error, stall, image_done;
   logic [7:0]  error_code;
+  logic        exit_pulse, exit_jump;  // seq_exit: an image left; the whole batch has left
+  logic [7:0]  exit_point;            // where exit_pulse's image left
   logic [31:0] program_base, program_bytes, data_base, input_base, output_base, image_count;
 
   seq_csr #(.PE(PE), .SIMD(SIMD), .SEGMENTS(1), .VERSION(int'(seq_isa_pkg::VERSION))) u_csr (
@@ -130,7 +132,9 @@ module seq_engine #(
     .error_i         (error),
     .error_code_i    (error_code),
     .stall_i         (stall),
-    .image_done_i    (image_done)
+    .image_done_i    (image_done),
+    .exit_i          (exit_pulse),
+    .exit_point_i    (exit_point)
   );
 
   // ---- DMA
@@ -252,6 +256,7 @@ module seq_engine #(
     .abort_o             (abort),
     .unit_done_i         (u_done),
     .unit_stall_i        (u_stall),
+    .jump_i              (exit_jump),
     .batch_o             (batch),
     .image_first_o       (image_first),
     .act_image_bytes_o   (act_image_bytes),
@@ -374,8 +379,40 @@ module seq_engine #(
     .s_axis_tlast      (u_tlast)
   );
 
-  logic [1:0] sel;  // the running unit's index (3: none, reads as seq_io)
-  assign sel         = unit == 2'd3 ? 2'd0 : unit;
+  seq_exit #(.SIMD(SIMD)) u_exit (
+    .clk,
+    .rst_n,
+    .start_i           (unit_start && unit == 2'd3),
+    .instr_i           (instr),
+    .batch_i           (batch),
+    .act_image_bytes_i (act_image_bytes),
+    .data_base_i       (data_base),
+    .done_o            (done_u[3]),
+    .stall_o           (stall_u[3]),
+    .abort_i           (abort),
+    .jump_o            (exit_jump),
+    .exit_o            (exit_pulse),
+    .exit_point_o      (exit_point),
+    .act_rd_valid_o    (rd_valid_u[3]),
+    .act_rd_addr_o     (rd_addr_u[3]),
+    .act_rd_valid_i    (act_rd_valid),
+    .act_rd_data_i     (act_rd_data),
+    .act_wr_valid_o    (wr_valid_u[3]),
+    .act_wr_addr_o     (wr_addr_u[3]),
+    .act_wr_data_o     (wr_data_u[3]),
+    .act_wr_len_o      (wr_len_u[3]),
+    .rd_cmd_addr_o     (cmd_addr_u[3]),
+    .rd_cmd_bytes_o    (cmd_bytes_u[3]),
+    .rd_cmd_valid_o    (cmd_valid_u[3]),
+    .rd_cmd_ready_i    (u_cmd_ready && unit == 2'd3),
+    .s_axis_tdata      (u_tdata),
+    .s_axis_tvalid     (u_tvalid && unit == 2'd3),
+    .s_axis_tready     (tready_u[3]),
+    .s_axis_tlast      (u_tlast)
+  );
+
+  logic [1:0] sel;  // the running unit's index
+  assign sel         = unit;
   assign u_done      = done_u[sel];
   assign u_stall     = stall_u[sel];
   assign u_cmd_addr  = cmd_addr_u[sel];

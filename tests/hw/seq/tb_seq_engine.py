@@ -7,7 +7,8 @@ The test (test_seq_engine.py) writes into the run directory `program.bin`, `data
 program's size, "restart": write START again while busy}); the testbench lays them out in DDR
 as the driver does (data after the program, 64-byte aligned; records 4 KB aligned), starts the
 engine, waits for the interrupt, and writes back `outputs.bin` (the output records) and
-`result.json` (STATUS, ERROR_CODE, CYCLES, STALL, IMAGES_DONE, the cycles to the interrupt).
+`result.json` (STATUS, ERROR_CODE, CYCLES, STALL, IMAGES_DONE, EXITS_0..3, the cycles to the
+interrupt).
 """
 
 from __future__ import annotations
@@ -111,6 +112,7 @@ async def run_program(dut: object) -> None:
               "error_code": await tb.read("ERROR_CODE"),
               "cycles": await tb.read("CYCLES_LO") | await tb.read("CYCLES_HI") << 32,
               "stall": await tb.read("STALL_LO") | await tb.read("STALL_HI") << 32,
-              "images_done": await tb.read("IMAGES_DONE")}
+              "images_done": await tb.read("IMAGES_DONE"),
+              "exits": [await tb.read(f"EXITS_{i}") for i in range(4)]}
     Path("outputs.bin").write_bytes(tb.ram.read(tb.output_base, tb.output_bytes))
     Path("result.json").write_text(json.dumps(result))

@@ -17,7 +17,8 @@ from cocotbext.axi import AxiLiteBus, AxiLiteMaster, AxiResp
 
 from hw.gen.seq_regs import register_map
 
-ENGINE_INPUTS = ("busy_i", "done_i", "error_i", "error_code_i", "stall_i", "image_done_i")
+ENGINE_INPUTS = ("busy_i", "done_i", "error_i", "error_code_i", "stall_i", "image_done_i",
+                 "exit_i", "exit_point_i")
 BASES = {"PROGRAM_BASE": "program_base_o", "PROGRAM_BYTES": "program_bytes_o",
          "DATA_BASE": "data_base_o", "INPUT_BASE": "input_base_o",
          "OUTPUT_BASE": "output_base_o", "IMAGE_COUNT": "image_count_o"}
@@ -151,25 +152,33 @@ async def done_is_sticky(dut: object) -> None:
 
 @cocotb.test()
 async def counters_count(dut: object) -> None:
-    """CYCLES counts busy cycles, STALL busy-and-stalled cycles, IMAGES_DONE image pulses;
-    an accepted START clears them."""
+    """CYCLES counts busy cycles, STALL busy-and-stalled cycles, IMAGES_DONE image pulses,
+    EXITS_n exit pulses at point n (EXITS_3 also later points); an accepted START clears
+    them."""
     tb = TB(dut)
     await tb.reset()
     rng = random.Random(3)
     busy = stalls = images = 0
+    exits = [0] * 4
     await RisingEdge(dut.clk)
     dut.busy_i.value = 1
     for _ in range(300):
         stall, image = rng.random() < 0.4, rng.random() < 0.1
         dut.stall_i.value = int(stall)
         dut.image_done_i.value = int(image)
+        point = rng.randrange(6) if rng.random() < 0.3 else None
+        dut.exit_i.value = int(point is not None)
+        dut.exit_point_i.value = point or 0
         await RisingEdge(dut.clk)
+        if point is not None:
+            exits[min(point, 3)] += 1
         busy += 1
         stalls += stall
         images += image
     dut.busy_i.value = 0
     dut.stall_i.value = 0
     dut.image_done_i.value = 0
+    dut.exit_i.value = 0
     await ClockCycles(dut.clk, 2)
     assert images > 0 and stalls > 0
     assert await tb.read("CYCLES_LO") == busy
@@ -177,7 +186,10 @@ async def counters_count(dut: object) -> None:
     assert await tb.read("STALL_LO") == stalls
     assert await tb.read("STALL_HI") == 0
     assert await tb.read("IMAGES_DONE") == images
+    assert min(exits) > 0
+    for i, n in enumerate(exits):
+        assert await tb.read(f"EXITS_{i}") == n, i
     await tb.write("CTRL", tb.bits("CTRL", START=1))
     await ClockCycles(dut.clk, 2)
-    for name in ("CYCLES_LO", "STALL_LO", "IMAGES_DONE"):
+    for name in ("CYCLES_LO", "STALL_LO", "IMAGES_DONE", "EXITS_0", "EXITS_3"):
         assert await tb.read(name) == 0, name

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from test_estimate import chain
 
+from base.errors import HccrError
 from hw.boards import board
 from hw.devices import device
 from hw.estimate.calibrate_seq import fit
@@ -116,3 +117,11 @@ def test_plan_is_the_largest_array_within_the_cap() -> None:
 def test_a_device_without_a_board_gets_no_plan() -> None:
     model = chain(np.random.default_rng(3), 32, (16, 32), 100)
     assert plan_sequential(model, device("xczu3eg"), 200, 0.8, SEQ) is None
+
+
+def test_a_network_no_engine_runs_is_a_named_error() -> None:
+    # fc reads 128 × 128 × 32 = 512 KiB per output channel: no 64 KiB weight tile holds one
+    model = chain(np.random.default_rng(3), 256, (32,), 10)
+    with pytest.raises(HccrError, match="no layer-sequential engine on pynq-z2 runs chain: "
+                                        "fc: one weight tile"):
+        plan_sequential(model, device("xc7z020"), 200, 0.8, SEQ)

@@ -265,6 +265,6 @@ def plan_sequential(model: ir.Model, device: Device, clock_mhz: float | None = N
         smallest = board_config(target, pe, simd, BANK_ROWS * simd, TILE_BYTES, clock)
     try:
         return plan_config(model, target, smallest, cap, calib)
-    except HccrError:
-        raise error or HccrError(f"{model.name}: compiles for no layer-sequential engine "
-                                 f"on {target.name}") from None
+    except HccrError as exc:
+        raise HccrError(f"no layer-sequential engine on {target.name} runs {model.name}: "
+                        f"{error or exc}") from None

@@ -11,6 +11,10 @@ board:
     scores = engine.run(images)["fc"]       # images: [N, H, W, C]
     print(engine.stats.images_per_s)
 
+A program with early exits (IR v2, docs/early_exit.md) also returns, per image, the class and
+the exit point it left at under `EXIT_CLASS` and `EXIT_POINT` (its later outputs are then not
+written), and `stats.exits` counts the images per exit point.
+
 Without a board, `hw.gen.seq.emulator.Emulator` is both the MMIO and the allocator.
 `pynq` is imported only by `from_overlay`.
 """
@@ -26,6 +30,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from base.errors import HccrError
+from hw.gen.seq import exits
 from hw.gen.seq.compiler import Program
 from hw.gen.seq.files import load_program
 from hw.gen.seq.records import pack_inputs, unpack_outputs
@@ -33,6 +38,7 @@ from hw.gen.seq_regs import error_codes, register_map
 
 ENGINE_ID = 0x48434352  # the ID register: ASCII "HCCR"
 DATA_ALIGN = 64  # the data block's offset after the program in the program buffer
+EXIT_CLASS, EXIT_POINT = "exit:class", "exit:point"  # run()'s keys (never an IR tensor name)
 
 
 class Mmio(Protocol):
@@ -67,6 +73,7 @@ class RunStats:
     cycles: int
     stall_cycles: int
     clock_mhz: float
+    exits: tuple[int, ...] = ()  # images per early-exit point (EXITS_0..3; 3: 3 or later)
 
     @property
     def cycles_per_image(self) -> float:
@@ -171,7 +178,8 @@ class SeqEngine:
 
     # --- a run --------------------------------------------------------------------------
     def run(self, x: np.ndarray | Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Run a batch of images; returns every graph output `[N, *shape]` by name.
+        """Run a batch of images; returns every graph output `[N, *shape]` by name, and for a
+        program with early exits `EXIT_CLASS` and `EXIT_POINT` (`[N]` int64).
 
         Args:
             x: `[N, H, W, C]` for a single-input network, or a batch per input name.
@@ -197,10 +205,16 @@ class SeqEngine:
         self._write("CTRL", ctrl | self._bit("CTRL", "START"))
         self._wait()
         self.stats = RunStats(self._read("IMAGES_DONE"), self._read64("CYCLES"),
-                              self._read64("STALL"), self.program.config.clock_mhz)
+                              self._read64("STALL"), self.program.config.clock_mhz,
+                              tuple(self._read(f"EXITS_{i}") for i in range(4)))
         dst.invalidate()
-        return unpack_outputs(self.program, dst[:images * header.output_bytes].tobytes(),
-                              images)
+        raw = dst[:images * header.output_bytes].tobytes()
+        out = unpack_outputs(self.program, raw, images)
+        offset = exits.result_offset(self.program.instructions)
+        if offset is not None:
+            out[EXIT_CLASS], out[EXIT_POINT] = exits.unpack_results(
+                raw, header.output_bytes, offset, images)
+        return out
 
     def _wait(self) -> None:
         """Poll STATUS until DONE or ERROR; raise the engine's error if there is one."""

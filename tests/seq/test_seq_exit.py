@@ -1,6 +1,6 @@
 """EXIT on the layer-sequential engine's program model: (class, exit point) per image equal to
-golden's exit rule on random cascades with exits at every point, skipped work not run, and
-the timing contract's cycles per batch."""
+golden's exit rule on random cascades with exits at every point, skipped work not run, the
+timing contract's cycles per batch, and the driver on the emulator."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ from hw.gen.seq.check import check_program
 from hw.gen.seq.compiler import compile_model
 from hw.gen.seq.config import EngineConfig
 from hw.gen.seq.cycles import batch_cycles, instruction_cycles
+from hw.gen.seq.emulator import Emulator
 from hw.gen.seq.executor import decode, execute
 from hw.gen.seq.isa import Opcode
 from hw.gen.seq.records import pack_inputs
+from hw.seq_driver import EXIT_CLASS, EXIT_POINT, SeqEngine
 from quant import golden
 from tests.cascade_factory import cascade, with_exits
 
@@ -93,3 +95,22 @@ def test_no_exit_record_is_an_error() -> None:
     raw[0, 8:12] = [3, 0, 1, 1]
     with pytest.raises(ValueError, match=r"images \[1\]"):
         exits.unpack_results(raw.tobytes(), 16, 8, 2)
+
+
+def test_driver_on_the_emulator_reports_exits() -> None:
+    """The board driver returns (class, exit point) per image and the EXITS_n counters; the
+    emulator's cycles are the contract's over the instructions each batch ran."""
+    rng = np.random.default_rng(0)
+    model, x = with_exits(cascade(rng), rng, "exit", n=30)
+    classes, points, _ = golden.run_exits(model, x)
+    program = compile_model(model, CONFIG, 2)
+    emu = Emulator(CONFIG)
+    engine = SeqEngine(emu, emu.allocate, timeout_s=5.0)
+    engine.load(program)
+    out = engine.run(x)
+    np.testing.assert_array_equal(out[EXIT_CLASS], classes)
+    np.testing.assert_array_equal(out[EXIT_POINT], points)
+    assert engine.stats.exits == (*np.bincount(points, minlength=3).tolist(), 0)
+    _, body = decode(program.encode())
+    assert engine.stats.cycles == sum(batch_cycles(body, CONFIG, points[i:i + 2].tolist())
+                                      for i in range(0, len(x), 2))

@@ -22,8 +22,9 @@ import math
 
 import numpy as np
 
+from hw.gen.seq import exits
 from hw.gen.seq.config import EngineConfig
-from hw.gen.seq.cycles import instruction_cycles
+from hw.gen.seq.cycles import batch_cycles
 from hw.gen.seq.executor import execute
 from hw.gen.seq.isa import MAGIC, RECORD_BYTES, VERSION, Header, Instruction, Opcode
 from hw.gen.seq_regs import error_codes, register_map
@@ -79,7 +80,7 @@ class Emulator:
         self._regs["CONFIG"] = self._pack("CONFIG", PE=config.pe, SIMD=config.simd,
                                           SEGMENTS=segments, VERSION=VERSION)
         self._polls_left = 0
-        self._result: tuple[str, bytes, int, int, int] | None = None
+        self._result: tuple[str, bytes, int, int, int, list[int]] | None = None
 
     # --- memory -------------------------------------------------------------------------
     def allocate(self, shape: int | tuple[int, ...], dtype: object = np.uint8) -> DdrBuffer:
@@ -157,12 +158,12 @@ class Emulator:
             return
         self._regs["STATUS"] = (self._regs["STATUS"] | busy) & ~self._bit("STATUS", "ERROR")
         for reg in ("ERROR_CODE", "CYCLES_LO", "CYCLES_HI", "STALL_LO", "STALL_HI",
-                    "IMAGES_DONE"):  # an accepted START clears them, as seq_csr does
+                    "IMAGES_DONE", *(f"EXITS_{i}" for i in range(4))):  # as seq_csr does
             self._regs[reg] = 0
         try:
             self._result = ("NONE", *self._run())
         except _RunError as exc:
-            self._result = (exc.code, b"", 0, 0, 0)
+            self._result = (exc.code, b"", 0, 0, 0, [0] * 4)
         self._polls_left = self.run_polls
 
     def _program(self) -> tuple[Header, list[Instruction]]:
@@ -186,8 +187,9 @@ class Emulator:
                 return dataclasses.replace(header, instructions=len(body)), body
         raise _RunError("PROGRAM_OVERRUN")
 
-    def _run(self) -> tuple[bytes, int, int, int]:
-        """Outputs, cycles, stall cycles and images of a run (raises `_RunError`)."""
+    def _run(self) -> tuple[bytes, int, int, int, list[int]]:
+        """Outputs, cycles, stall cycles, images and images per exit point (EXITS_0..3) of a
+        run (raises `_RunError`)."""
         header, body = self._program()
         images = self._regs["IMAGE_COUNT"]
         program = header.encode() + b"".join(ins.encode() for ins in body)
@@ -197,17 +199,20 @@ class Emulator:
         self._span(self._regs["OUTPUT_BASE"], images * header.output_bytes, "AXI_WRITE")
         out = execute(program, data, inputs, images, self.config.act_bytes)
         ideal = dataclasses.replace(self.config, ddr_latency=0, ddr_bytes_per_cycle=math.inf)
+        offset = exits.result_offset(body)
+        points = (np.full(images, -1) if offset is None else
+                  exits.unpack_results(out, header.output_bytes, offset, images)[1])
         cycles = stall = 0
         for first in range(0, images, header.batch):
-            n = min(header.batch, images - first)
-            for ins in body:
-                real = instruction_cycles(ins, self.config, n)
-                cycles += real
-                stall += real - instruction_cycles(ins, ideal, n)
-        return out, cycles, stall, images
+            batch = points[first:first + header.batch].tolist()
+            real = batch_cycles(body, self.config, batch)
+            cycles += real
+            stall += real - batch_cycles(body, ideal, batch)
+        counts = np.bincount(np.minimum(points[points >= 0], 3), minlength=4)
+        return out, cycles, stall, images, counts.tolist()
 
     def _finish(self) -> None:
-        code, out, cycles, stall, images = self._result
+        code, out, cycles, stall, images, counts = self._result
         self._result = None
         if code != "NONE":
             self._set_error(code)
@@ -217,5 +222,7 @@ class Emulator:
         for reg, value in (("CYCLES", cycles), ("STALL", stall)):
             self._regs[f"{reg}_LO"], self._regs[f"{reg}_HI"] = value & 0xFFFF_FFFF, value >> 32
         self._regs["IMAGES_DONE"] = images
+        for i, n in enumerate(counts):
+            self._regs[f"EXITS_{i}"] = n
         self._regs["STATUS"] = (self._regs["STATUS"] & ~self._bit("STATUS", "BUSY")) | self._bit(
             "STATUS", "DONE")

@@ -1,4 +1,4 @@
-// Soak FIFO (simulation only): fifo.sv's ports, with random stalls on both sides and counters.
+// Soak FIFO (simulation only): fifo.sv wrapped with random stalls on both sides and counters.
 //
 // tests/fuzz/soak.py appends this module to a generated network top and instantiates it in
 // place of every top-level `fifo` (the FIFO in front of each engine input), so that every
@@ -32,13 +32,11 @@ module soak_fifo #(
   output logic              m_axis_tlast
 );
 
-  localparam int unsigned AW = $clog2(DEPTH);
   localparam logic [7:0] LEVELS [4] = '{8'd16, 8'd48, 8'd96, 8'd160};  // stall odds, of 256
 
-  logic [DATA_W:0] mem_q [DEPTH];
-  logic [AW:0]     wr_ptr_q, rd_ptr_q;
+  logic            f_s_tvalid, f_s_tready, f_m_tvalid, f_m_tready, push, pop, drop;
+  logic            go_in_q, go_out_q, held_q, pending_q;
   logic [DATA_W:0] offered_q;
-  logic            push, pop, go_in_q, go_out_q, held_q, pending_q, drop;
   logic [31:0]     cfg [2];
   logic [7:0]      p_in, p_out;
   int              fd;
@@ -53,23 +51,23 @@ module soak_fifo #(
     p_out = cfg[0] != 0 ? LEVELS[$urandom % 4] : 8'd0;
   end
 
-  assign s_axis_tready = (wr_ptr_q ^ rd_ptr_q) != {1'b1, {AW{1'b0}}} && go_in_q;
-  assign m_axis_tvalid = wr_ptr_q != rd_ptr_q && (held_q || go_out_q);
-  assign {m_axis_tlast, m_axis_tdata} = mem_q[rd_ptr_q[AW-1:0]];
+  // The stalls gate fifo.sv's handshakes; a planted drop takes a beat the FIFO never stores.
+  assign s_axis_tready = f_s_tready && go_in_q;
   assign push = s_axis_tvalid && s_axis_tready;
-  assign pop  = m_axis_tvalid && m_axis_tready;
   assign drop = cfg[1] != 0 && push_beats_q + 1 == 64'(cfg[1]);
+  assign f_s_tvalid = push && !drop;
+  assign m_axis_tvalid = f_m_tvalid && (held_q || go_out_q);
+  assign f_m_tready = m_axis_tready && (held_q || go_out_q);
+  assign pop = m_axis_tvalid && m_axis_tready;
 
-  always_ff @(posedge clk) begin
-    if (push && !drop) begin
-      mem_q[wr_ptr_q[AW-1:0]] <= {s_axis_tlast, s_axis_tdata};
-    end
-  end
+  fifo #(.DATA_W(DATA_W), .DEPTH(DEPTH)) u_fifo (
+    .clk, .rst_n,
+    .s_axis_tdata, .s_axis_tvalid(f_s_tvalid), .s_axis_tready(f_s_tready), .s_axis_tlast,
+    .m_axis_tdata, .m_axis_tvalid(f_m_tvalid), .m_axis_tready(f_m_tready), .m_axis_tlast
+  );
 
   always_ff @(posedge clk) begin
     if (!rst_n) begin
-      wr_ptr_q <= '0;
-      rd_ptr_q <= '0;
       go_in_q <= 1'b0;
       go_out_q <= 1'b0;
       held_q <= 1'b0;
@@ -91,14 +89,12 @@ module soak_fifo #(
         violations_q <= violations_q + 1;
       end
       if (s_axis_tvalid && !go_in_q) in_stalls_q <= in_stalls_q + 1;
-      if (wr_ptr_q != rd_ptr_q && !held_q && !go_out_q) out_stalls_q <= out_stalls_q + 1;
+      if (f_m_tvalid && !held_q && !go_out_q) out_stalls_q <= out_stalls_q + 1;
       if (push) begin
         push_beats_q <= push_beats_q + 1;
         push_lasts_q <= push_lasts_q + 64'(s_axis_tlast);
-        if (!drop) wr_ptr_q <= wr_ptr_q + 1'b1;
       end
       if (pop) begin
-        rd_ptr_q <= rd_ptr_q + 1'b1;
         pop_beats_q <= pop_beats_q + 1;
         pop_lasts_q <= pop_lasts_q + 64'(m_axis_tlast);
       end

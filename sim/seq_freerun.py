@@ -22,6 +22,8 @@ from hw.gen.seq.compiler import Program
 from hw.gen.seq.config import EngineConfig
 from hw.gen.seq.cycles import image_cycles
 from hw.gen.seq.outdir import MAX_BURST, engine_sources
+from hw.gen.seq.records import unpack_outputs
+from quant import golden, ir
 from sim import runner
 from sim.freerun import TIMING
 
@@ -178,3 +180,13 @@ def _read_outputs(path: Path, nbytes: int) -> bytes:
     words = [int(t, 16) for line in path.read_text().splitlines()
              for t in line.split() if t and not t.startswith(("@", "//"))]
     return np.array(words, np.uint64).astype("<u8").tobytes()[:nbytes]
+
+
+def bit_exact_images(model: ir.Model, program: Program, x: np.ndarray | dict, raw: bytes
+                     ) -> int:
+    """How many of the images `x` have every output in `raw` (output records) equal to
+    golden's."""
+    n = len(x) if isinstance(x, np.ndarray) else len(next(iter(x.values())))
+    got, want = unpack_outputs(program, raw, n), golden.run(model, x)
+    return sum(all(np.array_equal(got[o][i], want[o][i]) for o in model.outputs)
+               for i in range(n))

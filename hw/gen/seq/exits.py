@@ -72,11 +72,20 @@ def emit_result_store(b: Any, offset: int) -> int:
 
 
 def link(instructions: Sequence[Instruction]) -> None:
-    """Point every EXIT's `next` at the STORE of the result record."""
+    """Point every EXIT's `next` at the STORE of the result record.
+
+    Raises:
+        HccrError: an EXIT in the head of a split program (run image by image, where a
+            per-batch done mask means nothing): names the exit point.
+    """
     store = [i for i, ins in enumerate(instructions)
              if ins.opcode == Opcode.STORE and ins.op == RESULT]
     for ins in instructions:
         if ins.opcode == Opcode.EXIT:
+            if ins["once"]:
+                raise HccrError(f"exit '{ins.op}': the batch does not fit the activation "
+                                "buffer whole and this exit falls in the part run image by "
+                                "image; use a smaller batch")
             ins.fields["next"] = store[0]
 
 

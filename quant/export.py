@@ -146,8 +146,11 @@ class _Lowering:
         weight = layer.weight.detach().double()
         w_q = torch.clamp(torch.round(weight / w_scale.reshape(-1, *[1] * (weight.dim() - 1))),
                           -qmax, qmax).to(torch.int8).numpy()
-        acc_scale = x.scale * w_scale.numpy()
         out_scale, out_zp = layer.out_quant.qparams()
+        # A filter of zeros (pruned) outputs its bias alone: any weight scale serves, and the
+        # one that makes its multiplier 1 keeps its bias and multiplier representable.
+        acc_scale = x.scale * w_scale.numpy()
+        acc_scale[(weight.flatten(1) == 0).all(1).numpy()] = out_scale
         pairs = [quantize_multiplier(float(a / out_scale), layer.pot, f"{node.name}[{c}]")
                  for c, a in enumerate(acc_scale)]
         common = {"name": node.name, "inputs": (x.name,), "output": node.name,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -12,7 +14,7 @@ from model.data.dataset import load_images
 from quant import golden, ir
 from quant.check import compare_with_qat
 from quant.export import export, quantize_multiplier, read_labels, write_ir
-from quant.qat import ActQuant, prepare_qat
+from quant.qat import ActQuant, QuantLayer, prepare_qat
 from quant.quantize import QuantConfig, load_qat, quantize
 
 
@@ -131,3 +133,22 @@ def test_dead_layer_keeps_its_multipliers_representable():
     scale, zero_point = quant.qparams()
     assert (scale, zero_point) == (2.0**-17, 0)
     assert quantize_multiplier(2.0**-15 / scale, True, "dead") == (4, 0)
+
+
+@pytest.mark.slow
+def test_pruned_filter_exports_with_multiplier_one(schemes, small_data):
+    """A filter of zeros (pruning) exports under pot with M = 1, s = 0 and its bias exact in
+    output steps; golden still equals the fake-quant network (before: a 2^-34 weight scale
+    made the bias overflow int32 or the multiplier leave the IR's range)."""
+    qnet = copy.deepcopy(schemes["pot"][0])
+    layer = next(m for m in qnet.modules() if isinstance(m, QuantLayer) and m.conv is not None)
+    with torch.no_grad():
+        layer.weight[1].zero_()
+        layer.bias[1] = 0.5
+    model = export(qnet, "pruned")
+    op = next(o for o in model.ops if isinstance(o, ir.Conv2d))
+    assert (int(op.multiplier[1]), int(op.shift[1])) == (1, 0)
+    assert not op.weight[..., 1].any()
+    data, _ = load_images(small_data / "test", 32).restrict(read_labels(schemes["pot"][2]))
+    check = compare_with_qat(qnet, model, data.images[:100])
+    assert all(r["max_steps"] <= 1.0 + 1e-3 for r in check["layers"].values())

@@ -49,9 +49,15 @@ def unpack(raw: list[int] | bytes, width: int, signed: bool) -> np.ndarray:
     return v
 
 
-def _quiet(obj: object) -> None:
+def _endpoint(kind: type, dut: object, prefix: str, lanes: int, pause: str | None, seed: int
+              ) -> AxiStreamSource | AxiStreamSink:
+    """A cocotbext-axi source or sink (`kind`) on `<prefix>_*`, with its pause pattern."""
+    bus = AxiStreamBus.from_prefix(dut, prefix)
+    end = kind(bus, dut.clk, dut.rst_n, reset_active_level=False, byte_lanes=lanes)
     # cocotbext-axi logs every frame at INFO; whole images make that slow and noisy.
-    obj.log.setLevel(logging.WARNING)  # type: ignore[attr-defined]
+    end.log.setLevel(logging.WARNING)
+    end.set_pause_generator(pause_generator(pause, seed))
+    return end
 
 
 @dataclass
@@ -67,11 +73,8 @@ class StreamSource:
     source: AxiStreamSource = field(init=False)
 
     def __post_init__(self) -> None:
-        bus = AxiStreamBus.from_prefix(self.dut, self.prefix)
-        self.source = AxiStreamSource(bus, self.dut.clk, self.dut.rst_n,
-                                      reset_active_level=False, byte_lanes=self.lanes)
-        _quiet(self.source)
-        self.source.set_pause_generator(pause_generator(self.pause, self.seed))
+        self.source = _endpoint(AxiStreamSource, self.dut, self.prefix, self.lanes, self.pause,
+                                self.seed)
 
     def send_image(self, values: np.ndarray) -> None:
         """Queue one image (any shape, flattened in C order); tlast marks its last beat."""
@@ -99,11 +102,8 @@ class StreamSink:
     sink: AxiStreamSink = field(init=False)
 
     def __post_init__(self) -> None:
-        bus = AxiStreamBus.from_prefix(self.dut, self.prefix)
-        self.sink = AxiStreamSink(bus, self.dut.clk, self.dut.rst_n, reset_active_level=False,
-                                  byte_lanes=self.lanes)
-        _quiet(self.sink)
-        self.sink.set_pause_generator(pause_generator(self.pause, self.seed))
+        self.sink = _endpoint(AxiStreamSink, self.dut, self.prefix, self.lanes, self.pause,
+                              self.seed)
 
     async def recv_image(self) -> tuple[np.ndarray, int, float, float]:
         """The next frame: (values, beats, start time, end time) with times in ns."""

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from ir_factory import random_batch, single_op
+from ir_factory import make_op, random_batch, single_op, spec
 
 from hw.gen.engines import EngineSpec, Folding, FoldingError, engine_for
+from hw.gen.network import Network
 from quant import golden, ir
 from quant.compare import first_mismatch
 from sim.engine import EngineRun, simulate_op
@@ -27,11 +28,13 @@ def refill_cycles(eng: EngineSpec) -> int:
     """What a windowed engine may lose per image: the next image's first KH rows, of which
     the line buffer (KH + SH rows) takes SH while the last windows are read; the other
     KH - SH rows arrive after them, one beat a cycle, while the window frees the image's last
-    rows (one a cycle, at most KH) and restarts. dense is a 1x1 window of one pixel."""
+    rows (one a cycle, at most KH) and restarts; an input without slack (formula = input
+    beats) waits that long again, the full line buffer refusing it while those rows are
+    freed. dense is a 1x1 window of one pixel."""
     p = eng.params
     kh, sh, w, c = ((1, 1, 1, p["N_IN"]) if eng.module == "dense" else
                     (p["KH"], p["SH"], p["W"], p.get("IC", p.get("C"))))
-    return max(kh - sh, 0) * w * c + kh + 1
+    return max(kh - sh, 0) * w * c + 2 * (kh + 1)
 
 
 # Edges from an engine taking an image's last element to the sink taking its last result:
@@ -69,34 +72,53 @@ def check_cycles(case: str, eng: EngineSpec, out: StreamRun, first_take: int = F
             out.end_cycles[0], last_take)
 
 
+def check_network_cycles(label: str, net: Network, per_image: float) -> None:
+    """Steady-state cycles per image of a network without pauses: the slowest engine's
+    formula at least, and no more than the largest engine bound (a windowed engine's with its
+    refill): each engine keeps its own pace and the network runs at the slowest one's."""
+    high = max(e.bound_cycles + (refill_cycles(e) if e.module in WINDOWED else 0)
+               for e in net.engines)
+    print(f"{label}: {per_image:.0f} cycles/image, analytical {net.pipeline_cycles} (slowest "
+          f"engine), at most {high}")
+    assert net.pipeline_cycles <= per_image <= high, (per_image, net.pipeline_cycles, high)
+
+
+class NetBuilder:
+    """A test network from `image` on, one `make_op` layer (no corner draws) at a time."""
+
+    def __init__(self, rng: np.random.Generator, image: ir.TensorSpec) -> None:
+        self.rng, self.image = rng, image.name
+        self.tensors: dict[str, ir.TensorSpec] = {image.name: image}
+        self.ops: list[ir.Op] = []
+
+    def layer(self, kind: str, name: str, inputs: list[str], **params: object) -> None:
+        op, out = make_op(kind, self.rng, name, [self.tensors[t] for t in inputs], corners=0.0,
+                          **params)
+        self.ops.append(op)
+        self.tensors[name] = out
+
+    def model(self, name: str, output: str) -> ir.Model:
+        """The checked model of every layer so far, from the image to `output`."""
+        model = ir.Model(name, self.tensors, tuple(self.ops), (self.image,), (output,))
+        ir.check(model)
+        return model
+
+
 def demo_shaped_net(rng, size: int = 64, widths=(16, 32, 64, 96), classes: int = 100):
     """The demo's network shape with random weights: `size`² uint8 input, per width a conv 3×3
     (pad 1, ReLU) and a 2×2 max pool, then dense to int8 logits with a nonzero zero point."""
-    from ir_factory import make_op, spec
-
-    from quant import ir
-
-    tensors = {"input": spec("input", (size, size, 1), "uint8", 0, 1 / 255)}
-    ops = []
+    net = NetBuilder(rng, spec("input", (size, size, 1), "uint8", 0, 1 / 255))
     prev = "input"
     for i, width in enumerate(widths, 1):
-        for kind, name, params in (
-                ("conv2d", f"conv{i}", {"kernel": (3, 3), "stride": (1, 1),
-                                        "padding": (1, 1, 1, 1), "cout": width, "relu": True,
-                                        "out_dtype": "int8", "out_zero_point": -128}),
-                ("maxpool", f"pool{i}", {"kernel": (2, 2), "stride": (2, 2),
-                                         "padding": (0, 0, 0, 0)})):
-            op, out = make_op(kind, rng, name, [tensors[prev]], corners=0.0, **params)
-            ops.append(op)
-            tensors[name] = out
-            prev = name
-    op, out = make_op("dense", rng, "fc", [tensors[prev]], corners=0.0, cout=classes,
-                      relu=False, out_dtype="int8", out_zero_point=7)
-    ops.append(op)
-    tensors["fc"] = out
-    model = ir.Model("demo_shaped", tensors, tuple(ops), ("input",), ("fc",))
-    ir.check(model)
-    return model
+        net.layer("conv2d", f"conv{i}", [prev], kernel=(3, 3), stride=(1, 1),
+                  padding=(1, 1, 1, 1), cout=width, relu=True, out_dtype="int8",
+                  out_zero_point=-128)
+        net.layer("maxpool", f"pool{i}", [f"conv{i}"], kernel=(2, 2), stride=(2, 2),
+                  padding=(0, 0, 0, 0))
+        prev = f"pool{i}"
+    net.layer("dense", "fc", [prev], cout=classes, relu=False, out_dtype="int8",
+              out_zero_point=7)
+    return net.model("demo_shaped", "fc")
 
 
 def check_engine_run(res: EngineRun, want: np.ndarray, name: str, case: str,
@@ -113,10 +135,12 @@ def check_engine_run(res: EngineRun, want: np.ndarray, name: str, case: str,
 
 
 def check_op(model: ir.Model, images: int, case: str, src: str, sink: str, rng, seed: int,
-             tmp_path, build_root, fold: Folding | None = None) -> EngineRun:
-    """Simulate the engine of `model`'s one op on random images (a second input, `x2`, too)
-    with the given pauses, and check it against golden as `check_engine_run` does."""
-    feeds = random_batch(model, rng, images)
+             tmp_path, build_root, fold: Folding | None = None,
+             feeds: dict[str, np.ndarray] | None = None) -> EngineRun:
+    """Simulate the engine of `model`'s one op on `feeds` (default: `images` random images; a
+    second input, `x2`, too) with the given pauses, and check it against golden as
+    `check_engine_run` does."""
+    feeds = random_batch(model, rng, images) if feeds is None else feeds
     want = golden.run(model, feeds)["y"]
     res = simulate_op(model, feeds["x"], tmp_path, fold, src_pause=src, sink_pause=sink,
                       seed=seed, root=build_root, x2=feeds.get("x2"))

@@ -1,5 +1,6 @@
 """avgpool.sv vs quant.golden, bit for bit, over windows, strides, SIMD, zero points at the
-ends of their ranges and backpressure; cycles per image exactly (C/SIMD)*KH*KW*HO*WO."""
+ends of their ranges and backpressure; cycles per image (C/SIMD)*KH*KW*HO*WO plus at most
+the line buffer's refill."""
 
 from __future__ import annotations
 
@@ -43,17 +44,9 @@ def test_avgpool_bit_exact(case: str, src: str, sink: str, rng, seed, tmp_path,
     res = check_op(model, 3, case, src, sink, rng, seed, tmp_path, build_root, Folding(1, simd))
     assert len(np.unique(res.run.frames)) > 1, "a constant output would not test the datapath"
     op, eng = model.ops[0], res.engine
-    (kh, kw), (sh, _), (_, w, c) = op.kernel, op.stride, model.tensors[op.inputs[0]].shape
+    (kh, kw), (_, _, c) = op.kernel, model.tensors[op.inputs[0]].shape
     ho, wo, _ = model.tensors[op.output].shape
-    assert eng.cycles == c // simd * kh * kw * ho * wo
-    if src == sink == "none" and eng.cycles > max(eng.in_beats, eng.out_beats):
-        # Compute-bound: the formula, but for the next image's first KH rows: the line buffer
-        # (KH + SH rows) takes SH of them while the last windows are read, the other KH - SH
-        # rows arrive after them, one beat a cycle, while the window frees the image's last
-        # rows (one a cycle, at most KH) and restarts.
-        refill = max(kh - sh, 0) * w * c + kh + 1
-        assert eng.cycles <= res.run.intervals[-1] <= eng.cycles + refill, (
-            res.run.intervals, eng.cycles, refill)
+    assert eng.cycles == c // simd * kh * kw * ho * wo  # measured: check_op's refill bound
 
 
 def test_avgpool_takes_simd_only(rng) -> None:

@@ -13,7 +13,8 @@ import json
 import numpy as np
 import pytest
 import torch
-from ir_factory import make_op, random_batch, spec
+from hw_helpers import NetBuilder, check_network_cycles
+from ir_factory import random_batch, spec
 
 from hw.gen.engines import FoldingError
 from hw.gen.folding import balanced_folding
@@ -89,7 +90,7 @@ def test_sqnxt0_bit_exact_on_every_layer(sqnxt0, pause, seed, tmp_path, build_ro
                                   tmp_path, build_root)
     print(f"sqnxt0 {pause}: {per_image} cycles/image, analytical {net.pipeline_cycles}")
     if pause == "none":
-        assert abs(per_image / net.pipeline_cycles - 1) <= 0.10
+        check_network_cycles("sqnxt0", net, per_image)
 
 
 @pytest.mark.slow
@@ -102,7 +103,7 @@ def test_sqnxt1_concat_network_bit_exact_on_every_layer(sqnxt1, pause, seed, tmp
                                   tmp_path, build_root)
     print(f"sqnxt {pause}: {per_image} cycles/image, analytical {net.pipeline_cycles}")
     if pause == "none":  # concat lanes buffer a pixel each: no throughput lost at the joins
-        assert abs(per_image / net.pipeline_cycles - 1) <= 0.02
+        check_network_cycles("sqnxt1", net, per_image)
 
 
 @pytest.mark.slow
@@ -173,22 +174,14 @@ def test_corrupted_rom_on_a_branch_is_localised(sqnxt0, tmp_path) -> None:
 
 def fork_join(rng: np.random.Generator) -> ir.Model:
     """The network input forked into a 3×3 conv and a 1×1 conv, added, then dense."""
-    tensors = {"image": spec("image", (6, 6, 2), "uint8", 0, 1 / 255)}
-    ops = []
-
-    def layer(kind: str, name: str, inputs: list[str], **params: object) -> None:
-        op, out = make_op(kind, rng, name, [tensors[t] for t in inputs], corners=0.0, **params)
-        ops.append(op)
-        tensors[name] = out
-
+    net = NetBuilder(rng, spec("image", (6, 6, 2), "uint8", 0, 1 / 255))
+    layer = net.layer
     conv = {"stride": (1, 1), "cout": 3, "relu": True, "out_dtype": "uint8", "out_zero_point": 0}
     layer("conv2d", "a", ["image"], kernel=(3, 3), padding=(1, 1, 1, 1), **conv)
     layer("conv2d", "b", ["image"], kernel=(1, 1), padding=(0, 0, 0, 0), **conv)
     layer("add", "sum", ["a", "b"])
     layer("dense", "fc", ["sum"], cout=4, relu=False, out_dtype="int8")
-    model = ir.Model("fork_join", tensors, tuple(ops), ("image",), ("fc",))
-    ir.check(model)
-    return model
+    return net.model("fork_join", "fc")
 
 
 def test_forked_network_input(rng, seed, tmp_path, build_root) -> None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from ir_factory import make_op, random_batch, spec
+from hw_helpers import NetBuilder, check_network_cycles
+from ir_factory import random_batch, spec
 
 from hw.gen.network import generate
 from quant import golden, ir
@@ -15,14 +16,8 @@ from sim.freerun import simulate_freerun
 
 def concat_block(rng: np.random.Generator) -> ir.Model:
     """stem 3×3 → 1×1 → (3×1 ‖ 1×3) → concat with stem → 1×1 fuse."""
-    tensors = {"image": spec("image", (6, 6, 1), "uint8", 0, 1 / 255)}
-    ops = []
-
-    def layer(kind: str, name: str, inputs: list[str], **params: object) -> None:
-        op, out = make_op(kind, rng, name, [tensors[t] for t in inputs], corners=0.0, **params)
-        ops.append(op)
-        tensors[name] = out
-
+    net = NetBuilder(rng, spec("image", (6, 6, 1), "uint8", 0, 1 / 255))
+    layer, tensors = net.layer, net.tensors
     relu = {"stride": (1, 1), "cout": 2, "relu": True, "out_dtype": "uint8", "out_zero_point": 0}
     layer("conv2d", "stem", ["image"], kernel=(3, 3), padding=(1, 1, 1, 1), **(relu | {"cout": 3}))
     layer("conv2d", "b1", ["stem"], kernel=(1, 1), padding=(0, 0, 0, 0), **relu)
@@ -33,9 +28,7 @@ def concat_block(rng: np.random.Generator) -> ir.Model:
     layer("concat", "cat", ["kx1", "onexk", "stem"])
     layer("conv2d", "fuse", ["cat"], kernel=(1, 1), padding=(0, 0, 0, 0), stride=(1, 1), cout=3,
           relu=False, out_dtype="int8", out_zero_point=5)
-    model = ir.Model("concat_block", tensors, tuple(ops), ("image",), ("fuse",))
-    ir.check(model)
-    return model
+    return net.model("concat_block", "fuse")
 
 
 def test_concat_block_bit_exact_on_every_layer(rng, seed, tmp_path, build_root) -> None:
@@ -53,6 +46,4 @@ def test_concat_block_bit_exact_on_every_layer(rng, seed, tmp_path, build_root) 
             np.testing.assert_array_equal(out.traces[op.output], want[op.output],
                                           err_msg=op.name)
         if pause == "none":
-            per_image = out.intervals[-1]
-            print(f"concat block: {per_image} cycles/image, analytical {net.pipeline_cycles}")
-            assert abs(per_image / net.pipeline_cycles - 1) <= 0.10
+            check_network_cycles("concat block", net, out.intervals[-1])

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from hw_helpers import PAUSE_PAIRS, check_engine_run
-from ir_factory import random_batch, single_op
+from hw_helpers import PAUSE_PAIRS, check_op
+from ir_factory import single_op
 
 from hw.gen.engines import Folding
-from quant import golden
-from sim.engine import simulate_op
 
 pytestmark = pytest.mark.rtl
 
@@ -27,8 +25,4 @@ def test_dense_bit_exact(case: str, src: str, sink: str, rng, seed, tmp_path,
     shape, cout, pe, simd, idt, izp, odt, relu = CASES[case]
     model = single_op("dense", rng, shape=shape, cout=cout, in_dtype=idt, in_zero_point=izp,
                       out_dtype=odt, relu=relu)
-    x = random_batch(model, rng, 4)["x"]
-    want = golden.run(model, x)["y"]
-    res = simulate_op(model, x, tmp_path, Folding(pe, simd), src_pause=src, sink_pause=sink,
-                      seed=seed, root=build_root)
-    check_engine_run(res, want, f"dense {case}", case, timed=src == sink == "none")
+    check_op(model, 4, case, src, sink, rng, seed, tmp_path, build_root, Folding(pe, simd))

@@ -4,12 +4,11 @@ backpressure, generated files' headers and description, lint of the generated to
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import pytest
-from ir_factory import make_op, random_batch, spec
+from hw_helpers import NetBuilder, check_network_cycles
+from ir_factory import random_batch, spec
 
 from hw.gen.engines import Folding, FoldingError
 from hw.gen.network import GENERATOR_VERSION, generate
@@ -23,14 +22,8 @@ pytestmark = pytest.mark.rtl
 
 def small_net(rng: np.random.Generator, out_dtype: str = "int8") -> ir.Model:
     """conv 3x3 (relu) -> maxpool 2x2 -> conv 3x1 stride 2 -> reshape -> dense, uint8 input."""
-    tensors = {"image": spec("image", (10, 10, 1), "uint8", 0, 1 / 255)}
-    ops: list[ir.Op] = []
-
-    def layer(kind: str, name: str, inputs: Sequence[str], **params: Any) -> None:
-        op, out = make_op(kind, rng, name, [tensors[t] for t in inputs], corners=0.0, **params)
-        ops.append(op)
-        tensors[name] = out
-
+    net = NetBuilder(rng, spec("image", (10, 10, 1), "uint8", 0, 1 / 255))
+    layer = net.layer
     layer("conv2d", "conv1", ["image"], kernel=(3, 3), stride=(1, 1), padding=(1, 1, 1, 1),
           cout=4, relu=True, out_dtype="int8", out_zero_point=-128)
     layer("maxpool", "pool1", ["conv1"], kernel=(2, 2), stride=(2, 2), padding=(0, 0, 0, 0))
@@ -38,9 +31,7 @@ def small_net(rng: np.random.Generator, out_dtype: str = "int8") -> ir.Model:
           cout=6, relu=False, out_dtype="uint8", out_zero_point=100)
     layer("reshape", "flat", ["conv2"], shape=(1, 1, 3 * 3 * 6))
     layer("dense", "fc", ["flat"], cout=5, relu=False, out_dtype=out_dtype)
-    model = ir.Model("small", tensors, tuple(ops), ("image",), ("fc",))
-    ir.check(model)
-    return model
+    return net.model("small", "fc")
 
 
 FOLDING = {"conv1": Folding(2, 1), "pool1": Folding(1, 2), "conv2": Folding(3, 2),
@@ -62,10 +53,7 @@ def test_network_bit_exact(src: str, sink: str, rng, seed, tmp_path, build_root)
     problem = first_mismatch(want, out.frames, name="fc")
     assert problem is None, problem
     if src == sink == "none":
-        per_image = out.intervals[-1]
-        print(f"network: {per_image:.0f} cycles/image, analytical {net.pipeline_cycles} "
-              f"(slowest engine), {out.cycles_per_s:.0f} cycles/s")
-        assert abs(per_image / net.pipeline_cycles - 1) <= 0.10
+        check_network_cycles("network", net, out.intervals[-1])
 
 
 def test_generated_files_have_headers_and_description(tmp_path) -> None:

@@ -20,7 +20,7 @@ import numpy as np
 from hw.gen import seq_regs
 from hw.gen.seq.compiler import Program
 from hw.gen.seq.config import EngineConfig
-from hw.gen.seq.cycles import image_cycles
+from hw.gen.seq.cycles import instruction_cycles
 from hw.gen.seq.outdir import MAX_BURST, engine_sources
 from hw.gen.seq.records import unpack_outputs
 from quant import golden, ir
@@ -46,6 +46,14 @@ def parameters(config: EngineConfig) -> dict[str, int]:
     return {"PE": config.pe, "SIMD": config.simd, "ACT_BYTES": config.act_bytes,
             "TILE_BYTES": config.tile_bytes, "MAX_BURST": MAX_BURST, "MAX_C": config.max_c}
 
+
+
+def contract_cycles(program: Program, images: int) -> int:
+    """Cycles the timing contract gives `images` images, batch by batch (the last one short
+    when `images` is not a multiple of the batch)."""
+    batch = program.header.batch
+    return sum(instruction_cycles(ins, program.config, min(batch, images - first))
+               for first in range(0, images, batch) for ins in program.instructions)
 
 
 def _up(n: int, align: int) -> int:
@@ -125,6 +133,7 @@ def build(config: EngineConfig, folder: Path, root: Path | None = None) -> runne
 
 def simulate_seq(program: Program, inputs: bytes, images: int, folder: str | Path, *,
                  jitter: int = 0, rpause: bool = False, seed: int = 1,
+                 latency: int | None = None, rate: float | None = None,
                  root: Path | None = None) -> SeqRun:
     """Run `images` input records (`records.pack_inputs`) through the engine, free-running,
     with the DDR latency and rate of `program.config`.
@@ -134,6 +143,8 @@ def simulate_seq(program: Program, inputs: bytes, images: int, folder: str | Pat
         jitter: extra read latency mask (0, 1, 3, 7, ...: up to that many cycles, random).
         rpause: random pauses on the R channel.
         seed: LFSR seed of the DDR model.
+        latency, rate: DDR read latency (cycles) and bytes per cycle instead of the
+            configuration's (what-if runs).
         root: Verilator build root.
     """
     folder = Path(folder).resolve()
@@ -151,8 +162,10 @@ def simulate_seq(program: Program, inputs: bytes, images: int, folder: str | Pat
         (run / stale).unlink(missing_ok=True)
     _write_ddr(run / "ddr.mem", [(layout.program, code), (layout.data, program.data),
                                  (layout.inputs, inputs)])
-    limit = min(4 * image_cycles(program) * images + 1_000_000, 2**32 - 1)
-    words = [cfg.ddr_latency, jitter, round(cfg.ddr_bytes_per_cycle * 256), int(rpause),
+    limit = min(4 * contract_cycles(program, images) + 1_000_000, 2**32 - 1)
+    latency = cfg.ddr_latency if latency is None else latency
+    rate = cfg.ddr_bytes_per_cycle if rate is None else rate
+    words = [max(latency, 1), jitter, round(rate * 256), int(rpause),
              seed & 0xFFFFFFFF or 1, int(limit), layout.outputs // 8,
              (layout.outputs + max(out_bytes, 1) - 1) // 8]
     (run / "seq_cfg.mem").write_text("".join(f"{w:08x}\n" for w in words))

@@ -50,9 +50,8 @@ module global_avgpool #(
     .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .OUT_ZP(OUT_ZP), .FIFO_DEPTH(FIFO_DEPTH)
   ) u_tail (
     .clk, .rst_n,
-    .credit_o(credit), .issue_i(take && last_pix),
+    .credit_o(credit), .issue_i(take && last_pix), .last_i(last_c),
     .acc_i(sum), .mult_i(16'(MULT)), .shift_i(6'(SHIFT)),
-    .last_i(last_c),
     .m_axis_tdata, .m_axis_tvalid, .m_axis_tready, .m_axis_tlast
   );
 

@@ -55,7 +55,7 @@ module gwap #(
   /* verilator lint_on PINCONNECTEMPTY */
 
   // ---- stage 1: ROM words, centred input; product added to the channel's accumulator
-  logic               v_q, first_q, last_q;
+  logic               v_q, first_q;
   logic [CW-1:0]      c1_q;
   logic signed [8:0]  x_c, x_q;
   logic signed [7:0]  w_q;
@@ -79,7 +79,6 @@ module gwap #(
     x_q <= x_c;
     c1_q <= c;
     first_q <= first_pix;
-    last_q <= last;
   end
 
   assign sum = (first_q ? 32'sd0 : acc_ram[c1_q]) + 32'(x_q * w_q);
@@ -94,9 +93,8 @@ module gwap #(
     .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .OUT_ZP(OUT_ZP), .FIFO_DEPTH(FIFO_DEPTH), .DELAY(1)
   ) u_tail (
     .clk, .rst_n,
-    .credit_o(credit), .issue_i(take && last_pix),
+    .credit_o(credit), .issue_i(take && last_pix), .last_i(last),
     .acc_i(sum), .mult_i(p_q[15:0]), .shift_i(p_q[21:16]),
-    .last_i(last_q),
     .m_axis_tdata, .m_axis_tvalid, .m_axis_tready, .m_axis_tlast
   );
 

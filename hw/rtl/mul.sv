@@ -98,20 +98,18 @@ module mul #(
   /* verilator lint_on PINCONNECTEMPTY */
 
   // ---- product register, then the tail
-  logic               last_q;
   logic signed [31:0] prod_q;
 
   always_ff @(posedge clk) begin
     prod_q <= 32'(a_c * b_use);
-    last_q <= img_last;
   end
 
   rq_tail #(
     .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .OUT_ZP(OUT_ZP), .FIFO_DEPTH(FIFO_DEPTH), .DELAY(1)
   ) u_tail (
     .clk, .rst_n,
-    .credit_o(credit), .issue_i(take),
-    .acc_i(prod_q), .mult_i(16'(MULT)), .shift_i(6'(SHIFT)), .last_i(last_q),
+    .credit_o(credit), .issue_i(take), .last_i(img_last),
+    .acc_i(prod_q), .mult_i(16'(MULT)), .shift_i(6'(SHIFT)),
     .m_axis_tdata, .m_axis_tvalid, .m_axis_tready, .m_axis_tlast
   );
 

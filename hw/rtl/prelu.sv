@@ -31,7 +31,7 @@ module prelu #(
   end
 
   logic [hccr_pkg::idx_w(C)-1:0] c;
-  logic                          credit, take, last, last_q;
+  logic                          credit, take, last;
   logic signed [31:0]            x_c, x_q;
   logic [15:0]                   neg_q;
 
@@ -49,16 +49,14 @@ module prelu #(
   always_ff @(posedge clk) begin
     neg_q <= neg_rom[c];
     x_q <= x_c;
-    last_q <= last;
   end
 
   rq_tail #(
     .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .OUT_ZP(OUT_ZP), .FIFO_DEPTH(FIFO_DEPTH), .DELAY(1)
   ) u_tail (
     .clk, .rst_n,
-    .credit_o(credit), .issue_i(take),
+    .credit_o(credit), .issue_i(take), .last_i(last),
     .acc_i(x_q), .mult_i(x_q >= 0 ? 16'(M_POS) : neg_q), .shift_i(6'(SHIFT)),
-    .last_i(last_q),
     .m_axis_tdata, .m_axis_tvalid, .m_axis_tready, .m_axis_tlast
   );
 

@@ -59,9 +59,8 @@ module reduce_channels #(
     .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .OUT_ZP(OUT_ZP), .FIFO_DEPTH(FIFO_DEPTH)
   ) u_tail (
     .clk, .rst_n,
-    .credit_o(credit), .issue_i(take && last_c),
+    .credit_o(credit), .issue_i(take && last_c), .last_i(last),
     .acc_i(acc_d), .mult_i(16'(MULT)), .shift_i(6'(SHIFT)),
-    .last_i(last),
     .m_axis_tdata, .m_axis_tvalid, .m_axis_tready, .m_axis_tlast
   );
 

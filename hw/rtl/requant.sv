@@ -34,9 +34,9 @@ module requant #(
     .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .OUT_ZP(OUT_ZP), .FIFO_DEPTH(FIFO_DEPTH)
   ) u_tail (
     .clk, .rst_n,
-    .credit_o(credit), .issue_i(take),
+    .credit_o(credit), .issue_i(take), .last_i(last),
     .acc_i(32'(hccr_pkg::centre(s_axis_tdata, IN_SIGNED, IN_ZP))),
-    .mult_i(16'(MULT)), .shift_i(6'(SHIFT)), .last_i(last),
+    .mult_i(16'(MULT)), .shift_i(6'(SHIFT)),
     .m_axis_tdata, .m_axis_tvalid, .m_axis_tready, .m_axis_tlast
   );
 

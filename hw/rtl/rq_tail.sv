@@ -3,10 +3,10 @@
 // requantiser.sv) -> result FIFO (lane_fifo.sv) -> m_axis.
 //
 // An engine issues a result (issue_i) only while credit_o is high, i.e. while a FIFO slot is
-// free for it counting every result still in flight; its accumulator (acc_i, mult_i, shift_i,
-// last_i) then arrives DELAY cycles later (the engine's own pipeline). So nothing upstream of
-// the FIFO ever stalls. y = clamp(OUT_ZP + ((acc * M + r) >>> s)) per DESIGN.md; last_i
-// becomes tlast.
+// free for it counting every result still in flight, saying whether it is the image's last
+// (last_i); its accumulator, M and s then arrive DELAY cycles later (the engine's own
+// pipeline). So nothing upstream of the FIFO ever stalls.
+// y = clamp(OUT_ZP + ((acc * M + r) >>> s)) per DESIGN.md; last_i becomes tlast.
 `default_nettype none
 
 module rq_tail #(
@@ -22,10 +22,10 @@ module rq_tail #(
   output logic              credit_o,   // a result may be issued this cycle
   input  wire               issue_i,    // a result is issued (only while credit_o)
 
+  input  wire               last_i,     // it is the image's last result
   input  wire  [31:0]       acc_i,      // its signed accumulator, DELAY cycles later
-  input  wire  [15:0]       mult_i,     // M, 1..32768
-  input  wire  [5:0]        shift_i,    // s, 0..46
-  input  wire               last_i,     // the image's last result
+  input  wire  [15:0]       mult_i,     // its M, 1..32768, with acc_i
+  input  wire  [5:0]        shift_i,    // its s, 0..46, with acc_i
 
   output logic [OUT_W-1:0]  m_axis_tdata,
   output logic              m_axis_tvalid,
@@ -52,13 +52,15 @@ module rq_tail #(
     end
   end
 
-  // The issues of the last DELAY cycles: the oldest one's accumulator is on acc_i.
-  logic valid;
+  // The issues (and their last_i) of the last DELAY cycles: the oldest one's accumulator is
+  // on acc_i.
+  logic valid, last;
 
   if (DELAY == 0) begin : g_now
     assign valid = issue_i;
+    assign last  = last_i;
   end else begin : g_delay
-    logic [DELAY-1:0] issued_q;
+    logic [DELAY-1:0] issued_q, last_q;
 
     always_ff @(posedge clk) begin
       if (!rst_n) begin
@@ -68,7 +70,12 @@ module rq_tail #(
       end
     end
 
+    always_ff @(posedge clk) begin
+      last_q <= DELAY'({last_q, last_i});
+    end
+
     assign valid = issued_q[DELAY-1];
+    assign last  = last_q[DELAY-1];
   end
 
   logic             rq_valid, rq_last;
@@ -79,7 +86,7 @@ module rq_tail #(
     .RELU(1'b0), .USER_W(1)
   ) u_requantiser (
     .clk, .rst_n,
-    .valid_i(valid), .acc_i, .mult_i, .shift_i, .user_i(last_i),
+    .valid_i(valid), .acc_i, .mult_i, .shift_i, .user_i(last),
     .valid_o(rq_valid), .y_o(rq_y), .user_o(rq_last)
   );
 

@@ -247,8 +247,9 @@ def _plan_stacks(b: _Builder) -> None:
     """Graph inputs whose first conv reads them *stacked*: a region `[H, W, KH·C]` whose channel
     block i holds input row y + i − pad_t at row y (the zero point outside the image), so that
     the KH×KW conv is a 1×KW conv reading KH·KW·C contiguous bytes per output pixel (one chunk
-    for the first conv of a network instead of KH). Only where that takes fewer chunks, with
-    stride 1 down and the input's height kept."""
+    for the first conv of a network instead of KH). Only where the chunks saved per pixel
+    (all tiles) outnumber the strided LOADs' extra writes (one piece of at most 8 bytes per
+    pixel and copy), with stride 1 down and the input's height kept."""
     model, simd = b.model, b.config.simd
     reshaped = {op.inputs[0] for op in model.ops if op.kind == "reshape"}
     for name in model.inputs:
@@ -257,9 +258,10 @@ def _plan_stacks(b: _Builder) -> None:
         if name in reshaped or conv is None or conv.kind != "conv2d" or conv.inputs[0] != name:
             continue
         (kh, kw), pad_t = conv.kernel, conv.padding[0]
-        chunks = min(kh * kw * math.ceil(c / simd), kh * math.ceil(kw * c / simd))
+        saved = (min(kh * kw * math.ceil(c / simd), kh * math.ceil(kw * c / simd))
+                 - math.ceil(kh * kw * c / simd)) * math.ceil(conv.weight.shape[-1] / b.config.pe)
         if (conv.stride[0] == 1 and model.tensors[conv.output].shape[0] == h and pad_t < kh
-                and w * c % ALIGN == 0 and math.ceil(kh * kw * c / simd) < chunks):
+                and w * c % ALIGN == 0 and saved > kh * math.ceil(c / min(8, simd))):
             stack = f"{name}:stacked"
             b.model = dataclasses.replace(model := b.model, tensors={
                 **model.tensors, stack: dataclasses.replace(spec, name=stack,

@@ -7,13 +7,16 @@ Per instruction, for a batch of B images (`ceil`: ⌈·⌉; C: the channels a pa
 - MAC: per output-channel tile, B·HO·WO·S·⌈L/SIMD⌉ array cycles, one chunk of SIMD
   contiguous input bytes per cycle: S = KH·KW segments of L = IC bytes (tap by tap), or, in
   row mode, S = KH kernel rows of L = KW·IC bytes (lanes of columns outside the image are
-  masked); tiles stream from DDR double-buffered with reads in flight, so a tile costs
-  max(its compute, the next tile's transfer) and only the first fetch's latency shows;
+  masked); tiles stream from DDR double-buffered with the next tile's read issued while the
+  current one's words arrive, so a tile costs max(its compute + `TILE_DRAIN`, the next tile's
+  transfer), and only the first fetch's latency shows (plus `MAC_SETUP` per instruction);
 - element-wise passes (COPY, REQUANT, LUT, PRELU): B·H·W·⌈C/SIMD⌉, twice that for ADD/MUL
   (two operands through one read port);
 - window passes (MAXPOOL, AVGPOOL): B·HO·WO·KH·KW·⌈C/SIMD⌉;
 - reductions (GAVG, GWAP, CHMAX, CHMEAN): B·H·W·⌈C/SIMD⌉ plus one write pass;
-- LOAD/STORE and parameter fetches: DDR latency + bytes / DDR bytes per cycle;
+- LOAD/STORE: per image, DDR latency + bytes / DDR bytes per cycle, or the buffer accesses
+  when a strided view (pitch ≠ C) takes more: one piece of at most one pixel per cycle;
+- parameter fetches: DDR latency + bytes / DDR bytes per cycle;
 - EXIT (hw/gen/seq/exits.py): for each image not yet done, one byte of the K logits per cycle
   in 2 passes (max, then Σ LUT), 6 when averaging (both tensors, then the scores), plus
   `EXIT_IMAGE`; the instructions an EXIT skips cost nothing (`batch_cycles`).
@@ -30,6 +33,8 @@ from hw.gen.seq.config import EngineConfig
 from hw.gen.seq.isa import Instruction, Opcode
 
 OVERHEAD = 16
+MAC_SETUP = 40  # MAC: setup of its address steps, the last tile's write-back
+TILE_DRAIN = 13  # MAC: a tile's pipeline drains before the next tile's first beat
 EXIT_IMAGE = 16  # EXIT: per image, the passes' pipeline drains and the record's write
 ELEMENTWISE = {Opcode.COPY, Opcode.REQUANT, Opcode.LUT, Opcode.PRELU}
 BINARY = {Opcode.ADD, Opcode.MUL}
@@ -40,6 +45,18 @@ REDUCTIONS = {Opcode.GAVG, Opcode.GWAP, Opcode.CHMAX, Opcode.CHMEAN}
 def ddr_cycles(nbytes: int, cfg: EngineConfig) -> int:
     """One DDR transfer: latency, then the bytes at the board's sustained rate."""
     return cfg.ddr_latency + math.ceil(nbytes / cfg.ddr_bytes_per_cycle) if nbytes else 0
+
+
+def _io_beats(ins: Instruction, cfg: EngineConfig) -> int:
+    """Beats of a LOAD/STORE after its latency: the DDR transfer, or its buffer accesses when
+    more (a strided view takes pieces of at most one pixel: up to min(8, SIMD) bytes written
+    per cycle, SIMD read)."""
+    p = "y" if ins.opcode == Opcode.LOAD else "a"
+    h, w, c = ins[f"{p}_h"], ins[f"{p}_w"], ins[f"{p}_c"]
+    width = min(8, cfg.simd) if ins.opcode == Opcode.LOAD else cfg.simd
+    pieces = (math.ceil(ins["ddr_bytes"] / 8) if ins[f"{p}_pitch"] == c
+              else h * w * math.ceil(c / width))
+    return max(math.ceil(ins["ddr_bytes"] / cfg.ddr_bytes_per_cycle), pieces)
 
 
 def instruction_cycles(ins: Instruction, cfg: EngineConfig, batch: int) -> int:
@@ -57,9 +74,10 @@ def instruction_cycles(ins: Instruction, cfg: EngineConfig, batch: int) -> int:
         segments, length = mac_segments((ins["kh"], ins["kw"]), ins["a_c"], bool(ins["row"]))
         compute = batch * ins["y_h"] * ins["y_w"] * segments * math.ceil(length / cfg.simd)
         transfer = math.ceil(ins["tile_bytes"] / cfg.ddr_bytes_per_cycle)
-        return OVERHEAD + cfg.ddr_latency + transfer + ins["tiles"] * max(compute, transfer)
+        return (OVERHEAD + MAC_SETUP + cfg.ddr_latency + transfer
+                + ins["tiles"] * max(compute + TILE_DRAIN, transfer))
     if op in (Opcode.LOAD, Opcode.STORE):
-        return OVERHEAD + batch * ddr_cycles(ins["ddr_bytes"], cfg)
+        return OVERHEAD + batch * (cfg.ddr_latency + _io_beats(ins, cfg))
     params = ddr_cycles(ins["ddr_bytes"], cfg)
     if op == Opcode.EXIT:
         return OVERHEAD + params + batch * ((6 if ins["b_c"] else 2) * ins["a_c"] + EXIT_IMAGE)

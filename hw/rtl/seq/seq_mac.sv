@@ -15,7 +15,8 @@
 // PE bytes written at y_base + n·act_image_bytes + (y·y_w + x)·y_pitch + t·PE (min(PE,
 // y_c − t·PE) of them).
 // Cycles per tile: B·HO·WO·S·⌈L/SIMD⌉ beats, then the pipeline drains (12 cycles) before
-// the next tile starts, so the tile's parameters stay valid; a tile waits for its fetch.
+// the next tile starts, so the tile's parameters stay valid; a tile waits for its fetch. The
+// next tile's command is issued while the current tile's words still arrive.
 `default_nettype none
 
 module seq_mac #(
@@ -110,10 +111,15 @@ module seq_mac #(
   end
 
   // ---------------------------------------------------------------- tile fetch
+  // Tile k goes to buffer k mod 2. Its command is issued as soon as that buffer is neither
+  // full nor already commanded, so the next tile's command follows the current one's without
+  // waiting for its words (the DMA answers in command order): the DDR latency shows once.
   logic [1:0]       full_q;         // tile buffer b holds a tile
-  logic [15:0]      ftile_q;        // next tile to fetch
+  logic [1:0]       resv_q;         // tile buffer b is commanded, its words still arriving
+  logic [15:0]      ftile_q;        // next tile to command
   logic             fbuf_q;         // its buffer
-  logic             fcmd_q, fdata_q;// command pending, words arriving
+  logic             fcmd_q;         // its command is pending
+  logic             dbuf_q;         // the buffer the arriving words fill
   logic [23:0]      fword_q;        // word index inside the tile
   logic [$clog2(BW+1)-1:0] flane_q; // block word lane of the next block word
   logic [TAW-1:0]   frow_q;         // its row
@@ -126,26 +132,29 @@ module seq_mac #(
   assign rd_cmd_valid_o = fcmd_q;
   assign rd_cmd_addr_o  = data_base_i + ins.ddr_off + 32'(ftile_q) * 32'(ins.tile_bytes);
   assign rd_cmd_bytes_o = 32'(ins.tile_bytes);
-  assign s_axis_tready  = fdata_q;
-  assign take           = s_axis_tvalid && fdata_q;
+  assign s_axis_tready  = resv_q[dbuf_q];
+  assign take           = s_axis_tvalid && resv_q[dbuf_q];
 
   always_ff @(posedge clk) begin
     if (!rst_n || abort_i || state_q == IDLE) begin
       full_q  <= '0;
+      resv_q  <= '0;
       fcmd_q  <= 1'b0;
-      fdata_q <= 1'b0;
       ftile_q <= '0;
       fbuf_q  <= 1'b0;
+      dbuf_q  <= 1'b0;
+      fword_q <= '0;
+      flane_q <= '0;
+      frow_q  <= '0;
     end else begin
-      if (!fcmd_q && !fdata_q && ftile_q != ins.tiles && !full_q[fbuf_q]) begin
-        fcmd_q  <= 1'b1;
-        fword_q <= '0;
-        flane_q <= '0;
-        frow_q  <= fbuf_q ? TAW'(RB) : '0;
+      if (!fcmd_q && ftile_q != ins.tiles && !full_q[fbuf_q] && !resv_q[fbuf_q]) begin
+        fcmd_q <= 1'b1;
       end
       if (fcmd_q && rd_cmd_ready_i) begin
-        fcmd_q  <= 1'b0;
-        fdata_q <= 1'b1;
+        fcmd_q         <= 1'b0;
+        resv_q[fbuf_q] <= 1'b1;
+        ftile_q        <= ftile_q + 16'd1;
+        fbuf_q         <= !fbuf_q;
       end
       if (take) begin
         fword_q <= fword_q + 24'd1;
@@ -157,11 +166,13 @@ module seq_mac #(
             flane_q <= flane_q + 1'b1;
           end
         end
-        if (s_axis_tlast) begin
-          fdata_q         <= 1'b0;
-          full_q[fbuf_q]  <= 1'b1;
-          ftile_q         <= ftile_q + 16'd1;
-          fbuf_q          <= !fbuf_q;
+        if (s_axis_tlast) begin  // the tile is in; the next one's words fill the other buffer
+          resv_q[dbuf_q] <= 1'b0;
+          full_q[dbuf_q] <= 1'b1;
+          dbuf_q         <= !dbuf_q;
+          fword_q        <= '0;
+          flane_q        <= '0;
+          frow_q         <= dbuf_q ? '0 : TAW'(RB);
         end
       end
       if (tile_done) begin
@@ -169,7 +180,7 @@ module seq_mac #(
       end
     end
     if (take && fword_q < 24'(PE)) begin
-      param_q[fbuf_q][PIW'(fword_q)] <= s_axis_tdata;
+      param_q[dbuf_q][PIW'(fword_q)] <= s_axis_tdata;
     end
   end
 

@@ -152,7 +152,7 @@ def test_mac(kind: str, params: dict, in_dtype: str, rng, seed, tmp_path, build_
     ratio = result["cycles"] / contract_cycles(program, 3)
     print(f"{kind} {params} {in_dtype}: row {mac[0]['row']}, tiles {mac[0]['tiles']}, cycles "
           f"{result['cycles']} = {ratio:.3f} x contract")
-    assert 0.8 < ratio < 1.5
+    assert 0.6 < ratio < 1.5  # AxiRam answers sooner than the contract's DDR latency
 
 
 def test_every_op_network(rng, seed, tmp_path, build_root) -> None:

@@ -10,7 +10,8 @@ Back ends (`HCCR_FUZZ_BACKENDS`, comma-separated, default all):
 - `hls`: hls4ml C-simulation, every layer (about 20–40 s of g++ per graph).
 
 `HCCR_FUZZ_GRAPHS` graphs per back end (default 200) are drawn by hypothesis, derandomised
-(every run draws the same graphs, the same for each back end). A graph the back end refuses
+(every run draws the same graphs, the same for each back end; `HCCR_FUZZ_SEED` draws
+others, reproducibly). A graph the back end refuses
 with its one-line error (an op or parameter it documents as unsupported) is counted and
 replaced by another; a failure is shrunk by hypothesis and printed with its moves, to be
 kept in `tests/fuzz/test_fuzz_regressions.py`. Prints per back end: graphs run, distinct op
@@ -32,6 +33,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+import hypothesis
 import numpy as np
 from hypothesis import HealthCheck, given, reject, settings
 
@@ -143,16 +145,18 @@ def _reason(exc: Exception) -> str:
     return re.sub(r"'[^']*'|\[[^\]]*\]|-?\d+", "_", text)[:90]
 
 
-def fuzz(backend: str, graphs_n: int, root: Path) -> dict:
-    """Run `graphs_n` accepted graphs through one back end; its counts."""
+def fuzz(backend: str, graphs_n: int, root: Path, seed: int | None = None) -> dict:
+    """Run `graphs_n` accepted graphs through one back end (`seed`: other graphs than the
+    derandomised ones, reproducibly); its counts."""
     check = CHECKS[backend]
     combos: Counter[str] = Counter()
     refused: Counter[str] = Counter()
     failures: list[str] = []
     count = iter(range(10**9))
 
-    @settings(max_examples=graphs_n, deadline=None, derandomize=True, database=None,
+    @settings(max_examples=graphs_n, deadline=None, derandomize=seed is None, database=None,
               suppress_health_check=list(HealthCheck), print_blob=False)
+    @hypothesis.seed(seed)
     @given(graphs(images=3))
     def run(case: Case) -> None:
         k = next(count)
@@ -204,6 +208,7 @@ def _describe(model: ir.Model) -> str:
 
 def main() -> None:
     n = int(os.environ.get("HCCR_FUZZ_GRAPHS", "200"))
+    seed = int(os.environ["HCCR_FUZZ_SEED"]) if os.environ.get("HCCR_FUZZ_SEED") else None
     chosen = [b for b in os.environ.get("HCCR_FUZZ_BACKENDS", ",".join(BACKENDS)).split(",")
               if b]
     unknown = sorted(set(chosen) - set(BACKENDS))
@@ -212,7 +217,7 @@ def main() -> None:
                          f"(one of {', '.join(BACKENDS)})")
     with tempfile.TemporaryDirectory(prefix="fuzz-") as tmp:
         for backend in chosen:
-            fuzz(backend, n, Path(tmp))
+            fuzz(backend, n, Path(tmp), seed)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ from its QAT checkpoint through the IR (v2, exit table) and golden to the free-r
 DDR, batch 1.
 
 Per image of the held-out set's first `--images`: (class, exit point) from the RTL's output
-record against golden's exit rule (`np.array_equal`); measured cycles per character with early
+record against golden's exit rule, and the logits of every point it reached
+(`np.array_equal`); measured cycles per character with early
 exit against always-full (the same network without its exit table, measured on 2 images: its
 cycles do not depend on the image), the speed-up, MACs per character, images/s at 200 MHz, and
 the timing contract's prediction of both. Results go to `build/bench/exit.json`.
@@ -30,7 +31,7 @@ from hw.gen.seq import exits
 from hw.gen.seq.compiler import compile_model
 from hw.gen.seq.config import board_config
 from hw.gen.seq.cycles import batch_cycles, image_cycles
-from hw.gen.seq.records import pack_inputs
+from hw.gen.seq.records import pack_inputs, unpack_outputs
 from model.data.dataset import load_images
 from quant import golden
 from quant.export import exit_table, export
@@ -50,7 +51,9 @@ def measure(qat: Path, data: Path, threshold: float, mid_b: str, images: int) ->
     base = export(qnet, "cascade")
     model = exit_table(base, threshold, mid_b)
     x = test.images[:images, ..., None]
-    want_cls, want_points, macs = golden.run_exits(model, x)
+    tensors = golden.run(model, x)
+    want_cls, want_points = golden.exit_decide(model, tensors)
+    macs = np.asarray(golden.exit_macs(model))[want_points]
     cfg = board_config(board(BOARD), PE, SIMD)
     program = compile_model(model, cfg, 1)
     run = simulate_seq(program, pack_inputs(program, x), images, OUT / "exits")
@@ -58,6 +61,10 @@ def measure(qat: Path, data: Path, threshold: float, mid_b: str, images: int) ->
     got_cls, got_points = exits.unpack_results(
         run.outputs, program.header.output_bytes, exits.result_offset(program.instructions),
         images)
+    logits = unpack_outputs(program, run.outputs, images)
+    written = [all(np.array_equal(logits[t][i], tensors[t][i])
+                   for e in model.exits[:want_points[i] + 1] for t in e.logits)
+               for i in range(images)]  # the logits of the points an image reached
     full = compile_model(dataclasses.replace(base, exits=()), cfg, 1)
     full_run = simulate_seq(full, pack_inputs(full, x[:FULL_IMAGES]), FULL_IMAGES, OUT / "full")
     full_cycles = full_run.result["cycles"] / FULL_IMAGES
@@ -70,6 +77,7 @@ def measure(qat: Path, data: Path, threshold: float, mid_b: str, images: int) ->
         "exit_histogram": np.bincount(want_points, minlength=points).tolist(),
         "rtl_exit_histogram": np.bincount(got_points, minlength=points).tolist(),
         "bit_exact": int(np.sum((got_cls == want_cls) & (got_points == want_points))),
+        "logits_bit_exact": int(np.sum(written)),
         "top1": float(np.mean(want_cls == test.labels[:images])),
         "cycles_per_char": exit_cycles, "full_cycles_per_char": full_cycles,
         "speedup": full_cycles / exit_cycles,
@@ -86,7 +94,8 @@ def measure(qat: Path, data: Path, threshold: float, mid_b: str, images: int) ->
 def report(row: dict) -> str:
     return (f"fire-gwap-cascade 100 classes, threshold {row['threshold']}, Mid-B "
             f"{row['mid_b']}, {row['config']}: {row['bit_exact']}/{row['images']} images "
-            f"(class, exit) bit-exact RTL vs golden, exits {row['exit_histogram']}; "
+            f"(class, exit) bit-exact RTL vs golden ({row['logits_bit_exact']} with every "
+            f"logit up to the exit), exits {row['exit_histogram']}; "
             f"{row['cycles_per_char']:,.0f} cycles/char with early exit vs "
             f"{row['full_cycles_per_char']:,.0f} always-full = {row['speedup']:.3f}x "
             f"(contract {row['contract_full'] / row['contract_cycles_per_char']:.3f}x); "

@@ -98,6 +98,15 @@ def channels(op: ir.Op, g: Graph, w: np.ndarray, bias: Sequence[int],
                "result": result})
 
 
+def check_rows(op: ir.Op, kernel: Sequence[int], stride: Sequence[int], layer: str) -> None:
+    """Refuse a window shorter than its vertical stride (a `Conv2D` 1×1 excepted): hls4ml's
+    streaming `Conv2D` / `DepthwiseConv2D` mis-read the rows no window covers (found by the
+    fuzzer; a 1×1 `Conv2D` takes hls4ml's pointwise path, which is exact)."""
+    if kernel[0] < stride[0] and not (layer == "Conv2D" and tuple(kernel) == (1, 1)):
+        raise Unsupported(f"{op.name}: kernel height {kernel[0]} below stride {stride[0]}: "
+                          f"hls4ml's streaming {layer} mis-reads the rows no window covers")
+
+
 def lower_mac(op: ir.Op, g: Graph, weight: np.ndarray, bias: Sequence[int],
               multiplier: Sequence[int], shift: Sequence[int], stride: Sequence[int],
               padding: Sequence[int]) -> None:
@@ -107,6 +116,7 @@ def lower_mac(op: ir.Op, g: Graph, weight: np.ndarray, bias: Sequence[int],
     if any(padding):
         source, fin = recentre(op.name, g, op.inputs[0], x.zero_point)
     kh, kw, cin, cout = weight.shape
+    check_rows(op, (kh, kw), stride, "Conv2D")
     ch = channels(op, g, weight.reshape(-1, cout), bias, multiplier, shift, fin)
     ho, wo, _ = g.spec(op.output).shape
     g.add(op.name, {

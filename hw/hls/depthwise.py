@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from hw.hls.conv2d import channels, output_offsets
+from hw.hls.conv2d import channels, check_rows, output_offsets
 from hw.hls.graph import Graph, OpLowering
 from hw.hls.scale import depthwise_layer
 from quant import ir
@@ -22,6 +22,7 @@ def lower_depthwise(op: ir.Op, g: Graph, weight: np.ndarray, multiplier: Sequenc
                     shift: Sequence[int], stride: Sequence[int]) -> None:
     """Append the `DepthwiseConv2D` for integer weights `[kh, kw, C]` (no padding, no bias)."""
     kh, kw, c = weight.shape
+    check_rows(op, (kh, kw), stride, "DepthwiseConv2D")
     ch = channels(op, g, weight.reshape(-1, c), [0] * c, multiplier, shift)
     depthwise_layer(op.name, g, op.inputs[0], ch, (kh, kw), stride, produces=op.output)
 

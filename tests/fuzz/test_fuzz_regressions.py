@@ -8,6 +8,7 @@ from ir_factory import single_op
 
 from hw.hls.graph import Unsupported
 from hw.hls.lower import lower
+from tests.hls.csim_check import assert_bit_exact
 
 
 @pytest.mark.parametrize(("dtype", "zero_point"), [("uint8", 255), ("int8", 127)])
@@ -21,3 +22,28 @@ def test_hls_relu_clipping_to_one_value_is_refused(kind: str, dtype: str, zero_p
     with pytest.raises(Unsupported, match=f"^y: relu with output zero point {zero_point} at the "
                                           f"top of {dtype} clips every value to {zero_point}"):
         lower(model)
+
+
+@pytest.mark.parametrize(("kind", "kernel", "stride"), [
+    ("conv2d", (1, 3), (2, 1)), ("conv2d", (1, 2), (2, 1)), ("avgpool", (1, 1), (2, 2)),
+    ("avgpool", (1, 3), (2, 1))])
+def test_hls_window_shorter_than_its_stride_is_refused(kind: str, kernel: tuple[int, int],
+                                                       stride: tuple[int, int]) -> None:
+    """hls4ml's streaming Conv2D/DepthwiseConv2D gave wrong values (an avgpool 1×3 stride 2×1
+    inside a concat/sigmoid graph, shrunk); such windows are refused, naming the op."""
+    params = {"padding": (0, 0, 0, 0)} if kind == "conv2d" else {}
+    model = single_op(kind, np.random.default_rng(4), shape=(7, 5, 2), kernel=kernel,
+                      stride=stride, **params)
+    with pytest.raises(Unsupported, match=f"^y: kernel height {kernel[0]} below stride "
+                                          f"{stride[0]}"):
+        lower(model)
+
+
+@pytest.mark.hls
+@pytest.mark.slow
+def test_hls_pointwise_conv_with_stride_stays_exact(tmp_path) -> None:
+    """The exception to the refusal above: a 1×1 Conv2D of stride 2 (hls4ml's pointwise path)."""
+    rng = np.random.default_rng(5)
+    model = single_op("conv2d", rng, shape=(7, 5, 2), kernel=(1, 1), stride=(2, 2),
+                      padding=(0, 0, 0, 0), relu=False, out_dtype="int8", out_zero_point=0)
+    assert_bit_exact(model, rng, tmp_path, 20)

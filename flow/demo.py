@@ -2,7 +2,7 @@
 
 A stage (`flow.stage.Stage`) is a name, a `run(demo) -> results` function and a
 `report(demo) -> markdown` function. Each later part of the flow (quantize, export, golden, hls,
-rtl, report) adds one module under `flow/stages/` and one entry to `stages()`; the run
+rtl, seq, report) adds one module under `flow/stages/` and one entry to `stages()`; the run
 directory, timings, manifest and report.md come for free.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 from base.rundir import write_manifest
 from flow.console import console
 from flow.stage import Demo, DemoConfig, Stage
-from flow.stages import data, hls, quant, report, rtl, train
+from flow.stages import data, hls, quant, report, rtl, seq, train
 
 RESULTS = "results.json"
 REPORT = "report.md"
@@ -26,7 +26,7 @@ REPORT = "report.md"
 def stages() -> list[Stage]:
     """The demo's stages, in order."""
     return [data.STAGE, train.STAGE, train.EVAL_STAGE, quant.QUANTIZE_STAGE, quant.EXPORT_STAGE,
-            quant.GOLDEN_STAGE, hls.STAGE, rtl.STAGE, report.STAGE]
+            quant.GOLDEN_STAGE, hls.STAGE, rtl.STAGE, seq.STAGE, report.STAGE]
 
 
 def run_demo(config: DemoConfig) -> Demo:

@@ -48,10 +48,10 @@ def test_out_writes_html_with_plots_and_the_csynth_figures(tmp_path) -> None:
 
 def test_layer_sequential_plan_comes_with_its_instructions(tmp_path) -> None:
     """At 5 % of xc7z020 no dataflow design can be built (the weights would stream from DDR):
-    the layer-sequential engine on its board
-    (pynq-z2) is in the JSON, with the DDR it takes and why not even the smallest array fits
-    5 %; report.html has its cycles per instruction (a third plot) and a row per instruction
-    in program order (LOAD, a MAC per conv/dense, MAXPOOL per pool, STORE, END)."""
+    the layer-sequential engine on its board (pynq-z2) is in the JSON, with the DDR it takes
+    and what it overflows (no array fits 5 %: the plan is the largest that fits the device);
+    report.html has its cycles per instruction (a third plot) and a row per instruction in
+    program order (LOAD, a MAC per conv/dense, MAXPOOL per pool, STORE, END)."""
     res = runner.invoke(app, ["report", "--ir", str(_ir(tmp_path)), "--device", "xc7z020",
                               "--cap", "0.05", "--out", str(tmp_path / "out")])
     assert res.exit_code == 0, res.output
@@ -59,7 +59,6 @@ def test_layer_sequential_plan_comes_with_its_instructions(tmp_path) -> None:
     seq = doc["sequential"]
     assert (doc["ddr_layers"] or not doc["fits"]) and seq["mode"] == "layer-sequential"
     assert seq["board"] == "pynq-z2" and seq["fits"] is False
-    assert (seq["pe"], seq["simd"]) == (2, 4)  # the smallest array the RTL builds
     assert any(w.startswith("dsp:") for w in seq["why"])
     assert seq["ddr_gb_s"] == round(seq["ddr_bytes_per_image"] * seq["images_per_s"] / 1e9, 3)
     page = (tmp_path / "out" / "report.html").read_text()

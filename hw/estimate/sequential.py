@@ -38,9 +38,13 @@ FEATURES = ("one", "macs", "simd")
 TILE_BYTES = 64 * 1024
 ACT_LIMIT = 1 << 20  # the program's 20-bit activation addresses
 BANK_ROWS = 2048  # activation rows per bank come in RAMB18 (2K × 9) steps
-# DSPs of fixed width, whatever the configuration: seq_mac's address arithmetic (10), seq_io's
-# (3), the vector unit's 12 × 8 LUT-row product (1), as Yosys maps them.
-FIXED_DSPS = 14
+# DSPs of fixed width, whatever the configuration, as Yosys maps them: seq_mac's address
+# arithmetic (10), seq_io's (3), the vector unit's 12 × 8 LUT-row product (1), seq_exit's
+# 32 × 32 score product (4).
+FIXED_DSPS = 18
+# The vector unit's RAMs deeper than one RAM64M: Yosys adds the depth multiplexer to the
+# distributed RAM's cost and takes block RAM (128 × 22 parameters at SIMD 8).
+LUTRAM_ROWS = 64
 AXI_FIFOS = ((64, 65), (32, 65))  # axi_dma_rd's and axi_dma_wr's data buffers (depth, width)
 
 
@@ -61,14 +65,17 @@ def dsps(cfg: EngineConfig) -> int:
 def memories(cfg: EngineConfig) -> list[Memory]:
     """Every memory of the engine: SIMD activation banks, the two weight-tile buffers as
     PE·SIMD/8 lanes of 64-bit words, the vector unit's per-lane accumulator, parameter and
-    LUT RAMs (MAX_C/SIMD rows), seq_mac's parameter registers and the FIFOs."""
+    LUT RAMs (MAX_C/SIMD rows), seq_exit's 256 × 64 exit table, seq_mac's parameter
+    registers and the FIFOs."""
     lanes = cfg.pe * cfg.simd // 8
     rows = math.ceil(cfg.tile_bytes / 8 / lanes)
     vec_rows = cfg.max_c // cfg.simd
+    deep = vec_rows > LUTRAM_ROWS
     return ([Memory("act_bank", cfg.act_bytes // cfg.simd, 8)] * cfg.simd
             + [Memory("tile_lane", 2 * rows, 64)] * lanes
-            + [Memory("vec_acc", vec_rows, 32, True), Memory("vec_param", vec_rows, 22, True),
+            + [Memory("vec_acc", vec_rows, 32, deep), Memory("vec_param", vec_rows, 22, deep),
                Memory("vec_lut", 32, 64)] * cfg.simd
+            + [Memory("exit_table", 256, 64)]
             + [Memory("mac_params", 2 * cfg.pe, 64),
                Memory("io_fifo", 4, cfg.simd * 8 + (cfg.simd + 1).bit_length() + 1)]
             + [Memory("axi_fifo", d, w) for d, w in AXI_FIFOS])
@@ -235,10 +242,10 @@ def plan_sequential(model: ir.Model, device: Device, clock_mhz: float | None = N
                     ) -> SequentialPlan | None:
     """The plan of the module doc for `device`, or None when no board carries it. Arrays
     whose buffers the network does not compile into are skipped; when none fits the cap, the
-    smallest array's plan says why.
+    plan is the largest that fits the whole device, and says what it overflows.
 
     Raises:
-        HccrError: the network compiles for no array at all (names the op).
+        HccrError: the network compiles for no array the device holds (names the op).
     """
     target = board_of(device.name)
     if target is None:
@@ -246,25 +253,18 @@ def plan_sequential(model: ir.Model, device: Device, clock_mhz: float | None = N
     calib = calib or load_calibration()
     clock = clock_mhz or device.fmax_mhz
     error: HccrError | None = None
-    arrays = _arrays()
-    for pe, simd in arrays:
-        cfg = sized_config(target, pe, simd, cap * device.bram36, clock, calib)
-        if cfg is None:
-            continue
-        cost = engine_cost(cfg, calib)
-        if (cost.dsp > cap * device.dsp or cost.lut > cap * device.lut
-                or cost.ff > cap * device.ff):
-            continue
-        try:
-            return plan_config(model, target, cfg, cap, calib)
-        except HccrError as exc:
-            error = error or exc
-    pe, simd = arrays[-1]
-    smallest = sized_config(target, pe, simd, device.bram36, clock, calib)
-    if smallest is None:
-        smallest = board_config(target, pe, simd, BANK_ROWS * simd, TILE_BYTES, clock)
-    try:
-        return plan_config(model, target, smallest, cap, calib)
-    except HccrError as exc:
-        raise HccrError(f"no layer-sequential engine on {target.name} runs {model.name}: "
-                        f"{error or exc}") from None
+    for share in (cap, 1.0):
+        for pe, simd in _arrays():
+            cfg = sized_config(target, pe, simd, share * device.bram36, clock, calib)
+            if cfg is None:
+                continue
+            cost = engine_cost(cfg, calib)
+            if (cost.dsp > share * device.dsp or cost.lut > share * device.lut
+                    or cost.ff > share * device.ff):
+                continue
+            try:
+                return plan_config(model, target, cfg, cap, calib)
+            except HccrError as exc:
+                error = error or exc
+    raise HccrError(f"no layer-sequential engine on {target.name} runs {model.name}: "
+                    + (str(error) if error else f"none fits {device.name}"))

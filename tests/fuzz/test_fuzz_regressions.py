@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from ir_factory import single_op
+from ir_factory import make_op, random_batch, single_op, spec
 
+from base.paths import ROOT
 from hw.hls.graph import Unsupported
 from hw.hls.lower import lower
 from tests.hls.csim_check import assert_bit_exact
@@ -47,3 +48,39 @@ def test_hls_pointwise_conv_with_stride_stays_exact(tmp_path) -> None:
     model = single_op("conv2d", rng, shape=(7, 5, 2), kernel=(1, 1), stride=(2, 2),
                       padding=(0, 0, 0, 0), relu=False, out_dtype="int8", out_zero_point=0)
     assert_bit_exact(model, rng, tmp_path, 20)
+
+
+@pytest.mark.rtl
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "seq RTL: a 1×1×C tensor times a 1×1×1 gate (the [H, W, 1] form at H = W = 1) is wrong "
+    "from channel 1 on; the program model is right"))
+def test_seq_rtl_mul_by_a_one_pixel_spatial_gate(tmp_path, monkeypatch) -> None:
+    """Shrunk from a spatial gate after global pooling: reduce_channels → sigmoid → mul."""
+    from hw.gen.seq.check import check_program
+    from hw.gen.seq.compiler import compile_model
+    from hw.gen.seq.records import pack_inputs, unpack_outputs
+    from quant import golden, ir
+    from sim import runner
+    from tests.hw.seq.test_seq_engine import CONFIG, simulate
+
+    monkeypatch.syspath_prepend(str(ROOT / "tests" / "hw" / "seq"))  # tb_seq_engine
+    rng = np.random.default_rng(1)
+    tensors = {"x": spec("x", (1, 1, 3), "int8", 3)}
+    ops = []
+    for kind, name, inputs, params in (
+            ("reduce_channels", "r", ["x"], {"mode": "max"}),
+            ("sigmoid", "g", ["r"], {"out_dtype": "uint8"}),
+            ("mul", "y", ["x", "g"], {"out_dtype": "int8"})):
+        op, out = make_op(kind, rng, name, [tensors[t] for t in inputs], corners=0.0, **params)
+        ops.append(op)
+        tensors[name] = out
+    model = ir.Model("gate1x1", tensors, tuple(ops), ("x",), ("y",))
+    feeds = random_batch(model, rng, 3)
+    program = compile_model(model, CONFIG, 2)
+    assert check_program(model, program, feeds).first_mismatch is None
+    raw, result = simulate(program, pack_inputs(program, feeds), 3, tmp_path, runner.build_root(),
+                           seed=1)
+    assert result["error_code"] == 0
+    got = unpack_outputs(program, raw, 3)["y"]
+    np.testing.assert_array_equal(got, golden.run(model, feeds)["y"])

@@ -33,8 +33,8 @@ from hw.gen.seq.config import EngineConfig
 from hw.gen.seq.isa import Instruction, Opcode
 
 OVERHEAD = 16
-MAC_SETUP = 40  # MAC: setup of its address steps, the last tile's write-back
-TILE_DRAIN = 13  # MAC: a tile's pipeline drains before the next tile's first beat
+MAC_SETUP = 52  # MAC: setup of its address steps, the last tile's write-back
+TILE_DRAIN = 1  # MAC: a tile's START cycle (its pixels drain under the next tile's beats)
 EXIT_IMAGE = 16  # EXIT: per image, the passes' pipeline drains and the record's write
 ELEMENTWISE = {Opcode.COPY, Opcode.REQUANT, Opcode.LUT, Opcode.PRELU}
 BINARY = {Opcode.ADD, Opcode.MUL}

@@ -14,9 +14,10 @@
 // last beat: + bias', requantiser (rq(acc, M, s)), + y_zp, clamp to [relu ? y_zp : lo, hi],
 // PE bytes written at y_base + n·act_image_bytes + (y·y_w + x)·y_pitch + t·PE (min(PE,
 // y_c − t·PE) of them).
-// Cycles per tile: B·HO·WO·S·⌈L/SIMD⌉ beats, then the pipeline drains (12 cycles) before
-// the next tile starts, so the tile's parameters stay valid; a tile waits for its fetch. The
-// next tile's command is issued while the current tile's words still arrive.
+// Cycles per tile: B·HO·WO·S·⌈L/SIMD⌉ beats and one START cycle; the next tile's beats follow
+// while the tile's last pixels drain (each pixel carries its tile buffer, whose parameters its
+// write-back uses; a buffer is refilled only once its pixels are written back); a tile waits
+// for its fetch. The next tile's command is issued while the current tile's words arrive.
 `default_nettype none
 
 module seq_mac #(
@@ -65,7 +66,7 @@ module seq_mac #(
   localparam int unsigned TAW    = $clog2(2 * RB);                   // tile memory row bits
   localparam int unsigned LW     = $clog2(SIMD + 1);                 // write length bits
   localparam int unsigned SW     = 26;                               // signed address bits
-  localparam int unsigned USER_W = 20;                               // output address
+  localparam int unsigned USER_W = 22;                  // output address, tile buffer, last tile
   localparam int unsigned RD_LAT = 2;                                // act buffer read latency
   localparam int unsigned PIW    = PE > 1 ? $clog2(PE) : 1;          // PE index bits
 
@@ -126,7 +127,7 @@ module seq_mac #(
   logic [63:0]      param_q [2][PE];
   logic [15:0]      ctile_q;        // tile being computed
   logic             cbuf_q;
-  logic             tile_done;      // compute of ctile finished (pulse)
+  logic [1:0]       free;           // tile buffer b's tile is computed and written back
   logic             take;
 
   assign rd_cmd_valid_o = fcmd_q;
@@ -175,8 +176,10 @@ module seq_mac #(
           frow_q         <= dbuf_q ? '0 : TAW'(RB);
         end
       end
-      if (tile_done) begin
-        full_q[cbuf_q] <= 1'b0;
+      for (int u = 0; u < 2; u++) begin
+        if (free[u]) begin
+          full_q[u] <= 1'b0;
+        end
       end
     end
     if (take && fword_q < 24'(PE)) begin
@@ -300,20 +303,37 @@ module seq_mac #(
   end
 
   // ---------------------------------------------------------------- tile sequencing
+  // The next tile starts right after a tile's last beat: each pixel carries its tile buffer
+  // (whose parameters its write-back uses) down the pipeline, and a buffer is freed for the
+  // next fetch once its tile's last pixel is written back.
   logic        last_beat;     // the tile's last beat is issued now
-  logic [7:0]  pend_q;        // pixels issued, not yet written back
+  logic [7:0]  pend_q [2];    // per tile buffer: pixels issued, not yet written back
+  logic [1:0]  computed_q;    // per tile buffer: its tile's last beat is issued
   logic        wb;            // a pixel is written back this cycle
+  logic        wbuf_q;        // its tile buffer
 
   assign last_beat = beat && last_k && last_s && last_x && last_y && last_n;
-  assign tile_done = state_q == DRAIN && pend_q == '0;
+  for (genvar u = 0; u < 2; u++) begin : g_free
+    assign free[u] = computed_q[u] && pend_q[u] == '0;
+  end
 
   always_ff @(posedge clk) begin
     done_o <= 1'b0;
     if (!rst_n || abort_i) begin
-      state_q <= IDLE;
-      pend_q  <= '0;
+      state_q    <= IDLE;
+      pend_q     <= '{default: '0};
+      computed_q <= '0;
     end else begin
-      pend_q <= pend_q + 8'(beat && last_k && last_s) - 8'(wb);
+      for (int u = 0; u < 2; u++) begin
+        pend_q[u] <= pend_q[u] + 8'(beat && last_k && last_s && cbuf_q == 1'(u))
+                     - 8'(wb && wbuf_q == 1'(u));
+        if (free[u]) begin
+          computed_q[u] <= 1'b0;
+        end
+      end
+      if (last_beat) begin
+        computed_q[cbuf_q] <= 1'b1;
+      end
       case (state_q)
         IDLE: if (start_i) begin
           state_q <= SETUP1;
@@ -326,16 +346,13 @@ module seq_mac #(
         end
         START: state_q <= RUN;
         RUN: if (last_beat) begin
-          state_q <= DRAIN;
-        end
-        DRAIN: if (pend_q == '0) begin  // tile_done: free its buffer, go on
           ctile_q <= ctile_q + 16'd1;
           cbuf_q  <= !cbuf_q;
-          state_q <= START;
-          if (ctile_q + 16'd1 == ins.tiles) begin
-            state_q <= IDLE;
-            done_o  <= 1'b1;
-          end
+          state_q <= ctile_q + 16'd1 == ins.tiles ? DRAIN : START;
+        end
+        DRAIN: if (computed_q == '0) begin  // every pixel written back
+          state_q <= IDLE;
+          done_o  <= 1'b1;
         end
         default: state_q <= IDLE;
       endcase
@@ -371,7 +388,7 @@ module seq_mac #(
   // Delay the beat's control to the buffer's data.
   logic [SIMD-1:0]   mask_d [RD_LAT];
   logic [RD_LAT-1:0] v_d, first_d, last_d;
-  logic [19:0]       yaddr_d [RD_LAT];
+  logic [USER_W-1:0] yaddr_d [RD_LAT];
 
   always_ff @(posedge clk) begin
     if (!rst_n) begin
@@ -382,7 +399,7 @@ module seq_mac #(
     mask_d[0]  <= mask;
     first_d[0] <= k_q == '0 && s_q == '0;
     last_d[0]  <= last_k && last_s;
-    yaddr_d[0] <= ypix_q;
+    yaddr_d[0] <= {ctile_q + 16'd1 == ins.tiles, cbuf_q, ypix_q};
     for (int d = 1; d < RD_LAT; d++) begin
       mask_d[d]  <= mask_d[d-1];
       first_d[d] <= first_d[d-1];
@@ -431,15 +448,15 @@ module seq_mac #(
   logic [USER_W-1:0] buser_q;
   always_comb begin
     for (int p = 0; p < PE; p++) begin
-      mult[p*16 +: 16] = param_q[cbuf_q][p][47:32];
-      shift[p*6 +: 6]  = param_q[cbuf_q][p][53:48];
+      mult[p*16 +: 16] = param_q[buser_q[20]][p][47:32];
+      shift[p*6 +: 6]  = param_q[buser_q[20]][p][53:48];
     end
   end
   always_ff @(posedge clk) begin
     bv_q <= rst_n && acc_v;
     if (acc_v) begin
       for (int p = 0; p < PE; p++) begin
-        biased_q[p*32 +: 32] <= acc[p*32 +: 32] + param_q[cbuf_q][p][31:0];
+        biased_q[p*32 +: 32] <= acc[p*32 +: 32] + param_q[acc_user[20]][p][31:0];
       end
       buser_q <= acc_user;
     end
@@ -471,6 +488,7 @@ module seq_mac #(
 
   logic              wv_q;
   logic [19:0]       waddr_q;
+  logic              wlast_q;  // the write-back is of the last tile
   logic [PE*8-1:0]   wdata_q;
   logic signed [33:0] yv [PE];  // rq + y_zp per lane
   for (genvar p = 0; p < PE; p++) begin : g_zp
@@ -479,7 +497,9 @@ module seq_mac #(
   always_ff @(posedge clk) begin
     wv_q <= rst_n && rq_v;
     if (rq_v) begin
-      waddr_q <= rq_user;
+      waddr_q <= rq_user[19:0];
+      wbuf_q  <= rq_user[20];
+      wlast_q <= rq_user[21];
       for (int p = 0; p < PE; p++) begin
         wdata_q[p*8 +: 8] <= yv[p] < lo ? lo[7:0] : yv[p] > hi ? hi[7:0] : yv[p][7:0];
       end
@@ -487,7 +507,7 @@ module seq_mac #(
   end
 
   logic [31:0] wlen;
-  assign wlen = 32'(ins.y_c) - 32'(ctile_q) * PE;
+  assign wlen = wlast_q ? 32'(ins.y_c) - (32'(ins.tiles) - 32'd1) * PE : PE;
   assign wb = wv_q;
   assign act_wr_valid_o = wv_q;
   assign act_wr_addr_o  = waddr_q;

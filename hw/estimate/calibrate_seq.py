@@ -31,7 +31,8 @@ from hw.synth import RTL_DIR, synth_xilinx
 
 BOARD = "pynq-z2"
 # (PE, SIMD, held out)
-CONFIGS: list[tuple[int, int, bool]] = [(4, 8, False), (8, 16, False), (8, 8, False)]
+CONFIGS: list[tuple[int, int, bool]] = [(4, 8, False), (8, 16, False), (8, 8, False),
+                                        (4, 16, True)]
 LTP_ENGINES = (0, 3, 11)  # GRID rows: conv2d PE 2 SIMD 2, conv2d PE 4 SIMD 4 packed, dense
 
 

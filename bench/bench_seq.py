@@ -5,8 +5,9 @@ tensor (images bit-exact), the timing contract's cycles per image (`hw/gen/seq/c
 at the batch chosen for the board's DDR (and how many instructions of a split program run
 image by image), images/s at 200 MHz and against the 2,000 images/s target, DDR bytes per image and
 bandwidth, and the share of xc7z020's DSP roofline (220 DSP × 2 int8 MACs per cycle). The
-engine configuration is PE 6 × SIMD 64 (192 DSPs packed), the largest array the RTL builds
-within xc7z020's DSPs, with the activation buffer `board_config` gives (90 % of the block RAM
+engine configuration is PE 6 × SIMD 64 (192 DSPs in the packed MAC array; with the
+requantiser lanes and vector unit the engine counts ~414 DSP and ~177 RAMB36, more than xc7z020
+has: docs/measurements.md), with the activation buffer `board_config` gives (90 % of the block RAM
 less two 64 KiB weight tiles).
 """
 

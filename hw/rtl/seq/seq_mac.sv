@@ -128,6 +128,7 @@ module seq_mac #(
   logic [15:0]      ctile_q;        // tile being computed
   logic             cbuf_q;
   logic [1:0]       free;           // tile buffer b's tile is computed and written back
+  logic [1:0]       computed_q;     // tile buffer b's tile has had its last beat
   logic             take;
 
   assign rd_cmd_valid_o = fcmd_q;
@@ -223,7 +224,9 @@ module seq_mac #(
   assign last_x = x_q + 12'd1 == ins.y_w;
   assign last_y = y_q + 12'd1 == ins.y_h;
   assign last_n = n_q + 8'd1 == batch_i;
-  assign beat   = state_q == RUN && full_q[cbuf_q];
+  // A buffer whose tile is computed but not yet written back holds no new tile yet: a tile
+  // shorter than the pipeline waits here rather than computing on the tile before last.
+  assign beat   = state_q == RUN && full_q[cbuf_q] && !computed_q[cbuf_q];
   assign trow   = (cbuf_q ? TAW'(RB) : '0) + blk_q;
 
 
@@ -308,7 +311,6 @@ module seq_mac #(
   // next fetch once its tile's last pixel is written back.
   logic        last_beat;     // the tile's last beat is issued now
   logic [7:0]  pend_q [2];    // per tile buffer: pixels issued, not yet written back
-  logic [1:0]  computed_q;    // per tile buffer: its tile's last beat is issued
   logic        wb;            // a pixel is written back this cycle
   logic        wbuf_q;        // its tile buffer
 
@@ -321,7 +323,8 @@ module seq_mac #(
     done_o <= 1'b0;
     if (!rst_n || abort_i) begin
       state_q    <= IDLE;
-      pend_q     <= '{default: '0};
+      pend_q[0]  <= '0;
+      pend_q[1]  <= '0;
       computed_q <= '0;
     end else begin
       for (int u = 0; u < 2; u++) begin
@@ -514,7 +517,7 @@ module seq_mac #(
   assign act_wr_data_o  = (SIMD*8)'(wdata_q);
   assign act_wr_len_o   = wlen < PE ? LW'(wlen) : LW'(PE);
 
-  assign stall_o = state_q == RUN && !full_q[cbuf_q];
+  assign stall_o = state_q == RUN && !beat;
 
   logic unused;
   assign unused = ^{act_rd_valid_i, ins, s_axis_tlast};

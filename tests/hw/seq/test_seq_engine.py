@@ -136,6 +136,9 @@ MAC_CASES = [
                 "padding": (1, 1, 1, 1), "cout": 13}),
     ("conv2d", {"shape": (4, 7, 9), "kernel": (1, 3), "cout": 3}),
     ("dense", {"shape": (3, 3, 5), "cout": 7}),
+    # five one-chunk tiles, each shorter than the MAC pipeline: a tile waits for the write-back
+    # of the tile two before it (same buffer) rather than computing on its weights
+    ("dense", {"shape": (1, 1, 8), "cout": 20}),
     # a first conv reading its input stacked (three row-shifted LOADs, zero-point rows filled)
     ("conv2d", {"shape": (6, 8, 1), "kernel": (3, 3), "stride": (1, 1),
                 "padding": (1, 1, 1, 1), "cout": 6}),

@@ -38,7 +38,7 @@ from hw.gen.seq_regs import error_codes, register_map
 
 ENGINE_ID = 0x48434352  # the ID register: ASCII "HCCR"
 DATA_ALIGN = 64  # the data block's offset after the program in the program buffer
-EXIT_CLASS, EXIT_POINT = "exit:class", "exit:point"  # run()'s keys (never an IR tensor name)
+EXIT_CLASS, EXIT_POINT = exits.EXIT_CLASS, exits.EXIT_POINT  # run()'s keys (never IR names)
 
 
 class Mmio(Protocol):

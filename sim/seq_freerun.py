@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from hw.gen import seq_regs
+from hw.gen.seq import exits
 from hw.gen.seq.compiler import Program
 from hw.gen.seq.config import EngineConfig
 from hw.gen.seq.cycles import instruction_cycles
@@ -198,8 +199,18 @@ def _read_outputs(path: Path, nbytes: int) -> bytes:
 def bit_exact_images(model: ir.Model, program: Program, x: np.ndarray | dict, raw: bytes
                      ) -> int:
     """How many of the images `x` have every output in `raw` (output records) equal to
-    golden's."""
+    golden's; with exits (IR v2), how many have golden's (class, exit point) in their result
+    record and golden's logits at every exit point up to theirs (later outputs are not
+    written for an image that left)."""
     n = len(x) if isinstance(x, np.ndarray) else len(next(iter(x.values())))
     got, want = unpack_outputs(program, raw, n), golden.run(model, x)
-    return sum(all(np.array_equal(got[o][i], want[o][i]) for o in model.outputs)
+    if not model.exits:
+        return sum(all(np.array_equal(got[o][i], want[o][i]) for o in model.outputs)
+                   for i in range(n))
+    classes, points = golden.exit_decide(model, want)
+    got_classes, got_points, written = exits.read_results(
+        raw, program.header.output_bytes, exits.result_offset(program.instructions), n)
+    return sum(bool(written[i] and got_classes[i] == classes[i] and got_points[i] == points[i])
+               and all(np.array_equal(got[t][i], want[t][i])
+                       for point in model.exits[:points[i] + 1] for t in point.logits)
                for i in range(n))

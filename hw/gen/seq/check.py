@@ -1,4 +1,5 @@
-"""Golden vs the program model on every IR tensor: the first check of a compiled program."""
+"""Golden vs the program model on every IR tensor (and, with exits, on each image's class and
+exit point): the first check of a compiled program."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from hw.gen.seq import exits
 from hw.gen.seq.compiler import Program
 from hw.gen.seq.executor import execute
 from hw.gen.seq.records import pack_inputs, unpack_outputs
@@ -16,10 +18,10 @@ from quant.compare import CompareResult, compare_tensors
 Batch = np.ndarray | Mapping[str, np.ndarray]  # one input's `[N, H, W, C]`, or per input
 
 
-def program_tensors(program: Program, x: Batch) -> dict[str, np.ndarray]:
+def program_tensors(program: Program, x: Batch) -> tuple[dict[str, np.ndarray], bytes]:
     """Every IR tensor as the program model leaves it in the activation buffer (read right
     after the instruction that completes it), plus the outputs read back from DDR records
-    under `output:<name>`."""
+    under `output:<name>`; and the output records."""
     n = len(x if isinstance(x, np.ndarray) else next(iter(x.values())))
     got = {t: np.zeros((n, *v.shape), np.int8 if v.signed else np.uint8)
            for t, v in program.views.items()}
@@ -37,15 +39,26 @@ def program_tensors(program: Program, x: Batch) -> dict[str, np.ndarray]:
                   skip=False)
     for name, value in unpack_outputs(program, raw, n).items():
         got[f"output:{name}"] = value
-    return got
+    return got, raw
 
 
 def check_program(model: ir.Model, program: Program, x: Batch) -> CompareResult:
-    """Golden vs the program model on every tensor and on the DDR output records."""
+    """Golden vs the program model on every tensor and on the DDR output records; with exits
+    (IR v2) also on each image's result record, as `exit:class` and `exit:point` (golden's
+    `exit_decide`, the engine's first passing EXIT)."""
     want = golden.run(model, x)
     for name in model.outputs:
         want[f"output:{name}"] = want[name]
-    got = program_tensors(program, x)
+    got, raw = program_tensors(program, x)
     layers = [*model.inputs, *(op.output for op in model.ops),
               *(f"output:{name}" for name in model.outputs)]
+    if model.exits:
+        classes, points = golden.exit_decide(model, want)
+        fields = (exits.EXIT_POINT, exits.EXIT_CLASS)
+        want.update(zip(fields, (points[:, None], classes[:, None]), strict=True))
+        got_classes, got_points = exits.unpack_results(
+            raw, program.header.output_bytes, exits.result_offset(program.instructions),
+            len(classes))
+        got.update(zip(fields, (got_points[:, None], got_classes[:, None]), strict=True))
+        layers += fields
     return compare_tensors("program", want, got, layers)

@@ -442,6 +442,7 @@ def _place(b: _Builder) -> _Layout:
     whole = _layout(spans, size, 0)
     if whole.need(batch) <= cap:
         return whole
+    exits.check_whole(b.model, batch, whole.need, cap)
     for split in range(1, len(b.instructions) if batch > 1 and not b.model.exits else 0):
         stash = sum(size[r] for r, (first, last) in spans.items() if first < split <= last)
         if batch * stash <= cap and (layout := _layout(spans, size, split)).need(batch) <= cap:

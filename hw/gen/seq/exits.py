@@ -17,7 +17,7 @@ records are kept): work is saved when a whole batch has left, so batch 1 saves t
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -29,6 +29,7 @@ from quant import golden, ir
 RESULT = "exit_result"  # the result record's pseudo tensor (activation buffer and output)
 RESULT_SHAPE = (1, 1, 4)  # class low, class high, exit point, 1 (a record was written)
 ALWAYS = 2**31 - 1  # the threshold of a last point: every image passes
+EXIT_CLASS, EXIT_POINT = "exit:class", "exit:point"  # the result's fields as results name them
 
 
 def with_result(model: ir.Model) -> ir.Model:
@@ -72,21 +73,30 @@ def emit_result_store(b: Any, offset: int) -> int:
 
 
 def link(instructions: Sequence[Instruction]) -> None:
-    """Point every EXIT's `next` at the STORE of the result record.
-
-    Raises:
-        HccrError: an EXIT in the head of a split program (run image by image, where a
-            per-batch done mask means nothing): names the exit point.
-    """
+    """Point every EXIT's `next` at the STORE of the result record."""
     store = [i for i, ins in enumerate(instructions)
              if ins.opcode == Opcode.STORE and ins.op == RESULT]
     for ins in instructions:
         if ins.opcode == Opcode.EXIT:
-            if ins["once"]:
-                raise HccrError(f"exit '{ins.op}': the batch does not fit the activation "
-                                "buffer whole and this exit falls in the part run image by "
-                                "image; use a smaller batch")
             ins.fields["next"] = store[0]
+
+
+def check_whole(model: ir.Model, batch: int, need: Callable[[int], int], cap: int) -> None:
+    """Refuse a batch of a model with exits that does not fit the activation buffer whole:
+    the compiler would split it (the head run image by image), and an EXIT there cannot end
+    the batch. `need(b)`: the bytes a whole batch of b needs; `cap`: the buffer's.
+
+    Raises:
+        HccrError: names the first exit point, the bytes and the largest batch that fits
+            (none when one image does not fit: the compiler's own error says why).
+    """
+    if not model.exits or batch == 1 or need(1) > cap:
+        return
+    fits = max(b for b in range(1, batch) if need(b) <= cap)
+    raise HccrError(f"exit '{model.exits[0].name}': a batch of {batch} needs {need(batch):,} "
+                    f"bytes of activations, more than the engine's {cap:,}-byte buffer, and a "
+                    "model with early exits runs each batch whole (an EXIT ends the batch); "
+                    f"use a batch of at most {fits}")
 
 
 def result_offset(instructions: Sequence[Instruction]) -> int | None:
@@ -133,15 +143,26 @@ def result_record(cls: int, point: int) -> np.ndarray:
     return np.array([cls & 0xFF, cls >> 8, point, 1], np.uint8).reshape(RESULT_SHAPE)
 
 
-def unpack_results(raw: bytes, output_bytes: int, offset: int, images: int
-                   ) -> tuple[np.ndarray, np.ndarray]:
-    """(class, exit point) per image from `images` output records (offset: the result's)."""
+def read_results(raw: bytes, output_bytes: int, offset: int, images: int
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(class, exit point, whether a record was written) per image from `images` output
+    records (offset: the result's)."""
     rec = np.frombuffer(raw, np.uint8)[:images * output_bytes].reshape(images, output_bytes)
     res = rec[:, offset:offset + 4].astype(np.int64)
-    if not (res[:, 3] == 1).all():
-        missing = np.flatnonzero(res[:, 3] != 1).tolist()
-        raise ValueError(f"images {missing[:8]} have no exit record")
-    return res[:, 0] | res[:, 1] << 8, res[:, 2]
+    return res[:, 0] | res[:, 1] << 8, res[:, 2], res[:, 3] == 1
+
+
+def unpack_results(raw: bytes, output_bytes: int, offset: int, images: int
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """(class, exit point) per image from `images` output records (offset: the result's).
+
+    Raises:
+        ValueError: an image without a result record (names the first 8).
+    """
+    classes, points, written = read_results(raw, output_bytes, offset, images)
+    if not written.all():
+        raise ValueError(f"images {np.flatnonzero(~written)[:8].tolist()} have no exit record")
+    return classes, points
 
 
 def executed(body: Sequence[Instruction], points: Sequence[int]) -> list[tuple[int, int]]:

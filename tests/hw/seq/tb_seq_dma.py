@@ -19,7 +19,7 @@ import cocotb
 import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge, with_timeout
-from cocotbext.axi import AxiBus, AxiRam
+from cocotbext.axi import AxiBus, AxiRam, AxiResp
 
 from sim.axis import StreamSink, StreamSource, pause_generator
 
@@ -48,9 +48,10 @@ def random_commands(rng: random.Random, n: int, lo: int, hi: int) -> list[tuple[
     return cmds
 
 
-def fail_at(port: object, method: str, bad: range) -> None:
+def fail_at(port: object, method: str, bad: range, resp: AxiResp = AxiResp.SLVERR) -> None:
     """Make the RAM's `port` (read_if/_read or write_if/_write) raise for addresses in `bad`,
-    which cocotbext-axi answers with SLVERR."""
+    which cocotbext-axi answers with SLVERR; `resp` other than SLVERR: that answer instead
+    (its R or B channel rewrites every SLVERR)."""
     inner = getattr(port, method)
 
     async def faulty(address: int, *args: object) -> object:
@@ -59,6 +60,16 @@ def fail_at(port: object, method: str, bad: range) -> None:
         return await inner(address, *args)
 
     setattr(port, method, faulty)
+    channel, field = (port.r_channel, "rresp") if method == "_read" else (port.b_channel,
+                                                                         "bresp")
+    send = channel.send
+
+    async def answer(txn: object) -> None:
+        if getattr(txn, field) == AxiResp.SLVERR:
+            setattr(txn, field, resp)
+        await send(txn)
+
+    channel.send = answer
 
 
 class TB:

@@ -2,13 +2,13 @@
 DDR with random R/AR pauses, AxiLiteMaster on the registers.
 
 The test (test_seq_engine.py) writes into the run directory `program.bin`, `data.bin`,
-`inputs.bin` and `run.json` ({"images", "pause", "seed", "max_cycles", optional "fail_read":
-[lo, hi) of DDR addresses answered SLVERR, "program_bytes": PROGRAM_BYTES instead of the
-program's size, "restart": write START again while busy}); the testbench lays them out in DDR
-as the driver does (data after the program, 64-byte aligned; records 4 KB aligned), starts the
-engine, waits for the interrupt, and writes back `outputs.bin` (the output records) and
-`result.json` (STATUS, ERROR_CODE, CYCLES, STALL, IMAGES_DONE, EXITS_0..3, the cycles to the
-interrupt).
+`inputs.bin` and `run.json` ({"images", "pause", "seed", "max_cycles", optional "fail_read" /
+"fail_write": [lo, hi) of DDR addresses answered "resp" (SLVERR unless DECERR),
+"program_bytes": PROGRAM_BYTES instead of the program's size, "restart": write START again
+while busy}); the testbench lays them out in DDR as the driver does (data after the program,
+64-byte aligned; records 4 KB aligned), starts the engine, waits for the interrupt, and writes
+back `outputs.bin` (the output records) and `result.json` (STATUS, ERROR_CODE, CYCLES, STALL,
+IMAGES_DONE, EXITS_0..3, the cycles to the interrupt).
 """
 
 from __future__ import annotations
@@ -57,9 +57,11 @@ class TB:
         self.ram.read_if.ar_channel.set_pause_generator(pause_generator(pause, seed + 1))
         self.ram.write_if.w_channel.set_pause_generator(pause_generator(pause, seed + 2))
         self.ram.write_if.b_channel.set_pause_generator(pause_generator(pause, seed + 3))
-        if "fail_read" in self.run:
-            lo, hi = self.run["fail_read"]
-            fail_at(self.ram.read_if, "_read", range(lo, hi))
+        for key, port, method in (("fail_read", self.ram.read_if, "_read"),
+                                  ("fail_write", self.ram.write_if, "_write")):
+            if key in self.run:
+                fail_at(port, method, range(*self.run[key]),
+                        AxiResp[self.run.get("resp", "SLVERR")])
         self.axil = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk, dut.rst_n,
                                   reset_active_level=False)
         self.axil.write_if.log.setLevel("WARNING")

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from base.errors import HccrError
 from flow.console import console, progress_bar, user_errors
 from flow.validate import (
     at_least,
@@ -17,27 +18,49 @@ from flow.validate import (
     existing_dir,
     finite_above,
     fits_network,
+    int_within,
     new_dir,
     one_of,
     within,
 )
 from model.data.gnt import GntError
 from model.nets import ARCHITECTURES
-from model.nets.fire import THRESHOLD
+from model.nets.fire import HEADS, THRESHOLD, TRAINING
 from model.train import METRICS, TrainConfig, evaluate_run, train_on_files
 
 DataOpt = Annotated[Path, typer.Option(help=".gnt file or folder of .gnt files")]
+# Seed 000 Table 2's scenarios 0-2 (Scenario 2 as the table reads: Scenario 0 + C-CBAM).
+SCENARIOS = {0: "sqnxt0", 1: "sqnxt", 2: "sqnxt0-ccbam"}
 
 
 @checked(train_data=existing, test_data=existing, run=new_dir, arch=one_of(*ARCHITECTURES),
-         size=at_least(1), epochs=at_least(1), batch_size=at_least(1),
-         optimizer=one_of("sgd", "adam"), lr=finite_above(0), label_smoothing=within(0, 1),
-         seed=at_least(0), device=one_of("cpu", "cuda"))
+         scenario=int_within(0, 2), size=at_least(1), epochs=at_least(1),
+         batch_size=at_least(1), optimizer=one_of("sgd", "adam"), lr=finite_above(0),
+         label_smoothing=within(0, 1), seed=at_least(0), device=one_of("cpu", "cuda"),
+         head=one_of(*HEADS), exit_training=one_of(*TRAINING), exit_epochs=at_least(0))
 def train_cmd(
     train_data: DataOpt = ...,
     test_data: DataOpt = ...,
     run: Annotated[Path, typer.Option(help="output folder (checkpoints, model.pt, metrics)")] = ...,
-    arch: Annotated[str, typer.Option(help=f"network: {', '.join(ARCHITECTURES)}")] = "baseline",
+    arch: Annotated[str | None, typer.Option(
+        help=f"network: {', '.join(ARCHITECTURES)} (default baseline)")] = None,
+    scenario: Annotated[int | None, typer.Option(
+        help="seed 000 Table 2 scenario instead of --arch: 0 sqnxt0, 1 sqnxt, "
+             "2 sqnxt0-ccbam")] = None,
+    attention: Annotated[str | None, typer.Option(
+        help="sqnxt networks: C-CBAM orders at positions I,II,III, each 1 (CAM first), "
+             "2 (parallel), 3 (SAM first) or none; e.g. 1,1,1 for Table 4 row 1")] = None,
+    head: Annotated[str, typer.Option(
+        help="fire-gwap networks: final pooling gwap, gap or fc (seed 004 Table 2)")
+    ] = TrainConfig.head,
+    exit_training: Annotated[str, typer.Option(
+        help="fire-gwap-cascade: staged (final output, then the exits on the frozen base) "
+             "or joint (every exit's loss summed)")] = TrainConfig.exit_training,
+    exit_epochs: Annotated[int, typer.Option(
+        help="fire-gwap-cascade, staged: epochs training the exits (0: --epochs)")] = 0,
+    binarize: Annotated[bool, typer.Option(
+        help="binarise each image at its mean grey level before normalising (seed 000)")
+    ] = False,
     size: Annotated[int, typer.Option(help="input side length after preprocessing")] = 64,
     epochs: int = TrainConfig.epochs,
     batch_size: int = TrainConfig.batch_size,
@@ -52,10 +75,16 @@ def train_cmd(
     skip_bad: Annotated[bool, typer.Option(help="skip corrupt .gnt records")] = False,
 ) -> None:
     """Train a network; the classes are those present in the training data."""
+    if scenario is not None and arch is not None:
+        raise HccrError(f"--scenario {scenario} picks the network ({SCENARIOS[scenario]}); "
+                        "leave --arch out")
+    arch = SCENARIOS[scenario] if scenario is not None else arch or "baseline"
     fits_network(arch, size)
     config = TrainConfig(arch=arch, size=size, epochs=epochs, batch_size=batch_size,
                          optimizer=optimizer, lr=lr, label_smoothing=label_smoothing, seed=seed,
-                         device=device)
+                         device=device, attention=attention or "", head=head,
+                         exit_training=exit_training, exit_epochs=exit_epochs,
+                         binarize=binarize)
     metrics = train_on_files(config, train_data, test_data, run, resume, skip_bad, progress_bar)
     if int(os.environ.get("RANK", "0")) == 0:  # under torchrun, process 0 reports
         console.print(f"top-1 {metrics['top1']:.4f}  top-5 {metrics['top5']:.4f}  → "

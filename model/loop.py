@@ -33,6 +33,16 @@ def final_logits(outputs: torch.Tensor | tuple[torch.Tensor, ...]) -> torch.Tens
     return outputs[-1] if isinstance(outputs, tuple) else outputs
 
 
+def exit_loss(outputs: torch.Tensor | tuple[torch.Tensor, ...], y: torch.Tensor,
+              loss_fn: nn.Module, weights: tuple[float, ...] | None = None) -> torch.Tensor:
+    """The loss of a network's logits; with early exits Σ w_i · loss(exit_i) over the exits
+    whose weight is not 0 (every weight 1 when `weights` is None: multi-task training)."""
+    if not isinstance(outputs, tuple):
+        return loss_fn(outputs, y)
+    weights = weights or (1.0,) * len(outputs)
+    return sum(w * loss_fn(o, y) for w, o in zip(weights, outputs, strict=True) if w)
+
+
 def random_shift(x: torch.Tensor, max_shift: int, gen: torch.Generator) -> torch.Tensor:
     """Translate each image by up to ±max_shift pixels (zero fill): cheap augmentation."""
     if max_shift == 0:
@@ -72,12 +82,14 @@ Schedule = torch.optim.lr_scheduler.LRScheduler
 
 def make_optimizer(model: nn.Module, kind: str, lr: float, weight_decay: float,
                    total_steps: int) -> tuple[torch.optim.Optimizer, Schedule]:
-    """SGD (Nesterov) or AdamW with a cosine one-cycle schedule over `total_steps`."""
+    """SGD (Nesterov) or AdamW over the parameters that require gradients, with a cosine
+    one-cycle schedule over `total_steps`."""
+    params = [p for p in model.parameters() if p.requires_grad]
     if kind == "sgd":
-        opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, nesterov=True,
+        opt = torch.optim.SGD(params, lr=lr, momentum=0.9, nesterov=True,
                               weight_decay=weight_decay)
     elif kind == "adam":
-        opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+        opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
     else:
         raise HccrError(f"unknown optimizer {kind!r} (sgd or adam)")
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=max(total_steps, 1),
@@ -98,6 +110,7 @@ class Loop:
     device: str = "cpu"
     description: str = "train"
     label_smoothing: float = 0.1
+    exit_weights: tuple[float, ...] | None = None  # per exit (`exit_loss`); None: all 1
     rank: int = 0  # this process's share of each batch under DDP (`model.train.distributed`)
     world: int = 1
     progress: Progress = silent  # shown by process 0 only
@@ -136,9 +149,7 @@ def fit(model: nn.Module, loop: Loop, train_set: ImageSet, test_set: ImageSet,
                 y = y_all[idx[loop.rank :: loop.world]].to(loop.device)
                 outputs = model(x)
                 logits = final_logits(outputs)
-                # Early-exit networks return every exit's logits; each exit is trained.
-                loss = (sum(loss_fn(o, y) for o in outputs) if isinstance(outputs, tuple)
-                        else loss_fn(logits, y))
+                loss = exit_loss(outputs, y, loss_fn, loop.exit_weights)
                 loop.opt.zero_grad(set_to_none=True)
                 loss.backward()
                 loop.opt.step()

@@ -7,6 +7,7 @@ import logging
 import os
 import time
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,8 @@ from model.data.classes import NUM_CLASSES
 from model.data.dataset import ImageSet, load_images
 from model.loop import Loop, evaluate, fit, make_optimizer
 from model.nets import ARCHITECTURES, build
-from model.nets.fire import THRESHOLD, cascade_evaluate
+from model.nets.blocks import attention_orders
+from model.nets.fire import HEADS, THRESHOLD, TRAINING, cascade_evaluate
 from model.nets.resize import fit_to_state
 
 CHECKPOINT = "checkpoint.pt"  # latest epoch, with optimizer state, for --resume
@@ -45,12 +47,62 @@ class TrainConfig:
     label_smoothing: float = 0.1  # 0 for early-exit cascades: it caps every softmax below 0.98
     seed: int = 0
     device: str = "cpu"
+    attention: str = ""  # SqNxt: C-CBAM orders at I, II, III (`attention_orders`); "": arch's
+    head: str = "gwap"  # Fire networks: the final output's pooling (`model.nets.fire.HEADS`)
+    exit_training: str = "staged"  # Fire cascade: `model.nets.fire.TRAINING`
+    exit_epochs: int = 0  # staged cascade: epochs of the exit stage (0: as many as `epochs`)
+    binarize: bool = False  # preprocessing: seed 000's mean-grey binarisation
 
     def __post_init__(self) -> None:
         if self.arch not in ARCHITECTURES:
             raise HccrError(f"--arch {self.arch!r} unknown; known: {', '.join(ARCHITECTURES)}")
         if self.device not in ("cpu", "cuda"):
             raise HccrError(f"--device must be cpu or cuda, got {self.device!r}")
+        if self.attention:
+            if not self.arch.startswith("sqnxt"):
+                raise HccrError(f"--attention is for the sqnxt networks, not --arch {self.arch}")
+            try:
+                attention_orders(self.attention)
+            except ValueError as exc:
+                raise HccrError(f"--attention: {exc}") from None
+        if self.head not in HEADS:
+            raise HccrError(f"--head must be one of {', '.join(HEADS)}, got {self.head!r}")
+        if self.head != "gwap" and not self.arch.startswith("fire-gwap"):
+            raise HccrError(f"--head is for the fire-gwap networks, not --arch {self.arch}")
+        if self.exit_training not in TRAINING:
+            raise HccrError(f"--exit-training must be one of {', '.join(TRAINING)}, "
+                            f"got {self.exit_training!r}")
+        if self.exit_epochs < 0:
+            raise HccrError(f"--exit-epochs must be >= 0, got {self.exit_epochs}")
+        staged = self.exit_training == "staged"
+        if (not staged or self.exit_epochs) and not self.arch.endswith("-cascade"):
+            raise HccrError(f"--exit-training/--exit-epochs are for early-exit cascades "
+                            f"(fire-gwap-cascade), not --arch {self.arch}")
+        if self.exit_epochs and not staged:
+            raise HccrError("--exit-epochs is for --exit-training staged")
+
+    def network_options(self) -> dict:
+        """The builder options beyond the architecture's own (`model.nets.build`)."""
+        options: dict = {}
+        if self.attention:
+            options["attention"] = attention_orders(self.attention)
+        if self.head != "gwap":
+            options["head"] = self.head
+        return options
+
+    def stages(self) -> list[tuple[tuple[float, ...] | None, bool, int]]:
+        """Training stages, each (loss weights per exit or None, base frozen, epochs): one
+        for most networks, §4.4's two for a staged cascade."""
+        if not self.arch.endswith("-cascade"):
+            return [(None, False, self.epochs)]
+        epochs = (self.epochs, self.exit_epochs or self.epochs)
+        return [(w, frozen, n) for ((w, frozen), n) in zip(TRAINING[self.exit_training], epochs,
+                                                             strict=False)]
+
+
+def build_network(config: TrainConfig, num_classes: int) -> nn.Module:
+    """The network a run's config describes (architecture, input size and options)."""
+    return build(config.arch, num_classes, config.size, **config.network_options())
 
 
 def _save_atomic(obj: dict, path: Path) -> None:
@@ -104,15 +156,11 @@ def _train(config: TrainConfig, train_set: ImageSet, test_set: ImageSet, classes
            progress: Progress) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(config.seed)
-    model = build(config.arch, len(classes), config.size).to(device)
+    model = build_network(config, len(classes)).to(device)
     steps_per_epoch = -(-len(train_set.labels) // config.batch_size)
-    opt, sched = make_optimizer(model, config.optimizer, config.lr, config.weight_decay,
-                                config.epochs * steps_per_epoch)
-    loop = Loop(opt, sched, torch.Generator().manual_seed(config.seed), config.epochs,
-                config.batch_size, config.max_shift, device,
-                label_smoothing=config.label_smoothing, rank=rank, world=world, progress=progress)
+    gen = torch.Generator().manual_seed(config.seed)
     history: list[dict] = []
-    start_epoch = 0
+    start_epoch, ckpt = 0, None
     ckpt_path = out_dir / CHECKPOINT
     if resume and ckpt_path.exists():
         ckpt = read_checkpoint(ckpt_path, ("config", "model", "optimizer", "scheduler"))
@@ -120,32 +168,42 @@ def _train(config: TrainConfig, train_set: ImageSet, test_set: ImageSet, classes
             raise HccrError(f"{ckpt_path}: saved config differs from the requested one; "
                             "use a new run directory or the same options")
         build_checked(ckpt_path, "model", lambda: model.load_state_dict(ckpt["model"]))
-        build_checked(ckpt_path, "optimizer", lambda: opt.load_state_dict(ckpt["optimizer"]))
-        build_checked(ckpt_path, "scheduler", lambda: sched.load_state_dict(ckpt["scheduler"]))
-        loop.gen.set_state(ckpt["generator"])
+        gen.set_state(ckpt["generator"])
         if "torch_rng" in ckpt:  # dropout draws from it (absent in older checkpoints)
             torch.set_rng_state(ckpt["torch_rng"])
         start_epoch, history = ckpt["epoch"] + 1, ckpt["history"]
         if rank == 0:
             log.info(f"resuming {ckpt_path} at epoch {start_epoch + 1}")
-
-    def checkpoint(epoch: int, history: list[dict]) -> None:
-        if rank == 0:
-            _save_atomic({"config": asdict(config), "classes": classes.tolist(),
-                          "model": model.state_dict(), "optimizer": opt.state_dict(),
-                          "scheduler": sched.state_dict(), "generator": loop.gen.get_state(),
-                          "torch_rng": torch.get_rng_state(), "epoch": epoch,
-                          "history": history}, ckpt_path)
-
-    net = model
-    if world > 1:
-        net = DistributedDataParallel(
-            model, device_ids=[torch.device(device)] if device != "cpu" else None)
     t0 = time.perf_counter()
-    history = fit(net, loop, train_set, test_set, start_epoch, history, on_epoch_end=checkpoint)
+    first = 0
+    for weights, frozen, epochs in config.stages():
+        last, begin = first + epochs, max(start_epoch, first)
+        if begin < last:
+            if frozen:
+                model.freeze_base()
+            opt, sched = make_optimizer(model, config.optimizer, config.lr, config.weight_decay,
+                                        epochs * steps_per_epoch)
+            if ckpt is not None and begin > first:  # resuming inside this stage
+                build_checked(ckpt_path, "optimizer",
+                              partial(opt.load_state_dict, ckpt["optimizer"]))
+                build_checked(ckpt_path, "scheduler",
+                              partial(sched.load_state_dict, ckpt["scheduler"]))
+            loop = Loop(opt, sched, gen, last, config.batch_size, config.max_shift, device,
+                        description="train" if first == 0 else "train the exits",
+                        label_smoothing=config.label_smoothing, exit_weights=weights,
+                        rank=rank, world=world, progress=progress)
+            net = model
+            if world > 1:  # an exit left out of the loss gets no gradient
+                net = DistributedDataParallel(
+                    model, device_ids=[torch.device(device)] if device != "cpu" else None,
+                    find_unused_parameters=weights is not None and 0.0 in weights)
+            history = fit(net, loop, train_set, test_set, begin, history,
+                          on_epoch_end=partial(_checkpoint, ckpt_path, config, classes, model,
+                                               loop, rank))
+        first = last
     final = evaluate(model, test_set, device=device)
     metrics = {**final, "train_images": len(train_set.labels), "classes": len(classes),
-               "epochs": config.epochs, "processes": world,
+               "epochs": first, "processes": world,
                "train_seconds": round(time.perf_counter() - t0, 1), "history": history}
     if rank == 0:
         _save_atomic({"config": asdict(config), "classes": classes.tolist(),
@@ -153,6 +211,17 @@ def _train(config: TrainConfig, train_set: ImageSet, test_set: ImageSet, classes
                      out_dir / MODEL)
         (out_dir / METRICS).write_text(json.dumps(metrics, indent=2))
     return metrics
+
+
+def _checkpoint(path: Path, config: TrainConfig, classes: np.ndarray, model: nn.Module,
+                loop: Loop, rank: int, epoch: int, history: list[dict]) -> None:
+    """Save the state to resume after `epoch` (process 0 only)."""
+    if rank == 0:
+        _save_atomic({"config": asdict(config), "classes": classes.tolist(),
+                      "model": model.state_dict(), "optimizer": loop.opt.state_dict(),
+                      "scheduler": loop.sched.state_dict(), "generator": loop.gen.get_state(),
+                      "torch_rng": torch.get_rng_state(), "epoch": epoch,
+                      "history": history}, path)
 
 
 CHECKPOINT_KEYS = ("config", "classes", "model")
@@ -206,7 +275,7 @@ def load_trained(run_dir: str | Path) -> tuple[nn.Module, np.ndarray, TrainConfi
     config = build_checked(path, "config", lambda: TrainConfig(**ckpt["config"]))
     classes = np.array(ckpt["classes"], np.int64)
     model = build_checked(path, "model", lambda: fit_to_state(
-        build(config.arch, len(classes), config.size), ckpt["model"]))
+        build_network(config, len(classes)), ckpt["model"]))
     return model.eval(), classes, config
 
 
@@ -214,10 +283,11 @@ def train_on_files(config: TrainConfig, train_data: Path, test_data: Path, out_d
                    resume: bool = False, skip_bad: bool = False,
                    progress: Progress = silent) -> dict:
     """Load `.gnt` data and train; the classes are those present in the training data."""
-    train_set = load_images(train_data, config.size, skip_bad)
+    train_set = load_images(train_data, config.size, skip_bad, config.binarize)
     classes = np.unique(train_set.labels)
     train_set, _ = train_set.restrict(classes)
-    test_set, dropped = load_images(test_data, config.size, skip_bad).restrict(classes)
+    test_set, dropped = load_images(test_data, config.size, skip_bad,
+                                    config.binarize).restrict(classes)
     log.info(f"{len(train_set.labels)} training and {len(test_set.labels)} test images, "
              f"{len(classes)} classes ({dropped} test images of unknown classes skipped)")
     return train(config, train_set, test_set, classes, out_dir, resume, progress)
@@ -230,7 +300,8 @@ def evaluate_run(run_dir: Path, data: Path, skip_bad: bool = False,
     for an early-exit cascade also `cascade` (`model.nets.fire.cascade_evaluate` at
     `threshold`: exit distribution, accuracy against running to the end, MACs)."""
     model, classes, config = load_trained(run_dir)
-    data_set, skipped = load_images(data, config.size, skip_bad).restrict(classes)
+    data_set, skipped = load_images(data, config.size, skip_bad,
+                                    config.binarize).restrict(classes)
     result = {**evaluate(model, data_set), "skipped": skipped}
     if getattr(model, "cascade", False):
         result["cascade"] = cascade_evaluate(model, data_set, config.size, threshold)

@@ -15,9 +15,14 @@ from base.errors import HccrError
 from base.progress import Progress, silent
 from model.data.dataset import load_images
 from model.loop import Loop, evaluate, fit, make_optimizer
-from model.nets import build
 from model.nets.resize import fit_to_state
-from model.train import TrainConfig, build_checked, load_trained, read_checkpoint
+from model.train import (
+    TrainConfig,
+    build_checked,
+    build_network,
+    load_trained,
+    read_checkpoint,
+)
 from quant.qat import QatNet, prepare_qat
 
 QAT_MODEL = "qat.pt"
@@ -105,7 +110,7 @@ def load_qat(qat_dir: Path) -> tuple[QatNet, np.ndarray, QuantConfig]:
     classes = np.array(ckpt["classes"], np.int64)
 
     def rebuild() -> QatNet:
-        float_model = build(train_cfg.arch, len(classes), train_cfg.size)
+        float_model = build_network(train_cfg, len(classes))
         qnet = prepare_qat(float_model, train_cfg.size, config.pot, config.weight_bits)
         return fit_to_state(qnet, ckpt["model"])  # a pruned network's layers are narrower
 

@@ -17,10 +17,11 @@ import torch.fx
 from torch import nn
 
 from model.data.dataset import ImageSet
+from model.loop import exit_loss
 from model.nets import ARCHITECTURES, build
 from model.nets.blocks import ChannelAttention, Classifier, eca_kernel_size
 from model.nets.cnn9 import LowRankConv, cnn9, gslre_rank, gslre_train
-from model.nets.fire import cascade_evaluate, cascade_loss, cascade_predict, exit_macs, fire_gwap
+from model.nets.fire import cascade_evaluate, cascade_predict, exit_macs, fire_gwap
 from model.nets.resnet import eca_resnet18, eca_resnet56
 from model.nets.sqnxt import SqueezeNext, param_table, sqnxt, stage
 from model.nets.stats import fc_cost, group, own_params, profile
@@ -316,10 +317,10 @@ def test_cascade_evaluate_reports_exits_and_macs():
         assert set(report["top1_exits"]) == {"mid_a", "mid_b", "head"}
 
 
-def test_cascade_loss_uses_every_exit():
+def test_joint_exit_loss_uses_every_exit():
     model = fire_gwap(4, 32, cascade=True)
     x, y = torch.randn(3, 1, 32, 32), torch.tensor([0, 1, 2])
-    cascade_loss(model(x), y).backward()
+    exit_loss(model(x), y, nn.CrossEntropyLoss()).backward()
     for head in (model.mid_a, model.mid_b, model.head):
         assert head.classifier.fc.weight.grad is not None
 

@@ -36,13 +36,14 @@ class ImageSet:
         return ImageSet(self.images[keep], mapped[keep], self.source), int((~keep).sum())
 
 
-def load_images(path: str | Path, size: int, skip_bad: bool = False) -> ImageSet:
+def load_images(path: str | Path, size: int, skip_bad: bool = False, binarize: bool = False
+                ) -> ImageSet:
     """Read a `.gnt` file or folder and preprocess every sample to [size, size] (a `GntError`
-    when it holds no image)."""
+    when it holds no image; `binarize`: at the mean grey level first)."""
     result = read_gnt(path, skip_bad=skip_bad)
     if not result.samples:
         bad = f" ({result.skipped} corrupt records skipped)" if result.skipped else ""
         raise GntError(f"{path}: no images{bad}")
-    images = preprocess_batch([s.image for s in result.samples], size)
+    images = preprocess_batch([s.image for s in result.samples], size, binarize)
     labels = np.array([s.label for s in result.samples], np.int64)
     return ImageSet(images, labels, str(path))

@@ -16,6 +16,8 @@ import torch
 from torch import nn
 
 ATTENTION_ORDERS = ("cam_sam", "parallel", "sam_cam")
+# Seed 000 Table 4's notation: ① CAM in front, ② CAM and SAM in parallel, ③ SAM in front.
+ATTENTION_DIGITS = dict(zip("123", ATTENTION_ORDERS, strict=True))
 
 
 def conv_bn(cin: int, cout: int, kernel: int | tuple[int, int], stride: int = 1,
@@ -109,6 +111,17 @@ class Cbam(nn.Module):
         if self.order == "sam_cam":
             return self.cam(self.sam(x))
         return self.cam(x) + self.sam(x)
+
+
+def attention_orders(text: str) -> tuple[str | None, str | None, str | None]:
+    """C-CBAM orders at positions I, II, III from "a,b,c", each an order name, Table 4's
+    digit (1, 2, 3) or "none" (no side path there); e.g. "1,2,3" is the paper's choice."""
+    parts = [p.strip() for p in text.split(",")]
+    orders = [None if p == "none" else ATTENTION_DIGITS.get(p, p) for p in parts]
+    if len(orders) != 3 or any(o not in (None, *ATTENTION_ORDERS) for o in orders):
+        raise ValueError(f"C-CBAM orders {text!r}: three comma-separated orders at positions "
+                         f"I, II, III, each 1, 2, 3, none or one of {', '.join(ATTENTION_ORDERS)}")
+    return orders[0], orders[1], orders[2]
 
 
 class Gwap(nn.Module):

@@ -4,13 +4,16 @@
 Table 1: 64×64 input, conv1 3×3/1 64, 2×2/2 max pools after conv1, fire3 and fire5, fire2 …
 fire9 (squeeze 1×1 s, expand 1×1 e and 3×3 e, concatenated), BN + ReLU after every
 convolution. The head is global *weighted* average pooling (§3.2, Eq. 3: one trainable
-weight per channel and position), dropout 0.5 and the FC. The cascade (§3.3) adds Mid-A after
-fire4 (a fire module like fire5, GWAP, dropout 0.2, FC) and Mid-B after fire6 (a fire
-module like fire7, …); its forward returns the logits of Mid-A, Mid-B and the final output,
-all of which training uses (`cascade_loss`). At inference (`cascade_predict`) an image
-stops at Mid-A when its top softmax probability reaches the threshold (0.98); otherwise the
-network runs to the end and, as in §4.5, the Mid-B and final probabilities are averaged
-(`mid_b="exit"` makes Mid-B a second early exit instead).
+weight per channel and position), dropout 0.5 and the FC; §4.3's alternatives (Table 2) are
+`head="gap"` (global average pooling) and `head="fc"` (flatten, a 1024-neuron hidden layer).
+The cascade (§3.3) adds Mid-A after fire4 (a fire module like fire5, GWAP, dropout 0.2, FC)
+and Mid-B after fire6 (a fire module like fire7, …); its forward returns the logits of
+Mid-A, Mid-B and the final output. §4.4 trains it in two stages (`TRAINING["staged"]`, the
+default): the final output alone first, then the exits with the base network frozen
+(`FireNet.freeze_base`); `TRAINING["joint"]` is the multi-task variant Table 3 rejects. At
+inference (`cascade_predict`) an image stops at Mid-A when its top softmax probability
+reaches the threshold (0.98); otherwise the network runs to the end and, as in §4.5, the
+Mid-B and final probabilities are averaged (`mid_b="exit"` makes Mid-B a second early exit).
 """
 
 from __future__ import annotations
@@ -40,6 +43,17 @@ TABLE4_FLOPS = {"mid_a": 0.52, "mid_b": 0.66, "head": 0.91}
 TABLE5_MB = {"final": 10.3, "cascade": 20.4}
 EXITS = ("mid_a", "mid_b", "head")
 THRESHOLD = 0.98
+# §4.3 Table 2: the final head's top-1 (%) on ICDAR-2013 and its additional parameters.
+HEADS = ("gwap", "gap", "fc")
+TABLE2 = {"gap": (96.47, 0), "fc": (96.95, 3.33e6), "gwap": (96.91, 0.03e6)}
+FC_HIDDEN = 1024  # HCCR-FC's hidden layer
+# §4.4: training stages, each (loss weight of Mid-A, Mid-B, final; base network frozen).
+TRAINING: dict[str, tuple[tuple[tuple[float, float, float], bool], ...]] = {
+    "staged": (((0.0, 0.0, 1.0), False), ((1.0, 1.0, 0.0), True)),
+    "joint": (((1.0, 1.0, 1.0), False),),
+}
+# Table 3: top-1 (%) of Mid-A, Mid-B and the final output for each strategy.
+TABLE3 = {"joint": (95.13, 96.25, 96.31), "staged": (94.36, 95.91, 96.91)}
 
 
 class Fire(nn.Module):
@@ -57,14 +71,26 @@ class Fire(nn.Module):
 
 
 def exit_head(channels: int, side: int, num_classes: int, dropout: float,
-              fire: tuple[int, int] | None, bottleneck: int | None) -> nn.Sequential:
-    """[fire (squeeze, expand),] GWAP, dropout and classifier over a `channels`×`side`×`side`
-    map."""
+              fire: tuple[int, int] | None, bottleneck: int | None,
+              head: str = "gwap") -> nn.Sequential:
+    """[fire (squeeze, expand),] pooling (`head`: GWAP, GAP, or flatten and a hidden FC layer
+    with ReLU), dropout and classifier over a `channels`×`side`×`side` map."""
     layers: OrderedDict[str, nn.Module] = OrderedDict()
     if fire:
         layers["fire"] = Fire(channels, *fire)
         channels = 2 * fire[1]
-    layers["gwap"] = Gwap(channels, side, side)
+    if head == "gwap":
+        layers["gwap"] = Gwap(channels, side, side)
+    elif head == "gap":
+        layers["gap"] = nn.AdaptiveAvgPool2d(1)
+        layers["flatten"] = nn.Flatten()
+    elif head == "fc":
+        layers["flatten"] = nn.Flatten()
+        layers["hidden"] = nn.Linear(channels * side * side, FC_HIDDEN)
+        layers["act"] = nn.ReLU()
+        channels = FC_HIDDEN
+    else:
+        raise ValueError(f"unknown head {head!r}; known: {', '.join(HEADS)}")
     layers["dropout"] = nn.Dropout(dropout)
     layers["classifier"] = Classifier(channels, num_classes, bottleneck)
     return nn.Sequential(layers)
@@ -78,14 +104,16 @@ class FireNet(nn.Module):
         size: input side (64 in the paper), divisible by 8.
         cascade: add Mid-A/Mid-B; forward then returns (mid_a, mid_b, final) logits.
         bottleneck: seed 003 FC bottleneck width in every classifier.
+        head: the final output's pooling, one of `HEADS` (the exits keep GWAP).
     """
 
     def __init__(self, num_classes: int, size: int = 64, cascade: bool = False,
-                 bottleneck: int | None = None) -> None:
+                 bottleneck: int | None = None, head: str = "gwap") -> None:
         super().__init__()
         if size % 8:
             raise ValueError(f"input size {size} must be divisible by 8")
         self.cascade = cascade
+        self.frozen = False
         self.conv1 = conv_bn(1, 64, 3, padding=1)
         self.pool1 = nn.MaxPool2d(2)
         for name, cin, squeeze, expand in FIRES:
@@ -100,8 +128,30 @@ class FireNet(nn.Module):
             elif name == "fire6" and cascade:
                 self.mid_b = exit_head(384, size // 8, num_classes, 0.2, (48, 192),
                                        bottleneck)
-        self.head = exit_head(512, size // 8, num_classes, 0.5, None, bottleneck)
+        self.head = exit_head(512, size // 8, num_classes, 0.5, None, bottleneck, head)
         he_normal_(self)
+
+    def exits(self) -> list[nn.Module]:
+        """The early-exit heads (none without the cascade)."""
+        return [self.mid_a, self.mid_b] if self.cascade else []
+
+    def freeze_base(self, frozen: bool = True) -> None:
+        """Fix (or release) everything but the exit heads: no gradients, and BN statistics
+        and dropout kept in eval mode while the exits train (§4.4's second stage)."""
+        self.frozen = frozen
+        heads = {id(p) for m in self.exits() for p in m.parameters()}
+        for p in self.parameters():
+            if id(p) not in heads:
+                p.requires_grad_(not frozen)
+        self.train(self.training)
+
+    def train(self, mode: bool = True) -> FireNet:
+        super().train(mode)
+        if self.frozen and mode:
+            for name, m in self.named_children():
+                if name not in ("mid_a", "mid_b"):
+                    m.eval()
+        return self
 
     def forward(self, x: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, ...]:
         x = self.fire4(self.pool2(self.fire3(self.fire2(self.pool1(self.conv1(x))))))
@@ -113,17 +163,10 @@ class FireNet(nn.Module):
 
 
 def fire_gwap(num_classes: int, size: int = 64, cascade: bool = False,
-              bottleneck: int | None = None) -> FireNet:
-    """Seed 004's network (HCCR-WAP), with the early-exit cascade if `cascade`."""
-    return FireNet(num_classes, size, cascade, bottleneck)
-
-
-def cascade_loss(outputs: Sequence[torch.Tensor], target: torch.Tensor,
-                 loss_fn: nn.Module | None = None,
-                 weights: Sequence[float] = (1.0, 1.0, 1.0)) -> torch.Tensor:
-    """Multi-task loss over all exits (§4.4 strategy 1): Σ weight_i · loss(logits_i, target)."""
-    loss_fn = loss_fn or nn.CrossEntropyLoss()
-    return sum(w * loss_fn(o, target) for w, o in zip(weights, outputs, strict=True))
+              bottleneck: int | None = None, head: str = "gwap") -> FireNet:
+    """Seed 004's network (HCCR-WAP; `head` "gap"/"fc": HCCR-GAP/HCCR-FC), with the
+    early-exit cascade if `cascade`."""
+    return FireNet(num_classes, size, cascade, bottleneck, head)
 
 
 def cascade_predict(outputs: Sequence[torch.Tensor], threshold: float = THRESHOLD,

@@ -26,6 +26,7 @@ from systemrdl import RDLCompiler
 from systemrdl.node import AddrmapNode
 
 RTL_DIR = Path(__file__).resolve().parents[1] / "rtl" / "seq"
+AXI_MACROS = "hccr_axi.svh"  # the AXI port lists, compiled before every file using them
 RDL = RTL_DIR / "regs.rdl"
 DOC = Path(__file__).resolve().parents[2] / "docs" / "seq_registers.md"
 MODULE = "seq_regs"  # the generated module; its package is seq_regs_pkg
@@ -167,9 +168,10 @@ def generate(folder: Path) -> Generated:
 
 def csr_sources(folder: Path) -> list[Path]:
     """Everything a build of `seq_csr` (the register block with flat engine ports) needs, in
-    compile order: the lint waivers of the generated code, the generated package and module
-    (written into `folder`), then `seq_csr.sv`."""
-    return [RTL_DIR / "seq_regs.vlt", *generate(folder).sources, RTL_DIR / "seq_csr.sv"]
+    compile order: the lint waivers of the generated code, the AXI port-list macros, the
+    generated package and module (written into `folder`), then `seq_csr.sv`."""
+    return [RTL_DIR / "seq_regs.vlt", RTL_DIR / AXI_MACROS, *generate(folder).sources,
+            RTL_DIR / "seq_csr.sv"]
 
 
 def markdown() -> str:

@@ -29,7 +29,7 @@ from hw.gen.seq.batch import BatchChoice, choose_batch
 from hw.gen.seq.config import EngineConfig, rtl_problems
 from hw.gen.seq.cycles import program_cycles
 from hw.gen.seq.files import save_program
-from hw.gen.seq_regs import generate
+from hw.gen.seq_regs import AXI_MACROS, generate
 from quant import ir
 
 GENERATOR_VERSION = "1"
@@ -42,11 +42,12 @@ MAX_BURST = 16
 
 
 def engine_sources() -> list[Path]:
-    """The engine's hand-written sources in compile order: packages, shared parts, then the
-    engine's own modules (the generated register block comes between)."""
+    """The engine's hand-written sources in compile order: the AXI port-list macros,
+    packages, shared parts, then the engine's own modules (the generated register block comes
+    between)."""
     own = sorted((RTL_DIR / "seq").glob("*.sv"))
     packages = [p for p in own if p.stem.endswith("_pkg")]
-    return ([*packages, *(RTL_DIR / name for name in SHARED)]
+    return ([RTL_DIR / "seq" / AXI_MACROS, *packages, *(RTL_DIR / name for name in SHARED)]
             + [p for p in own if p not in packages])
 
 

@@ -30,23 +30,7 @@ module axi_dma_rd #(
   input  wire         m_axis_tready,
   output logic        m_axis_tlast,
 
-  output logic [0:0]  m_axi_arid,
-  output logic [31:0] m_axi_araddr,
-  output logic [7:0]  m_axi_arlen,
-  output logic [2:0]  m_axi_arsize,
-  output logic [1:0]  m_axi_arburst,
-  output logic        m_axi_arlock,
-  output logic [3:0]  m_axi_arcache,
-  output logic [2:0]  m_axi_arprot,
-  output logic [3:0]  m_axi_arqos,
-  output logic        m_axi_arvalid,
-  input  wire         m_axi_arready,
-  input  wire  [0:0]  m_axi_rid,
-  input  wire  [63:0] m_axi_rdata,
-  input  wire  [1:0]  m_axi_rresp,
-  input  wire         m_axi_rlast,
-  input  wire         m_axi_rvalid,
-  output logic        m_axi_rready,
+  `HCCR_AXI_M_READ_PORTS
 
   output logic        busy_o,           // a command is being split or a burst is in flight
   output logic        error_o           // an R beat answered SLVERR/DECERR (sticky)

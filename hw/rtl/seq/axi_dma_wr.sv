@@ -31,26 +31,7 @@ module axi_dma_wr #(
   input  wire         s_axis_tvalid,
   output logic        s_axis_tready,
 
-  output logic [0:0]  m_axi_awid,
-  output logic [31:0] m_axi_awaddr,
-  output logic [7:0]  m_axi_awlen,
-  output logic [2:0]  m_axi_awsize,
-  output logic [1:0]  m_axi_awburst,
-  output logic        m_axi_awlock,
-  output logic [3:0]  m_axi_awcache,
-  output logic [2:0]  m_axi_awprot,
-  output logic [3:0]  m_axi_awqos,
-  output logic        m_axi_awvalid,
-  input  wire         m_axi_awready,
-  output logic [63:0] m_axi_wdata,
-  output logic [7:0]  m_axi_wstrb,
-  output logic        m_axi_wlast,
-  output logic        m_axi_wvalid,
-  input  wire         m_axi_wready,
-  input  wire  [0:0]  m_axi_bid,
-  input  wire  [1:0]  m_axi_bresp,
-  input  wire         m_axi_bvalid,
-  output logic        m_axi_bready,
+  `HCCR_AXI_M_WRITE_PORTS
 
   output logic        done_o,           // pulse: a command's data is written
   output logic        busy_o,           // a command is being split or a burst awaits its B

@@ -21,25 +21,7 @@ module seq_csr #(
   input  wire         rst_n,            // synchronous, active low
 
   // AXI4-Lite slave
-  input  wire  [31:0] s_axil_awaddr,
-  input  wire  [2:0]  s_axil_awprot,
-  input  wire         s_axil_awvalid,
-  output logic        s_axil_awready,
-  input  wire  [31:0] s_axil_wdata,
-  input  wire  [3:0]  s_axil_wstrb,
-  input  wire         s_axil_wvalid,
-  output logic        s_axil_wready,
-  output logic [1:0]  s_axil_bresp,
-  output logic        s_axil_bvalid,
-  input  wire         s_axil_bready,
-  input  wire  [31:0] s_axil_araddr,
-  input  wire  [2:0]  s_axil_arprot,
-  input  wire         s_axil_arvalid,
-  output logic        s_axil_arready,
-  output logic [31:0] s_axil_rdata,
-  output logic [1:0]  s_axil_rresp,
-  output logic        s_axil_rvalid,
-  input  wire         s_axil_rready,
+  `HCCR_AXIL_S_PORTS
 
   // to the engine
   output logic        start_o,          // one-cycle pulse: CTRL.START was written with 1

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from base.paths import ROOT
+from hw.gen.seq_regs import AXI_MACROS
 from hw.synth import synth_xilinx
 from sim import runner
 
@@ -14,8 +15,10 @@ SEQ = ROOT / "hw" / "rtl" / "seq"
 # Each module's sources in compile order (itself last).
 SOURCES = {
     "axi_burst": [SEQ / "axi_burst.sv"],
-    "axi_dma_rd": [runner.RTL_DIR / "fifo.sv", SEQ / "axi_burst.sv", SEQ / "axi_dma_rd.sv"],
-    "axi_dma_wr": [runner.RTL_DIR / "fifo.sv", SEQ / "axi_burst.sv", SEQ / "axi_dma_wr.sv"],
+    "axi_dma_rd": [SEQ / AXI_MACROS, runner.RTL_DIR / "fifo.sv", SEQ / "axi_burst.sv",
+                   SEQ / "axi_dma_rd.sv"],
+    "axi_dma_wr": [SEQ / AXI_MACROS, runner.RTL_DIR / "fifo.sv", SEQ / "axi_burst.sv",
+                   SEQ / "axi_dma_wr.sv"],
 }
 SOURCES["axi_dma"] = [*SOURCES["axi_dma_rd"], SEQ / "axi_dma_wr.sv", SEQ / "axi_dma.sv"]
 

@@ -28,6 +28,7 @@ from quant import ir
 from quant.qat import QatNet, QuantGwap, QuantLayer, weight_qparams
 
 M_BITS = 15
+ACC_FLOOR_BITS = 22  # an accumulator step is ≥ 2^-22 output steps (see _weight_scale_floor)
 EXIT_FRAC_BITS = 24  # most fraction bits F of an exit LUT (LUT[0] = 2^F stands for exp(0) = 1)
 
 
@@ -141,16 +142,20 @@ class _Lowering:
     def _quantized(self, node: fx.Node, ins: list[fx.Node]) -> None:
         layer: QuantLayer | QuantGwap = self.gm.get_submodule(node.target)
         x = self.spec(ins[0])
-        w_scale = weight_qparams(layer.weight, layer.weight_bits, layer.pot).double()
+        out_scale, out_zp = layer.out_quant.qparams()
+        bias = layer.bias.detach().double() if isinstance(layer, QuantLayer) else None
+        w_scale = torch.maximum(weight_qparams(layer.weight, layer.weight_bits,
+                                               layer.pot).double(),
+                                _weight_scale_floor(out_scale, x.scale, bias, layer.pot))
         qmax = 2 ** (layer.weight_bits - 1) - 1
         weight = layer.weight.detach().double()
         w_q = torch.clamp(torch.round(weight / w_scale.reshape(-1, *[1] * (weight.dim() - 1))),
                           -qmax, qmax).to(torch.int8).numpy()
-        out_scale, out_zp = layer.out_quant.qparams()
-        # A filter of zeros (pruned) outputs its bias alone: any weight scale serves, and the
-        # one that makes its multiplier 1 keeps its bias and multiplier representable.
+        # A filter whose weights quantize to zeros (pruned, or slimmed to ~1e-8) outputs its
+        # bias alone: any weight scale serves, and the one that makes its multiplier 1 keeps
+        # its bias exact in output steps.
         acc_scale = x.scale * w_scale.numpy()
-        acc_scale[(weight.flatten(1) == 0).all(1).numpy()] = out_scale
+        acc_scale[(w_q.reshape(len(w_q), -1) == 0).all(1)] = out_scale
         pairs = [quantize_multiplier(float(a / out_scale), layer.pot, f"{node.name}[{c}]")
                  for c, a in enumerate(acc_scale)]
         common = {"name": node.name, "inputs": (x.name,), "output": node.name,
@@ -159,7 +164,7 @@ class _Lowering:
         if isinstance(layer, QuantGwap):
             op: ir.Op = ir.Gwap(weight=np.ascontiguousarray(w_q.transpose(1, 2, 0)), **common)
         else:
-            bias = np.round(layer.bias.detach().double().numpy() / acc_scale)
+            bias = np.round(bias.numpy() / acc_scale)
             if np.abs(bias).max(initial=0) >= 2**31:
                 raise HccrError(f"{node.name}: quantized bias exceeds int32")
             common.update(bias=bias.astype(np.int32), relu=layer.relu,
@@ -388,6 +393,20 @@ def exit_table(model: ir.Model, threshold: float = THRESHOLD, mid_b: str = "aver
     model = dataclasses.replace(model, exits=tuple(points))
     ir.check(model)
     return model
+
+
+def _weight_scale_floor(out_scale: float, in_scale: float, bias: torch.Tensor | None,
+                        pot: bool) -> torch.Tensor:
+    """The smallest weight scale of each filter: an accumulator step is at least
+    `2^-ACC_FLOOR_BITS` output steps and `|bias| / 2^30`. A weaker filter (a slimmed channel
+    whose BN scale trained to ~1e-8; QAT gives it a 2^-33 scale, and its bias needed ~2^40)
+    gets coarser weights, moving its output by under 1e-4 step per product, or all-zero ones;
+    its multiplier and bias stay representable. A power of two under pot."""
+    floor = out_scale * 2.0**-ACC_FLOOR_BITS
+    if bias is not None:
+        floor = torch.clamp_min(bias.abs() / 2**30, floor)
+    floor = torch.as_tensor(floor, dtype=torch.float64) / in_scale
+    return torch.exp2(torch.ceil(torch.log2(floor))) if pot else floor
 
 
 def _pair(v: int | tuple[int, ...]) -> tuple[int, int]:

@@ -136,19 +136,31 @@ def test_dead_layer_keeps_its_multipliers_representable():
 
 
 @pytest.mark.slow
-def test_pruned_filter_exports_with_multiplier_one(schemes, small_data):
-    """A filter of zeros (pruning) exports under pot with M = 1, s = 0 and its bias exact in
-    output steps; golden still equals the fake-quant network (before: a 2^-34 weight scale
-    made the bias overflow int32 or the multiplier leave the IR's range)."""
+@pytest.mark.parametrize("weights", ["zero", "1e-8", "weak"])
+def test_pruned_filter_exports_with_multiplier_one(schemes, small_data, weights):
+    """A filter of zeros (pruning) or of 1.3e-8 weights (a slimmed channel) exports under pot
+    with zero weights, M = 1, s = 0 and its bias exact in output steps; a weak filter with
+    weights 3 accumulator floors (2^-22 output steps) gets weights 3 and M = 1, s = 22. Golden
+    stays within a step of the fake-quant network (before: a 2^-33 weight scale made the bias
+    ~2^40, beyond int32, or the multiplier leave the IR's range)."""
     qnet = copy.deepcopy(schemes["pot"][0])
     layer = next(m for m in qnet.modules() if isinstance(m, QuantLayer) and m.conv is not None)
+    before = schemes["pot"][1]
+    first = next(o for o in before.ops if isinstance(o, ir.Conv2d))
+    floor = before.tensors[first.output].scale * 2.0**-22 / before.tensors[first.inputs[0]].scale
     with torch.no_grad():
-        layer.weight[1].zero_()
+        layer.weight[1] = {"zero": 0.0, "1e-8": 1.3e-8, "weak": 3 * floor}[weights]
         layer.bias[1] = 0.5
     model = export(qnet, "pruned")
     op = next(o for o in model.ops if isinstance(o, ir.Conv2d))
-    assert (int(op.multiplier[1]), int(op.shift[1])) == (1, 0)
-    assert not op.weight[..., 1].any()
+    scale_out = model.tensors[op.output].scale
+    if weights == "weak":
+        assert (int(op.multiplier[1]), int(op.shift[1])) == (1, 22)
+        assert (op.weight[..., 1] == 3).all()
+    else:
+        assert (int(op.multiplier[1]), int(op.shift[1])) == (1, 0)
+        assert not op.weight[..., 1].any()
+        assert op.bias[1] == round(0.5 / scale_out)
     data, _ = load_images(small_data / "test", 32).restrict(read_labels(schemes["pot"][2]))
     check = compare_with_qat(qnet, model, data.images[:100])
     assert all(r["max_steps"] <= 1.0 + 1e-3 for r in check["layers"].values())

@@ -18,9 +18,13 @@ from model.data.dataset import ImageSet
 from model.data.preprocess import binarize_mean, preprocess
 from model.data.synth import SynthPlan, synthesize
 from model.loop import Loop, exit_loss, fit, make_optimizer
+from model.nets import build
 from model.nets.blocks import Cbam, attention_orders
 from model.nets.fire import fire_gwap
-from model.train import TrainConfig, build_network, load_trained, train_on_files
+from model.prune.asfp import AsfpConfig, SoftPruning, reselect, stage_of, zero_masks
+from model.prune.channels import analyse
+from model.prune.runs import split_validation
+from model.train import TrainConfig, build_network, evaluate_run, load_trained, train_on_files
 
 runner = CliRunner()
 
@@ -168,3 +172,78 @@ def test_mean_grey_binarisation():
     out = preprocess(image, 6, binarize=True)  # the 6×4 ink box padded to 6×6: no resampling
     assert set(np.unique(out)) == {0, 255} and int((out == 255).sum()) == 24  # all ink, full
     assert not set(np.unique(preprocess(image, 6))) <= {0, 255}
+
+
+# ---------------------------------------------------------------- seed 000: ASFP
+
+def test_reselect_releases_a_recovered_filter_and_keeps_the_count():
+    """Soft pruning ranks again: a zeroed filter that has grown above a live one is released
+    and the now lowest one zeroed, per stage as many as before."""
+    scores = {("s1.c",): torch.tensor([2.0, -1.0, 0.5, -0.2]), ("s2.c",): torch.tensor([-1.0, 1.0])}
+    zeroed = {("s1.c",): torch.tensor([True, True, False, False]),
+              ("s2.c",): torch.tensor([True, False])}
+    got = reselect(scores, zeroed)
+    assert got[("s1.c",)].tolist() == [False, True, False, True]
+    assert got[("s2.c",)].tolist() == [True, False]
+
+
+def test_soft_pruning_lets_a_zeroed_filter_recover():
+    """After a fine-tuning epoch, a zeroed filter whose weights grew back above every live
+    filter's is kept and the weakest live filter zeroed in its place; `reselect=False` zeroes
+    the same one again."""
+    torch.manual_seed(0)
+    for again in (True, False):
+        model = build("sqnxt", 3, 16)
+        graph = analyse(model)
+        group = next(g for g in graph.groups if stage_of(g) == "stage3")
+        masks = {group: torch.zeros(graph.width(group), dtype=torch.bool)}
+        masks[group][0] = True
+        zero_masks(graph, masks)
+        conv = graph.convs[group[0]]
+        with torch.no_grad():  # what training could do: filter 0 grows back, filter 1 fades
+            conv.weight[0] = 10.0 * conv.weight.abs().max()
+            conv.weight[1] = 0.0
+            for bn in graph.bns(group[0]):
+                bn.weight[0] = bn.weight[1] = 1.0
+        hook = SoftPruning(graph, masks, every=2, config=AsfpConfig(reselect=again))
+        hook(1)  # mid-epoch: nothing happens
+        assert hook.masks[group].tolist()[:2] == [True, False]
+        hook(2)
+        assert hook.masks[group].tolist()[:2] == ([False, True] if again else [True, False])
+        assert int(hook.masks[group].sum()) == 1
+        zeroed_now, live = (1, 0) if again else (0, 1)
+        assert torch.count_nonzero(conv.weight[zeroed_now]) == 0
+        assert torch.count_nonzero(conv.weight[live]) > 0 or not again
+
+
+def test_validation_split_is_carved_per_class_from_training_data():
+    labels = np.repeat(np.arange(3), [10, 5, 1])
+    data = ImageSet(np.arange(16, dtype=np.uint8).reshape(16, 1, 1), labels)
+    train, val = split_validation(data, 0.2, seed=0)
+    assert np.bincount(val.labels, minlength=3).tolist() == [2, 1, 0]
+    assert np.bincount(train.labels, minlength=3).tolist() == [8, 4, 1]
+    both = np.sort(np.concatenate([train.images.ravel(), val.images.ravel()]))
+    assert both.tolist() == list(range(16))  # disjoint, nothing lost
+    with pytest.raises(HccrError, match="validation split"):
+        split_validation(ImageSet(data.images[:1], labels[:1]), 0.5)
+
+
+@pytest.mark.slow
+def test_prune_accepts_rounds_on_a_validation_split(tiny_data, tmp_path):
+    """`hccr prune` decides on a validation split carved from the training data and reports
+    the test split; `--val-share 0` decides on the test split."""
+    source = tmp_path / "source"
+    train_on_files(TrainConfig(arch="sqnxt", size=16, epochs=1), tiny_data / "train",
+                   tiny_data / "test", source)
+    for share, on in (("0.25", "validation"), ("0", "test")):
+        out = tmp_path / f"asfp{share}"
+        result = runner.invoke(app, [
+            "prune", "--method", "asfp", "--from", str(source), "--train-data",
+            str(tiny_data / "train"), "--test-data", str(tiny_data / "test"), "--run", str(out),
+            "--scope", "stage3", "--epochs", "1", "--max-rounds", "1", "--x", "0.2",
+            "--z-limit", "5", "--max-drop-zeroed", "1", "--max-drop-tuned", "1",
+            "--val-share", share, "--recalibrate", "0"])
+        assert result.exit_code == 0, result.output
+        metrics = json.loads((out / "metrics.json").read_text())
+        assert metrics["decisions_on"] == on and metrics["rounds"][0]["accepted"]
+        assert metrics["top1"] == evaluate_run(out, tiny_data / "test")["top1"]

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 from torch import nn
 
+from base.errors import HccrError
 from base.rundir import write_manifest
 from model.data.dataset import ImageSet, load_images
 from model.loop import evaluate
@@ -24,11 +25,30 @@ SHAPES = "shapes.json"
 log = logging.getLogger(__name__)
 
 
-def load_data(path: Path, size: int, classes: np.ndarray) -> ImageSet:
-    """A `.gnt` file or folder, preprocessed and restricted to `classes`."""
-    data, dropped = load_images(path, size).restrict(classes)
+def load_data(path: Path, size: int, classes: np.ndarray, binarize: bool = False) -> ImageSet:
+    """A `.gnt` file or folder, preprocessed (as the run was trained) and restricted to
+    `classes`."""
+    data, dropped = load_images(path, size, binarize=binarize).restrict(classes)
     log.info(f"{path}: {len(data.labels)} images ({dropped} of other classes skipped)")
     return data
+
+
+def split_validation(data: ImageSet, share: float, seed: int = 0) -> tuple[ImageSet, ImageSet]:
+    """Carve a validation split from training data: per class, round(share · n) of its n
+    images drawn at random (at least one, never all), the rest kept for training.
+
+    Returns:
+        (training, validation).
+    """
+    rng = np.random.default_rng(seed)
+    held = np.zeros(len(data.labels), bool)
+    for c in np.unique(data.labels):
+        idx = np.flatnonzero(data.labels == c)
+        held[rng.permutation(idx)[:min(len(idx) - 1, max(1, round(share * len(idx))))]] = True
+    if not held.any():
+        raise HccrError(f"{data.source}: too few images per class to carve a validation split")
+    return (ImageSet(data.images[~held], data.labels[~held], data.source),
+            ImageSet(data.images[held], data.labels[held], f"{data.source} (validation)"))
 
 
 def cost(model: nn.Module, size: int) -> dict[str, int]:

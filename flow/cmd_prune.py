@@ -29,7 +29,7 @@ from model.data.gnt import GntError
 from model.nets.stats import render_table
 from model.prune.adw import AdwConfig, adw, cluster, cra, layers
 from model.prune.asfp import AsfpConfig, RoundRow, asfp
-from model.prune.runs import cost, load_data, save_run, stage_table, top1
+from model.prune.runs import cost, load_data, save_run, split_validation, stage_table, top1
 from model.prune.slimming import SlimConfig, slim
 from model.prune.tune import TuneConfig, tune
 from model.train import load_trained
@@ -57,6 +57,7 @@ def round_table(rows: list[RoundRow]) -> str:
          z_limit=finite, alpha=finite_at_least(0), beta=finite_at_least(0),
          max_rounds=at_least(1), max_drop_zeroed=finite_at_least(0),
          max_drop_tuned=finite_at_least(0), recalibrate=at_least(0),
+         val_share=within(0, 1),
          ratio=within(0, 1, open_lo=True), lam=finite_at_least(0), sparsity_epochs=at_least(0),
          channel_multiple=at_least(1), tolerance=finite_at_least(0),
          cra_step=within(0, 1, open_lo=True, closed_hi=True), cluster_bits=int_within(0, 8),
@@ -87,6 +88,12 @@ def prune_cmd(
     recalibrate: Annotated[int, typer.Option(
         help="ASFP: training images that re-estimate BN statistics after zeroing (0: off)")
     ] = AsfpConfig.recalibrate,
+    reselect: Annotated[bool, typer.Option(
+        help="ASFP: rank the filters again after every fine-tuning epoch, so zeroed ones can "
+             "recover (soft pruning); --no-reselect zeroes the same ones")] = AsfpConfig.reselect,
+    val_share: Annotated[float, typer.Option(
+        help="share of each class's training images held out to accept or reject pruning "
+             "steps (0: use --test-data, as before)")] = 0.1,
     ratio: Annotated[float, typer.Option(help="slimming: share of channels removed")] = 0.4,
     lam: Annotated[float, typer.Option(help="slimming: L1 penalty λ on BN γ")] = 1e-4,
     sparsity_epochs: Annotated[int, typer.Option(help="slimming: sparsity epochs")] = 2,
@@ -108,13 +115,16 @@ def prune_cmd(
                         "for --method slimming only")
     model, classes, config = load_trained(source)
     model.to(device)
-    train_set = load_data(train_data, config.size, classes)
-    test_set = load_data(test_data, config.size, classes)
-    accuracy = top1(test_set, device)
+    train_set = load_data(train_data, config.size, classes, config.binarize)
+    test_set = load_data(test_data, config.size, classes, config.binarize)
+    held_out = test_set
+    if val_share:
+        train_set, held_out = split_validation(train_set, val_share, seed)
+    accuracy, test_top1 = top1(held_out, device), top1(test_set, device)
     tune_config = TuneConfig(epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr,
                              seed=seed, device=device)
     scope_t = tuple(scope or ())
-    before, acc_before = cost(model, config.size), accuracy(model)
+    before, acc_before = cost(model, config.size), test_top1(model)
     original = load_trained(source)[0]
     t0 = time.perf_counter()
     extra: dict = {}
@@ -122,7 +132,7 @@ def prune_cmd(
         settings = AsfpConfig(alpha=alpha, beta=beta, x=x, z_limit=z_limit, target=target,
                               scope=scope_t, max_rounds=max_rounds,
                               max_drop_zeroed=max_drop_zeroed, max_drop_tuned=max_drop_tuned,
-                              recalibrate=recalibrate)
+                              recalibrate=recalibrate, reselect=reselect)
         model, rows = asfp(model, train_set, test_set, config.size, settings, tune_config,
                            accuracy, progress_bar)
         extra["rounds"] = [asdict(r) for r in rows]
@@ -132,7 +142,7 @@ def prune_cmd(
         settings = SlimConfig(ratio=ratio, lam=lam, sparsity_epochs=sparsity_epochs, scope=scope_t,
                               multiple=channel_multiple)
         model, _ = slim(model, train_set, settings, tune_config, progress_bar)
-        extra["acc_removed"] = accuracy(model)
+        extra["acc_removed"] = test_top1(model)
         tune(model, train_set, tune_config, description="slimming: fine-tune",
              progress=progress_bar)
     else:
@@ -152,10 +162,11 @@ def prune_cmd(
     if final_epochs:
         tune(model, train_set, TuneConfig(**{**asdict(tune_config), "epochs": final_epochs}),
              description="final fine-tune", progress=progress_bar)
-    after, acc_after = cost(model, config.size), accuracy(model)
+    after, acc_after = cost(model, config.size), test_top1(model)
     metrics = {"method": method, "source": str(source), "params_before": before["params"],
                "params_after": after["params"], "macs_before": before["macs"],
                "macs_after": after["macs"], "top1_before": acc_before, "top1": acc_after,
+               "decisions_on": "validation" if val_share else "test",
                "prune_seconds": round(time.perf_counter() - t0, 1), **extra}
     table = stage_table(original, model.cpu(), config.size)
     if "round_table" in extra:

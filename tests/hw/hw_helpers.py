@@ -46,6 +46,9 @@ RESULT_LATENCY = {"requant": 5, "add": 5, "global_avgpool": 5, "reduce_channels"
 # The stream testbench's source has its first beat taken at the second edge after the time
 # origin of `end_cycles` (the edge that ends reset).
 FIRST_TAKE = 2
+# Edges an engine's result may lag its last take in a network: RESULT_LATENCY's largest, the
+# FIFO after it, the take itself.
+PIPE_SLACK = max(RESULT_LATENCY.values()) + 2 + FIRST_TAKE
 
 
 def check_cycles(case: str, eng: EngineSpec, out: StreamRun, first_take: int = FIRST_TAKE
@@ -72,15 +75,24 @@ def check_cycles(case: str, eng: EngineSpec, out: StreamRun, first_take: int = F
             out.end_cycles[0], last_take)
 
 
-def check_network_cycles(label: str, net: Network, per_image: float) -> None:
+def check_network_cycles(label: str, net: Network, per_image: float, first: float | None = None
+                         ) -> None:
     """Steady-state cycles per image of a network without pauses: the slowest engine's
     formula at least, and no more than the largest engine bound (a windowed engine's with its
-    refill): each engine keeps its own pace and the network runs at the slowest one's."""
-    high = max(e.bound_cycles + (refill_cycles(e) if e.module in WINDOWED else 0)
-               for e in net.engines)
+    refill): each engine keeps its own pace and the network runs at the slowest one's.
+    `first`: the first image's last result (cycles from reset), at least the most input beats
+    of one engine (it takes one a cycle) and at most every engine's bound in turn (the
+    estimator's latency bound) plus `PIPE_SLACK` each for its pipeline and FIFO."""
+    bounds = [e.bound_cycles + (refill_cycles(e) if e.module in WINDOWED else 0)
+              for e in net.engines]
+    high = max(bounds)
     print(f"{label}: {per_image:.0f} cycles/image, analytical {net.pipeline_cycles} (slowest "
-          f"engine), at most {high}")
+          f"engine), at most {high}; first image after {first}, at most "
+          f"{sum(bounds) + PIPE_SLACK * len(bounds)}")
     assert net.pipeline_cycles <= per_image <= high, (per_image, net.pipeline_cycles, high)
+    if first is not None:
+        low = max(e.in_beats for e in net.engines)
+        assert low <= first <= sum(bounds) + PIPE_SLACK * len(bounds), (first, low, bounds)
 
 
 class NetBuilder:
@@ -147,6 +159,16 @@ def check_op(model: ir.Model, images: int, case: str, src: str, sink: str, rng, 
     check_engine_run(res, want, f"{model.ops[0].kind} {case}", case,
                      timed=src == sink == "none")
     return res
+
+
+def check_unfolded_case(kind: str, case: str, cases: dict, images: int, src: str, sink: str,
+                        rng, seed: int, tmp_path, build_root) -> None:
+    """`check_op` on `kind`'s single-op model for `cases[case]`: (input HWC, input dtype,
+    input zero point, output dtype, output zero point), a requantiser without corner draws."""
+    shape, dtype, zp, out_dtype, out_zp = cases[case]
+    model = single_op(kind, rng, shape=shape, in_dtype=dtype, in_zero_point=zp,
+                      out_dtype=out_dtype, out_zero_point=out_zp, corners=0.0)
+    check_op(model, images, case, src, sink, rng, seed, tmp_path, build_root)
 
 
 def check_takes_no_folding(kind: str, rng, pe: int = 2, simd: int = 1) -> None:

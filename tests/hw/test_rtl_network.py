@@ -53,7 +53,7 @@ def test_network_bit_exact(src: str, sink: str, rng, seed, tmp_path, build_root)
     problem = first_mismatch(want, out.frames, name="fc")
     assert problem is None, problem
     if src == sink == "none":
-        check_network_cycles("network", net, out.intervals[-1])
+        check_network_cycles("network", net, out.intervals[-1], out.end_cycles[0])
 
 
 def test_generated_files_have_headers_and_description(tmp_path) -> None:

@@ -69,8 +69,10 @@ def quantize(float_run: Path, train_data: Path, test_data: Path, out_dir: Path,
         The metrics: float and fake-quant int8 top-1/top-5 on the held-out data.
     """
     model, classes, train_cfg = load_trained(float_run)
-    train_set, _ = load_images(train_data, train_cfg.size).restrict(classes)
-    test_set, _ = load_images(test_data, train_cfg.size).restrict(classes)
+    train_set, _ = load_images(train_data, train_cfg.size,
+                               binarize=train_cfg.binarize).restrict(classes)
+    test_set, _ = load_images(test_data, train_cfg.size,
+                              binarize=train_cfg.binarize).restrict(classes)
     float_metrics = evaluate(model, test_set)
     torch.manual_seed(config.seed)
     qnet = prepare_qat(model, train_cfg.size, config.pot, config.weight_bits)

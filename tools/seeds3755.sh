@@ -3,15 +3,19 @@
 # Scenario 2 (sqnxt-ccbam) trained, pruned twice (ASFP on every stage as the seed does; BN
 # slimming with every width a multiple of 8 for the layer-sequential engine), int8 QAT with
 # power-of-two scales, exported to the IR and scored by the golden model on every held-out
-# image; tools/seeds3755_report.py prints the table. Every step is skipped when its complete
-# output exists, so a stopped run resumes where it stopped (training resumes per epoch).
+# image; the slimmed network also in hls4ml C-simulation and on the layer-sequential engine's
+# RTL (free-running Verilator), bit for bit against golden on HW_IMAGES held-out images.
+# tools/seeds3755_report.py prints the table. A step that finished leaves OUT/done/STEP
+# (its seconds); a stopped run, started again, skips those and resumes where it stopped
+# (training resumes per epoch; an interrupted step restarts). docs/seeds3755.md.
 #
 #   tools/seeds3755.sh [OUT]         (default OUT = runs/seeds3755)
 #
 # Knobs: SIZE (48: 64×64 costs 2.2× more per image, beyond a CPU budget; say which in the
 # table), EPOCHS (10), TUNE_EPOCHS (2, per pruning fine-tune and per ASFP round), QAT_EPOCHS
 # (1), WRITERS (24 training writers per class), TEST_WRITERS (6, never seen in training),
-# CLASSES (3755; fewer for a quick check), DEVICE (cpu or cuda), NICE (19), THREADS (2).
+# CLASSES (3755; fewer for a quick check), DEVICE (cuda when torch sees a GPU, else cpu),
+# NICE (19), THREADS (2), HW_IMAGES (20).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-runs/seeds3755}
@@ -19,42 +23,52 @@ SIZE=${SIZE:-48}
 EPOCHS=${EPOCHS:-10}
 TUNE_EPOCHS=${TUNE_EPOCHS:-2}
 QAT_EPOCHS=${QAT_EPOCHS:-1}
-DEVICE=${DEVICE:-cpu}
-export OMP_NUM_THREADS=${THREADS:-2}
-HCCR=(nice -n "${NICE:-19}" "${HCCR:-.venv/bin/hccr}")
+HW_IMAGES=${HW_IMAGES:-20}
+PY=${PY:-.venv/bin/python}
+DEVICE=${DEVICE:-$("$PY" -c "import torch; print('cuda' if torch.cuda.is_available() else 'cpu')")}
+export OMP_NUM_THREADS=${THREADS:-2} PYTHONPATH=${PYTHONPATH:-.}
+NICE=(nice -n "${NICE:-19}")
+HCCR=("${NICE[@]}" "${HCCR:-.venv/bin/hccr}")
 DATA=(--train-data "$OUT/data/train" --test-data "$OUT/data/test")
-mkdir -p "$OUT"
+mkdir -p "$OUT/done"
+echo "seeds3755 into $OUT: ${CLASSES:-3755} classes, ${SIZE}×${SIZE}, device $DEVICE"
 
-done_when() {  # done_when FILE NAME: true (and says so) when NAME's output FILE exists
-  if [ -f "$1" ]; then echo "$2: done ($1)"; return 0; fi
-  echo "$2: running (log: $OUT/$2.log)"; return 1
+step() {  # step NAME COMMAND...: run COMMAND (log OUT/NAME.log) unless OUT/done/NAME exists
+  local name=$1 start=$SECONDS
+  shift
+  if [ -f "$OUT/done/$name" ]; then echo "$name: done ($(cat "$OUT/done/$name") s)"; return; fi
+  echo "$name: running (log: $OUT/$name.log)"
+  if ! "$@" > "$OUT/$name.log" 2>&1; then
+    echo "error: step $name failed; see $OUT/$name.log" >&2
+    tail -n 3 "$OUT/$name.log" >&2
+    exit 1
+  fi
+  echo $((SECONDS - start)) > "$OUT/done/$name"
+  echo "$name: finished in $((SECONDS - start)) s"
 }
 
-done_when "$OUT/data/manifest.json" data ||
-  "${HCCR[@]}" data synth --out "$OUT/data" --classes "${CLASSES:-3755}" \
-    --per-class "${WRITERS:-24}" --test-per-class "${TEST_WRITERS:-6}" --seed 3755 \
-    --workers "${THREADS:-2}" --overwrite > "$OUT/data.log" 2>&1
-done_when "$OUT/float/metrics.json" float ||
-  "${HCCR[@]}" train --arch sqnxt-ccbam --size "$SIZE" --epochs "$EPOCHS" --batch-size 64 \
-    --optimizer adam --lr 0.002 --seed 0 --device "$DEVICE" "${DATA[@]}" --run "$OUT/float" \
-    --resume > "$OUT/float.log" 2>&1
-done_when "$OUT/asfp/metrics.json" asfp ||
-  "${HCCR[@]}" prune --method asfp --from "$OUT/float" "${DATA[@]}" --device "$DEVICE" \
-    --optimizer adam --lr 0.0005 --epochs "$TUNE_EPOCHS" --x 0.1 --target 0.5 \
-    --final-epochs 0 --run "$OUT/asfp" > "$OUT/asfp.log" 2>&1
-done_when "$OUT/slim_x8/metrics.json" slim_x8 ||
-  "${HCCR[@]}" prune --method slimming --ratio 0.6 --channel-multiple 8 --from "$OUT/float" \
-    "${DATA[@]}" --device "$DEVICE" --optimizer adam --lr 0.0005 --epochs "$TUNE_EPOCHS" \
-    --sparsity-epochs "$TUNE_EPOCHS" --run "$OUT/slim_x8" > "$OUT/slim_x8.log" 2>&1
+step data "${HCCR[@]}" data synth --out "$OUT/data" --classes "${CLASSES:-3755}" \
+  --per-class "${WRITERS:-24}" --test-per-class "${TEST_WRITERS:-6}" --seed 3755 \
+  --workers "${THREADS:-2}" --overwrite
+step float "${HCCR[@]}" train --arch sqnxt-ccbam --size "$SIZE" --epochs "$EPOCHS" \
+  --batch-size 64 --optimizer adam --lr 0.002 --seed 0 --device "$DEVICE" "${DATA[@]}" \
+  --run "$OUT/float" --resume
+step asfp "${HCCR[@]}" prune --method asfp --from "$OUT/float" "${DATA[@]}" --device "$DEVICE" \
+  --optimizer adam --lr 0.0005 --epochs "$TUNE_EPOCHS" --x 0.1 --target 0.5 \
+  --final-epochs 0 --run "$OUT/asfp"
+step slim_x8 "${HCCR[@]}" prune --method slimming --ratio 0.6 --channel-multiple 8 \
+  --from "$OUT/float" "${DATA[@]}" --device "$DEVICE" --optimizer adam --lr 0.0005 \
+  --epochs "$TUNE_EPOCHS" --sparsity-epochs "$TUNE_EPOCHS" --run "$OUT/slim_x8"
 for run in float asfp slim_x8; do
-  done_when "$OUT/$run/int8/qat_metrics.json" "$run-qat" ||
-    "${HCCR[@]}" quantize --run "$OUT/$run" "${DATA[@]}" --pot --epochs "$QAT_EPOCHS" \
-      --out "$OUT/$run/int8" > "$OUT/$run-qat.log" 2>&1
-  done_when "$OUT/$run/ir/model.json" "$run-export" ||
-    "${HCCR[@]}" export --qat "$OUT/$run/int8" --out "$OUT/$run/ir" --name "seeds3755_$run" \
-      > "$OUT/$run-export.log" 2>&1
-  done_when "$OUT/$run/golden.npz" "$run-golden" ||
-    "${HCCR[@]}" golden --ir "$OUT/$run/ir" --data "$OUT/data/test" --outputs-only \
-      --out "$OUT/$run/golden.npz" > "$OUT/$run-golden.log" 2>&1
+  step "$run-qat" "${HCCR[@]}" quantize --run "$OUT/$run" "${DATA[@]}" --pot \
+    --epochs "$QAT_EPOCHS" --out "$OUT/$run/int8"
+  step "$run-export" "${HCCR[@]}" export --qat "$OUT/$run/int8" --out "$OUT/$run/ir" \
+    --name "seeds3755_$run"
+  step "$run-golden" "${HCCR[@]}" golden --ir "$OUT/$run/ir" --data "$OUT/data/test" \
+    --outputs-only --out "$OUT/$run/golden.npz"
 done
-.venv/bin/python tools/seeds3755_report.py "$OUT"
+step slim_x8-hls "${HCCR[@]}" hls --ir "$OUT/slim_x8/ir" --out "$OUT/slim_x8/hls" --csim \
+  --images "$HW_IMAGES" --data "$OUT/data/test"
+step slim_x8-rtl "${NICE[@]}" "$PY" tools/seeds3755_rtl.py "$OUT/slim_x8/ir" "$OUT/data/test" \
+  "$OUT/slim_x8/rtl" "$HW_IMAGES"
+"$PY" tools/seeds3755_report.py "$OUT"

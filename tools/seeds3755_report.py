@@ -1,7 +1,8 @@
 """The table of tools/seeds3755.sh, laid out like seed 000's Table 6: per model (unpruned,
 ASFP-pruned, slimmed ×8) float and int8 top-1, the drop, parameters (weights and biases),
 their bytes in the IR (int8 weights, int32 biases) and MACs per character, from the run
-folders, the exported IRs and the golden model's held-out outputs.
+folders, the exported IRs and the golden model's held-out outputs; seed 000's own row beside
+them, then the slimmed network's bit-exact checks (hls4ml C-sim, layer-sequential RTL).
 
     python tools/seeds3755_report.py [runs/seeds3755]
 """
@@ -22,8 +23,8 @@ from quant.export import read_labels
 
 RUNS = [("float", "unpruned"), ("asfp", "ASFP (every stage)"),
         ("slim_x8", "slimming 0.6, widths × 8")]
-# Seed 000 (SqueezeNext + C-CBAM, CASIA-HWDB1.1 + ICDAR-2013), its Table 6.
-SEED = "seed 000: 97.36 % top-1 and 1.06 MB after pruning 50.79 % of the parameters and int8"
+# Seed 000 (SqueezeNext + C-CBAM, CASIA-HWDB1.1 + ICDAR-2013), its Table 6: pruned + int8.
+SEED_ROW = ("seed 000 (paper): pruned 50.79 % + int8", None, 97.36, None, None, 1.06, None)
 
 
 def golden_top1(run: Path, test: Path) -> float | None:
@@ -59,8 +60,16 @@ def main(out: Path) -> None:
     """Print the table (rows for the steps that have finished)."""
     rows = [r for name, label in RUNS if (r := row(out, name, label)) is not None]
     print(render_table(["model", "float top-1 %", "int8 top-1 %", "drop (points)",
-                        "parameters", "int8 MB", "M MACs/char"], rows))
-    print(f"\n{SEED}")
+                        "parameters", "int8 MB", "M MACs/char"], [*rows, SEED_ROW]))
+    hls = out / "done" / "slim_x8-hls"
+    rtl = out / "slim_x8" / "rtl" / "result.json"
+    if hls.exists():
+        print("\nslimmed int8: hls4ml C-sim bit-exact against golden (log: slim_x8-hls.log)")
+    if rtl.exists():
+        r = json.loads(rtl.read_text())
+        print(f"slimmed int8: layer-sequential RTL {r['bit_exact']}/{r['images']} held-out "
+              f"images bit-exact, {r['cycles_per_image']:,.0f} cycles/image "
+              f"({r['cycles_per_image'] / r['contract_per_image']:.3f} × contract)")
 
 
 if __name__ == "__main__":

@@ -234,15 +234,23 @@ def _yosys_version() -> str:
     return found[0] if found else out.strip()
 
 
-def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, default=DEFAULT)
-    ap.add_argument("--work", type=Path, default=ROOT / "build" / "calibrate",
+def cli(argv: list[str] | None, doc: str, out: Path, work: str,
+        make: Callable[[Path, Progress], dict], summary: Callable[[dict], str]) -> None:
+    """A calibration's command line: `--out` (default `out`), `--work` (default
+    build/`work`); writes `make(work, progress)` there as JSON and says what it wrote."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=out)
+    ap.add_argument("--work", type=Path, default=ROOT / "build" / work,
                     help="synthesis folders, reused by a later run")
     args = ap.parse_args(argv)
-    calib = run(args.work, lines)
-    args.out.write_text(json.dumps(calib.as_json(), indent=1) + "\n")
-    print(f"wrote {args.out}: {len(calib.points)} points, {len(calib.modules)} modules")
+    result = make(args.work, lines)
+    args.out.write_text(json.dumps(result, indent=1) + "\n")
+    print(f"wrote {args.out}: {summary(result)}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    cli(argv, __doc__, DEFAULT, "calibrate", lambda work, p: run(work, p).as_json(),
+        lambda doc: f"{len(doc['points'])} points, {len(doc['modules'])} modules")
 
 
 if __name__ == "__main__":

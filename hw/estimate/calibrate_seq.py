@@ -12,17 +12,15 @@ dataflow engines of `calibrate.GRID` get their `ltp` measured too, for compariso
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
-from base.paths import ROOT
-from base.progress import Progress, lines, silent
+from base.progress import Progress, silent
 from hw.boards import board
-from hw.estimate.calibrate import GRID, _lstsq, _yosys_version, engine_point, measured
+from hw.estimate.calibrate import GRID, _lstsq, _yosys_version, cli, engine_point, measured
 from hw.estimate.sequential import FEATURES, SEQ_CALIBRATION, features
 from hw.gen.seq.config import EngineConfig, board_config
 from hw.gen.seq.outdir import MAX_BURST, TOP, engine_sources
@@ -109,14 +107,8 @@ def fit(points: list[dict]) -> dict[str, dict[str, float]]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, default=SEQ_CALIBRATION)
-    ap.add_argument("--work", type=Path, default=ROOT / "build" / "calibrate_seq",
-                    help="synthesis folders, reused by a later run")
-    args = ap.parse_args(argv)
-    doc = run(args.work, lines)
-    args.out.write_text(json.dumps(doc, indent=1) + "\n")
-    print(f"wrote {args.out}: {len(doc['points'])} engine points")
+    cli(argv, __doc__, SEQ_CALIBRATION, "calibrate_seq", run,
+        lambda doc: f"{len(doc['points'])} engine points")
 
 
 if __name__ == "__main__":

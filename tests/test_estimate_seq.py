@@ -17,7 +17,6 @@ from hw.devices import device
 from hw.estimate.calibrate_seq import fit
 from hw.estimate.cost import memory_cost
 from hw.estimate.sequential import (
-    BANK_ROWS,
     _arrays,
     dsps,
     engine_cost,
@@ -28,7 +27,7 @@ from hw.estimate.sequential import (
     sized_config,
 )
 from hw.gen.seq.batch import choose_batch
-from hw.gen.seq.config import EngineConfig, board_config
+from hw.gen.seq.config import BRAM18_ROWS, EngineConfig, board_config
 
 SEQ = load_calibration()
 
@@ -40,6 +39,8 @@ def test_dsps_by_hand() -> None:
     assert dsps(EngineConfig(pe=4, simd=8)) == 16 + 24 + 8 + 14 + 4 == 66
     # an odd PE lane takes SIMD multipliers of its own
     assert dsps(EngineConfig(pe=5, simd=8)) == 8 * 3 + 2 * 13 + 8 + 18
+    # shift-only: no requantiser multipliers (PE 16 × SIMD 16: 128 packed, 16 vector lanes)
+    assert dsps(EngineConfig(pe=16, simd=16, unit_m=True)) == 128 + 16 + 18
 
 
 def test_block_rams_by_hand() -> None:
@@ -47,14 +48,27 @@ def test_block_rams_by_hand() -> None:
     # 14 RAMB36 each (4K × 9); two 64 KiB tiles in 4 lanes of 4,096 × 64 bits, 8 RAMB36 each
     # (512 × 72); 1024 / 8 = 128 rows of accumulators (× 32) and parameters (× 22) per vector
     # lane, one RAMB18 each; the 256 × 64 exit table, one RAMB36 (512 × 72)
-    cfg = board_config(board("pynq-z2"), 4, 8)
-    assert cfg.act_bytes == 449_536
+    cfg = board_config(board("pynq-z2"), 4, 8, act_bytes=449_536)
     cost = memory_cost(memories(cfg))
     assert (cost.ramb36, cost.ramb18) == (8 * 14 + 4 * 8 + 1, 8 * 2)
     # SIMD 16: 64 rows per vector lane fit one RAM64M deep: distributed RAM, no block RAM;
     # 16 banks of 28,096 rows (7 RAMB36), 16 tile lanes of 1,024 × 64 (2 RAMB36 each)
-    cost = memory_cost(memories(board_config(board("pynq-z2"), 8, 16)))
+    cost = memory_cost(memories(board_config(board("pynq-z2"), 8, 16, act_bytes=449_536)))
     assert (cost.ramb36, cost.ramb18) == (16 * 7 + 16 * 2 + 1, 0)
+
+
+@pytest.mark.parametrize(("pe", "simd", "tiles"), [(16, 16, 32), (12, 32, 48), (6, 64, 48)])
+def test_board_config_buffers_fit_the_block_ram(pe, simd, tiles) -> None:
+    # xc7z020: 90 % of 140 RAMB36 = 126; the tile buffers take `tiles` (one 512 × 72 per
+    # lane), the activation banks whole RAMB18s (2K × 9, 2 KiB of bytes) of the rest
+    cfg = board_config(board("pynq-z2"), pe, simd)
+    ramb18s_per_bank = int(2 * (126 - tiles)) // simd
+    assert cfg.act_bytes == ramb18s_per_bank * 2048 * simd
+    assert memory_cost(memories(cfg)).bram36 <= 126 + 1  # + the exit table
+
+
+def test_board_config_of_a_large_device_stops_at_the_address_space() -> None:
+    assert board_config(board("zc706"), 6, 64).act_bytes == 1 << 20
 
 
 @pytest.mark.parametrize("point", SEQ.points, ids=lambda p: "pe{pe}-simd{simd}".format(
@@ -115,7 +129,7 @@ def test_plan_is_the_largest_array_within_the_cap() -> None:
             cost = engine_cost(bigger, SEQ)
             assert (cost.dsp > 0.8 * 220 or cost.lut > 0.8 * z020.lut
                     or cost.ff > 0.8 * z020.ff)
-    more = dataclasses.replace(cfg, act_bytes=cfg.act_bytes + BANK_ROWS * cfg.simd)
+    more = dataclasses.replace(cfg, act_bytes=cfg.act_bytes + BRAM18_ROWS * cfg.simd)
     assert engine_cost(more, SEQ).bram36 > 0.8 * 140 or more.act_bytes > 1 << 20
 
 

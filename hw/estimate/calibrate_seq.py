@@ -37,16 +37,18 @@ LTP_ENGINES = (0, 3, 11)  # GRID rows: conv2d PE 2 SIMD 2, conv2d PE 4 SIMD 4 pa
 def engine_parameters(cfg: EngineConfig) -> dict[str, int]:
     """`seq_engine`'s parameters for a configuration (as `hccr rtl` writes its generics)."""
     return {"PE": cfg.pe, "SIMD": cfg.simd, "ACT_BYTES": cfg.act_bytes,
-            "TILE_BYTES": cfg.tile_bytes, "MAX_BURST": MAX_BURST, "MAX_C": cfg.max_c}
+            "TILE_BYTES": cfg.tile_bytes, "MAX_BURST": MAX_BURST, "MAX_C": cfg.max_c,
+            "UNIT_M": int(cfg.unit_m)}
 
 
-def synth_engine(cfg: EngineConfig, directory: Path) -> dict[str, int]:
-    """Synthesise the whole engine at `cfg` in `directory`."""
+def synth_engine(cfg: EngineConfig, directory: Path, ltp: bool = True) -> dict[str, int]:
+    """Synthesise the whole engine at `cfg` in `directory` (`ltp`: measure its logic depth
+    too, slow on the larger arrays)."""
     regs = generate(directory / "regs")
     own = engine_sources()
     packages = [p for p in own if p.stem.endswith("_pkg")]
     sources = [*packages, regs.package, *(p for p in own if p not in packages), regs.module]
-    result = synth_xilinx(TOP, sources, engine_parameters(cfg), directory / "synth", ltp=True)
+    result = synth_xilinx(TOP, sources, engine_parameters(cfg), directory / "synth", ltp=ltp)
     return {**measured(result), "ltp": result.ltp}
 
 

@@ -12,7 +12,8 @@
 - A device's plan (`plan_sequential`): its board (`hw.boards.board_of`), the largest array
   (PE·SIMD, then SIMD) the RTL builds whose resources fit the cap, `TILE_BYTES` weight tiles,
   and the largest activation buffer (whole block RAMs per bank) whose block RAM fits beside
-  them. `hccr rtl --device` generates this configuration.
+  them; shift-only (`unit_m`) when every requantiser multiplier of the network is 1 (a
+  power-of-two IR). `hccr rtl --device` generates this configuration.
 """
 
 from __future__ import annotations
@@ -29,15 +30,20 @@ from hw.estimate.cost import Cost, memory_cost
 from hw.estimate.memory import Memory
 from hw.estimate.network import op_macs
 from hw.gen.seq.batch import BatchChoice, choose_batch
-from hw.gen.seq.config import EngineConfig, board_config, rtl_problems
+from hw.gen.seq.config import (
+    ACT_LIMIT,
+    BRAM18_ROWS,
+    EngineConfig,
+    board_config,
+    rtl_problems,
+    unit_m_problem,
+)
 from hw.gen.seq.cycles import program_cycles
 from quant import ir
 
 SEQ_CALIBRATION = Path(__file__).with_name("calibration_seq.json")
 FEATURES = ("one", "macs", "simd")
 TILE_BYTES = 64 * 1024
-ACT_LIMIT = 1 << 20  # the program's 20-bit activation addresses
-BANK_ROWS = 2048  # activation rows per bank come in RAMB18 (2K × 9) steps
 # DSPs of fixed width, whatever the configuration, as Yosys maps them: seq_mac's address
 # arithmetic (10), seq_io's (3), the vector unit's 12 × 8 LUT-row product (1), seq_exit's
 # 32 × 32 score product (4).
@@ -56,10 +62,11 @@ def features(cfg: EngineConfig) -> dict[str, float]:
 
 def dsps(cfg: EngineConfig) -> int:
     """DSP48E1s: the packed MAC array (two PE lanes per multiplier, an odd lane alone), the
-    requantisers' acc·M (2 each: seq_mac's PE lanes, seq_vec's SIMD lanes), the vector
-    unit's SIMD products, and `FIXED_DSPS`."""
+    requantisers' acc·M (2 each: seq_mac's PE lanes, seq_vec's SIMD lanes; none when
+    shift-only), the vector unit's SIMD products, and `FIXED_DSPS`."""
     array = cfg.simd * (cfg.pe // 2 + cfg.pe % 2)
-    return array + 2 * (cfg.pe + cfg.simd) + cfg.simd + FIXED_DSPS
+    requant = 0 if cfg.unit_m else 2 * (cfg.pe + cfg.simd)
+    return array + requant + cfg.simd + FIXED_DSPS
 
 
 def memories(cfg: EngineConfig) -> list[Memory]:
@@ -91,10 +98,10 @@ class SeqCalibration:
 
     def measured(self, cfg: EngineConfig) -> dict | None:
         """Yosys's counts of exactly this configuration, if it was synthesised."""
-        keys = ("pe", "simd", "act_bytes", "tile_bytes", "max_c")
+        keys = ("pe", "simd", "act_bytes", "tile_bytes", "max_c", "unit_m")
         want = {k: getattr(cfg, k) for k in keys}
         return next((p["synth"] for p in self.points
-                     if {k: p["config"][k] for k in keys} == want), None)
+                     if {k: p["config"].get(k, False) for k in keys} == want), None)
 
 
 def load_calibration(path: Path = SEQ_CALIBRATION) -> SeqCalibration:
@@ -224,13 +231,13 @@ def _arrays() -> list[tuple[int, int]]:
 
 
 def sized_config(target: Board, pe: int, simd: int, budget: float, clock_mhz: float,
-                 calib: SeqCalibration) -> EngineConfig | None:
+                 calib: SeqCalibration, unit_m: bool = False) -> EngineConfig | None:
     """`board_config` with `TILE_BYTES` tiles and the largest activation buffer (a multiple
-    of `BANK_ROWS` rows per bank, at most `ACT_LIMIT`) whose block RAM fits `budget` BRAM36,
-    or None when not even `BANK_ROWS` rows fit."""
+    of `BRAM18_ROWS` rows per bank, at most `ACT_LIMIT`) whose block RAM fits `budget` BRAM36,
+    or None when not even `BRAM18_ROWS` rows fit."""
     fitting = None
-    for rows in range(BANK_ROWS, ACT_LIMIT // simd + 1, BANK_ROWS):
-        cfg = board_config(target, pe, simd, rows * simd, TILE_BYTES, clock_mhz)
+    for rows in range(BRAM18_ROWS, ACT_LIMIT // simd + 1, BRAM18_ROWS):
+        cfg = board_config(target, pe, simd, rows * simd, TILE_BYTES, clock_mhz, unit_m)
         if engine_cost(cfg, calib).bram36 > budget:
             break
         fitting = cfg
@@ -252,10 +259,11 @@ def plan_sequential(model: ir.Model, device: Device, clock_mhz: float | None = N
         return None
     calib = calib or load_calibration()
     clock = clock_mhz or device.fmax_mhz
+    unit_m = not any(unit_m_problem(op) for op in model.ops)
     error: HccrError | None = None
     for share in (cap, 1.0):
         for pe, simd in _arrays():
-            cfg = sized_config(target, pe, simd, share * device.bram36, clock, calib)
+            cfg = sized_config(target, pe, simd, share * device.bram36, clock, calib, unit_m)
             if cfg is None:
                 continue
             cost = engine_cost(cfg, calib)

@@ -18,7 +18,7 @@ import numpy as np
 
 from base.errors import HccrError
 from hw.gen.seq import exits
-from hw.gen.seq.config import EngineConfig
+from hw.gen.seq.config import EngineConfig, check_unit_m
 from hw.gen.seq.isa import Bcast, Header, Instruction, Opcode
 from quant import ir
 
@@ -508,6 +508,7 @@ def _compile(model: ir.Model, config: EngineConfig, batch: int, stack: bool) -> 
     outputs, offset = [], 0
     stored = set()
     for op in model.ops:
+        check_unit_m(op, config)
         try:
             _emit_op(b, op)
         except (ValueError, OverflowError) as exc:
@@ -535,6 +536,7 @@ def _compile(model: ir.Model, config: EngineConfig, batch: int, stack: bool) -> 
     exits.link(instructions)
     views = {t: b.view(t) for t in model.tensors}
     header = Header(config.pe, config.simd, batch, len(instructions), layout.need(batch),
-                    layout.image_bytes, input_bytes, offset, len(b.data))
+                    layout.image_bytes, input_bytes, offset, len(b.data),
+                    unit_m=int(config.unit_m))
     return Program(config, header, instructions, bytes(b.data), layout.regions, views, inputs,
                    outputs, model.name, frozenset(layout.regions) - layout.per_image)

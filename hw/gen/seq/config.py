@@ -3,12 +3,22 @@ network is compiled for it."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
+import numpy as np
+
+from base.errors import HccrError
 from hw.boards import Board
+from quant import ir
 
 TILE_BYTES = 64 * 1024  # default weight-tile buffer
 BRAM_SHARE = 0.9  # of the device's block RAM for the buffers, by default
+ACT_LIMIT = 1 << 20  # the program's 20-bit activation addresses
+BRAM18_ROWS = 2048  # bytes stored 8 bits wide in one RAMB18 (2K × 9: its parity unused)
+# Requantiser multipliers of an IR op that reach a requantiser on the engine (ADD's and
+# REQUANT's are taken by the vector unit's product stage instead).
+REQUANT_MS = ("multiplier", "multiplier_pos", "multiplier_neg")
 
 
 @dataclass(frozen=True)
@@ -27,6 +37,8 @@ class EngineConfig:
         ddr_latency: cycles from a read request to its first data beat.
         clock_mhz: engine clock.
         max_c: most channels of a PRELU, GAVG or GWAP (the vector unit's per-channel RAMs).
+        unit_m: shift-only requantisers (RTL parameter UNIT_M: no multiplier, no DSP48):
+            programs for it carry every requantiser M = 1 (power-of-two IRs).
     """
 
     pe: int = 8
@@ -38,6 +50,7 @@ class EngineConfig:
     ddr_latency: int = 40
     clock_mhz: float = 200.0
     max_c: int = 1024
+    unit_m: bool = False
 
     def __post_init__(self) -> None:
         for name in ("pe", "simd", "act_bytes", "tile_bytes"):
@@ -45,7 +58,7 @@ class EngineConfig:
                 raise ValueError(f"engine {name} must be ≥ 1, got {getattr(self, name)}")
         if self.pe > 255 or self.simd > 255:
             raise ValueError(f"PE {self.pe} and SIMD {self.simd} must be ≤ 255")
-        if self.act_bytes > 1 << 20:
+        if self.act_bytes > ACT_LIMIT:
             raise ValueError(f"activation buffer {self.act_bytes} B > 1 MiB (20-bit address)")
 
 
@@ -65,12 +78,39 @@ def rtl_problems(config: EngineConfig) -> list[str]:
 
 
 def board_config(board: Board, pe: int, simd: int, act_bytes: int | None = None,
-                 tile_bytes: int = TILE_BYTES, clock_mhz: float = 200.0) -> EngineConfig:
-    """An engine for `board`: its DDR rate at `clock_mhz`, and by default an activation
-    buffer of `BRAM_SHARE` of the device's block RAM less the two weight-tile buffers (a
-    multiple of SIMD)."""
+                 tile_bytes: int = TILE_BYTES, clock_mhz: float = 200.0,
+                 unit_m: bool = False) -> EngineConfig:
+    """An engine for `board`: its DDR rate at `clock_mhz`, and by default the largest
+    activation buffer (whole RAMB18s of 2K × 9 per bank, at most `ACT_LIMIT`) whose block RAM
+    fits in `BRAM_SHARE` of the device's beside the two weight-tile buffers (PE·SIMD/8 lanes
+    of 64-bit words, 512 × 72 per RAMB36)."""
     if act_bytes is None:
-        act_bytes = int(BRAM_SHARE * board.device.bram_bytes - 2 * tile_bytes) // simd * simd
+        lanes = max(pe * simd // 8, 1)
+        tiles = lanes * math.ceil(2 * math.ceil(tile_bytes / 8 / lanes) / 512)
+        ramb18s = int(2 * (BRAM_SHARE * board.device.bram36 - tiles)) // simd
+        act_bytes = min(max(ramb18s, 1) * BRAM18_ROWS * simd, ACT_LIMIT // simd * simd)
     return EngineConfig(pe=pe, simd=simd, act_bytes=act_bytes, tile_bytes=tile_bytes,
                         ddr_bytes_per_cycle=board.ddr_bytes_per_cycle(clock_mhz),
-                        clock_mhz=clock_mhz)
+                        clock_mhz=clock_mhz, unit_m=unit_m)
+
+
+def unit_m_problem(op: ir.Op) -> str | None:
+    """Why `op` needs a requantiser multiplier (M ≠ 1), or None when a shift-only engine
+    runs it."""
+    for name in REQUANT_MS:
+        m = getattr(op, name, None)
+        if op.kind != "requant" and m is not None and (np.asarray(m) != 1).any():
+            return f"{op.name}: {op.kind} {name} {int(np.max(m))} ≠ 1"
+    return None
+
+
+def check_unit_m(op: ir.Op, config: EngineConfig) -> None:
+    """Refuse an op whose requantiser would need M ≠ 1 on a shift-only engine.
+
+    Raises:
+        HccrError: naming the op and its multiplier.
+    """
+    why = unit_m_problem(op) if config.unit_m else None
+    if why:
+        raise HccrError(f"{why}, but the engine is shift-only (unit_m: power-of-two IRs "
+                        "only)")

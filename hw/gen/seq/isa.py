@@ -134,6 +134,7 @@ HEADER: tuple[Field, ...] = (
     Field("input_bytes", 24, False, "bytes of one input record in DDR (multiple of 8)"),
     Field("output_bytes", 24, False, "bytes of one output record in DDR (multiple of 8)"),
     Field("data_bytes", 32, False, "bytes of the data block (weights, parameters, tables)"),
+    Field("unit_m", 1, False, "1: compiled for a shift-only engine (every requantiser M is 1)"),
 )
 
 for _table in (FIELDS, HEADER):
@@ -204,6 +205,7 @@ class Header:
     data_bytes: int
     version: int = VERSION
     magic: int = MAGIC
+    unit_m: int = 0
 
     def encode(self) -> bytes:
         return _pack(HEADER, {f.name: getattr(self, f.name) for f in fields(self)})

@@ -85,7 +85,8 @@ def _write(folder: Path, model: ir.Model, choice: BatchChoice, board: Board) -> 
     (folder / FILELIST).write_text("".join(f"rtl/{n}\n" for n in order))
     generics = " ".join(f"{k}={v}" for k, v in (
         ("PE", cfg.pe), ("SIMD", cfg.simd), ("ACT_BYTES", cfg.act_bytes),
-        ("TILE_BYTES", cfg.tile_bytes), ("MAX_BURST", MAX_BURST), ("MAX_C", cfg.max_c)))
+        ("TILE_BYTES", cfg.tile_bytes), ("MAX_BURST", MAX_BURST), ("MAX_C", cfg.max_c),
+        ("UNIT_M", int(cfg.unit_m))))
     env = Environment(loader=FileSystemLoader(Path(__file__).parents[1] / "templates"),
                       undefined=StrictUndefined, keep_trailing_newline=True)
     (folder / "vivado").mkdir()

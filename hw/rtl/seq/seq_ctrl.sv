@@ -22,7 +22,8 @@ module seq_ctrl #(
   parameter int unsigned PE        = 4,      // the array's PE (the header must match)
   parameter int unsigned SIMD      = 8,      // the array's SIMD (the header must match)
   parameter int unsigned ACT_BYTES = 65536,  // activation-buffer bytes
-  parameter bit          HAS_VEC   = 1'b1    // a vector unit is present
+  parameter bit          HAS_VEC   = 1'b1,   // a vector unit is present
+  parameter bit          UNIT_M    = 1'b0    // shift-only requantisers (header unit_m must be 1)
 ) (
   input  wire                  clk,
   input  wire                  rst_n,               // synchronous, active low
@@ -125,6 +126,7 @@ module seq_ctrl #(
   assign hdr_bad = hdr.magic != seq_isa_pkg::MAGIC || hdr.version != seq_isa_pkg::VERSION
                    || hdr.pe != 8'(PE)
                    || hdr.simd != 8'(SIMD) || hdr.batch == 8'd0
+                   || (UNIT_M && !hdr.unit_m)
                    || 32'(hdr.act_bytes) > ACT_BYTES;
   assign hdr_short = 33'(program_bytes_i) < (33'(hdr.instructions) + 33'd1) << 6;
   logic is_io, is_mac, is_exit;

@@ -15,7 +15,8 @@ module seq_engine #(
   parameter int unsigned TILE_BYTES  = 16384,  // one of the two weight-tile buffers
   parameter int unsigned MAX_BURST   = 16,     // AXI beats per burst, 1..256
   parameter int unsigned OUTSTANDING = 4,      // AXI bursts in flight per direction
-  parameter int unsigned MAX_C       = 1024    // vector unit: channels of PRELU/GAVG/GWAP
+  parameter int unsigned MAX_C       = 1024,   // vector unit: channels of PRELU/GAVG/GWAP
+  parameter bit          UNIT_M      = 1'b0    // shift-only requantisers (every M = 1)
 ) (
   input  wire         clk,
   input  wire         rst_n,            // synchronous, active low
@@ -112,7 +113,8 @@ module seq_engine #(
   logic [63:0] u_tdata;
   logic        u_done, u_stall;
 
-  seq_ctrl #(.PE(PE), .SIMD(SIMD), .ACT_BYTES(ACT_BYTES), .HAS_VEC(1'b1)) u_ctrl (
+  seq_ctrl #(.PE(PE), .SIMD(SIMD), .ACT_BYTES(ACT_BYTES), .HAS_VEC(1'b1), .UNIT_M(UNIT_M))
+    u_ctrl (
     .clk,
     .rst_n,
     .start_i             (start),
@@ -210,7 +212,8 @@ module seq_engine #(
     .wr_done_i         (wr_done)
   );
 
-  seq_mac #(.PE(PE), .SIMD(SIMD), .TILE_BYTES(TILE_BYTES), .ACT_BYTES(ACT_BYTES)) u_mac (
+  seq_mac #(.PE(PE), .SIMD(SIMD), .TILE_BYTES(TILE_BYTES), .ACT_BYTES(ACT_BYTES),
+           .UNIT_M(UNIT_M)) u_mac (
     .clk,
     .rst_n,
     .start_i           (unit_start && unit == 2'd1),
@@ -239,7 +242,7 @@ module seq_engine #(
     .s_axis_tlast      (u_tlast)
   );
 
-  seq_vec #(.SIMD(SIMD), .MAX_C(MAX_C)) u_vec (
+  seq_vec #(.SIMD(SIMD), .MAX_C(MAX_C), .UNIT_M(UNIT_M)) u_vec (
     .clk,
     .rst_n,
     .start_i           (unit_start && unit == 2'd2),

@@ -24,7 +24,8 @@ module seq_mac #(
   parameter int unsigned PE         = 4,      // output channels per tile, 1..SIMD
   parameter int unsigned SIMD       = 8,      // input bytes per beat, a power of two 1..128
   parameter int unsigned TILE_BYTES = 16384,  // one tile buffer's bytes, a multiple of 8
-  parameter int unsigned ACT_BYTES  = 65536   // activation-buffer bytes (address wrap)
+  parameter int unsigned ACT_BYTES  = 65536,  // activation-buffer bytes (address wrap)
+  parameter bit          UNIT_M     = 1'b0    // shift-only requantiser (every M = 1)
 ) (
   input  wire                        clk,
   input  wire                        rst_n,             // synchronous, active low
@@ -471,7 +472,7 @@ module seq_mac #(
 
   requantiser #(
     .LANES(PE), .ACC_W(32), .OUT_W(32), .OUT_SIGNED(1'b1), .OUT_ZP(0), .RELU(1'b0),
-    .USER_W(USER_W)
+    .USER_W(USER_W), .UNIT_M(UNIT_M)
   ) u_rq (
     .clk,
     .rst_n,

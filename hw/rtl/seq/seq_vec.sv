@@ -6,11 +6,13 @@
 // A beat (seq_vec_iter) is one ACT read of SIMD bytes at any alignment; its data return
 // RD_LAT = 2 cycles later. Pipeline, from the issue cycle I:
 //   I+2 D: lanes centred (x − zp; pads: 0 / the dtype's minimum), one 10×18-bit product per
-//          lane ((a−za)·M1 | (b−zb)·M2 (ADD), (a−za)·(b−zb) (MUL), (a−za)·w (GWAP), else ·1);
+//          lane ((a−za)·M1 | (b−zb)·M2 (ADD), (a−za)·M (REQUANT), (a−za)·(b−zb) (MUL),
+//          (a−za)·w (GWAP), else ·1);
 //          accumulator-RAM read (GAVG, GWAP)
 //   I+3 M: accumulate (taps, channels, or the RAM row with forwarding), LUT look-up,
 //          parameter-RAM read (M_neg, or GWAP's M, s)
-//   I+4 A: requantiser (OUT_W 32: rq(acc, M, s)), 4 cycles, then + y_zp and clamp
+//   I+4 A: requantiser (OUT_W 32: rq(acc, M, s); ADD and REQUANT give it M = 1, and so must
+//          every other op when UNIT_M: no multiplier is built), 4 cycles, then + y_zp, clamp
 //   I+9:   ACT write of the chunk (wr_len = its channels; one byte per pixel for CHMAX/CHMEAN).
 // Beats: elementwise B·H·W·⌈C/SIMD⌉, ADD/MUL two per element (a, then b), MAXPOOL/AVGPOOL
 // B·HO·WO·⌈C/SIMD⌉·KH·KW (taps innermost), CHMAX/CHMEAN B·H·W·⌈C/SIMD⌉, GAVG/GWAP
@@ -30,6 +32,7 @@
 module seq_vec #(
   parameter int unsigned SIMD  = 8,     // channels per beat (ACT read width in bytes), 4..64
   parameter int unsigned MAX_C = 1024,  // channels of PRELU/GAVG/GWAP, a multiple of SIMD
+  parameter bit          UNIT_M = 1'b0, // shift-only requantiser: every M it gets must be 1
   localparam int unsigned LEN_W = $clog2(SIMD + 1)  // width of wr_len (1..SIMD)
 ) (
   input  wire                   clk,
@@ -80,7 +83,8 @@ module seq_vec #(
 
   // ---------------------------------------------------------------- decode (instr_i is stable)
   seq_isa_pkg::opcode_e op;
-  logic    is_copy, is_add, is_mul, is_lut, is_prelu, is_maxp, is_avgp, is_gavg, is_gwap;
+  logic    is_copy, is_req, is_add, is_mul, b_lane0, is_lut, is_prelu, is_maxp, is_avgp;
+  logic    is_gavg, is_gwap;
   logic    is_chmax, is_chmean, win, bin, red, chr, maxmode, summode, direct, uses_ddr;
   logic [7:0]  kh_e, kw_e;
   logic [3:0]  sh_e, sw_e, pad_t_e, pad_l_e;
@@ -88,8 +92,13 @@ module seq_vec #(
 
   assign op        = seq_isa_pkg::opcode_e'(instr_i.opcode);
   assign is_copy   = op == seq_isa_pkg::OP_COPY;
+  assign is_req    = op == seq_isa_pkg::OP_REQUANT;
   assign is_add    = op == seq_isa_pkg::OP_ADD;
   assign is_mul    = op == seq_isa_pkg::OP_MUL;
+  // MUL's b holds one value per pixel (PIXEL, or a one-channel b under CHANNEL): lane 0 of
+  // its read spreads over the beat, and b does not advance with the channel chunk.
+  assign b_lane0   = is_mul
+                     && (instr_i.bcast == seq_isa_pkg::BCAST_PIXEL || instr_i.b_c == 16'd1);
   assign is_lut    = op == seq_isa_pkg::OP_LUT;
   assign is_prelu  = op == seq_isa_pkg::OP_PRELU;
   assign is_maxp   = op == seq_isa_pkg::OP_MAXPOOL;
@@ -255,7 +264,7 @@ module seq_vec #(
     .bin_i       (bin),
     .red_i       (red),
     .ch_i        (chr),
-    .b_chunk_i   (instr_i.bcast != seq_isa_pkg::BCAST_PIXEL),
+    .b_chunk_i   (!b_lane0),
     .kh_i        (kh_e),
     .kw_i        (kw_e),
     .ph_i        (win ? instr_i.y_h : instr_i.a_h),
@@ -365,7 +374,7 @@ module seq_vec #(
 
   for (genvar l = 0; l < SIMD; l++) begin : g_d
     logic [7:0] raw;
-    assign raw = (is_mul && instr_i.bcast == seq_isa_pkg::BCAST_PIXEL && tag_d.opnd)
+    assign raw = (b_lane0 && tag_d.opnd)
                ? act_rd_data_i[7:0] : act_rd_data_i[l*8 +: 8];
     assign val_d[l] = tag_d.pad ? min_d
                     : sgn_d ? 10'($signed(raw)) : $signed({2'b0, raw});
@@ -373,7 +382,7 @@ module seq_vec #(
     always_comb begin
       mx[l] = u_d[l];
       my[l] = 18'sd1;
-      if (is_add) begin
+      if (is_add || is_req) begin  // their M here: the requantiser gets M = 1
         my[l] = $signed({2'b0, tag_d.opnd ? instr_i.mult2 : instr_i.mult});
       end else if (is_mul) begin
         mx[l] = ua_q[l];
@@ -514,7 +523,7 @@ module seq_vec #(
 
   always_comb begin
     for (int l = 0; l < SIMD; l++) begin
-      mult_a[l*16 +: 16] = is_add ? 16'd1
+      mult_a[l*16 +: 16] = is_add || is_req ? 16'd1
                          : is_gwap || (is_prelu && neg_a[l]) ? prm_q[l][15:0] : instr_i.mult;
       shift_a[l*6 +: 6]  = is_gwap ? prm_q[l][21:16] : instr_i.shift;
     end
@@ -535,7 +544,8 @@ module seq_vec #(
     .OUT_SIGNED(1'b1),
     .OUT_ZP(0),
     .RELU  (1'b0),
-    .USER_W(SIMD * 8 + 20 + LEN_W)
+    .USER_W(SIMD * 8 + 20 + LEN_W),
+    .UNIT_M(UNIT_M)
   ) u_rq (
     .clk, .rst_n,
     .valid_i(valid_a && !abort_i),

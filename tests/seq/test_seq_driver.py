@@ -111,7 +111,11 @@ def test_emulator_buffers_are_not_coherent():
     assert emu.allocate((1,)).physical_address % 64 == 0
 
 
-def _code(exc: pytest.ExceptionInfo) -> tuple[int, str]:
+def _run_error(engine: SeqEngine, model, images: int = 1, match: str | None = None
+               ) -> tuple[int, str]:
+    """Run `images` random images (seed 1); the (code, name) of the SeqError it raises."""
+    with pytest.raises(SeqError, match=match) as exc:
+        engine.run(random_batch(model, np.random.default_rng(1), images)["image"])
     return exc.value.code, exc.value.name
 
 
@@ -119,20 +123,16 @@ def test_a_program_for_another_configuration_is_bad_instruction():
     model, _ = _model_and_program(1)
     other = compile_model(model, EngineConfig(pe=8, simd=16), 1)
     engine = _engine(Emulator(CFG), other)
-    x = random_batch(model, np.random.default_rng(1), 1)["image"]
-    with pytest.raises(SeqError, match=r"ERROR_CODE 3 \(BAD_INSTRUCTION\).*PE 4, SIMD 8.*"
-                                       r"compiled for PE 8, SIMD 16") as exc:
-        engine.run(x)
-    assert _code(exc) == (3, "BAD_INSTRUCTION")
+    assert _run_error(engine, model, match=r"ERROR_CODE 3 \(BAD_INSTRUCTION\).*PE 4, SIMD 8.*"
+                                           r"compiled for PE 8, SIMD 16"
+                      ) == (3, "BAD_INSTRUCTION")
 
 
 def test_a_wrong_magic_is_bad_instruction():
     model, program = _model_and_program(1)
     bad = dataclasses.replace(program, header=dataclasses.replace(program.header, magic=0))
     engine = _engine(Emulator(CFG), bad)
-    with pytest.raises(SeqError, match="magic 0x00000000") as exc:
-        engine.run(random_batch(model, np.random.default_rng(1), 1)["image"])
-    assert _code(exc) == (3, "BAD_INSTRUCTION")
+    assert _run_error(engine, model, match="magic 0x00000000") == (3, "BAD_INSTRUCTION")
 
 
 def test_a_program_without_end_overruns():
@@ -142,9 +142,7 @@ def test_a_program_without_end_overruns():
     bad = dataclasses.replace(program, instructions=body,
                               header=dataclasses.replace(program.header, instructions=len(body)))
     engine = _engine(Emulator(CFG), bad)
-    with pytest.raises(SeqError, match="no END within PROGRAM_BYTES") as exc:
-        engine.run(random_batch(model, np.random.default_rng(1), 1)["image"])
-    assert _code(exc) == (5, "PROGRAM_OVERRUN")
+    assert _run_error(engine, model, match="no END within PROGRAM_BYTES") == (5, "PROGRAM_OVERRUN")
 
 
 def test_a_program_base_outside_ddr_is_an_axi_read_error():
@@ -152,9 +150,7 @@ def test_a_program_base_outside_ddr_is_an_axi_read_error():
     emu = Emulator(CFG)
     engine = _engine(emu, program)
     emu.write(REG["PROGRAM_BASE"], emu.ddr_base - 64)
-    with pytest.raises(SeqError, match="DDR refused") as exc:
-        engine.run(random_batch(model, np.random.default_rng(1), 1)["image"])
-    assert _code(exc) == (1, "AXI_READ")
+    assert _run_error(engine, model, match="DDR refused") == (1, "AXI_READ")
 
 
 class _Unreachable(np.ndarray):
@@ -186,9 +182,7 @@ def test_a_record_buffer_outside_ddr_is_an_axi_error(which, code):
 
     engine = SeqEngine(emu, allocate)
     engine.load(program)
-    with pytest.raises(SeqError) as exc:
-        engine.run(random_batch(model, np.random.default_rng(1), 2)["image"])
-    assert _code(exc) == code
+    assert _run_error(engine, model, 2) == code
 
 
 def test_start_while_busy_is_refused_and_the_engine_recovers():
@@ -201,7 +195,7 @@ def test_start_while_busy_is_refused_and_the_engine_recovers():
     x = random_batch(model, np.random.default_rng(2), 2)["image"]
     with pytest.raises(SeqError, match="another run was in progress") as exc:
         engine.run(x)
-    assert _code(exc) == (4, "START_WHILE_BUSY")
+    assert (exc.value.code, exc.value.name) == (4, "START_WHILE_BUSY")
     while emu.read(REG["STATUS"]) & 1:  # the first run goes on to its end
         pass
     _assert_golden(model, x, engine.run(x))

@@ -5,16 +5,23 @@ tensor (images bit-exact), the timing contract's cycles per image (`hw/gen/seq/c
 at the batch chosen for the board's DDR (and how many instructions of a split program run
 image by image), images/s at 200 MHz and against the 2,000 images/s target, DDR bytes per image and
 bandwidth, and the share of xc7z020's DSP roofline (220 DSP × 2 int8 MACs per cycle). The
-engine configuration is PE 6 × SIMD 64 (192 DSPs in the packed MAC array; with the
-requantiser lanes and vector unit the engine counts ~414 DSP and ~177 RAMB36, more than xc7z020
-has: docs/measurements.md), with the activation buffer `board_config` gives (90 % of the block RAM
-less two 64 KiB weight tiles).
+engine configuration is xc7z020's: PE 16 × SIMD 16, shift-only (the IRs are power-of-two),
+162 DSPs, 121 RAMB36 as counted (docs/measurements.md), with the activation buffer
+`board_config` gives (whole RAMB18s of bytes in 90 % of the block RAM beside two 64 KiB weight
+tiles: 360,448 bytes).
+
+`python -m bench.bench_seq breakdown PE SIMD [ACT_BYTES]` prints where the pruned network's
+contract cycles go at that shape on PYNQ-Z2: per opcode (MACs by kernel and input channels
+against SIMD) and the most expensive MAC instructions.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import sys
 import time
+from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +33,8 @@ from hw.estimate.network import op_macs
 from hw.gen.seq.batch import choose_batch
 from hw.gen.seq.check import check_program
 from hw.gen.seq.config import board_config
+from hw.gen.seq.cycles import program_cycles
+from hw.gen.seq.isa import Instruction
 
 PRUNED = Path(__file__).parent / "data" / "sqnxt_ccbam_slim_x8_shapes.json"
 NETWORKS = [("sqnxt-ccbam pruned", "sqnxt-ccbam", 64, True), ("sqnxt-ccbam", "sqnxt-ccbam", 64,
@@ -37,7 +46,47 @@ DSP = 220
 TARGET = 2000  # images/s the plan asks of the pruned network
 
 
-def main() -> None:
+def _group(ins: Instruction, simd: int) -> str:
+    """An instruction's breakdown row: its opcode, a MAC's kernel and input channels."""
+    if ins.opcode.name != "MAC":
+        return ins.opcode.name
+    c = ins["a_c"]
+    fit = "C ≤ 16" if c <= 16 else "C ≤ SIMD" if c <= simd else "C > SIMD"
+    return f"MAC {ins['kh']}×{ins['kw']} {fit}"
+
+
+def breakdown(pe: int, simd: int, act_bytes: int | None = None, top: int = 12) -> None:
+    """The pruned network's contract cycles per image at PE × SIMD (module doc)."""
+    model = calibrated_ir("sqnxt-ccbam", 64, 3755, shapes=json.loads(PRUNED.read_text()))
+    choice = choose_batch(model, board_config(board("pynq-z2"), pe, simd, act_bytes))
+    program, total = choice.program, choice.cycles_per_image
+    per = [c / program.header.batch for _, _, c in program_cycles(program)]
+    print(f"seq pruned PE {pe} × SIMD {simd}: batch {program.header.batch}, {total:,.0f} "
+          f"cycles/image = {choice.images_per_s:,.0f} images/s at 200 MHz")
+    groups: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
+    for ins, c in zip(program.instructions, per, strict=True):
+        g = groups[_group(ins, simd)]
+        g[0] += 1
+        g[1] += c
+    for name, (n, c) in sorted(groups.items(), key=lambda kv: -kv[1][1]):
+        print(f"  {name:20s} {n:4d} instructions {c:9,.0f} cycles/image {c / total:6.1%}")
+    macs = sorted(((c, ins) for ins, c in zip(program.instructions, per, strict=True)
+                   if ins.opcode.name == "MAC"), key=lambda x: -x[0])
+    for c, ins in macs[:top]:
+        print(f"  {ins.op:32s} {ins['kh']}×{ins['kw']} C {ins['a_c']:4d} → {ins['y_c']:4d} "
+              f"at {ins['y_h']}×{ins['y_w']}, {ins['tiles']:3d} tiles: {c:8,.0f} cycles/image")
+
+
+def main(argv: list[str] | None = None) -> None:
+    if argv:
+        p = argparse.ArgumentParser(prog="bench.bench_seq")
+        p.add_argument("command", choices=("breakdown",))
+        p.add_argument("pe", type=int)
+        p.add_argument("simd", type=int)
+        p.add_argument("act_bytes", type=int, nargs="?")
+        a = p.parse_args(argv)
+        breakdown(a.pe, a.simd, a.act_bytes)
+        return
     shapes = json.loads(PRUNED.read_text())
     for label, arch, size, pruned in NETWORKS:
         model = calibrated_ir(arch, size, 3755, shapes=shapes if pruned else None)
@@ -45,7 +94,7 @@ def main() -> None:
         roofline = DSP * 2 * 200e6 / macs
         for name in ("pynq-z2", "zedboard"):
             b = board(name)
-            cfg = board_config(b, 6, 64)
+            cfg = board_config(b, 16, 16, unit_m=True)
             try:
                 choice = choose_batch(model, cfg)
             except HccrError as exc:
@@ -72,4 +121,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -10,8 +10,9 @@ Per run: images bit-exact against golden (`np.array_equal` on every output), cyc
 measured against the timing contract (`hw/gen/seq/cycles.py`), wall and CPU time, simulated
 cycles per second. Results go to `build/bench/seq_rtl.json` (one entry per run).
 
-`python -m bench.bench_seq_rtl MODE NET IMAGES [--ir FOLDER]` runs one (MODE cocotb or freerun,
-NET a key of `NETWORKS`; `--ir` loads the IR from FOLDER instead of calibrating it).
+`python -m bench.bench_seq_rtl MODE NET IMAGES [--ir FOLDER] [--pe N --simd N --act-bytes N]`
+runs one (MODE cocotb or freerun, NET a key of `NETWORKS`; `--ir` loads the IR from FOLDER
+instead of calibrating it; the engine shape, default PE 6 × SIMD 64, and activation buffer).
 """
 
 from __future__ import annotations
@@ -83,10 +84,12 @@ def run_cocotb(program: Program, inputs: bytes, images: int, folder: Path, seed:
     return (run / "outputs.bin").read_bytes(), json.loads((run / "result.json").read_text())
 
 
-def measure(mode: str, key: str, images: int, ir_folder: Path | None = None) -> dict:
-    """One run (module doc); prints a line and returns its record."""
+def measure(mode: str, key: str, images: int, ir_folder: Path | None = None,
+            shape: tuple[int, int] = (6, 64), act_bytes: int | None = None) -> dict:
+    """One run (module doc) on a PE × SIMD `shape` (`act_bytes`: the activation buffer,
+    default `board_config`'s); prints a line and returns its record."""
     model = network(key, ir_folder)
-    cfg = board_config(board(BOARD), 6, 64)
+    cfg = board_config(board(BOARD), *shape, act_bytes=act_bytes)
     try:
         program = choose_batch(model, cfg).program
     except HccrError as exc:
@@ -141,8 +144,11 @@ def main(argv: list[str] | None = None) -> None:
         p.add_argument("net", choices=sorted(NETWORKS))
         p.add_argument("images", type=int)
         p.add_argument("--ir", type=Path)
+        p.add_argument("--pe", type=int, default=6)
+        p.add_argument("--simd", type=int, default=64)
+        p.add_argument("--act-bytes", type=int)
         a = p.parse_args(argv)
-        measure(a.mode, a.net, a.images, a.ir)
+        measure(a.mode, a.net, a.images, a.ir, (a.pe, a.simd), a.act_bytes)
         return
     for key, n in FREERUN_IMAGES.items():
         measure("freerun", key, n)

@@ -13,6 +13,7 @@ from hw.gen.seq.compiler import compile_model
 from hw.gen.seq.cycles import batch_cycles
 from hw.gen.seq.records import pack_inputs
 from quant import golden
+from sim.seq_freerun import bit_exact_images
 from tests.cascade_factory import cascade, with_exits
 
 pytestmark = pytest.mark.rtl
@@ -33,6 +34,7 @@ def test_exits_bit_exact(mid_b: str, batch: int, seed, tmp_path, build_root) -> 
     np.testing.assert_array_equal(got_points, points)
     np.testing.assert_array_equal(got_classes, classes)
     assert result["exits"] == [*counts.tolist(), *[0] * (4 - len(counts))]
+    assert bit_exact_images(model, program, x, raw) == len(x)  # and every logit up to the exit
     contract = sum(batch_cycles(program.instructions, CONFIG, points[i:i + batch].tolist())
                    for i in range(0, len(x), batch))
     ratio = result["cycles"] / contract

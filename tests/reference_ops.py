@@ -153,7 +153,10 @@ def avgpool(op: Any, xs: Xs, ins: Specs, out: Any) -> np.ndarray:
     return _array(_nest(vals, _pool_shape(op, xs[0].shape, (0, 0, 0, 0))), out)
 
 
-def global_avgpool(op: Any, xs: Xs, ins: Specs, out: Any) -> np.ndarray:
+def _global_sum(op: Any, xs: Xs, ins: Specs, out: Any, wt: list | None,
+                scale: Callable[[int], tuple[int, int]]) -> np.ndarray:
+    """Per image and channel, the sum over every pixel of (x - zero point) times the weight
+    `wt[y][x][c]` (1 without `wt`), checked and requantised with `scale(channel)` = (M, s)."""
     n_img, h, w, c = xs[0].shape
     x = xs[0].tolist()
     zx = ins[0].zero_point
@@ -164,30 +167,20 @@ def global_avgpool(op: Any, xs: Xs, ins: Specs, out: Any) -> np.ndarray:
             acc = 0
             for yy in range(h):
                 for xx in range(w):
-                    acc += x[n][yy][xx][ch] - zx
+                    acc += (x[n][yy][xx][ch] - zx) * (1 if wt is None else wt[yy][xx][ch])
             check_acc(op.name, acc)
-            pix.append(clip_out(rq(acc, op.multiplier, op.shift), out))
+            pix.append(clip_out(rq(acc, *scale(ch)), out))
         res.append([[pix]])
     return _array(res, out)
+
+
+def global_avgpool(op: Any, xs: Xs, ins: Specs, out: Any) -> np.ndarray:
+    return _global_sum(op, xs, ins, out, None, lambda ch: (op.multiplier, op.shift))
 
 
 def gwap(op: Any, xs: Xs, ins: Specs, out: Any) -> np.ndarray:
-    n_img, h, w, c = xs[0].shape
-    x = xs[0].tolist()
-    wt = op.weight.tolist()
-    zx = ins[0].zero_point
-    res = []
-    for n in range(n_img):
-        pix = []
-        for ch in range(c):
-            acc = 0
-            for yy in range(h):
-                for xx in range(w):
-                    acc += (x[n][yy][xx][ch] - zx) * wt[yy][xx][ch]
-            check_acc(op.name, acc)
-            pix.append(clip_out(rq(acc, int(op.multiplier[ch]), int(op.shift[ch])), out))
-        res.append([[pix]])
-    return _array(res, out)
+    return _global_sum(op, xs, ins, out, op.weight.tolist(),
+                       lambda ch: (int(op.multiplier[ch]), int(op.shift[ch])))
 
 
 def reduce_channels(op: Any, xs: Xs, ins: Specs, out: Any) -> np.ndarray:

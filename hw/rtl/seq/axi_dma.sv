@@ -36,8 +36,8 @@ module axi_dma #(
   output logic        s_axis_tready,
   output logic        wr_done_o,        // pulse: a write command's data is in memory
 
-  `HCCR_AXI_M_WRITE_PORTS
-  `HCCR_AXI_M_READ_PORTS
+  `HCCR_AXI_M_WRITE_PORTS,
+  `HCCR_AXI_M_READ_PORTS,
 
   output logic        busy_o,           // either side has work or a burst in flight
   output logic [1:0]  error_o           // sticky: [0] read, [1] write response error
@@ -58,7 +58,7 @@ module axi_dma #(
     .m_axis_tvalid,
     .m_axis_tready,
     .m_axis_tlast,
-    `HCCR_AXI_M_READ_CONNECT
+    `HCCR_AXI_M_READ_CONNECT,
     .busy_o        (rd_busy),
     .error_o       (error_o[0])
   );
@@ -74,7 +74,7 @@ module axi_dma #(
     .s_axis_tdata,
     .s_axis_tvalid,
     .s_axis_tready,
-    `HCCR_AXI_M_WRITE_CONNECT
+    `HCCR_AXI_M_WRITE_CONNECT,
     .done_o        (wr_done_o),
     .busy_o        (wr_busy),
     .error_o       (error_o[1])

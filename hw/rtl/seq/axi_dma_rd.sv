@@ -30,7 +30,7 @@ module axi_dma_rd #(
   input  wire         m_axis_tready,
   output logic        m_axis_tlast,
 
-  `HCCR_AXI_M_READ_PORTS
+  `HCCR_AXI_M_READ_PORTS,
 
   output logic        busy_o,           // a command is being split or a burst is in flight
   output logic        error_o           // an R beat answered SLVERR/DECERR (sticky)

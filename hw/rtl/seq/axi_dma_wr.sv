@@ -31,7 +31,7 @@ module axi_dma_wr #(
   input  wire         s_axis_tvalid,
   output logic        s_axis_tready,
 
-  `HCCR_AXI_M_WRITE_PORTS
+  `HCCR_AXI_M_WRITE_PORTS,
 
   output logic        done_o,           // pulse: a command's data is written
   output logic        busy_o,           // a command is being split or a burst awaits its B

@@ -2,9 +2,9 @@
 // 32-bit addresses, one ID bit; the full signal set, so that Vivado infers one interface)
 // split into its write (AW, W, B) and read (AR, R) channels, and an AXI4-Lite slave (32-bit).
 // `HCCR_*_PORTS declare the ports in a module header, `HCCR_*_CONNECT connect them by name
-// (.m_axi_awid, ...) to the same names one level up. Each list ends with a comma, so it
-// stands before a module's remaining ports. Macros, not SV interfaces: Yosys reads no
-// interfaces. Compiled before the files that use it (first in every file list).
+// (.m_axi_awid, ...) to the same names one level up; like the macros of hccr_pkg.sv, a list
+// ends without a comma. Macros, not SV interfaces: Yosys reads no interfaces. Compiled before
+// the files that use it (first in every file list).
 `ifndef HCCR_AXI_SVH
 `define HCCR_AXI_SVH
 
@@ -28,7 +28,7 @@
   input  wire  [0:0]  m_axi_bid,     \
   input  wire  [1:0]  m_axi_bresp,   \
   input  wire         m_axi_bvalid,  \
-  output logic        m_axi_bready,
+  output logic        m_axi_bready
 
 `define HCCR_AXI_M_READ_PORTS \
   output logic [0:0]  m_axi_arid,    \
@@ -47,18 +47,18 @@
   input  wire  [1:0]  m_axi_rresp,   \
   input  wire         m_axi_rlast,   \
   input  wire         m_axi_rvalid,  \
-  output logic        m_axi_rready,
+  output logic        m_axi_rready
 
 `define HCCR_AXI_M_WRITE_CONNECT \
   .m_axi_awid, .m_axi_awaddr, .m_axi_awlen, .m_axi_awsize, .m_axi_awburst, .m_axi_awlock, \
   .m_axi_awcache, .m_axi_awprot, .m_axi_awqos, .m_axi_awvalid, .m_axi_awready, \
   .m_axi_wdata, .m_axi_wstrb, .m_axi_wlast, .m_axi_wvalid, .m_axi_wready, .m_axi_bid, \
-  .m_axi_bresp, .m_axi_bvalid, .m_axi_bready,
+  .m_axi_bresp, .m_axi_bvalid, .m_axi_bready
 
 `define HCCR_AXI_M_READ_CONNECT \
   .m_axi_arid, .m_axi_araddr, .m_axi_arlen, .m_axi_arsize, .m_axi_arburst, .m_axi_arlock, \
   .m_axi_arcache, .m_axi_arprot, .m_axi_arqos, .m_axi_arvalid, .m_axi_arready, .m_axi_rid, \
-  .m_axi_rdata, .m_axi_rresp, .m_axi_rlast, .m_axi_rvalid, .m_axi_rready,
+  .m_axi_rdata, .m_axi_rresp, .m_axi_rlast, .m_axi_rvalid, .m_axi_rready
 
 `define HCCR_AXIL_S_PORTS \
   input  wire  [31:0] s_axil_awaddr,  \
@@ -79,12 +79,12 @@
   output logic [31:0] s_axil_rdata,   \
   output logic [1:0]  s_axil_rresp,   \
   output logic        s_axil_rvalid,  \
-  input  wire         s_axil_rready,
+  input  wire         s_axil_rready
 
 `define HCCR_AXIL_S_CONNECT \
   .s_axil_awaddr, .s_axil_awprot, .s_axil_awvalid, .s_axil_awready, .s_axil_wdata, \
   .s_axil_wstrb, .s_axil_wvalid, .s_axil_wready, .s_axil_bresp, .s_axil_bvalid, \
   .s_axil_bready, .s_axil_araddr, .s_axil_arprot, .s_axil_arvalid, .s_axil_arready, \
-  .s_axil_rdata, .s_axil_rresp, .s_axil_rvalid, .s_axil_rready,
+  .s_axil_rdata, .s_axil_rresp, .s_axil_rvalid, .s_axil_rready
 
 `endif

@@ -21,7 +21,7 @@ module seq_csr #(
   input  wire         rst_n,            // synchronous, active low
 
   // AXI4-Lite slave
-  `HCCR_AXIL_S_PORTS
+  `HCCR_AXIL_S_PORTS,
 
   // to the engine
   output logic        start_o,          // one-cycle pulse: CTRL.START was written with 1

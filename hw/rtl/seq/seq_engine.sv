@@ -22,11 +22,11 @@ module seq_engine #(
   input  wire         rst_n,            // synchronous, active low
 
   // AXI4-Lite slave: registers
-  `HCCR_AXIL_S_PORTS
+  `HCCR_AXIL_S_PORTS,
 
   // AXI4 master: DDR
-  `HCCR_AXI_M_WRITE_PORTS
-  `HCCR_AXI_M_READ_PORTS
+  `HCCR_AXI_M_WRITE_PORTS,
+  `HCCR_AXI_M_READ_PORTS,
 
   output logic        irq_o             // STATUS.DONE while CTRL.IRQ_EN (level)
 );
@@ -48,7 +48,7 @@ module seq_engine #(
   seq_csr #(.PE(PE), .SIMD(SIMD), .SEGMENTS(1), .VERSION(int'(seq_isa_pkg::VERSION))) u_csr (
     .clk,
     .rst_n,
-    `HCCR_AXIL_S_CONNECT
+    `HCCR_AXIL_S_CONNECT,
     .start_o         (start),
     .irq_o,
     .program_base_o  (program_base),
@@ -95,8 +95,8 @@ module seq_engine #(
     .s_axis_tvalid  (wr_tvalid),
     .s_axis_tready  (wr_tready),
     .wr_done_o      (wr_done),
-    `HCCR_AXI_M_WRITE_CONNECT
-    `HCCR_AXI_M_READ_CONNECT
+    `HCCR_AXI_M_WRITE_CONNECT,
+    `HCCR_AXI_M_READ_CONNECT,
     .busy_o         (dma_busy),
     .error_o        (dma_error)
   );

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The seed papers' ablations, one run folder per table row, on the 500-class benchmark:
+#   seed 000 Table 2 (scenarios 0, 1, 2) and Table 4 (C-CBAM orders, rows 1-4; row 5 is
+#   Scenario 2), Scenario 3 (ASFP on Scenario 1, blocks 7-20);
+#   seed 004 Table 2 (final heads GWAP, GAP, FC) and Table 3 (cascade trained staged / joint,
+#   each exit's top-1 and the exit shares at threshold 0.98).
+#
+#   tools/seed_tables.sh [OUT] [ROW...]   (default OUT = runs/seed_tables, every row)
+#
+# Rows run one after the other; a finished row (metrics.json) is skipped and an interrupted
+# one resumes from its checkpoint, so re-running the script continues where it stopped.
+# tools/seed_tables_report.py OUT prints every row beside the paper's number.
+# Knobs: SIZE (48), EPOCHS (10), DEVICE (cpu), THREADS (2), DATA (OUT/data; made with
+# `hccr data synth` if missing: 500 classes × 24 training + 6 held-out writers).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${1:-runs/seed_tables}
+shift || true
+SIZE=${SIZE:-48}
+EPOCHS=${EPOCHS:-10}
+DEVICE=${DEVICE:-cpu}
+HCCR=${HCCR:-.venv/bin/hccr}
+DATA=${DATA:-$OUT/data}
+export OMP_NUM_THREADS=${THREADS:-2}
+
+declare -A ROWS=(
+  [s000-t2-0]="--scenario 0"
+  [s000-t2-1]="--scenario 1"
+  [s000-t2-2]="--scenario 2"
+  [s000-t4-1]="--arch sqnxt0 --attention 1,1,1"
+  [s000-t4-2]="--arch sqnxt0 --attention 2,2,2"
+  [s000-t4-3]="--arch sqnxt0 --attention 3,3,3"
+  [s000-t4-4]="--arch sqnxt0 --attention 3,2,1"
+  [s004-t2-gwap]="--arch fire-gwap --head gwap"
+  [s004-t2-gap]="--arch fire-gwap --head gap"
+  [s004-t2-fc]="--arch fire-gwap --head fc"
+  [s004-t3-staged]="--arch fire-gwap-cascade --exit-training staged --label-smoothing 0"
+  [s004-t3-joint]="--arch fire-gwap-cascade --exit-training joint --label-smoothing 0"
+)
+ORDER="s000-t2-0 s000-t2-1 s000-t2-2 s000-t4-1 s000-t4-2 s000-t4-3 s000-t4-4 s000-t2-3
+s004-t2-gwap s004-t2-gap s004-t2-fc s004-t3-staged s004-t3-joint"
+SELECTED=${*:-$ORDER}
+
+if [ ! -f "$DATA/manifest.json" ]; then
+  "$HCCR" data synth --out "$DATA" --classes 500 --per-class 24 --test-per-class 6 \
+    --seed 500 --workers 2
+fi
+for row in $SELECTED; do
+  run="$OUT/$row"
+  if [ -f "$run/metrics.json" ]; then
+    echo "$row: done"
+    continue
+  fi
+  echo "$row: running"
+  if [ "$row" = s000-t2-3 ]; then  # Scenario 3: ASFP on the trained Scenario 1
+    "$0" "$OUT" s000-t2-1
+    rm -rf "$run"  # a pruning run starts over (its rounds are not checkpointed)
+    "$HCCR" prune --method asfp --from "$OUT/s000-t2-1" --scope stage3 --epochs 2 \
+      --device "$DEVICE" --train-data "$DATA/train" --test-data "$DATA/test" --run "$run" \
+      > "$OUT/$row.log" 2>&1
+    continue
+  fi
+  [ -n "${ROWS[$row]:-}" ] || { echo "error: unknown row $row" >&2; exit 1; }
+  mkdir -p "$run"
+  # shellcheck disable=SC2086  # the row's options are words
+  "$HCCR" train ${ROWS[$row]} --size "$SIZE" --epochs "$EPOCHS" --batch-size 64 \
+    --optimizer adam --lr 0.002 --seed 0 --device "$DEVICE" --train-data "$DATA/train" \
+    --test-data "$DATA/test" --run "$run" --resume > "$run/log.txt" 2>&1
+  if [[ "$row" == s004-t3-* ]]; then
+    "$HCCR" eval --run "$run" --data "$DATA/test" --json > "$run/eval.json"
+  fi
+done

@@ -40,4 +40,6 @@ def test_exits_bit_exact(mid_b: str, batch: int, seed, tmp_path, build_root) -> 
     ratio = result["cycles"] / contract
     print(f"{mid_b} batch {batch}: exits {counts.tolist()}, cycles {result['cycles']} = "
           f"{ratio:.3f} x contract")
-    assert 0.8 < ratio < 1.5
+    # AxiRam answers sooner than the contract's DDR latency (measured 0.93-0.95); an engine
+    # that ran on after a batch left would measure ~1.3 (its contract skips 26 % at batch 1).
+    assert 0.85 < ratio < 1.05

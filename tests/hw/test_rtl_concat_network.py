@@ -46,4 +46,4 @@ def test_concat_block_bit_exact_on_every_layer(rng, seed, tmp_path, build_root) 
             np.testing.assert_array_equal(out.traces[op.output], want[op.output],
                                           err_msg=op.name)
         if pause == "none":
-            check_network_cycles("concat block", net, out.intervals[-1])
+            check_network_cycles("concat block", net, out.intervals[-1], out.end_cycles[0])

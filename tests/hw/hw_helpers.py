@@ -161,14 +161,19 @@ def check_op(model: ir.Model, images: int, case: str, src: str, sink: str, rng, 
     return res
 
 
-def check_unfolded_case(kind: str, case: str, cases: dict, images: int, src: str, sink: str,
-                        rng, seed: int, tmp_path, build_root) -> None:
-    """`check_op` on `kind`'s single-op model for `cases[case]`: (input HWC, input dtype,
-    input zero point, output dtype, output zero point), a requantiser without corner draws."""
-    shape, dtype, zp, out_dtype, out_zp = cases[case]
-    model = single_op(kind, rng, shape=shape, in_dtype=dtype, in_zero_point=zp,
-                      out_dtype=out_dtype, out_zero_point=out_zp, corners=0.0)
-    check_op(model, images, case, src, sink, rng, seed, tmp_path, build_root)
+def unfolded_bit_exact(kind: str, cases: dict, images: int):
+    """The bit-exact test of an unfolded engine (assign it to `test_<kind>_bit_exact`): per
+    case id and pause pair, `check_op` on `kind`'s single-op model for `cases[id]` = (input
+    HWC, input dtype, input zero point, output dtype, output zero point), a requantiser
+    without corner draws, so that no case is all saturated or shifted to zero."""
+    @pytest.mark.parametrize(("src", "sink"), PAUSE_PAIRS)
+    @pytest.mark.parametrize("case", list(cases))
+    def test(case: str, src: str, sink: str, rng, seed, tmp_path, build_root) -> None:
+        shape, dtype, zp, out_dtype, out_zp = cases[case]
+        model = single_op(kind, rng, shape=shape, in_dtype=dtype, in_zero_point=zp,
+                          out_dtype=out_dtype, out_zero_point=out_zp, corners=0.0)
+        check_op(model, images, case, src, sink, rng, seed, tmp_path, build_root)
+    return test
 
 
 def check_takes_no_folding(kind: str, rng, pe: int = 2, simd: int = 1) -> None:

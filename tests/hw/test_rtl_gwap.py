@@ -4,7 +4,7 @@ and backpressure."""
 from __future__ import annotations
 
 import pytest
-from hw_helpers import PAUSE_PAIRS, check_op, check_takes_no_folding
+from hw_helpers import check_takes_no_folding, unfolded_bit_exact
 from ir_factory import random_batch, single_op
 
 from quant import golden
@@ -22,14 +22,7 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize(("src", "sink"), PAUSE_PAIRS)
-@pytest.mark.parametrize("case", list(CASES))
-def test_gwap_bit_exact(case: str, src: str, sink: str, rng, seed, tmp_path,
-                        build_root) -> None:
-    shape, dtype, zp, out_dtype, out_zp = CASES[case]
-    model = single_op("gwap", rng, shape=shape, in_dtype=dtype, in_zero_point=zp,
-                      out_dtype=out_dtype, out_zero_point=out_zp, corners=0.0)
-    check_op(model, 8, case, src, sink, rng, seed, tmp_path, build_root)
+test_gwap_bit_exact = unfolded_bit_exact("gwap", CASES, 8)
 
 
 def test_gwap_takes_no_folding(rng) -> None:

@@ -4,8 +4,7 @@ backpressure."""
 from __future__ import annotations
 
 import pytest
-from hw_helpers import PAUSE_PAIRS, check_op, check_takes_no_folding
-from ir_factory import single_op
+from hw_helpers import check_takes_no_folding, unfolded_bit_exact
 
 pytestmark = pytest.mark.rtl
 
@@ -17,14 +16,7 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize(("src", "sink"), PAUSE_PAIRS)
-@pytest.mark.parametrize("case", list(CASES))
-def test_requant_bit_exact(case: str, src: str, sink: str, rng, seed, tmp_path,
-                              build_root) -> None:
-    shape, dtype, zp, out_dtype, out_zp = CASES[case]
-    model = single_op("requant", rng, shape=shape, in_dtype=dtype, in_zero_point=zp,
-                      out_dtype=out_dtype, out_zero_point=out_zp, corners=0.0)
-    check_op(model, 4, case, src, sink, rng, seed, tmp_path, build_root)
+test_requant_bit_exact = unfolded_bit_exact("requant", CASES, 4)
 
 
 def test_requant_takes_no_folding(rng) -> None:

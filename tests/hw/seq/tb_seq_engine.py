@@ -19,10 +19,10 @@ from pathlib import Path
 import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge
-from cocotbext.axi import AxiBus, AxiLiteBus, AxiLiteMaster, AxiRam, AxiResp
+from cocotbext.axi import AxiBus, AxiRam, AxiResp
+from tb_axil import Registers
 from tb_seq_dma import fail_at
 
-from hw.gen.seq_regs import register_map
 from sim.axis import pause_generator
 
 PROGRAM_BASE = 0x1000
@@ -32,11 +32,10 @@ def _up(n: int, align: int) -> int:
     return -(-n // align) * align
 
 
-class TB:
+class TB(Registers):
     """Clock, reset, DDR, the register master and the run's files."""
 
     def __init__(self, dut: object) -> None:
-        self.dut = dut
         self.run = json.loads(Path("run.json").read_text())
         self.program = Path("program.bin").read_bytes()
         self.data = Path("data.bin").read_bytes()
@@ -46,7 +45,6 @@ class TB:
         self.output_base = _up(self.input_base + len(self.inputs) + 1, 4096)
         self.output_bytes = int(self.run["output_bytes"]) * int(self.run["images"])
         size = 1 << (self.output_base + self.output_bytes + 4096).bit_length()
-        self.regs = register_map()
         cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
         self.ram = AxiRam(AxiBus.from_prefix(dut, "m_axi"), dut.clk, dut.rst_n,
                           reset_active_level=False, size=size)
@@ -62,25 +60,7 @@ class TB:
             if key in self.run:
                 fail_at(port, method, range(*self.run[key]),
                         AxiResp[self.run.get("resp", "SLVERR")])
-        self.axil = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk, dut.rst_n,
-                                  reset_active_level=False)
-        self.axil.write_if.log.setLevel("WARNING")
-        self.axil.read_if.log.setLevel("WARNING")
-
-    async def reset(self) -> None:
-        self.dut.rst_n.value = 0
-        await ClockCycles(self.dut.clk, 5)
-        self.dut.rst_n.value = 1
-        await ClockCycles(self.dut.clk, 2)
-
-    async def read(self, name: str) -> int:
-        resp = await self.axil.read(self.regs[name].address, 4)
-        assert resp.resp == AxiResp.OKAY, (name, resp.resp)
-        return int.from_bytes(resp.data, "little")
-
-    async def write(self, name: str, value: int) -> None:
-        resp = await self.axil.write(self.regs[name].address, value.to_bytes(4, "little"))
-        assert resp.resp == AxiResp.OKAY, (name, resp.resp)
+        super().__init__(dut)
 
     def bit(self, reg: str, name: str) -> int:
         return self.regs[reg].fields[name].mask

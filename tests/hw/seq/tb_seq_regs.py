@@ -13,9 +13,8 @@ import random
 import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge
-from cocotbext.axi import AxiLiteBus, AxiLiteMaster, AxiResp
-
-from hw.gen.seq_regs import register_map
+from cocotbext.axi import AxiResp
+from tb_axil import Registers
 
 ENGINE_INPUTS = ("busy_i", "done_i", "error_i", "error_code_i", "stall_i", "image_done_i",
                  "exit_i", "exit_point_i")
@@ -24,32 +23,14 @@ BASES = {"PROGRAM_BASE": "program_base_o", "PROGRAM_BYTES": "program_bytes_o",
          "OUTPUT_BASE": "output_base_o", "IMAGE_COUNT": "image_count_o"}
 
 
-class TB:
+class TB(Registers):
     """Clock, reset, an AXI4-Lite master and the register map."""
 
     def __init__(self, dut: object) -> None:
-        self.dut = dut
-        self.regs = register_map()
         cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
-        self.axil = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk, dut.rst_n,
-                                  reset_active_level=False)
+        super().__init__(dut)
         for name in ENGINE_INPUTS:
             getattr(dut, name).value = 0
-
-    async def reset(self) -> None:
-        self.dut.rst_n.value = 0
-        await ClockCycles(self.dut.clk, 4)
-        self.dut.rst_n.value = 1
-        await ClockCycles(self.dut.clk, 2)
-
-    async def read(self, name: str) -> int:
-        resp = await self.axil.read(self.regs[name].address, 4)
-        assert resp.resp == AxiResp.OKAY, (name, resp.resp)
-        return int.from_bytes(resp.data, "little")
-
-    async def write(self, name: str, value: int) -> None:
-        resp = await self.axil.write(self.regs[name].address, value.to_bytes(4, "little"))
-        assert resp.resp == AxiResp.OKAY, (name, resp.resp)
 
     def bits(self, reg: str, **fields: int) -> int:
         """A register value with the named fields set."""

@@ -15,10 +15,7 @@ module axi_burst #(
   input  wire         rst_n,          // synchronous, active low
   input  wire         flush_i,        // drop the remaining bursts
 
-  input  wire  [31:0] cmd_addr_i,     // byte address, 8-byte aligned
-  input  wire  [31:0] cmd_bytes_i,    // byte count, a multiple of 8
-  input  wire         cmd_valid_i,
-  output logic        cmd_ready_o,
+  `HCCR_DMA_CMD_PORTS(cmd),
 
   output logic [31:0] burst_addr_o,   // byte address of the burst
   output logic [8:0]  burst_beats_o,  // 1..MAX_BURST

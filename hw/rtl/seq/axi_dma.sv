@@ -18,19 +18,13 @@ module axi_dma #(
   input  wire         rst_n,            // synchronous, active low
   input  wire         clear_i,          // clear error_o and the buffers (while !busy_o)
 
-  input  wire  [31:0] rd_cmd_addr_i,    // byte address, 8-byte aligned
-  input  wire  [31:0] rd_cmd_bytes_i,   // byte count, a multiple of 8
-  input  wire         rd_cmd_valid_i,
-  output logic        rd_cmd_ready_o,
+  `HCCR_DMA_CMD_PORTS(rd_cmd),
   output logic [63:0] m_axis_tdata,
   output logic        m_axis_tvalid,
   input  wire         m_axis_tready,
   output logic        m_axis_tlast,
 
-  input  wire  [31:0] wr_cmd_addr_i,    // byte address, 8-byte aligned
-  input  wire  [31:0] wr_cmd_bytes_i,   // byte count, a multiple of 8
-  input  wire         wr_cmd_valid_i,
-  output logic        wr_cmd_ready_o,
+  `HCCR_DMA_CMD_PORTS(wr_cmd),
   input  wire  [63:0] s_axis_tdata,
   input  wire         s_axis_tvalid,
   output logic        s_axis_tready,

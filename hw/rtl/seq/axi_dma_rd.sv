@@ -20,10 +20,7 @@ module axi_dma_rd #(
   input  wire         rst_n,            // synchronous, active low
   input  wire         clear_i,          // clear error_o and the buffer (while !busy_o)
 
-  input  wire  [31:0] cmd_addr_i,       // byte address, 8-byte aligned
-  input  wire  [31:0] cmd_bytes_i,      // byte count, a multiple of 8
-  input  wire         cmd_valid_i,
-  output logic        cmd_ready_o,
+  `HCCR_DMA_CMD_PORTS(cmd),
 
   output logic [63:0] m_axis_tdata,
   output logic        m_axis_tvalid,

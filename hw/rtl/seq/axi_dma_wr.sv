@@ -22,10 +22,7 @@ module axi_dma_wr #(
   input  wire         rst_n,            // synchronous, active low
   input  wire         clear_i,          // clear error_o and the buffer (while !busy_o)
 
-  input  wire  [31:0] cmd_addr_i,       // byte address, 8-byte aligned
-  input  wire  [31:0] cmd_bytes_i,      // byte count, a multiple of 8
-  input  wire         cmd_valid_i,
-  output logic        cmd_ready_o,
+  `HCCR_DMA_CMD_PORTS(cmd),
 
   input  wire  [63:0] s_axis_tdata,
   input  wire         s_axis_tvalid,

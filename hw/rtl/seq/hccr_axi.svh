@@ -1,6 +1,7 @@
 // Port lists of the engine's AXI interfaces, written once: an AXI4 master (64-bit data,
 // 32-bit addresses, one ID bit; the full signal set, so that Vivado infers one interface)
-// split into its write (AW, W, B) and read (AR, R) channels, and an AXI4-Lite slave (32-bit).
+// split into its write (AW, W, B) and read (AR, R) channels, an AXI4-Lite slave (32-bit),
+// and the DMA's command inputs.
 // `HCCR_*_PORTS declare the ports in a module header, `HCCR_*_CONNECT connect them by name
 // (.m_axi_awid, ...) to the same names one level up; like the macros of hccr_pkg.sv, a list
 // ends without a comma. Macros, not SV interfaces: Yosys reads no interfaces. Compiled before
@@ -86,5 +87,13 @@
   .s_axil_wstrb, .s_axil_wvalid, .s_axil_wready, .s_axil_bresp, .s_axil_bvalid, \
   .s_axil_bready, .s_axil_araddr, .s_axil_arprot, .s_axil_arvalid, .s_axil_arready, \
   .s_axil_rdata, .s_axil_rresp, .s_axil_rvalid, .s_axil_rready
+
+// A DMA command input P: P_addr_i (byte address, 8-byte aligned), P_bytes_i (byte count, a
+// multiple of 8), P_valid_i and P_ready_o.
+`define HCCR_DMA_CMD_PORTS(P) \
+  input  wire  [31:0] P``_addr_i,  \
+  input  wire  [31:0] P``_bytes_i, \
+  input  wire         P``_valid_i, \
+  output logic        P``_ready_o
 
 `endif

@@ -14,12 +14,10 @@ from sim import runner
 SEQ = ROOT / "hw" / "rtl" / "seq"
 # Each module's sources in compile order (itself last).
 SOURCES = {
-    "axi_burst": [SEQ / "axi_burst.sv"],
-    "axi_dma_rd": [SEQ / AXI_MACROS, runner.RTL_DIR / "fifo.sv", SEQ / "axi_burst.sv",
-                   SEQ / "axi_dma_rd.sv"],
-    "axi_dma_wr": [SEQ / AXI_MACROS, runner.RTL_DIR / "fifo.sv", SEQ / "axi_burst.sv",
-                   SEQ / "axi_dma_wr.sv"],
+    "axi_burst": [SEQ / AXI_MACROS, SEQ / "axi_burst.sv"],
 }
+SOURCES["axi_dma_rd"] = [*SOURCES["axi_burst"], runner.RTL_DIR / "fifo.sv", SEQ / "axi_dma_rd.sv"]
+SOURCES["axi_dma_wr"] = [*SOURCES["axi_burst"], runner.RTL_DIR / "fifo.sv", SEQ / "axi_dma_wr.sv"]
 SOURCES["axi_dma"] = [*SOURCES["axi_dma_rd"], SEQ / "axi_dma_wr.sv", SEQ / "axi_dma.sv"]
 
 pytestmark = pytest.mark.rtl

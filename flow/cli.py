@@ -9,6 +9,7 @@ import typer
 
 from flow import (
     cmd_compare,
+    cmd_compress,
     cmd_data,
     cmd_demo,
     cmd_distill,
@@ -50,6 +51,7 @@ cmd_compare.register(app)
 cmd_report.register(app)
 cmd_prune.register(app)
 cmd_distill.register(app)
+cmd_compress.register(app)
 
 if __name__ == "__main__":
     app()

@@ -27,8 +27,9 @@ from flow.validate import (
 )
 from model.data.gnt import GntError
 from model.nets.stats import render_table
-from model.prune.adw import AdwConfig, adw, cluster, cra, layers
+from model.prune.adw import AdwConfig, adw, cluster, cra, cra_adw, layers, lowered
 from model.prune.asfp import AsfpConfig, RoundRow, asfp
+from model.prune.codebook import INDEX_BITS, compressed_bytes
 from model.prune.runs import cost, load_data, save_run, split_validation, stage_table, top1
 from model.prune.slimming import SlimConfig, slim
 from model.prune.tune import TuneConfig, tune
@@ -61,7 +62,9 @@ def round_table(rows: list[RoundRow]) -> str:
          ratio=within(0, 1, open_lo=True), lam=finite_at_least(0), sparsity_epochs=at_least(0),
          channel_multiple=at_least(1), tolerance=finite_at_least(0),
          cra_step=within(0, 1, open_lo=True, closed_hi=True), cluster_bits=int_within(0, 8),
-         cra_replay_gb=finite_at_least(0), seed=at_least(0), device=one_of("cpu", "cuda"))
+         cra_replay_gb=finite_at_least(0), cra_mode=one_of("adw", "magnitude"),
+         cra_batches=at_least(1), conv_ratio_scale=within(0, 1, closed_hi=True),
+         seed=at_least(0), device=one_of("cpu", "cuda"))
 def prune_cmd(
     source: Annotated[Path, typer.Option("--from", help="trained (or pruned) run folder")],
     train_data: Path_,
@@ -106,6 +109,14 @@ def prune_cmd(
     cra_replay_gb: Annotated[float, typer.Option(
         help="ADW/CRA: memory for replaying what runs before the layer under test (0: off)")
     ] = 4.0,
+    cra_mode: Annotated[str, typer.Option(
+        help="ADW/CRA: adw (each layer trained while pruned, the paper) or magnitude (one shot)")
+    ] = AdwConfig.cra,
+    cra_batches: Annotated[int, typer.Option(help="ADW/CRA adw: batches per ratio step")
+                           ] = AdwConfig.cra_batches,
+    conv_ratio_scale: Annotated[float, typer.Option(
+        help="ADW: factor on the convolutions' CRA ratios (the paper lowers them; 1: as is)")
+    ] = AdwConfig.conv_scale,
     seed: int = 0,
     device: Annotated[str, typer.Option(help="cpu or cuda")] = "cpu",
 ) -> None:
@@ -146,12 +157,18 @@ def prune_cmd(
         tune(model, train_set, tune_config, description="slimming: fine-tune",
              progress=progress_bar)
     else:
-        settings = AdwConfig(tolerance=tolerance, step=cra_step)
+        settings = AdwConfig(tolerance=tolerance, step=cra_step, cra=cra_mode,
+                             cra_batches=cra_batches, conv_scale=conv_ratio_scale)
         model.to(memory_format=torch.channels_last)  # CRA's ~500 evaluations: 1.7× faster on CPU
         targets = layers(model, settings.min_weights)
-        ratios = cra(model, targets, accuracy, settings.tolerance, settings.step,
-                     int(cra_replay_gb * 2**30), progress_bar)
+        if cra_mode == "adw":
+            ratios = cra_adw(model, targets, train_set, accuracy, settings, tune_config,
+                             progress_bar)
+        else:
+            ratios = cra(model, targets, accuracy, settings.tolerance, settings.step,
+                         int(cra_replay_gb * 2**30), progress_bar)
         extra["cra_ratios"] = ratios
+        ratios = extra["adw_ratios"] = lowered(ratios, targets, conv_ratio_scale)
         extra["zero_share"] = adw(model, train_set, ratios, settings, tune_config, progress_bar)
         weights = sum(m.weight.numel() for m in targets.values())
         extra["nonzero_weights"] = int(sum(int((m.weight != 0).sum()) for m in targets.values()))
@@ -159,6 +176,7 @@ def prune_cmd(
         if cluster_bits:
             run.mkdir(parents=True, exist_ok=True)
             cluster(targets, cluster_bits, run / "codebook.npz")
+        extra["size"] = compressed_bytes(model, targets, cluster_bits or None, INDEX_BITS)
     if final_epochs:
         tune(model, train_set, TuneConfig(**{**asdict(tune_config), "epochs": final_epochs}),
              description="final fine-tune", progress=progress_bar)

@@ -5,15 +5,19 @@ ADW: every I steps during the first T1 steps, layer i's pruned count grows by r_
 its threshold becomes the p_i-th smallest |w| and the weights at or below it are zeroed;
 pruned weights never come back (they are zeroed again after every step). From T1 to the end
 the last threshold stays fixed and keeps pruning. CRA sets r_i: each layer alone is pruned in
-growing steps (the others untouched) until held-out top-1 drops by more than the tolerance
-(0.1 point); r_i is the last ratio within it. The sparsity is unstructured: the layers keep
-their shapes and the zeros are counted, not removed.
+growing steps (the others fixed) until held-out top-1 drops by more than the tolerance
+(0.1 point); r_i is the last ratio within it. As the paper runs it (§5, `cra_adw`), each step
+is ADW: the layer alone is trained while its threshold grows; `cra` is the one-shot magnitude
+variant (no training, much faster). The paper then prunes the convolutions well below their
+CRA ratios (§7.4, Fig. 7): `lowered` scales them. The sparsity is unstructured: the layers
+keep their shapes and the zeros are counted, not removed.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +44,9 @@ class AdwConfig:
         tolerance: CRA's tolerated top-1 drop per layer (0.001 = 0.1 point).
         step: CRA's ratio increment.
         min_weights: layers with fewer weights are left dense.
+        cra: 'adw' (the paper: each layer trained while it is pruned) or 'magnitude' (one shot).
+        cra_batches: CRA 'adw': training batches per ratio step.
+        conv_scale: factor on the convolutions' CRA ratios (the paper lowers them; 1: as is).
     """
 
     interval: int = 10
@@ -47,6 +54,9 @@ class AdwConfig:
     tolerance: float = 0.001
     step: float = 0.1
     min_weights: int = 256
+    cra: str = "adw"
+    cra_batches: int = 20
+    conv_scale: float = 0.7
 
 
 def layers(model: nn.Module, min_weights: int) -> dict[str, nn.Module]:
@@ -87,6 +97,71 @@ def cra(model: nn.Module, targets: dict[str, nn.Module], accuracy: Accuracy, tol
     return ratios
 
 
+class _Stop(Exception):
+    """Ends CRA's training of one layer at the first ratio out of tolerance."""
+
+
+def cra_adw(model: nn.Module, targets: dict[str, nn.Module], train_set: ImageSet,
+            accuracy: Accuracy, config: AdwConfig, tune_config: TuneConfig,
+            progress: Progress = silent) -> dict[str, float]:
+    """CRA as seed 002 §5 runs it: per layer, only that layer is trained (every other
+    parameter and BN statistic fixed) while ADW grows its pruned share by `config.step` every
+    `config.cra_batches` batches; after each step held-out top-1 is measured, and r_i is the
+    last share within `config.tolerance`. The model is restored after each layer."""
+    saved = {k: v.clone() for k, v in model.state_dict().items()}
+    grads = {n: p.requires_grad for n, p in model.named_parameters()}
+    bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    momenta = [m.momentum for m in bns]
+    floor = accuracy(model) - config.tolerance - 1e-9
+    steps = np.arange(config.step, 1.0 - 1e-9, config.step)
+    total = config.cra_batches * len(steps)
+    per_epoch = -(-len(train_set.labels) // tune_config.batch_size)
+    tune_config = replace(tune_config, epochs=-(-total // per_epoch))
+    ratios: dict[str, float] = {}
+    with progress("CRA (ADW)", len(targets)) as advance:
+        for name, m in targets.items():
+            ratios[name] = 0.0
+            model.requires_grad_(False)
+            m.weight.requires_grad_(True)
+            for bn in bns:
+                bn.momentum = 0.0  # running statistics stay as they are
+            drop = DropWeight({name: m}, {name: float(steps[-1])},
+                              min(config.interval, config.cra_batches), total)
+
+            def measure(t: int, name: str = name, m: nn.Module = m,
+                        drop: DropWeight = drop) -> None:
+                drop(t)
+                if t % config.cra_batches:
+                    return
+                model.eval()
+                ok = accuracy(model, floor) >= floor
+                model.train()
+                if not ok:
+                    raise _Stop
+                share = float((m.weight == 0).double().mean())
+                ratios[name] = round(share / config.step) * config.step
+                if t >= total:
+                    raise _Stop
+
+            with contextlib.suppress(_Stop):
+                tune(model, train_set, tune_config, after_step=measure,
+                     description=f"CRA {name}")
+            model.load_state_dict(saved)
+            model.eval()
+            advance(1, f"{name} {ratios[name]:.2f}")
+    for n, p in model.named_parameters():
+        p.requires_grad_(grads[n])
+    for bn, momentum in zip(bns, momenta, strict=True):
+        bn.momentum = momentum
+    return ratios
+
+
+def lowered(ratios: dict[str, float], targets: dict[str, nn.Module], scale: float
+            ) -> dict[str, float]:
+    """The CRA ratios with the convolutions' multiplied by `scale` (the FCs' as they are)."""
+    return {n: r * scale if isinstance(targets[n], nn.Conv2d) else r for n, r in ratios.items()}
+
+
 class DropWeight:
     """Algorithm 1's state: pruned counts, thresholds and keep masks per layer."""
 
@@ -115,7 +190,8 @@ def adw(model: nn.Module, train_set: ImageSet, ratios: dict[str, float], config:
     """Prune with ADW while fine-tuning; returns each layer's final zero share."""
     targets = {n: m for n, m in layers(model, config.min_weights).items() if n in ratios}
     total = tune_config.epochs * -(-len(train_set.labels) // tune_config.batch_size)
-    drop = DropWeight(targets, ratios, config.interval, max(round(config.grow_share * total), 1))
+    t1 = max(round(config.grow_share * total), 1)
+    drop = DropWeight(targets, ratios, min(config.interval, t1), t1)  # a run shorter than I
     tune(model, train_set, tune_config, after_step=drop, description="ADW", progress=progress)
     return {n: float((m.weight == 0).double().mean()) for n, m in targets.items()}
 

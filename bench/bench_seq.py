@@ -70,11 +70,17 @@ def breakdown(pe: int, simd: int, act_bytes: int | None = None, top: int = 12) -
         g[1] += c
     for name, (n, c) in sorted(groups.items(), key=lambda kv: -kv[1][1]):
         print(f"  {name:20s} {n:4d} instructions {c:9,.0f} cycles/image {c / total:6.1%}")
-    macs = sorted(((c, ins) for ins, c in zip(program.instructions, per, strict=True)
-                   if ins.opcode.name == "MAC"), key=lambda x: -x[0])
-    for c, ins in macs[:top]:
-        print(f"  {ins.op:32s} {ins['kh']}×{ins['kw']} C {ins['a_c']:4d} → {ins['y_c']:4d} "
+    ops: dict[str, list] = defaultdict(lambda: [0.0, None])
+    for ins, c in zip(program.instructions, per, strict=True):
+        if ins.opcode.name == "MAC":  # a split head's op runs once per image slot
+            ops[ins.op][0] += c
+            ops[ins.op][1] = ins
+    for op, (c, ins) in sorted(ops.items(), key=lambda kv: -kv[1][0])[:top]:
+        print(f"  {op:32s} {ins['kh']}×{ins['kw']} C {ins['a_c']:4d} → {ins['y_c']:4d} "
               f"at {ins['y_h']}×{ins['y_w']}, {ins['tiles']:3d} tiles: {c:8,.0f} cycles/image")
+    macs = sum(op_macs(op, model) for op in model.ops)
+    print(f"  MAC array busy {macs / (pe * simd * total):.1%} of the image's cycles "
+          f"({macs / 1e6:.1f} M MACs on {pe * simd} multipliers)")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -85,7 +91,10 @@ def main(argv: list[str] | None = None) -> None:
         p.add_argument("simd", type=int)
         p.add_argument("act_bytes", type=int, nargs="?")
         a = p.parse_args(argv)
-        breakdown(a.pe, a.simd, a.act_bytes)
+        try:
+            breakdown(a.pe, a.simd, a.act_bytes)
+        except (HccrError, ValueError) as exc:
+            sys.exit(f"error: PE {a.pe} × SIMD {a.simd}: {exc}")
         return
     shapes = json.loads(PRUNED.read_text())
     for label, arch, size, pruned in NETWORKS:

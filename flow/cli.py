@@ -14,6 +14,7 @@ from flow import (
     cmd_demo,
     cmd_distill,
     cmd_hls,
+    cmd_merge,
     cmd_prune,
     cmd_quant,
     cmd_report,
@@ -52,6 +53,7 @@ cmd_report.register(app)
 cmd_prune.register(app)
 cmd_distill.register(app)
 cmd_compress.register(app)
+cmd_merge.register(cmd_data.app)
 
 if __name__ == "__main__":
     app()

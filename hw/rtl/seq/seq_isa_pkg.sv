@@ -85,7 +85,7 @@ package seq_isa_pkg;
 
   typedef struct packed {
     logic [294:0] reserved;
-    logic unit_m;  // 1: every requantiser multiplier is 1 (runs on a shift-only engine, `EngineConfig.unit_m`; one built with multipliers runs it too)
+    logic unit_m;  // 1: compiled for a shift-only engine (every requantiser M is 1)
     logic [31:0] data_bytes;  // bytes of the data block (weights, parameters, tables)
     logic [23:0] output_bytes;  // bytes of one output record in DDR (multiple of 8)
     logic [23:0] input_bytes;  // bytes of one input record in DDR (multiple of 8)

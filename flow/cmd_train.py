@@ -37,7 +37,8 @@ SCENARIOS = {0: "sqnxt0", 1: "sqnxt", 2: "sqnxt0-ccbam"}
          scenario=int_within(0, 2), size=at_least(1), epochs=at_least(1),
          batch_size=at_least(1), optimizer=one_of("sgd", "adam"), lr=finite_above(0),
          label_smoothing=within(0, 1), seed=at_least(0), device=one_of("cpu", "cuda"),
-         head=one_of(*HEADS), exit_training=one_of(*TRAINING), exit_epochs=at_least(0))
+         head=one_of(*HEADS), exit_training=one_of(*TRAINING), exit_epochs=at_least(0),
+         bottleneck=at_least(0))
 def train_cmd(
     train_data: DataOpt = ...,
     test_data: DataOpt = ...,
@@ -61,6 +62,8 @@ def train_cmd(
     binarize: Annotated[bool, typer.Option(
         help="binarise each image at its mean grey level before normalising (seed 000)")
     ] = False,
+    bottleneck: Annotated[int, typer.Option(
+        help="seed 003: FC bottleneck width before the classifier, e.g. 50 (0: none)")] = 0,
     size: Annotated[int, typer.Option(help="input side length after preprocessing")] = 64,
     epochs: int = TrainConfig.epochs,
     batch_size: int = TrainConfig.batch_size,
@@ -84,7 +87,7 @@ def train_cmd(
                          optimizer=optimizer, lr=lr, label_smoothing=label_smoothing, seed=seed,
                          device=device, attention=attention or "", head=head,
                          exit_training=exit_training, exit_epochs=exit_epochs,
-                         binarize=binarize)
+                         binarize=binarize, bottleneck=bottleneck)
     metrics = train_on_files(config, train_data, test_data, run, resume, skip_bad, progress_bar)
     if int(os.environ.get("RANK", "0")) == 0:  # under torchrun, process 0 reports
         console.print(f"top-1 {metrics['top1']:.4f}  top-5 {metrics['top5']:.4f}  → "

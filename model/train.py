@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import os
@@ -52,12 +53,17 @@ class TrainConfig:
     exit_training: str = "staged"  # Fire cascade: `model.nets.fire.TRAINING`
     exit_epochs: int = 0  # staged cascade: epochs of the exit stage (0: as many as `epochs`)
     binarize: bool = False  # preprocessing: seed 000's mean-grey binarisation
+    bottleneck: int = 0  # seed 003: width of the FC bottleneck before the classifier (0: none)
 
     def __post_init__(self) -> None:
         if self.arch not in ARCHITECTURES:
             raise HccrError(f"--arch {self.arch!r} unknown; known: {', '.join(ARCHITECTURES)}")
         if self.device not in ("cpu", "cuda"):
             raise HccrError(f"--device must be cpu or cuda, got {self.device!r}")
+        if self.bottleneck and "bottleneck" not in inspect.signature(
+                ARCHITECTURES[self.arch]).parameters:
+            raise HccrError(f"--bottleneck is for networks with an FC classifier option, not "
+                            f"--arch {self.arch}")
         if self.attention:
             if not self.arch.startswith("sqnxt"):
                 raise HccrError(f"--attention is for the sqnxt networks, not --arch {self.arch}")
@@ -88,6 +94,8 @@ class TrainConfig:
             options["attention"] = attention_orders(self.attention)
         if self.head != "gwap":
             options["head"] = self.head
+        if self.bottleneck:
+            options["bottleneck"] = self.bottleneck
         return options
 
     def stages(self) -> list[tuple[tuple[float, ...] | None, bool, int]]:

@@ -111,10 +111,14 @@ def test_bad_options_give_one_error_line(tiny, tmp_path, args, flag):
     assert len(lines) == 1 and lines[0].startswith("error:") and flag in lines[0]
 
 
-def test_gslre_refuses_a_network_that_is_not_cnn9(small_run, small_data, tmp_path):
-    result = runner.invoke(app, ["compress", "gslre", "--from", str(small_run), "--train-data",
-                                 str(small_data / "train"), "--test-data",
-                                 str(small_data / "test"), "--run", str(tmp_path / "o")])
+def test_gslre_refuses_a_network_that_is_not_cnn9(tiny, tmp_path):
+    data, _ = tiny
+    other = tmp_path / "baseline"
+    save_run(other, build("baseline", CLASSES, SIZE), TrainConfig(size=SIZE),
+             np.arange(CLASSES), {}, "", {})
+    result = runner.invoke(app, ["compress", "gslre", "--from", str(other), "--train-data",
+                                 str(data / "train"), "--test-data", str(data / "test"),
+                                 "--run", str(tmp_path / "o")])
     assert result.exit_code == 1 and "not --arch baseline" in result.output
 
 

@@ -8,7 +8,8 @@ PE 6 × SIMD 64 on PYNQ-Z2's DDR (`board_config`), at the batch `choose_batch` p
 
 Per run: images bit-exact against golden (`np.array_equal` on every output), cycles per image
 measured against the timing contract (`hw/gen/seq/cycles.py`), wall and CPU time, simulated
-cycles per second. Results go to `build/bench/seq_rtl.json` (one entry per run).
+cycles per second. Results go to `build/bench/seq_rtl.json` (one entry per mode, network and
+shape).
 
 `python -m bench.bench_seq_rtl MODE NET IMAGES [--ir FOLDER] [--pe N --simd N --act-bytes N]`
 runs one (MODE cocotb or freerun, NET a key of `NETWORKS`; `--ir` loads the IR from FOLDER
@@ -133,7 +134,8 @@ def measure(mode: str, key: str, images: int, ir_folder: Path | None = None,
 def _save(record: dict) -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     old = json.loads(RESULTS.read_text()) if RESULTS.is_file() else []
-    old = [r for r in old if (r["mode"], r["net"]) != (record["mode"], record["net"])]
+    key = ("mode", "net", "pe", "simd")
+    old = [r for r in old if [r.get(k) for k in key] != [record[k] for k in key]]
     RESULTS.write_text(json.dumps([*old, record], indent=1) + "\n")
 
 

@@ -49,7 +49,7 @@ def test_prune_writes_a_smaller_run_that_loads(tiny, tmp_path, method):
             str(data / "train"), "--test-data", str(data / "test"), "--run", str(out),
             "--scope", "stage3", "--epochs", "1", "--max-rounds", "2", "--x", "0.3",
             "--z-limit", "5", "--sparsity-epochs", "1", "--cra-step", "0.5",
-            "--cluster-bits", "2")
+            "--cluster-bits", "2", "--cra-batches", "1")
     metrics = json.loads((out / "metrics.json").read_text())
     model, classes, config = load_trained(out)
     assert config.arch == "sqnxt-ccbam" and list(classes) == list(range(CLASSES))

@@ -66,7 +66,6 @@ def test_compressed_bytes_counts_values_indices_codebook_and_dense_parts():
     assert size["dense_model_bytes"] == 44 * 4
 
 
-@pytest.mark.slow
 def test_gslre_adw_cluster_chain_runs_from_the_cli(tiny, tmp_path):
     data, source = tiny
     common = ["--train-data", str(data / "train"), "--test-data", str(data / "test")]

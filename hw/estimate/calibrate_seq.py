@@ -28,9 +28,12 @@ from hw.gen.seq_regs import RDL, generate
 from hw.synth import RTL_DIR, synth_xilinx
 
 BOARD = "pynq-z2"
-# (PE, SIMD, held out)
-CONFIGS: list[tuple[int, int, bool]] = [(4, 8, False), (8, 16, False), (8, 8, False),
-                                        (4, 16, True)]
+# (PE, SIMD, held out, shift-only); the first four were synthesised with 449,536 bytes of
+# activations (`board_config` before it counted whole RAMB18s of bytes), a rerun sizes them anew
+CONFIGS: list[tuple[int, int, bool, bool]] = [(4, 8, False, False), (8, 16, False, False),
+                                              (8, 8, False, False), (4, 16, True, False),
+                                              (16, 16, True, True)]
+LTP_LANES = 256  # no `ltp` from this many MAC lanes on (hours on a shared machine)
 LTP_ENGINES = (0, 3, 11)  # GRID rows: conv2d PE 2 SIMD 2, conv2d PE 4 SIMD 4 packed, dense
 
 
@@ -76,11 +79,12 @@ def run(work: Path, progress: Progress = silent) -> dict:
     points, dataflow = [], []
     with progress("yosys synth_xilinx (seq_engine)", len(CONFIGS) + len(LTP_ENGINES)
                   ) as advance:
-        for pe, simd, held in CONFIGS:
-            cfg = board_config(board(BOARD), pe, simd)
+        for pe, simd, held, unit_m in CONFIGS:
+            cfg = board_config(board(BOARD), pe, simd, unit_m=unit_m)
             name = (f"seq-pe{cfg.pe}-simd{cfg.simd}-act{cfg.act_bytes}-tile{cfg.tile_bytes}"
-                    f"-c{cfg.max_c}")
-            synth = _cached(work / name, engine_sources(), lambda d, c=cfg: synth_engine(c, d))
+                    f"-c{cfg.max_c}" + ("-unitm" if unit_m else ""))
+            synth = _cached(work / name, engine_sources(), lambda d, c=cfg: synth_engine(
+                c, d, ltp=c.pe * c.simd < LTP_LANES))
             points.append({"config": asdict(cfg), "heldout": held, "features": features(cfg),
                            "synth": synth})
             advance()

@@ -42,7 +42,7 @@ done
 # bench/data/sqnxt_ccbam_slim_x8_shapes.json (issue 8's pruned model).
 step slimming0.6_x8 "$HCCR" prune --method slimming --ratio 0.1 --channel-multiple 8 \
   --from "$OUT/slimming0.6" "${DATA[@]}" "${TUNE[@]}" --sparsity-epochs 0
-step adw "$HCCR" prune --method adw --from "$TEACHER" "${DATA[@]}" "${TUNE[@]}" --cluster-bits 5
+step adw "$HCCR" prune --method adw --from "$TEACHER" "${DATA[@]}" "${TUNE[@]}" --cluster-bits 5 --cra-mode magnitude
 step distill "$HCCR" distill --teacher "$TEACHER" --student "$OUT/asfp" --reinit "${DATA[@]}" \
   --epochs "$STUDENT_EPOCHS" --optimizer adam --lr 0.002 --compare
 .venv/bin/python tools/prune_report.py "$OUT"

@@ -94,8 +94,10 @@ def distill_cmd(
         if student_arch not in ARCHITECTURES:
             raise HccrError(f"--student-arch {student_arch!r} unknown")
         torch.manual_seed(seed)
-        small = build(student_arch, len(classes), t_config.size)
-        s_config = replace(t_config, arch=student_arch)
+        # a fresh student has its architecture's own options, not the teacher's
+        s_config = replace(t_config, arch=student_arch, attention="", head="gwap", bottleneck=0,
+                           exit_training="staged", exit_epochs=0)
+        small = build(student_arch, len(classes), t_config.size, **s_config.network_options())
     pairs = sp_pair or []
     config = DistillConfig(temperature, alpha, beta, sp_weight, _pairs(pairs, 0),
                            _pairs(pairs, 1))

@@ -32,7 +32,7 @@ from hw.gen.folding import balanced_folding, load_folding
 from hw.gen.network import Network
 from hw.gen.rtl_dir import open_rtl_dir, write_rtl_dir
 from hw.gen.seq.batch import BatchChoice
-from hw.gen.seq.config import EngineConfig, board_config
+from hw.gen.seq.config import DEFAULT_ARRAY, EngineConfig, board_config, shift_only
 from hw.gen.seq.outdir import write_seq_dir
 from model.data.dataset import load_images
 from model.data.gnt import GntError
@@ -68,9 +68,10 @@ def rtl_cmd(
     board_name: Annotated[str, typer.Option(
         "--board", help=f"sequential: the board ({', '.join(BOARDS)})")] = "pynq-z2",
     pe: Annotated[int | None, typer.Option(
-        help="sequential: output channels per cycle (default 6)")] = None,
+        help=f"sequential: output channels per cycle (default {DEFAULT_ARRAY[0]})")] = None,
     simd: Annotated[int | None, typer.Option(
-        help="sequential: input bytes per cycle, a power of two 4..64 (default 64)")] = None,
+        help=f"sequential: input bytes per cycle, a power of two 4..64 (default "
+             f"{DEFAULT_ARRAY[1]})")] = None,
     act_kb: Annotated[int | None, typer.Option(
         help="sequential: activation buffer in KiB (default: 90 % of the device's block RAM "
              "less the weight tiles)")] = None,
@@ -99,9 +100,9 @@ def rtl_cmd(
             _report_sequential(write_seq_dir(model, out, engine, target, batch), target, out)
             return
     if mode == "sequential":
-        _sequential(model, out, board(board_name), 6 if pe is None else pe,
-                    64 if simd is None else simd, act_kb, 64 if tile_kb is None else tile_kb,
-                    batch, clock_mhz)
+        _sequential(model, out, board(board_name), DEFAULT_ARRAY[0] if pe is None else pe,
+                    DEFAULT_ARRAY[1] if simd is None else simd, act_kb,
+                    64 if tile_kb is None else tile_kb, batch, clock_mhz)
         return
     if folding is not None and balance:
         raise HccrError("give --folding or --balance, not both")
@@ -157,7 +158,7 @@ def _sequential(model: ir.Model, out: Path, target: Board, pe: int, simd: int,
     tile = tile_kb * 1024
     try:
         config = board_config(target, pe, simd, None if act_kb is None else act_kb * 1024,
-                              tile, clock_mhz)
+                              tile, clock_mhz, unit_m=shift_only(model))
     except ValueError as exc:
         raise HccrError(str(exc)) from None
     act = config.act_bytes

@@ -22,7 +22,7 @@ from hw.gen.seq import exits
 from hw.gen.seq.compiler import Program
 from hw.gen.seq.config import EngineConfig
 from hw.gen.seq.cycles import instruction_cycles
-from hw.gen.seq.outdir import MAX_BURST, engine_sources
+from hw.gen.seq.outdir import engine_generics, engine_sources
 from hw.gen.seq.records import unpack_outputs
 from quant import golden, ir
 from sim import runner
@@ -43,9 +43,8 @@ def sources(folder: Path) -> list[Path]:
 
 
 def parameters(config: EngineConfig) -> dict[str, int]:
-    """seq_engine's generics for `config`."""
-    return {"PE": config.pe, "SIMD": config.simd, "ACT_BYTES": config.act_bytes,
-            "TILE_BYTES": config.tile_bytes, "MAX_BURST": MAX_BURST, "MAX_C": config.max_c}
+    """seq_engine's generics for `config` (the free-running top takes the same)."""
+    return engine_generics(config)
 
 
 

@@ -13,7 +13,7 @@ from flow.stage import Demo, Stage
 from flow.stages.quant import ir_dir
 from flow.stages.report import CLOCK_MHZ, DEVICE
 from hw.boards import board_of
-from hw.gen.seq.config import board_config
+from hw.gen.seq.config import DEFAULT_ARRAY, board_config, shift_only
 from hw.gen.seq.outdir import write_seq_dir
 from hw.gen.seq.records import pack_inputs
 from model.data.dataset import load_images
@@ -21,7 +21,7 @@ from quant import ir
 from sim.seq_freerun import bit_exact_images, simulate_seq
 
 IMAGES = 20
-PE, SIMD = 6, 64  # `hccr rtl --mode sequential`'s default array
+PE, SIMD = DEFAULT_ARRAY  # the array that fits xc7z020
 
 
 def seq_dir(demo: Demo) -> Path:
@@ -34,7 +34,7 @@ def _run(demo: Demo) -> dict:
     size = model.tensors[model.inputs[0]].shape[0]
     x = load_images(Path(demo.results["data"]["test_dir"]), size).images[:IMAGES, ..., None]
     target = board_of(DEVICE)
-    config = board_config(target, PE, SIMD, clock_mhz=CLOCK_MHZ)
+    config = board_config(target, PE, SIMD, clock_mhz=CLOCK_MHZ, unit_m=shift_only(model))
     t0 = time.perf_counter()
     choice = write_seq_dir(model, seq_dir(demo), config, target)
     gen_seconds = time.perf_counter() - t0

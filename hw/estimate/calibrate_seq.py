@@ -23,7 +23,7 @@ from hw.boards import board
 from hw.estimate.calibrate import GRID, _lstsq, _yosys_version, cli, engine_point, measured
 from hw.estimate.sequential import FEATURES, SEQ_CALIBRATION, features
 from hw.gen.seq.config import EngineConfig, board_config
-from hw.gen.seq.outdir import MAX_BURST, TOP, engine_sources
+from hw.gen.seq.outdir import TOP, engine_generics, engine_sources
 from hw.gen.seq_regs import RDL, generate
 from hw.synth import RTL_DIR, synth_xilinx
 
@@ -37,13 +37,6 @@ LTP_LANES = 256  # no `ltp` from this many MAC lanes on (hours on a shared machi
 LTP_ENGINES = (0, 3, 11)  # GRID rows: conv2d PE 2 SIMD 2, conv2d PE 4 SIMD 4 packed, dense
 
 
-def engine_parameters(cfg: EngineConfig) -> dict[str, int]:
-    """`seq_engine`'s parameters for a configuration (as `hccr rtl` writes its generics)."""
-    return {"PE": cfg.pe, "SIMD": cfg.simd, "ACT_BYTES": cfg.act_bytes,
-            "TILE_BYTES": cfg.tile_bytes, "MAX_BURST": MAX_BURST, "MAX_C": cfg.max_c,
-            "UNIT_M": int(cfg.unit_m)}
-
-
 def synth_engine(cfg: EngineConfig, directory: Path, ltp: bool = True) -> dict[str, int]:
     """Synthesise the whole engine at `cfg` in `directory` (`ltp`: measure its logic depth
     too, slow on the larger arrays)."""
@@ -51,7 +44,7 @@ def synth_engine(cfg: EngineConfig, directory: Path, ltp: bool = True) -> dict[s
     own = engine_sources()
     packages = [p for p in own if p.stem.endswith("_pkg")]
     sources = [*packages, regs.package, *(p for p in own if p not in packages), regs.module]
-    result = synth_xilinx(TOP, sources, engine_parameters(cfg), directory / "synth", ltp=ltp)
+    result = synth_xilinx(TOP, sources, engine_generics(cfg), directory / "synth", ltp=ltp)
     return {**measured(result), "ltp": result.ltp}
 
 

@@ -36,7 +36,7 @@ from hw.gen.seq.config import (
     EngineConfig,
     board_config,
     rtl_problems,
-    unit_m_problem,
+    shift_only,
 )
 from hw.gen.seq.cycles import program_cycles
 from quant import ir
@@ -259,7 +259,7 @@ def plan_sequential(model: ir.Model, device: Device, clock_mhz: float | None = N
         return None
     calib = calib or load_calibration()
     clock = clock_mhz or device.fmax_mhz
-    unit_m = not any(unit_m_problem(op) for op in model.ops)
+    unit_m = shift_only(model)
     error: HccrError | None = None
     for share in (cap, 1.0):
         for pe, simd in _arrays():

@@ -62,6 +62,11 @@ class EngineConfig:
             raise ValueError(f"activation buffer {self.act_bytes} B > 1 MiB (20-bit address)")
 
 
+# (PE, SIMD) of the engine that fits xc7z020 shift-only (Yosys: 162 DSP48E1, 121 RAMB36,
+# 44,587 LUT; docs/measurements.md): `hccr rtl --mode sequential`'s and the demo's default.
+DEFAULT_ARRAY = (16, 16)
+
+
 def rtl_problems(config: EngineConfig) -> list[str]:
     """What the RTL engine (hw/rtl/seq/) cannot be generated with; the program model is
     general, the hardware is not."""
@@ -102,6 +107,11 @@ def unit_m_problem(op: ir.Op) -> str | None:
         if op.kind != "requant" and m is not None and (np.asarray(m) != 1).any():
             return f"{op.name}: {op.kind} {name} {int(np.max(m))} ≠ 1"
     return None
+
+
+def shift_only(model: ir.Model) -> bool:
+    """Whether every op of `model` runs on a shift-only engine (a power-of-two IR)."""
+    return not any(unit_m_problem(op) for op in model.ops)
 
 
 def check_unit_m(op: ir.Op, config: EngineConfig) -> None:

@@ -69,7 +69,8 @@ def load_program(folder: Path) -> Program:
     for ins, (op, produces) in zip(instructions, meta["notes"], strict=True):
         ins.op, ins.produces = op, tuple(produces)
     views = {name: View(**{**v, "shape": tuple(v["shape"])}) for name, v in meta["views"].items()}
-    config = EngineConfig(**{f.name: meta["config"][f.name] for f in fields(EngineConfig)})
+    config = EngineConfig(**{f.name: meta["config"][f.name] for f in fields(EngineConfig)
+                             if f.name in meta["config"]})  # programs saved before unit_m
     return Program(config, header, instructions, data, meta["regions"], views,
                    [tuple(io) for io in meta["inputs"]], [tuple(io) for io in meta["outputs"]],
                    meta["model"], frozenset(meta.get("shared", ())))

@@ -83,10 +83,7 @@ def _write(folder: Path, model: ir.Model, choice: BatchChoice, board: Board) -> 
     order = ([p.name for p in sources if p.stem.endswith("_pkg")] + [regs.package.name]
              + [p.name for p in sources if not p.stem.endswith("_pkg")] + [regs.module.name])
     (folder / FILELIST).write_text("".join(f"rtl/{n}\n" for n in order))
-    generics = " ".join(f"{k}={v}" for k, v in (
-        ("PE", cfg.pe), ("SIMD", cfg.simd), ("ACT_BYTES", cfg.act_bytes),
-        ("TILE_BYTES", cfg.tile_bytes), ("MAX_BURST", MAX_BURST), ("MAX_C", cfg.max_c),
-        ("UNIT_M", int(cfg.unit_m))))
+    generics = " ".join(f"{k}={v}" for k, v in engine_generics(cfg).items())
     env = Environment(loader=FileSystemLoader(Path(__file__).parents[1] / "templates"),
                       undefined=StrictUndefined, keep_trailing_newline=True)
     (folder / "vivado").mkdir()
@@ -128,3 +125,10 @@ def write_seq_dir(model: ir.Model, out: str | Path, config: EngineConfig, board:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return choice
+
+
+def engine_generics(cfg: EngineConfig) -> dict[str, int]:
+    """`seq_engine`'s parameters for a configuration (the design folder's generics)."""
+    return {"PE": cfg.pe, "SIMD": cfg.simd, "ACT_BYTES": cfg.act_bytes,
+            "TILE_BYTES": cfg.tile_bytes, "MAX_BURST": MAX_BURST, "MAX_C": cfg.max_c,
+            "UNIT_M": int(cfg.unit_m)}

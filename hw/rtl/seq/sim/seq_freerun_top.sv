@@ -19,6 +19,7 @@ module seq_freerun_top #(
   parameter int unsigned TILE_BYTES  = 16384,
   parameter int unsigned MAX_BURST   = 16,
   parameter int unsigned MAX_C       = 1024,
+  parameter bit          UNIT_M      = 1'b0,   // shift-only requantisers (seq_engine)
   parameter int unsigned SCRIPT      = 64
 ) (
   output logic        done_o   /* verilator public_flat_rw */,
@@ -127,7 +128,7 @@ module seq_freerun_top #(
   assign rid = '0;
 
   seq_engine #(.PE(PE), .SIMD(SIMD), .ACT_BYTES(ACT_BYTES), .TILE_BYTES(TILE_BYTES),
-               .MAX_BURST(MAX_BURST), .MAX_C(MAX_C)) u_engine (
+               .MAX_BURST(MAX_BURST), .MAX_C(MAX_C), .UNIT_M(UNIT_M)) u_engine (
     .clk, .rst_n,
     .s_axil_awaddr(awaddr), .s_axil_awprot(3'd0), .s_axil_awvalid(awvalid),
     .s_axil_awready(awready), .s_axil_wdata(wdata), .s_axil_wstrb(4'hF),

@@ -1,5 +1,6 @@
 """The layer-sequential engine's RTL on the full-size seed networks (3755 classes, 64×64),
-PE 6 × SIMD 64 on PYNQ-Z2's DDR (`board_config`), at the batch `choose_batch` picks.
+xc7z020's PE 16 × SIMD 16 on PYNQ-Z2's DDR (`board_config`; shift-only when the IR is
+power-of-two), at the batch `choose_batch` picks.
 
 - cocotb: `tb_seq_engine` (tests/hw/seq) with cocotbext-axi's `AxiRam` as DDR, random R/AR/W/B
   pauses, `AxiLiteMaster` on the registers; the pruned SqNxt + C-CBAM, `COCOTB_IMAGES` images;
@@ -13,7 +14,7 @@ shape).
 
 `python -m bench.bench_seq_rtl MODE NET IMAGES [--ir FOLDER] [--pe N --simd N --act-bytes N]`
 runs one (MODE cocotb or freerun, NET a key of `NETWORKS`; `--ir` loads the IR from FOLDER
-instead of calibrating it; the engine shape, default PE 6 × SIMD 64, and activation buffer).
+instead of calibrating it; the engine shape, default PE 16 × SIMD 16, and activation buffer).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from bench.bench_hls import calibrated_ir
 from hw.boards import board
 from hw.gen.seq.batch import choose_batch
 from hw.gen.seq.compiler import Program
-from hw.gen.seq.config import board_config
+from hw.gen.seq.config import DEFAULT_ARRAY, board_config, shift_only
 from hw.gen.seq.cycles import image_cycles
 from hw.gen.seq.records import pack_inputs
 from quant import ir
@@ -86,11 +87,11 @@ def run_cocotb(program: Program, inputs: bytes, images: int, folder: Path, seed:
 
 
 def measure(mode: str, key: str, images: int, ir_folder: Path | None = None,
-            shape: tuple[int, int] = (6, 64), act_bytes: int | None = None) -> dict:
+            shape: tuple[int, int] = DEFAULT_ARRAY, act_bytes: int | None = None) -> dict:
     """One run (module doc) on a PE × SIMD `shape` (`act_bytes`: the activation buffer,
     default `board_config`'s); prints a line and returns its record."""
     model = network(key, ir_folder)
-    cfg = board_config(board(BOARD), *shape, act_bytes=act_bytes)
+    cfg = board_config(board(BOARD), *shape, act_bytes=act_bytes, unit_m=shift_only(model))
     try:
         program = choose_batch(model, cfg).program
     except HccrError as exc:
@@ -111,6 +112,7 @@ def measure(mode: str, key: str, images: int, ir_folder: Path | None = None,
     contract = contract_cycles(program, images) / images
     per_image = result["cycles"] / images
     record = {"mode": mode, "net": key, "board": BOARD, "pe": cfg.pe, "simd": cfg.simd,
+              "unit_m": cfg.unit_m,
               "batch": program.header.batch, "images": images, "bit_exact": int(exact),
               "error_code": result["error_code"], "cycles": result["cycles"],
               "stall": result["stall"], "cycles_per_image": per_image,
@@ -146,8 +148,8 @@ def main(argv: list[str] | None = None) -> None:
         p.add_argument("net", choices=sorted(NETWORKS))
         p.add_argument("images", type=int)
         p.add_argument("--ir", type=Path)
-        p.add_argument("--pe", type=int, default=6)
-        p.add_argument("--simd", type=int, default=64)
+        p.add_argument("--pe", type=int, default=DEFAULT_ARRAY[0])
+        p.add_argument("--simd", type=int, default=DEFAULT_ARRAY[1])
         p.add_argument("--act-bytes", type=int)
         a = p.parse_args(argv)
         measure(a.mode, a.net, a.images, a.ir, (a.pe, a.simd), a.act_bytes)

@@ -1,7 +1,7 @@
 """Early exit on the layer-sequential engine's RTL: a trained `fire-gwap-cascade` (100 classes)
 from its QAT checkpoint through the IR (v2, exit table) and golden to the free-running RTL
-(`sim.seq_freerun`: SV DDR model at the board's latency and rate), PE 6 × SIMD 64 on PYNQ-Z2's
-DDR, batch 1.
+(`sim.seq_freerun`: SV DDR model at the board's latency and rate), xc7z020's PE 16 × SIMD 16
+(shift-only when the IR is power-of-two) on PYNQ-Z2's DDR, batch 1.
 
 Per image of the held-out set's first `--images`: (class, exit point) from the RTL's output
 record against golden's exit rule, and the logits of every point it reached
@@ -10,9 +10,9 @@ exit against always-full (the same network without its exit table, measured on 2
 cycles do not depend on the image), the speed-up, MACs per character, images/s at 200 MHz, and
 the timing contract's prediction of both. Results go to `build/bench/exit.json`.
 
-The cascade is the one docs/early_exit.md measures (`hccr data synth --classes 100 ...`,
-`hccr train`, `hccr quantize` into `runs/ee100/`); without it the bench says how to make it
-and skips. `python -m bench.bench_exit [--qat Q] [--data D] [--threshold T] [--mid-b M]
+The cascade is the one docs/early_exit.md measures (`tools/cascade100.sh`: staged training,
+power-of-two QAT into `runs/cascade100/qat`); without it the bench says how to make it and
+skips. `python -m bench.bench_exit [--qat Q] [--data D] [--threshold T] [--mid-b M]
 [--images N]`.
 """
 
@@ -29,7 +29,7 @@ from base.paths import ROOT
 from hw.boards import board
 from hw.gen.seq import exits
 from hw.gen.seq.compiler import compile_model
-from hw.gen.seq.config import board_config
+from hw.gen.seq.config import DEFAULT_ARRAY, board_config, shift_only
 from hw.gen.seq.cycles import batch_cycles, image_cycles
 from hw.gen.seq.records import pack_inputs, unpack_outputs
 from model.data.dataset import load_images
@@ -38,10 +38,10 @@ from quant.export import exit_table, export
 from quant.quantize import load_qat
 from sim.seq_freerun import bit_exact_images, simulate_seq
 
-RUN = ROOT / "runs" / "ee100"
+RUN = ROOT / "runs" / "cascade100"
 OUT = ROOT / "build" / "bench" / "exit"
 RESULTS = ROOT / "build" / "bench" / "exit.json"
-BOARD, PE, SIMD, FULL_IMAGES = "pynq-z2", 6, 64, 2
+BOARD, FULL_IMAGES = "pynq-z2", 2
 
 
 def measure(qat: Path, data: Path, threshold: float, mid_b: str, images: int) -> dict:
@@ -54,7 +54,7 @@ def measure(qat: Path, data: Path, threshold: float, mid_b: str, images: int) ->
     tensors = golden.run(model, x)
     want_cls, want_points = golden.exit_decide(model, tensors)
     macs = np.asarray(golden.exit_macs(model))[want_points]
-    cfg = board_config(board(BOARD), PE, SIMD)
+    cfg = board_config(board(BOARD), *DEFAULT_ARRAY, unit_m=shift_only(model))
     program = compile_model(model, cfg, 1)
     run = simulate_seq(program, pack_inputs(program, x), images, OUT / "exits")
     result = run.result
@@ -72,8 +72,9 @@ def measure(qat: Path, data: Path, threshold: float, mid_b: str, images: int) ->
     contract = np.mean([batch_cycles(program.instructions, cfg, [p]) for p in want_points])
     points = len(model.exits)
     return {
-        "threshold": threshold, "mid_b": mid_b, "images": images, "config": f"PE {PE} x SIMD "
-        f"{SIMD}, {BOARD} DDR, batch 1", "error_code": result["error_code"],
+        "threshold": threshold, "mid_b": mid_b, "images": images,
+        "config": f"PE {cfg.pe} x SIMD {cfg.simd}{' shift-only' if cfg.unit_m else ''}, "
+        f"{BOARD} DDR, batch 1", "error_code": result["error_code"],
         "exit_histogram": np.bincount(want_points, minlength=points).tolist(),
         "rtl_exit_histogram": np.bincount(got_points, minlength=points).tolist(),
         "bit_exact": int(np.sum((got_cls == want_cls) & (got_points == want_points))),
@@ -106,7 +107,7 @@ def report(row: dict) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--qat", type=Path, default=RUN / "qat2")
+    parser.add_argument("--qat", type=Path, default=RUN / "qat")
     parser.add_argument("--data", type=Path, default=RUN / "data" / "test")
     parser.add_argument("--threshold", type=float, default=0.5)
     parser.add_argument("--mid-b", default="exit")
@@ -114,7 +115,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv or [])
     if not (args.qat / "qat.pt").exists() or not args.data.exists():
         print(f"skipped: no QAT cascade at {args.qat} or held-out data at {args.data} (make them "
-              "as docs/early_exit.md says)")
+              "with tools/cascade100.sh)")
         return
     row = measure(args.qat, args.data, args.threshold, args.mid_b, args.images)
     print(report(row))

@@ -30,22 +30,9 @@ export OMP_NUM_THREADS=${THREADS:-2} PYTHONPATH=${PYTHONPATH:-.}
 NICE=(nice -n "${NICE:-19}")
 HCCR=("${NICE[@]}" "${HCCR:-.venv/bin/hccr}")
 DATA=(--train-data "$OUT/data/train" --test-data "$OUT/data/test")
-mkdir -p "$OUT/done"
 echo "seeds3755 into $OUT: ${CLASSES:-3755} classes, ${SIZE}×${SIZE}, device $DEVICE"
 
-step() {  # step NAME COMMAND...: run COMMAND (log OUT/NAME.log) unless OUT/done/NAME exists
-  local name=$1 start=$SECONDS
-  shift
-  if [ -f "$OUT/done/$name" ]; then echo "$name: done ($(cat "$OUT/done/$name") s)"; return; fi
-  echo "$name: running (log: $OUT/$name.log)"
-  if ! "$@" > "$OUT/$name.log" 2>&1; then
-    echo "error: step $name failed; see $OUT/$name.log" >&2
-    tail -n 3 "$OUT/$name.log" >&2
-    exit 1
-  fi
-  echo $((SECONDS - start)) > "$OUT/done/$name"
-  echo "$name: finished in $((SECONDS - start)) s"
-}
+source tools/step.sh
 
 step data "${HCCR[@]}" data synth --out "$OUT/data" --classes "${CLASSES:-3755}" \
   --per-class "${WRITERS:-24}" --test-per-class "${TEST_WRITERS:-6}" --seed 3755 \

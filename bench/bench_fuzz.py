@@ -5,6 +5,9 @@ Back ends (`HCCR_FUZZ_BACKENDS`, comma-separated, default all):
   (`check_program`: every tensor and the DDR output records);
 - `seq_rtl`: the same programs on the engine's RTL (`tests/hw/seq`'s cocotb testbench, random
   AXI pauses; one Verilator build serves every program);
+- `seq_free`: the same programs on the engine's RTL, free-running (`sim.seq_freerun`: the SV
+  DDR model with random extra read latency and random R-channel pauses, no Python per cycle;
+  about 20 times faster per graph than `seq_rtl`);
 - `rtl`: the dataflow network top (`hw.gen.network`) with a random folding per layer (PE,
   SIMD, PACK), free-running with random source/sink stalls, every engine's output stream;
 - `hls`: hls4ml C-simulation, every layer (about 20–40 s of g++ per graph).
@@ -45,7 +48,7 @@ from quant import golden, ir
 from sim import runner
 from tests.fuzz.graphs import Case, graphs
 
-BACKENDS = ("seq", "seq_rtl", "rtl", "hls")
+BACKENDS = ("seq", "seq_rtl", "seq_free", "rtl", "hls")
 SEQ_TB = ROOT / "tests" / "hw" / "seq"
 # A back end's documented refusal; a Verilator build or run that broke is a failure.
 REFUSALS = (Unsupported, FoldingError, HccrError)
@@ -102,6 +105,24 @@ def check_seq_rtl(case: Case, folder: Path) -> None:
                   case.model.outputs, "seq rtl")
 
 
+def check_seq_free(case: Case, folder: Path) -> None:
+    """The compiled program on the free-running engine, random DDR latency and R pauses."""
+    from hw.gen.seq.compiler import compile_model
+    from hw.gen.seq.records import pack_inputs, unpack_outputs
+    from sim.seq_freerun import simulate_seq
+    from tests.hw.seq.test_seq_engine import CONFIG
+
+    program = compile_model(case.model, CONFIG, batch=2)
+    images = len(case.feeds["x"])
+    run = simulate_seq(program, pack_inputs(program, case.feeds), images, folder, jitter=15,
+                       rpause=True, seed=zlib.crc32(folder.name.encode()),
+                       root=runner.build_root())
+    assert not run.timeout, "cycle limit reached"
+    assert run.result["error_code"] == 0 and run.result["images_done"] == images, run.result
+    _expect_equal(unpack_outputs(program, run.outputs, images),
+                  golden.run(case.model, case.feeds), case.model.outputs, "seq free-running")
+
+
 def check_rtl(case: Case, folder: Path) -> None:
     """Generated dataflow top, random folding, random stalls: every engine's output stream."""
     from hw.gen.network import generate
@@ -136,7 +157,8 @@ def check_hls(case: Case, folder: Path) -> None:
 
 
 CHECKS: dict[str, Callable[[Case, Path], None]] = {
-    "seq": check_seq, "seq_rtl": check_seq_rtl, "rtl": check_rtl, "hls": check_hls}
+    "seq": check_seq, "seq_rtl": check_seq_rtl, "seq_free": check_seq_free, "rtl": check_rtl,
+    "hls": check_hls}
 
 
 def _reason(exc: Exception) -> str:

@@ -7,7 +7,8 @@ Back ends (`HCCR_FUZZ_BACKENDS`, comma-separated, default all):
   AXI pauses; one Verilator build serves every program);
 - `seq_free`: the same programs on the engine's RTL, free-running (`sim.seq_freerun`: the SV
   DDR model with random extra read latency and random R-channel pauses, no Python per cycle;
-  about 20 times faster per graph than `seq_rtl`);
+  about 50 times faster per graph than `seq_rtl`), at PE 4 × SIMD 8 and again at PE 2 ×
+  SIMD 4 with 128-byte weight tiles;
 - `rtl`: the dataflow network top (`hw.gen.network`) with a random folding per layer (PE,
   SIMD, PACK), free-running with random source/sink stalls, every engine's output stream;
 - `hls`: hls4ml C-simulation, every layer (about 20–40 s of g++ per graph).
@@ -25,6 +26,7 @@ combinations, refusals by reason, failures.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import re
@@ -106,21 +108,26 @@ def check_seq_rtl(case: Case, folder: Path) -> None:
 
 
 def check_seq_free(case: Case, folder: Path) -> None:
-    """The compiled program on the free-running engine, random DDR latency and R pauses."""
+    """The compiled program on the free-running engine, random DDR latency and R pauses, at
+    the tests' PE 4 × SIMD 8 and at the smallest array (PE 2 × SIMD 4) with 128-byte weight
+    tiles (several output-channel groups and weight tiles per op even on small graphs)."""
     from hw.gen.seq.compiler import compile_model
     from hw.gen.seq.records import pack_inputs, unpack_outputs
     from sim.seq_freerun import simulate_seq
     from tests.hw.seq.test_seq_engine import CONFIG
 
-    program = compile_model(case.model, CONFIG, batch=2)
     images = len(case.feeds["x"])
-    run = simulate_seq(program, pack_inputs(program, case.feeds), images, folder, jitter=15,
-                       rpause=True, seed=zlib.crc32(folder.name.encode()),
-                       root=runner.build_root())
-    assert not run.timeout, "cycle limit reached"
-    assert run.result["error_code"] == 0 and run.result["images_done"] == images, run.result
-    _expect_equal(unpack_outputs(program, run.outputs, images),
-                  golden.run(case.model, case.feeds), case.model.outputs, "seq free-running")
+    want = golden.run(case.model, case.feeds)
+    small = dataclasses.replace(CONFIG, pe=2, simd=4, tile_bytes=128)
+    for cfg in (CONFIG, small):
+        program = compile_model(case.model, cfg, batch=2)
+        run = simulate_seq(program, pack_inputs(program, case.feeds), images,
+                           folder / f"pe{cfg.pe}", jitter=15, rpause=True,
+                           seed=zlib.crc32(folder.name.encode()), root=runner.build_root())
+        assert not run.timeout, "cycle limit reached"
+        assert run.result["error_code"] == 0 and run.result["images_done"] == images, run.result
+        _expect_equal(unpack_outputs(program, run.outputs, images), want, case.model.outputs,
+                      f"seq free-running PE {cfg.pe} x SIMD {cfg.simd}")
 
 
 def check_rtl(case: Case, folder: Path) -> None:

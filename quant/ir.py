@@ -184,8 +184,9 @@ class Op:
         return None
 
     def macs(self, ins: Sequence[TensorSpec], out: TensorSpec) -> int:
-        """Multiply-accumulates per image (0: none, e.g. sums and comparisons)."""
-        return 0
+        """Multiply-accumulates per image: the MAC array's of a `mac_array` op, else none
+        (0, e.g. sums and comparisons)."""
+        return math.prod(self.mac_shape(ins, out)) if self.mac_array else 0
 
     def mac_shape(self, ins: Sequence[TensorSpec], out: TensorSpec) -> tuple[int, int, int]:
         """(output channels, reduction length, output pixels) of a `mac_array` op."""
@@ -210,6 +211,22 @@ def _keeps_quant(ins: Sequence[TensorSpec], out: TensorSpec) -> None:
     for t in (*ins[1:], out):
         _expect((t.dtype, t.scale, t.zero_point) == (ins[0].dtype, ins[0].scale, ins[0].zero_point),
                 f"tensor '{t.name}' must share dtype, scale and zero point with '{ins[0].name}'")
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class _SameQuant(Op):
+    """An op whose inputs and output share dtype, scale and zero point."""
+
+    def check_output(self, ins: Sequence[TensorSpec], out: TensorSpec) -> None:
+        _keeps_quant(ins, out)
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class _PerElement(Op):
+    """An op with one multiply per element of its first input."""
+
+    def macs(self, ins: Sequence[TensorSpec], out: TensorSpec) -> int:
+        return math.prod(ins[0].shape)
 
 
 def _weighted_bound(weight: np.ndarray, bias: np.ndarray | None, offset: int) -> int:
@@ -256,9 +273,6 @@ class Conv2d(Op):
         flat = self.weight.reshape(-1, self.weight.shape[-1])
         return _weighted_bound(flat, self.bias, ins[0].max_offset)
 
-    def macs(self, ins: Sequence[TensorSpec], out: TensorSpec) -> int:
-        return math.prod(self.mac_shape(ins, out))
-
     def mac_shape(self, ins: Sequence[TensorSpec], out: TensorSpec) -> tuple[int, int, int]:
         kh, kw, cin, cout = self.weight.shape
         return cout, kh * kw * cin, out.shape[0] * out.shape[1]
@@ -292,16 +306,13 @@ class Dense(Op):
     def acc_bound(self, ins: Sequence[TensorSpec]) -> int | None:
         return _weighted_bound(self.weight, self.bias, ins[0].max_offset)
 
-    def macs(self, ins: Sequence[TensorSpec], out: TensorSpec) -> int:
-        return math.prod(self.mac_shape(ins, out))
-
     def mac_shape(self, ins: Sequence[TensorSpec], out: TensorSpec) -> tuple[int, int, int]:
         n_in, n_out = self.weight.shape
         return n_out, n_in, 1
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
-class MaxPool(Op):
+class MaxPool(_SameQuant):
     """Max over each window; padded positions never win, so each side's pad < kernel."""
 
     kind: ClassVar[str] = "maxpool"
@@ -319,9 +330,6 @@ class MaxPool(Op):
                 f"padding {list(self.padding)} must be smaller than kernel {list(self.kernel)}")
         return (*_window_shape(ins[0].shape[:2], self.kernel, self.stride, self.padding),
                 ins[0].shape[2])
-
-    def check_output(self, ins: Sequence[TensorSpec], out: TensorSpec) -> None:
-        _keeps_quant(ins, out)
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -364,7 +372,7 @@ class GlobalAvgPool(Op):
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
-class Gwap(Op):
+class Gwap(_PerElement):
     """Global weighted average pooling: `sum_hw (x - zx) * w[h, w, c]`, per-channel rq."""
 
     kind: ClassVar[str] = "gwap"
@@ -386,9 +394,6 @@ class Gwap(Op):
     def acc_bound(self, ins: Sequence[TensorSpec]) -> int | None:
         return _weighted_bound(self.weight.reshape(-1, self.weight.shape[-1]), None,
                                ins[0].max_offset)
-
-    def macs(self, ins: Sequence[TensorSpec], out: TensorSpec) -> int:
-        return math.prod(ins[0].shape)
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -440,7 +445,7 @@ class Add(Op):
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
-class Mul(Op):
+class Mul(_PerElement):
     """`acc = (x1 - z1) * (x2 - z2)`, x2 `[1, 1, C]` or `[H, W, 1]` broadcast, then rq."""
 
     kind: ClassVar[str] = "mul"
@@ -459,12 +464,9 @@ class Mul(Op):
     def acc_bound(self, ins: Sequence[TensorSpec]) -> int | None:
         return ins[0].max_offset * ins[1].max_offset
 
-    def macs(self, ins: Sequence[TensorSpec], out: TensorSpec) -> int:
-        return math.prod(ins[0].shape)
-
 
 @dataclass(frozen=True, kw_only=True, eq=False)
-class Concat(Op):
+class Concat(_SameQuant):
     """Concatenation along C; inputs and output share dtype, scale and zero point."""
 
     kind: ClassVar[str] = "concat"
@@ -477,9 +479,6 @@ class Concat(Op):
             _expect(t.shape[:2] == hw, f"input '{t.name}' is {list(t.shape)}, expected H, W = "
                                        f"{list(hw)}")
         return *hw, sum(t.shape[2] for t in ins)
-
-    def check_output(self, ins: Sequence[TensorSpec], out: TensorSpec) -> None:
-        _keeps_quant(ins, out)
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -520,7 +519,7 @@ class Sigmoid(Op):
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
-class Prelu(Op):
+class Prelu(_PerElement):
     """`acc = (x - zx) * (M_pos if x >= zx else M_neg[c])`, then `(acc + r) >> s`."""
 
     kind: ClassVar[str] = "prelu"
@@ -537,12 +536,9 @@ class Prelu(Op):
     def acc_bound(self, ins: Sequence[TensorSpec]) -> int | None:
         return ins[0].max_offset * max(self.multiplier_pos, *self.multiplier_neg.tolist())
 
-    def macs(self, ins: Sequence[TensorSpec], out: TensorSpec) -> int:
-        return math.prod(ins[0].shape)
-
 
 @dataclass(frozen=True, kw_only=True, eq=False)
-class Reshape(Op):
+class Reshape(_SameQuant):
     """Reinterpret the HWC row-major data with a new shape (same element count)."""
 
     kind: ClassVar[str] = "reshape"
@@ -558,9 +554,6 @@ class Reshape(Op):
                 f"shape {list(self.shape)} does not hold the {math.prod(ins[0].shape)} elements "
                 f"of '{ins[0].name}'")
         return tuple(self.shape)
-
-    def check_output(self, ins: Sequence[TensorSpec], out: TensorSpec) -> None:
-        _keeps_quant(ins, out)
 
 
 OPS: dict[str, type[Op]] = {cls.kind: cls for cls in (

@@ -14,7 +14,6 @@ from typer.testing import CliRunner
 
 from flow.cli import app
 from model.data.dataset import ImageSet
-from model.data.synth import SynthPlan, synthesize
 from model.nets import build
 from model.nets.cnn9 import LowRankConv
 from model.prune.adw import AdwConfig, cra_adw, lowered
@@ -28,16 +27,9 @@ SIZE, CLASSES = 16, 3
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory) -> tuple[Path, Path]:
+def tiny(make_data, make_run) -> tuple[Path, Path]:
     """3 classes of synthetic data and an (untrained) cnn9 run on them."""
-    data = tmp_path_factory.mktemp("data")
-    synthesize(SynthPlan(classes=CLASSES, writers={"train": 4, "test": 2}, seed=5), data,
-               workers=1)
-    run = tmp_path_factory.mktemp("cnn9")
-    torch.manual_seed(0)
-    save_run(run, build("cnn9", CLASSES, SIZE), TrainConfig(arch="cnn9", size=SIZE),
-             np.arange(CLASSES), {}, "", {})
-    return data, run
+    return make_data(CLASSES, 4, 2, seed=5), make_run("cnn9", CLASSES, SIZE)
 
 
 def _invoke(*args: str) -> str:

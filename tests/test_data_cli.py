@@ -11,16 +11,13 @@ from flow import cmd_data
 from flow.cli import app
 from model.data import preview
 from model.data.gnt import encode_record
-from model.data.synth import SynthPlan, synthesize
 
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("data")
-    synthesize(SynthPlan(classes=12, writers={"train": 3, "test": 2}, seed=5), out, workers=1)
-    return out
+def data(make_data) -> Path:
+    return make_data(12, 3, 2, seed=5)
 
 
 def _one_line_error(result, *fragments: str) -> None:

@@ -5,33 +5,21 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
-import torch
 from typer.testing import CliRunner
 
 from flow.cli import app
-from model.data.synth import SynthPlan, synthesize
 from model.nets import build
-from model.prune.runs import save_run
-from model.train import TrainConfig, load_trained
+from model.train import load_trained
 
 runner = CliRunner()
 SIZE, CLASSES = 16, 4
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory) -> tuple[Path, Path]:
+def tiny(make_data, make_run) -> tuple[Path, Path]:
     """4 classes of synthetic data and an (untrained) sqnxt-ccbam run folder on them."""
-    data = tmp_path_factory.mktemp("data")
-    synthesize(SynthPlan(classes=CLASSES, writers={"train": 6, "test": 4}, seed=3), data,
-               workers=1)
-    run = tmp_path_factory.mktemp("teacher")
-    torch.manual_seed(0)
-    model = build("sqnxt-ccbam", CLASSES, SIZE)
-    save_run(run, model, TrainConfig(arch="sqnxt-ccbam", size=SIZE), np.arange(CLASSES), {}, "",
-             {})
-    return data, run
+    return make_data(CLASSES, 6, 4, seed=3), make_run("sqnxt-ccbam", CLASSES, SIZE)
 
 
 def _invoke(*args: str) -> str:

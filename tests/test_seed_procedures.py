@@ -16,7 +16,6 @@ from base.errors import HccrError
 from flow.cli import app
 from model.data.dataset import ImageSet
 from model.data.preprocess import binarize_mean, preprocess
-from model.data.synth import SynthPlan, synthesize
 from model.loop import Loop, exit_loss, fit, make_optimizer
 from model.nets import build
 from model.nets.blocks import Cbam, attention_orders
@@ -30,11 +29,9 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def tiny_data(tmp_path_factory) -> Path:
+def tiny_data(make_data) -> Path:
     """6 classes: 4 training writers, 1 held-out writer."""
-    out = tmp_path_factory.mktemp("tiny")
-    synthesize(SynthPlan(classes=6, writers={"train": 4, "test": 1}, seed=5), out, workers=1)
-    return out
+    return make_data(6, 4, 1, seed=5)
 
 
 # ---------------------------------------------------------------- seed 000: C-CBAM, scenarios
@@ -163,33 +160,12 @@ def test_staged_cascade_trains_final_then_exits(tiny_data, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("stop_after", [0, 1])  # at the stage boundary / inside stage two
-def test_staged_cascade_resumes_bit_identically(tiny_data, tmp_path, monkeypatch, stop_after):
+def test_staged_cascade_resumes_bit_identically(tiny_data, check_resume, stop_after):
     """Interrupted after epoch `stop_after` + 1 and resumed, staged training ends with the same
     weights and history as an uninterrupted run."""
-    config = TrainConfig(arch="fire-gwap-cascade", size=16, epochs=1, exit_epochs=2,
-                         batch_size=16, optimizer="adam", lr=2e-3, label_smoothing=0.0, seed=2)
-    straight = train_on_files(config, tiny_data / "train", tiny_data / "test", tmp_path / "a")
-    import model.train as train_module
-
-    fit = train_module.fit
-
-    def interrupted_fit(*args, on_epoch_end, **kwargs):
-        def stop(epoch: int, history: list[dict]) -> None:
-            on_epoch_end(epoch, history)
-            if epoch == stop_after:
-                raise KeyboardInterrupt
-        return fit(*args, on_epoch_end=stop, **kwargs)
-
-    monkeypatch.setattr(train_module, "fit", interrupted_fit)
-    with pytest.raises(KeyboardInterrupt):
-        train_on_files(config, tiny_data / "train", tiny_data / "test", tmp_path / "b")
-    monkeypatch.setattr(train_module, "fit", fit)
-    resumed = train_on_files(config, tiny_data / "train", tiny_data / "test", tmp_path / "b",
-                             resume=True)
-    assert resumed["history"] == straight["history"]
-    a, b = load_trained(tmp_path / "a")[0], load_trained(tmp_path / "b")[0]
-    for (name, x), y in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
-        assert torch.equal(x, y), name
+    check_resume(TrainConfig(arch="fire-gwap-cascade", size=16, epochs=1, exit_epochs=2,
+                             batch_size=16, optimizer="adam", lr=2e-3, label_smoothing=0.0,
+                             seed=2), tiny_data, stop_after)
 
 
 # ---------------------------------------------------------------- seed 000: binarisation

@@ -19,7 +19,6 @@ from model.data.synth import SynthPlan, synthesize
 from model.loop import to_input
 from model.nets import build
 from model.train import (
-    MODEL,
     TrainConfig,
     evaluate_run,
     load_trained,
@@ -28,11 +27,9 @@ from model.train import (
 
 
 @pytest.fixture(scope="module")
-def tiny_data(tmp_path_factory) -> Path:
+def tiny_data(make_data) -> Path:
     """10 classes: 6 training writers, 2 held-out writers."""
-    out = tmp_path_factory.mktemp("tiny")
-    synthesize(SynthPlan(classes=10, writers={"train": 6, "test": 2}, seed=11), out, workers=1)
-    return out
+    return make_data(10, 6, 2, seed=11)
 
 
 @pytest.mark.slow
@@ -80,34 +77,9 @@ def test_cuda_without_a_gpu_is_a_clear_error(tiny_data, tmp_path):
                        tiny_data / "test", tmp_path)
 
 
-def test_resume_after_an_interruption_equals_an_uninterrupted_run(tiny_data, tmp_path,
-                                                                    monkeypatch):
+def test_resume_after_an_interruption_equals_an_uninterrupted_run(tiny_data, check_resume):
     """Stopped after epoch 1 and resumed, training ends with the same weights, bit for bit."""
-    config = TrainConfig(size=32, epochs=2, batch_size=16, seed=3)
-    straight = train_on_files(config, tiny_data / "train", tiny_data / "test", tmp_path / "a")
-
-    import model.train as train_module
-
-    fit = train_module.fit
-
-    def interrupted_fit(*args, on_epoch_end, **kwargs):
-        def stop_after_first(epoch: int, history: list[dict]) -> None:
-            on_epoch_end(epoch, history)
-            raise KeyboardInterrupt
-
-        return fit(*args, on_epoch_end=stop_after_first, **kwargs)
-
-    monkeypatch.setattr(train_module, "fit", interrupted_fit)
-    with pytest.raises(KeyboardInterrupt):
-        train_on_files(config, tiny_data / "train", tiny_data / "test", tmp_path / "b")
-    assert not (tmp_path / "b" / MODEL).exists()
-    monkeypatch.setattr(train_module, "fit", fit)
-    resumed = train_on_files(config, tiny_data / "train", tiny_data / "test", tmp_path / "b",
-                             resume=True)
-    assert resumed["history"] == straight["history"]
-    a, b = load_trained(tmp_path / "a")[0], load_trained(tmp_path / "b")[0]
-    for (name, x), y in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
-        assert torch.equal(x, y), name
+    check_resume(TrainConfig(size=32, epochs=2, batch_size=16, seed=3), tiny_data)
 
 
 @pytest.mark.slow

@@ -12,16 +12,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-runs/bench500}
-SIZE=${SIZE:-48}
-EPOCHS=${EPOCHS:-10}
 THREADS=${THREADS:-1}
 NICE=${NICE:-10}
-HCCR=${HCCR:-.venv/bin/hccr}
+source tools/bench500_env.sh
 
-if [ ! -f "$OUT/data/manifest.json" ]; then
-  "$HCCR" data synth --out "$OUT/data" --classes 500 --per-class 24 --test-per-class 6 \
-    --seed 500 --workers 2
-fi
+has_data "$OUT/data" || "$HCCR" "${SYNTH500[@]}" --out "$OUT/data"
 for arch in sqnxt sqnxt-ccbam; do
   mkdir -p "$OUT/$arch"
   OMP_NUM_THREADS=$THREADS nice -n "$NICE" nohup "$HCCR" train --arch "$arch" --size "$SIZE" \

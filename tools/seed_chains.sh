@@ -18,13 +18,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-runs/seed_chains}
 shift || true
-SIZE=${SIZE:-48}
-EPOCHS=${EPOCHS:-10}
 TUNE=${TUNE:-2}
-DEVICE=${DEVICE:-cpu}
-HCCR=${HCCR:-.venv/bin/hccr}
+source tools/bench500_env.sh
 DATA=${DATA:-$OUT/data}
-export OMP_NUM_THREADS=${THREADS:-2}
 ORDER="s002-cnn9 s002-direct s002-gslre s002-adw s002-cluster s001-teacher s001-student
 s001-slim-0.4 s001-slim-0.6 s001-kd-0.4 s001-kd-0.6 s003-b50 s003-kd s003-kd-sp"
 SP_PAIRS=(--sp-pair prelu3,prelu4_2:prelu3,prelu4_2 --sp-pair prelu4_2,prelu5_2:prelu4_2,prelu5_2)
@@ -77,8 +73,5 @@ do_step() {
   run "$HCCR" $args --run "$OUT/$name"
 }
 
-if [ ! -f "$DATA/manifest.json" ] && [ ! -f "$DATA/merge.json" ]; then
-  run "$HCCR" data synth --out "$DATA" --classes 500 --per-class 24 --test-per-class 6 \
-    --seed 500 --workers 2
-fi
+has_data "$DATA" || run "$HCCR" "${SYNTH500[@]}" --out "$DATA"
 for name in ${*:-$ORDER}; do do_step "$name"; done

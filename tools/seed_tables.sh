@@ -16,12 +16,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-runs/seed_tables}
 shift || true
-SIZE=${SIZE:-48}
-EPOCHS=${EPOCHS:-10}
-DEVICE=${DEVICE:-cpu}
-HCCR=${HCCR:-.venv/bin/hccr}
+source tools/bench500_env.sh
 DATA=${DATA:-$OUT/data}
-export OMP_NUM_THREADS=${THREADS:-2}
 
 declare -A ROWS=(
   [s000-t2-0]="--scenario 0"
@@ -41,10 +37,7 @@ ORDER="s000-t2-0 s000-t2-1 s000-t2-2 s000-t4-1 s000-t4-2 s000-t4-3 s000-t4-4 s00
 s004-t2-gwap s004-t2-gap s004-t2-fc s004-t3-staged s004-t3-joint"
 SELECTED=${*:-$ORDER}
 
-if [ ! -f "$DATA/manifest.json" ]; then
-  "$HCCR" data synth --out "$DATA" --classes 500 --per-class 24 --test-per-class 6 \
-    --seed 500 --workers 2
-fi
+has_data "$DATA" || "$HCCR" "${SYNTH500[@]}" --out "$DATA"
 for row in $SELECTED; do
   run="$OUT/$row"
   if [ -f "$run/metrics.json" ]; then

@@ -97,4 +97,45 @@ endpackage
     $fatal(1, "%s=%0d must be in 1..32768 and SHIFT=%0d in 0..46", NAME, M, S); \
   end
 
+// The layer-sequential engine's units (hw/rtl/seq; seq_isa_pkg compiled before them). Clock,
+// reset and what every unit takes from seq_ctrl: start_i pulses to run instr_i (stable until
+// done_o) on batch_i images (1..255, act_image_bytes_i apart in the activation buffer);
+// abort_i returns to idle at once; done_o pulses when the unit is done; stall_o: this cycle
+// waits for DDR.
+`define HCCR_UNIT_PORTS \
+  `HCCR_CLOCK_PORTS, \
+  input  wire                 start_i, \
+  input  wire                 abort_i, \
+  input  seq_isa_pkg::instr_t instr_i, \
+  input  wire  [7:0]          batch_i, \
+  input  wire  [19:0]         act_image_bytes_i, \
+  output logic                done_o, \
+  output logic                stall_o
+
+// A unit's activation-buffer ports, LANES bytes wide: a read at act_rd_addr_o answered
+// RD_LAT = 2 cycles later on act_rd_valid_i / act_rd_data_i, and a write of act_wr_len_o
+// (1..LANES) bytes at act_wr_addr_o.
+`define HCCR_ACT_PORTS(LANES) \
+  output logic                         act_rd_valid_o, \
+  output logic [19:0]                  act_rd_addr_o, \
+  input  wire                          act_rd_valid_i, \
+  input  wire  [(LANES)*8-1:0]         act_rd_data_i, \
+  output logic                         act_wr_valid_o, \
+  output logic [19:0]                  act_wr_addr_o, \
+  output logic [(LANES)*8-1:0]         act_wr_data_o, \
+  output logic [$clog2((LANES)+1)-1:0] act_wr_len_o
+
+// A DMA command output P: P_addr_o (byte address, 8-byte aligned), P_bytes_o (a multiple of
+// 8), P_valid_o and P_ready_i (the mirror of seq/hccr_axi.svh's HCCR_DMA_CMD_PORTS).
+`define HCCR_DMA_CMD_OUT_PORTS(P) \
+  output logic [31:0] P``_addr_o, \
+  output logic [31:0] P``_bytes_o, \
+  output logic        P``_valid_o, \
+  input  wire         P``_ready_i
+
+// A unit's DMA read channel: read commands on rd_cmd, the words read on s_axis (64-bit).
+`define HCCR_UNIT_RD_PORTS \
+  `HCCR_DMA_CMD_OUT_PORTS(rd_cmd), \
+  `HCCR_AXIS_IN(s_axis, 64)
+
 `default_nettype wire

@@ -21,38 +21,14 @@ module seq_exit #(
   parameter int unsigned SIMD = 8,  // ACT read/write width in bytes, at least 4
   localparam int unsigned LEN_W = $clog2(SIMD + 1)  // width of wr_len (1..SIMD)
 ) (
-  input  wire                   clk,
-  input  wire                   rst_n,              // synchronous, active low
-
-  input  wire                   start_i,            // pulse: run instr_i on the batch
-  input  seq_isa_pkg::instr_t   instr_i,            // stable until done_o
-  input  wire  [7:0]            batch_i,            // images, 1..255
-  input  wire  [19:0]           act_image_bytes_i,  // bytes between two images' slots
+  `HCCR_UNIT_PORTS,                                 // done_o: every image evaluated
   input  wire  [31:0]           data_base_i,        // DDR address of the data block
-  output logic                  done_o,             // pulse: every image evaluated
-  output logic                  stall_o,            // waiting for DDR words this cycle
-  input  wire                   abort_i,            // back to idle at once
   output logic                  jump_o,             // every image of the batch is done
   output logic                  exit_o,             // pulse: an image left here
   output logic [7:0]            exit_point_o,       // at this exit point
 
-  output logic                  act_rd_valid_o,     // ACT read: SIMD bytes at any address
-  output logic [19:0]           act_rd_addr_o,
-  input  wire                   act_rd_valid_i,     // RD_LAT = 2 cycles later
-  input  wire  [SIMD*8-1:0]     act_rd_data_i,
-  output logic                  act_wr_valid_o,     // ACT write: wr_len bytes at wr_addr
-  output logic [19:0]           act_wr_addr_o,
-  output logic [SIMD*8-1:0]     act_wr_data_o,
-  output logic [LEN_W-1:0]      act_wr_len_o,
-
-  output logic [31:0]           rd_cmd_addr_o,      // DMA read command (8-byte aligned)
-  output logic [31:0]           rd_cmd_bytes_o,
-  output logic                  rd_cmd_valid_o,
-  input  wire                   rd_cmd_ready_i,
-  input  wire  [63:0]           s_axis_tdata,       // its words
-  input  wire                   s_axis_tvalid,
-  output logic                  s_axis_tready,
-  input  wire                   s_axis_tlast
+  `HCCR_ACT_PORTS(SIMD),
+  `HCCR_UNIT_RD_PORTS
 );
 
   localparam int unsigned DRAIN = 6;  // cycles after a pass's last read until its last sum

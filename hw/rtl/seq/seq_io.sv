@@ -15,48 +15,18 @@
 module seq_io #(
   parameter int unsigned SIMD = 8  // activation-buffer lanes, a power of two 1..128
 ) (
-  input  wire                        clk,
-  input  wire                        rst_n,             // synchronous, active low
-
-  // unit interface (seq_ctrl)
-  input  wire                        start_i,           // pulse: run instr_i on the batch
-  input  wire                        abort_i,           // return to idle now (DMA error)
-  input  seq_isa_pkg::instr_t        instr_i,           // LOAD or STORE, stable until done_o
-  input  wire  [7:0]                 batch_i,           // images in this batch, >= 1
-  input  wire  [19:0]                act_image_bytes_i, // buffer bytes between two images
+  `HCCR_UNIT_PORTS,                                    // instr_i: LOAD or STORE
   input  wire  [31:0]                image_first_i,     // index of the batch's first image
   input  wire  [31:0]                input_base_i,
   input  wire  [31:0]                input_bytes_i,
   input  wire  [31:0]                output_base_i,
   input  wire  [31:0]                output_bytes_i,
-  output logic                       done_o,            // pulse: every image done
-  output logic                       stall_o,           // this cycle waits for DDR
 
-  // activation buffer
-  output logic                       act_rd_valid_o,
-  output logic [19:0]                act_rd_addr_o,
-  input  wire                        act_rd_valid_i,
-  input  wire  [SIMD*8-1:0]          act_rd_data_i,
-  output logic                       act_wr_valid_o,
-  output logic [19:0]                act_wr_addr_o,
-  output logic [SIMD*8-1:0]          act_wr_data_o,
-  output logic [$clog2(SIMD+1)-1:0]  act_wr_len_o,
-
-  // DMA read channel (LOAD)
-  output logic [31:0]                rd_cmd_addr_o,
-  output logic [31:0]                rd_cmd_bytes_o,
-  output logic                       rd_cmd_valid_o,
-  input  wire                        rd_cmd_ready_i,
-  input  wire  [63:0]                s_axis_tdata,
-  input  wire                        s_axis_tvalid,
-  output logic                       s_axis_tready,
-  input  wire                        s_axis_tlast,
+  `HCCR_ACT_PORTS(SIMD),
+  `HCCR_UNIT_RD_PORTS,                                 // LOAD
 
   // DMA write channel (STORE)
-  output logic [31:0]                wr_cmd_addr_o,
-  output logic [31:0]                wr_cmd_bytes_o,
-  output logic                       wr_cmd_valid_o,
-  input  wire                        wr_cmd_ready_i,
+  `HCCR_DMA_CMD_OUT_PORTS(wr_cmd),
   output logic [63:0]                m_axis_tdata,
   output logic                       m_axis_tvalid,
   input  wire                        m_axis_tready,

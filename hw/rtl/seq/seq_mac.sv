@@ -27,38 +27,11 @@ module seq_mac #(
   parameter int unsigned ACT_BYTES  = 65536,  // activation-buffer bytes (address wrap)
   parameter bit          UNIT_M     = 1'b0    // shift-only requantiser (every M = 1)
 ) (
-  input  wire                        clk,
-  input  wire                        rst_n,             // synchronous, active low
-
-  // unit interface (seq_ctrl)
-  input  wire                        start_i,
-  input  wire                        abort_i,
-  input  seq_isa_pkg::instr_t        instr_i,
-  input  wire  [7:0]                 batch_i,
-  input  wire  [19:0]                act_image_bytes_i,
+  `HCCR_UNIT_PORTS,
   input  wire  [31:0]                data_base_i,
-  output logic                       done_o,
-  output logic                       stall_o,
 
-  // activation buffer
-  output logic                       act_rd_valid_o,
-  output logic [19:0]                act_rd_addr_o,
-  input  wire                        act_rd_valid_i,
-  input  wire  [SIMD*8-1:0]          act_rd_data_i,
-  output logic                       act_wr_valid_o,
-  output logic [19:0]                act_wr_addr_o,
-  output logic [SIMD*8-1:0]          act_wr_data_o,
-  output logic [$clog2(SIMD+1)-1:0]  act_wr_len_o,
-
-  // DMA read channel
-  output logic [31:0]                rd_cmd_addr_o,
-  output logic [31:0]                rd_cmd_bytes_o,
-  output logic                       rd_cmd_valid_o,
-  input  wire                        rd_cmd_ready_i,
-  input  wire  [63:0]                s_axis_tdata,
-  input  wire                        s_axis_tvalid,
-  output logic                       s_axis_tready,
-  input  wire                        s_axis_tlast
+  `HCCR_ACT_PORTS(SIMD),
+  `HCCR_UNIT_RD_PORTS
 );
 
 

@@ -35,40 +35,16 @@ module seq_vec #(
   parameter bit          UNIT_M = 1'b0, // shift-only requantiser: every M it gets must be 1
   localparam int unsigned LEN_W = $clog2(SIMD + 1)  // width of wr_len (1..SIMD)
 ) (
-  input  wire                   clk,
-  input  wire                   rst_n,              // synchronous, active low
-
-  input  wire                   start_i,            // pulse: run instr_i on the batch
-  input  seq_isa_pkg::instr_t   instr_i,            // stable until done_o
-  input  wire  [7:0]            batch_i,            // images, 1..255
-  input  wire  [19:0]           act_image_bytes_i,  // bytes between two images' slots
+  `HCCR_UNIT_PORTS,                                 // done_o: all images done, writes landed
   input  wire  [31:0]           image_first_i,      // (LOAD/STORE only)
   input  wire  [31:0]           data_base_i,        // DDR address of the data block
   input  wire  [31:0]           input_base_i,       // (LOAD/STORE only)
   input  wire  [31:0]           input_bytes_i,
   input  wire  [31:0]           output_base_i,
   input  wire  [31:0]           output_bytes_i,
-  output logic                  done_o,             // pulse: all images done, writes landed
-  output logic                  stall_o,            // waiting for DDR words this cycle
-  input  wire                   abort_i,            // back to idle at once
 
-  output logic                  act_rd_valid_o,     // ACT read: SIMD bytes at any address
-  output logic [19:0]           act_rd_addr_o,
-  input  wire                   act_rd_valid_i,     // RD_LAT = 2 cycles later
-  input  wire  [SIMD*8-1:0]     act_rd_data_i,
-  output logic                  act_wr_valid_o,     // ACT write: wr_len bytes at wr_addr
-  output logic [19:0]           act_wr_addr_o,
-  output logic [SIMD*8-1:0]     act_wr_data_o,
-  output logic [LEN_W-1:0]      act_wr_len_o,
-
-  output logic [31:0]           rd_cmd_addr_o,      // DMA read command (8-byte aligned)
-  output logic [31:0]           rd_cmd_bytes_o,
-  output logic                  rd_cmd_valid_o,
-  input  wire                   rd_cmd_ready_i,
-  input  wire  [63:0]           s_axis_tdata,       // its words
-  input  wire                   s_axis_tvalid,
-  output logic                  s_axis_tready,
-  input  wire                   s_axis_tlast
+  `HCCR_ACT_PORTS(SIMD),
+  `HCCR_UNIT_RD_PORTS
 );
 
   localparam int unsigned ROWS  = MAX_C / SIMD;              // RAM rows (chunks of MAX_C)

@@ -1,6 +1,8 @@
 """The layer-sequential engine's RTL on the full-size seed networks (3755 classes, 64×64),
 xc7z020's PE 16 × SIMD 16 on PYNQ-Z2's DDR (`board_config`; shift-only when the IR is
-power-of-two), at the batch `choose_batch` picks.
+power-of-two), at the batch `choose_batch` picks. A network whose live activations or
+weight tiles do not fit PYNQ-Z2's buffers runs on the same RTL with ZC706's (xc7z045: the
+largest activation buffer the program's addresses reach, 1 MiB; 128 KiB weight tiles).
 
 - cocotb: `tb_seq_engine` (tests/hw/seq) with cocotbext-axi's `AxiRam` as DDR, random R/AR/W/B
   pauses, `AxiLiteMaster` on the registers; the pruned SqNxt + C-CBAM, `COCOTB_IMAGES` images;
@@ -12,9 +14,10 @@ measured against the timing contract (`hw/gen/seq/cycles.py`), wall and CPU time
 cycles per second. Results go to `build/bench/seq_rtl.json` (one entry per mode, network and
 shape).
 
-`python -m bench.bench_seq_rtl MODE NET IMAGES [--ir FOLDER] [--pe N --simd N --act-bytes N]`
-runs one (MODE cocotb or freerun, NET a key of `NETWORKS`; `--ir` loads the IR from FOLDER
-instead of calibrating it; the engine shape, default PE 16 × SIMD 16, and activation buffer).
+`python -m bench.bench_seq_rtl MODE NET IMAGES [--ir FOLDER] [--pe N --simd N] [--board B]
+[--act-bytes N --tile-bytes N]` runs one (MODE cocotb or freerun, NET a key of `NETWORKS`;
+`--ir` loads the IR from FOLDER instead of calibrating it; the engine shape, default PE 16 ×
+SIMD 16, the board, default PYNQ-Z2, and the buffers, default the board's).
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from bench.bench_hls import calibrated_ir
 from hw.boards import board
 from hw.gen.seq.batch import choose_batch
 from hw.gen.seq.compiler import Program
-from hw.gen.seq.config import DEFAULT_ARRAY, board_config, shift_only
+from hw.gen.seq.config import DEFAULT_ARRAY, TILE_BYTES, board_config, shift_only
 from hw.gen.seq.cycles import image_cycles
 from hw.gen.seq.records import pack_inputs
 from quant import ir
@@ -44,11 +47,14 @@ PRUNED = Path(__file__).parent / "data" / "sqnxt_ccbam_slim_x8_shapes.json"
 TB = ROOT / "tests" / "hw" / "seq"  # tb_seq_engine.py, the cocotb testbench
 RESULTS = ROOT / "build" / "bench" / "seq_rtl.json"
 BOARD = "pynq-z2"
+LARGE = ("zc706", 2 * TILE_BYTES)  # for the networks PYNQ-Z2's buffers do not hold
 NETWORKS = {"pruned": ("sqnxt-ccbam", 64, True), "sqnxt": ("sqnxt-ccbam", 64, False),
             "fire": ("fire-gwap-cascade", 64, False), "eca": ("eca-resnet18", 64, False),
             "cnn9": ("cnn9", 96, False)}
 COCOTB_IMAGES = 20
-FREERUN_IMAGES = {"pruned": 20, "sqnxt": 5, "fire": 3, "eca": 3, "cnn9": 3}
+# images and (board, weight-tile bytes) per network in the full sweep
+FREERUN = {"pruned": (20, (BOARD, TILE_BYTES)), "sqnxt": (5, LARGE),
+           "fire": (3, (BOARD, TILE_BYTES)), "eca": (3, LARGE), "cnn9": (3, LARGE)}
 
 
 def network(key: str, folder: Path | None = None) -> ir.Model:
@@ -87,16 +93,18 @@ def run_cocotb(program: Program, inputs: bytes, images: int, folder: Path, seed:
 
 
 def measure(mode: str, key: str, images: int, ir_folder: Path | None = None,
-            shape: tuple[int, int] = DEFAULT_ARRAY, act_bytes: int | None = None) -> dict:
-    """One run (module doc) on a PE × SIMD `shape` (`act_bytes`: the activation buffer,
-    default `board_config`'s); prints a line and returns its record."""
+            shape: tuple[int, int] = DEFAULT_ARRAY, board_name: str = BOARD,
+            act_bytes: int | None = None, tile_bytes: int = TILE_BYTES) -> dict:
+    """One run (module doc) on a PE × SIMD `shape` for `board_name` (`act_bytes`: the
+    activation buffer, default `board_config`'s); prints a line and returns its record."""
     model = network(key, ir_folder)
-    cfg = board_config(board(BOARD), *shape, act_bytes=act_bytes, unit_m=shift_only(model))
+    cfg = board_config(board(board_name), *shape, act_bytes=act_bytes, tile_bytes=tile_bytes,
+                       unit_m=shift_only(model))
     try:
         program = choose_batch(model, cfg).program
     except HccrError as exc:
-        print(f"seq rtl {mode} {key}: does not compile: {exc}")
-        return {"mode": mode, "net": key, "error": str(exc)}
+        print(f"seq rtl {mode} {key} ({board_name} buffers): does not compile: {exc}")
+        return {"mode": mode, "net": key, "board": board_name, "error": str(exc)}
     images = max(images, program.header.batch)  # at least one whole batch
     x = _images(model, images)
     folder = runner.build_root() / f"bench_seq_{mode}_{key}"
@@ -111,8 +119,8 @@ def measure(mode: str, key: str, images: int, ir_folder: Path | None = None,
     exact = bit_exact_images(model, program, x, raw)
     contract = contract_cycles(program, images) / images
     per_image = result["cycles"] / images
-    record = {"mode": mode, "net": key, "board": BOARD, "pe": cfg.pe, "simd": cfg.simd,
-              "unit_m": cfg.unit_m,
+    record = {"mode": mode, "net": key, "board": board_name, "pe": cfg.pe, "simd": cfg.simd,
+              "unit_m": cfg.unit_m, "act_bytes": cfg.act_bytes, "tile_bytes": cfg.tile_bytes,
               "batch": program.header.batch, "images": images, "bit_exact": int(exact),
               "error_code": result["error_code"], "cycles": result["cycles"],
               "stall": result["stall"], "cycles_per_image": per_image,
@@ -122,7 +130,8 @@ def measure(mode: str, key: str, images: int, ir_folder: Path | None = None,
               "sim_wall_s": round(sim_wall, 1), "sim_cpu_s": cpu_s and round(cpu_s, 1),
               "cycles_per_s": round(result["cycles"] / sim_wall),
               "cycles_per_cpu_s": round(result["cycles"] / cpu_s) if cpu_s else None}
-    print(f"seq rtl {mode} {key} (batch {record['batch']}): {exact}/{images} images bit-exact, "
+    print(f"seq rtl {mode} {key} ({board_name} buffers, batch {record['batch']}): "
+          f"{exact}/{images} images bit-exact, "
           f"error code {result['error_code']}; {per_image:,.0f} cycles/image vs contract "
           f"{contract:,.0f} ({record['ratio']:.3f}), stall {result['stall'] / images:,.0f}"
           f"/image, {record['images_per_s_200mhz']:,.0f} images/s at 200 MHz; simulation "
@@ -136,7 +145,7 @@ def measure(mode: str, key: str, images: int, ir_folder: Path | None = None,
 def _save(record: dict) -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     old = json.loads(RESULTS.read_text()) if RESULTS.is_file() else []
-    key = ("mode", "net", "pe", "simd")
+    key = ("mode", "net", "board", "pe", "simd")
     old = [r for r in old if [r.get(k) for k in key] != [record[k] for k in key]]
     RESULTS.write_text(json.dumps([*old, record], indent=1) + "\n")
 
@@ -150,12 +159,15 @@ def main(argv: list[str] | None = None) -> None:
         p.add_argument("--ir", type=Path)
         p.add_argument("--pe", type=int, default=DEFAULT_ARRAY[0])
         p.add_argument("--simd", type=int, default=DEFAULT_ARRAY[1])
+        p.add_argument("--board", default=BOARD)
         p.add_argument("--act-bytes", type=int)
+        p.add_argument("--tile-bytes", type=int, default=TILE_BYTES)
         a = p.parse_args(argv)
-        measure(a.mode, a.net, a.images, a.ir, (a.pe, a.simd), a.act_bytes)
+        measure(a.mode, a.net, a.images, a.ir, (a.pe, a.simd), a.board, a.act_bytes,
+                a.tile_bytes)
         return
-    for key, n in FREERUN_IMAGES.items():
-        measure("freerun", key, n)
+    for key, (n, (board_name, tile_bytes)) in FREERUN.items():
+        measure("freerun", key, n, board_name=board_name, tile_bytes=tile_bytes)
     measure("cocotb", "pruned", COCOTB_IMAGES)
 
 

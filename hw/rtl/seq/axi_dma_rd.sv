@@ -16,11 +16,7 @@ module axi_dma_rd #(
   parameter int unsigned MAX_BURST   = 16,  // beats per burst, 1..256 (16 for AXI3 HP ports)
   parameter int unsigned OUTSTANDING = 4    // bursts in flight, 1..64
 ) (
-  input  wire         clk,
-  input  wire         rst_n,            // synchronous, active low
-  input  wire         clear_i,          // clear error_o and the buffer (while !busy_o)
-
-  `HCCR_DMA_CMD_PORTS(cmd),
+  `HCCR_DMA_SIDE_PORTS,
 
   output logic [63:0] m_axis_tdata,
   output logic        m_axis_tvalid,
@@ -39,23 +35,18 @@ module axi_dma_rd #(
   // Depth of the queue of "last burst of its command" flags.
   localparam int unsigned TAG_DEPTH = 2 ** $clog2(OUTSTANDING < 2 ? 2 : OUTSTANDING);
   localparam int unsigned CW = $clog2(BUF_DEPTH) + 1;  // width of the reserved-words count
-  localparam int unsigned FW = $clog2(OUTSTANDING + 1);  // width of the in-flight count
 
   if (OUTSTANDING < 1 || OUTSTANDING > 64) begin : g_bad_outstanding
     $fatal(1, "axi_dma_rd: OUTSTANDING=%0d must be 1..64", OUTSTANDING);
   end
 
-  logic [31:0]   burst_addr;
   logic [8:0]    burst_beats;
   logic          burst_last;
-  logic          burst_valid;
-  logic          issue;           // load the next burst into the AR register
+  logic          issue;           // the next burst goes to the AR register
   logic          r_beat;          // R handshake
   logic          r_end;           // R handshake on a burst's last beat
   logic          r_bad;           // this R beat is an error response
   logic [CW-1:0] reserved_q;      // buffer words promised to issued bursts, not yet read out
-  logic [FW-1:0] inflight_q;      // bursts loaded into AR whose last R beat has not come
-  logic          arvalid_q;
   logic          error_q;
   logic          pop;             // an output word leaves
   logic          buf_ready;
@@ -66,24 +57,21 @@ module axi_dma_rd #(
   logic          buf_rst_n;
   logic          tag_end;         // unused tlast of the flag queue
 
-  axi_burst #(.MAX_BURST(MAX_BURST)) u_burst (
+  // A burst ends with its last R beat; it needs room for its beats in the buffer.
+  axi_burst #(.MAX_BURST(MAX_BURST), .OUTSTANDING(OUTSTANDING)) u_burst (
     .clk,
     .rst_n,
-    .flush_i       (error_q),
-    .cmd_addr_i,
-    .cmd_bytes_i,
-    .cmd_valid_i,
-    .cmd_ready_o,
-    .burst_addr_o  (burst_addr),
+    .stop_i        (error_q),
+    `HCCR_DMA_CMD_CONNECT(cmd),
+    .room_i        (32'(reserved_q) + 32'(burst_beats) <= BUF_DEPTH),
     .burst_beats_o (burst_beats),
     .burst_last_o  (burst_last),
-    .burst_valid_o (burst_valid),
-    .take_i        (issue)
+    .issue_o       (issue),
+    .end_i         (r_end),
+    .busy_o,
+    `HCCR_AXI_AX_CONNECT(ar)
   );
 
-  assign issue   = burst_valid && !error_q && (!arvalid_q || m_axi_arready)
-                   && inflight_q != FW'(OUTSTANDING)
-                   && 32'(reserved_q) + 32'(burst_beats) <= BUF_DEPTH;
   assign r_beat  = m_axi_rvalid && m_axi_rready;
   assign r_end   = r_beat && m_axi_rlast;
   assign r_bad   = m_axi_rresp[1];
@@ -91,17 +79,9 @@ module axi_dma_rd #(
 
   always_ff @(posedge clk) begin
     if (!rst_n) begin
-      arvalid_q  <= 1'b0;
-      inflight_q <= '0;
       reserved_q <= '0;
       error_q    <= 1'b0;
     end else begin
-      if (issue) begin
-        arvalid_q <= 1'b1;
-      end else if (m_axi_arready) begin
-        arvalid_q <= 1'b0;
-      end
-      inflight_q <= inflight_q + FW'(issue) - FW'(r_end);
       if (clear_i) begin
         reserved_q <= '0;
         error_q    <= 1'b0;
@@ -113,22 +93,6 @@ module axi_dma_rd #(
       end
     end
   end
-
-  always_ff @(posedge clk) begin
-    if (issue) begin
-      m_axi_araddr <= burst_addr;
-      m_axi_arlen  <= 8'(burst_beats - 9'd1);
-    end
-  end
-
-  assign m_axi_arid    = '0;
-  assign m_axi_arsize  = 3'd3;     // 8 bytes per beat
-  assign m_axi_arburst = 2'b01;    // INCR
-  assign m_axi_arlock  = 1'b0;
-  assign m_axi_arcache = 4'b0011;  // normal, non-cacheable, bufferable
-  assign m_axi_arprot  = 3'b000;
-  assign m_axi_arqos   = 4'd0;
-  assign m_axi_arvalid = arvalid_q;
 
   // "Last burst of its command" flags, one per burst in flight, in issue order.
   fifo #(.DATA_W(1), .DEPTH(TAG_DEPTH)) u_tags (
@@ -161,7 +125,6 @@ module axi_dma_rd #(
   );
 
   assign m_axis_tvalid = buf_valid && !error_q;
-  assign busy_o        = burst_valid || inflight_q != '0;
   assign error_o       = error_q;
 
   logic unused;

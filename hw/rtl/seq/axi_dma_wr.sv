@@ -18,11 +18,7 @@ module axi_dma_wr #(
   parameter int unsigned MAX_BURST   = 16,  // beats per burst, 1..256 (16 for AXI3 HP ports)
   parameter int unsigned OUTSTANDING = 4    // bursts awaiting B, 1..64
 ) (
-  input  wire         clk,
-  input  wire         rst_n,            // synchronous, active low
-  input  wire         clear_i,          // clear error_o and the buffer (while !busy_o)
-
-  `HCCR_DMA_CMD_PORTS(cmd),
+  `HCCR_DMA_SIDE_PORTS,
 
   input  wire  [63:0] s_axis_tdata,
   input  wire         s_axis_tvalid,
@@ -40,25 +36,20 @@ module axi_dma_wr #(
   // Depth of the queues of issued bursts (W lengths, B flags).
   localparam int unsigned TAG_DEPTH = 2 ** $clog2(OUTSTANDING < 2 ? 2 : OUTSTANDING);
   localparam int unsigned CW = $clog2(BUF_DEPTH) + 1;  // width of the unclaimed-words count
-  localparam int unsigned FW = $clog2(OUTSTANDING + 1);  // width of the in-flight count
 
   if (OUTSTANDING < 1 || OUTSTANDING > 64) begin : g_bad_outstanding
     $fatal(1, "axi_dma_wr: OUTSTANDING=%0d must be 1..64", OUTSTANDING);
   end
 
-  logic [31:0]   burst_addr;
   logic [8:0]    burst_beats;
   logic          burst_last;
-  logic          burst_valid;
-  logic          issue;           // load the next burst into the AW register
+  logic          issue;           // the next burst goes to the AW register
   logic          push;            // a word enters the buffer
   logic          w_beat;          // W handshake
   logic          w_end;           // W handshake on a burst's last beat
   logic          b_done;          // B handshake
   logic [CW-1:0] unclaimed_q;     // buffered words no issued burst has claimed yet
-  logic [FW-1:0] inflight_q;      // bursts loaded into AW whose B has not come
   logic [7:0]    beat_q;          // W beat within the current burst
-  logic          awvalid_q;
   logic          error_q;
   logic          buf_ready;
   logic          buf_valid;
@@ -71,24 +62,21 @@ module axi_dma_wr #(
   logic          b_tag_valid;
   logic [2:0]    tlasts;          // unused tlast outputs of the three queues
 
-  axi_burst #(.MAX_BURST(MAX_BURST)) u_burst (
+  // A burst ends with its B; it waits until all its words are in the buffer.
+  axi_burst #(.MAX_BURST(MAX_BURST), .OUTSTANDING(OUTSTANDING)) u_burst (
     .clk,
     .rst_n,
-    .flush_i       (error_q),
-    .cmd_addr_i,
-    .cmd_bytes_i,
-    .cmd_valid_i,
-    .cmd_ready_o,
-    .burst_addr_o  (burst_addr),
+    .stop_i        (error_q),
+    `HCCR_DMA_CMD_CONNECT(cmd),
+    .room_i        (32'(unclaimed_q) >= 32'(burst_beats)),
     .burst_beats_o (burst_beats),
     .burst_last_o  (burst_last),
-    .burst_valid_o (burst_valid),
-    .take_i        (issue)
+    .issue_o       (issue),
+    .end_i         (b_done),
+    .busy_o,
+    `HCCR_AXI_AX_CONNECT(aw)
   );
 
-  assign issue  = burst_valid && !error_q && (!awvalid_q || m_axi_awready)
-                  && inflight_q != FW'(OUTSTANDING)
-                  && 32'(unclaimed_q) >= 32'(burst_beats);
   assign push   = s_axis_tvalid && buf_ready && !error_q;
   assign w_beat = m_axi_wvalid && m_axi_wready;
   assign w_end  = w_beat && m_axi_wlast;
@@ -96,19 +84,11 @@ module axi_dma_wr #(
 
   always_ff @(posedge clk) begin
     if (!rst_n) begin
-      awvalid_q   <= 1'b0;
-      inflight_q  <= '0;
       unclaimed_q <= '0;
       beat_q      <= '0;
       error_q     <= 1'b0;
       done_o      <= 1'b0;
     end else begin
-      if (issue) begin
-        awvalid_q <= 1'b1;
-      end else if (m_axi_awready) begin
-        awvalid_q <= 1'b0;
-      end
-      inflight_q <= inflight_q + FW'(issue) - FW'(b_done);
       if (w_beat) begin
         beat_q <= m_axi_wlast ? '0 : beat_q + 8'd1;
       end
@@ -124,22 +104,6 @@ module axi_dma_wr #(
       end
     end
   end
-
-  always_ff @(posedge clk) begin
-    if (issue) begin
-      m_axi_awaddr <= burst_addr;
-      m_axi_awlen  <= 8'(burst_beats - 9'd1);
-    end
-  end
-
-  assign m_axi_awid    = '0;
-  assign m_axi_awsize  = 3'd3;     // 8 bytes per beat
-  assign m_axi_awburst = 2'b01;    // INCR
-  assign m_axi_awlock  = 1'b0;
-  assign m_axi_awcache = 4'b0011;  // normal, non-cacheable, bufferable
-  assign m_axi_awprot  = 3'b000;
-  assign m_axi_awqos   = 4'd0;
-  assign m_axi_awvalid = awvalid_q;
 
   // AWLEN of each issued burst, for W, in issue order.
   fifo #(.DATA_W(8), .DEPTH(TAG_DEPTH)) u_wtags (
@@ -189,7 +153,6 @@ module axi_dma_wr #(
   assign m_axi_wlast  = beat_q == w_len;
   assign m_axi_wstrb  = 8'hFF;
   assign m_axi_bready = 1'b1;
-  assign busy_o       = burst_valid || inflight_q != '0;
   assign error_o      = error_q;
 
   logic unused;

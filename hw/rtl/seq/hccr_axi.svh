@@ -1,7 +1,7 @@
 // Port lists of the engine's AXI interfaces, written once: an AXI4 master (64-bit data,
 // 32-bit addresses, one ID bit; the full signal set, so that Vivado infers one interface)
 // split into its write (AW, W, B) and read (AR, R) channels, an AXI4-Lite slave (32-bit),
-// and the DMA's command inputs.
+// the DDR model's slave address channels, and the DMA's command inputs and control ports.
 // `HCCR_*_PORTS declare the ports in a module header, `HCCR_*_CONNECT connect them by name
 // (.m_axi_awid, ...) to the same names one level up; like the macros of hccr_pkg.sv, a list
 // ends without a comma. Macros, not SV interfaces: Yosys reads no interfaces. Compiled before
@@ -89,11 +89,47 @@
   .s_axil_rdata, .s_axil_rresp, .s_axil_rvalid, .s_axil_rready
 
 // A DMA command input P: P_addr_i (byte address, 8-byte aligned), P_bytes_i (byte count, a
-// multiple of 8), P_valid_i and P_ready_o.
+// multiple of 8), P_valid_i and P_ready_o; HCCR_DMA_CMD_CONNECT(P) connects it by name.
 `define HCCR_DMA_CMD_PORTS(P) \
   input  wire  [31:0] P``_addr_i,  \
   input  wire  [31:0] P``_bytes_i, \
   input  wire         P``_valid_i, \
   output logic        P``_ready_o
+
+`define HCCR_DMA_CMD_CONNECT(P) \
+  .P``_addr_i, .P``_bytes_i, .P``_valid_i, .P``_ready_o
+
+// The control ports of a DMA side (axi_dma_rd, axi_dma_wr): clock, synchronous active-low
+// reset, clear_i (clear error_o and the buffers, only while busy_o is low) and the command
+// input cmd.
+`define HCCR_DMA_SIDE_PORTS \
+  input  wire         clk,     \
+  input  wire         rst_n,   \
+  input  wire         clear_i, \
+  `HCCR_DMA_CMD_PORTS(cmd)
+
+// axi_burst's address channel (ax_*) connected to the master's AR (P = ar) or AW (P = aw).
+`define HCCR_AXI_AX_CONNECT(P) \
+  .ax_id_o    (m_axi_``P``id),    \
+  .ax_addr_o  (m_axi_``P``addr),  \
+  .ax_len_o   (m_axi_``P``len),   \
+  .ax_size_o  (m_axi_``P``size),  \
+  .ax_burst_o (m_axi_``P``burst), \
+  .ax_lock_o  (m_axi_``P``lock),  \
+  .ax_cache_o (m_axi_``P``cache), \
+  .ax_prot_o  (m_axi_``P``prot),  \
+  .ax_qos_o   (m_axi_``P``qos),   \
+  .ax_valid_o (m_axi_``P``valid), \
+  .ax_ready_i (m_axi_``P``ready)
+
+// An AXI4 slave's address channel P (aw or ar) as the simulation DDR model takes it: address,
+// length, size, burst type, valid and ready (no ID, lock, cache, prot or QoS).
+`define HCCR_AXI_S_ADDR_PORTS(P) \
+  input  wire  [31:0] s_axi_``P``addr,  \
+  input  wire  [7:0]  s_axi_``P``len,   \
+  input  wire  [2:0]  s_axi_``P``size,  \
+  input  wire  [1:0]  s_axi_``P``burst, \
+  input  wire         s_axi_``P``valid, \
+  output logic        s_axi_``P``ready
 
 `endif

@@ -24,14 +24,7 @@ module seq_ddr_model #(
   input  wire         dump_i,         // pulse: write ddr_out.mem
   input  wire  [31:0] dump_lo_i,
   input  wire  [31:0] dump_hi_i,
-  input  wire  [31:0] s_axi_awaddr,
-  /* verilator lint_off UNUSEDSIGNAL */
-  input  wire  [7:0]  s_axi_awlen,    // bursts end on wlast
-  /* verilator lint_on UNUSEDSIGNAL */
-  input  wire  [2:0]  s_axi_awsize,
-  input  wire  [1:0]  s_axi_awburst,
-  input  wire         s_axi_awvalid,
-  output logic        s_axi_awready,
+  `HCCR_AXI_S_ADDR_PORTS(aw),
   input  wire  [63:0] s_axi_wdata,
   input  wire  [7:0]  s_axi_wstrb,
   input  wire         s_axi_wlast,
@@ -40,12 +33,7 @@ module seq_ddr_model #(
   output logic [1:0]  s_axi_bresp,
   output logic        s_axi_bvalid,
   input  wire         s_axi_bready,
-  input  wire  [31:0] s_axi_araddr,
-  input  wire  [7:0]  s_axi_arlen,
-  input  wire  [2:0]  s_axi_arsize,
-  input  wire  [1:0]  s_axi_arburst,
-  input  wire         s_axi_arvalid,
-  output logic        s_axi_arready,
+  `HCCR_AXI_S_ADDR_PORTS(ar),
   output logic [63:0] s_axi_rdata,
   output logic [1:0]  s_axi_rresp,
   output logic        s_axi_rlast,
@@ -56,6 +44,9 @@ module seq_ddr_model #(
   localparam int unsigned QW = $clog2(QUEUE);
   localparam int unsigned BEAT_Q8 = 8 * 256;  // bytes of a beat, ×256
   localparam logic [1:0] OKAY = 2'b00, DECERR = 2'b11;
+
+  logic unused;
+  assign unused = ^s_axi_awlen;  // write bursts end on wlast
 
   logic [63:0] mem [WORDS];
   initial $readmemh("ddr.mem", mem);

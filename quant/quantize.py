@@ -79,7 +79,8 @@ def quantize(float_run: Path, train_data: Path, test_data: Path, out_dir: Path,
     steps = -(-len(train_set.labels) // config.batch_size)
     opt, sched = make_optimizer(qnet, "sgd", config.lr, 0.0, config.epochs * steps)
     loop = Loop(opt, sched, torch.Generator().manual_seed(config.seed), config.epochs,
-                config.batch_size, train_cfg.max_shift, description="QAT", progress=progress)
+                config.batch_size, train_cfg.max_shift, description="QAT",
+                label_smoothing=train_cfg.label_smoothing, progress=progress)
 
     def freeze_after_warmup(epoch: int) -> None:
         qnet.set_observers_frozen(epoch >= config.warmup_epochs)

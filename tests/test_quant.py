@@ -9,8 +9,12 @@ import pytest
 import torch
 from torch import nn
 
+import quant.quantize
 from base.errors import HccrError
 from model.data.dataset import load_images
+from model.nets import build
+from model.prune.runs import save_run
+from model.train import TrainConfig
 from quant import golden, ir
 from quant.check import compare_with_qat
 from quant.export import export, quantize_multiplier, read_labels, write_ir
@@ -164,3 +168,19 @@ def test_pruned_filter_exports_with_multiplier_one(schemes, small_data, weights)
     data, _ = load_images(small_data / "test", 32).restrict(read_labels(schemes["pot"][2]))
     check = compare_with_qat(qnet, model, data.images[:100])
     assert all(r["max_steps"] <= 1.0 + 1e-3 for r in check["layers"].values())
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_qat_fine_tunes_with_the_runs_label_smoothing(make_data, tmp_path, monkeypatch,
+                                                       smoothing):
+    """A cascade trained without label smoothing (so its softmax can reach the exit threshold)
+    keeps it in QAT: smoothing caps every softmax and moves most exits to the end."""
+    data = make_data(2, 2, 1, seed=5)
+    run = tmp_path / "run"
+    save_run(run, build("baseline", 2, 16), TrainConfig(arch="baseline", size=16,
+                                                       label_smoothing=smoothing),
+             np.arange(2), {}, "", {})
+    seen = []
+    monkeypatch.setattr(quant.quantize, "fit", lambda model, loop, *a, **k: seen.append(loop) or [])
+    quantize(run, data / "train", data / "test", tmp_path / "qat", QuantConfig(epochs=1))
+    assert [loop.label_smoothing for loop in seen] == [smoothing]

@@ -28,7 +28,7 @@ PARTS: dict[str, tuple[str, ...]] = {
     "requantiser": ("hccr_pkg",),
     "mac_array": ("hccr_pkg",),
     "lane_fifo": ("fifo",),
-    "rq_tail": ("requantiser", "lane_fifo"),
+    "rq_tail": ("hwc_counter", "requantiser", "lane_fifo"),
 }
 HEADER = "// {top}: its sources in compile order (hw/gen/filelist.py writes this file)\n"
 

@@ -28,7 +28,7 @@ module add #(
     $fatal(1, "add: M1=%0d M2=%0d must be in 1..32768 and SHIFT=%0d in 0..46", M1, M2, SHIFT);
   end
 
-  logic               credit, take, last;
+  logic               credit, take;
   logic signed [31:0] acc;
 
   assign take = s0_axis_tvalid && s1_axis_tvalid && credit;
@@ -37,19 +37,10 @@ module add #(
   assign acc = 32'(hccr_pkg::centre(s0_axis_tdata, A_SIGNED, A_ZP)) * 32'(M1)
              + 32'(hccr_pkg::centre(s1_axis_tdata, B_SIGNED, B_ZP)) * 32'(M2);
 
-  /* verilator lint_off PINCONNECTEMPTY */
-  hwc_counter #(.PIXELS(1), .CHANNELS(N)) u_count (
-    .clk, .rst_n, .step_i(take), .c_o(), .pix_o(), .c_last_o(), .pix_first_o(), .pix_last_o(),
-    .last_o(last)
-  );
-  /* verilator lint_on PINCONNECTEMPTY */
-
   // ---- the requantiser with M = 1 (the multipliers are applied above)
-  rq_tail #(
-    .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .OUT_ZP(OUT_ZP), .FIFO_DEPTH(FIFO_DEPTH)
-  ) u_tail (
+  rq_tail #(`HCCR_OUT_CONNECT, .RESULTS(N)) u_tail (
     .clk, .rst_n,
-    .credit_o(credit), .issue_i(take), .last_i(last),
+    .credit_o(credit), .issue_i(take), .last_i(1'b0),
     .acc_i(acc), .mult_i(16'd1), .shift_i(6'(SHIFT)),
     .m_axis_tdata, .m_axis_tvalid, .m_axis_tready, .m_axis_tlast
   );

@@ -10,9 +10,7 @@
 `default_nettype none
 
 module avgpool #(
-  parameter int unsigned H = 4,            // input height
-  parameter int unsigned W = 4,            // input width
-  parameter int unsigned C = 1,            // channels
+  `HCCR_HWC_PARAMS,
   parameter int unsigned KH = 2,           // window height
   parameter int unsigned KW = 2,           // window width
   parameter int unsigned SH = 2,           // vertical stride

@@ -10,9 +10,7 @@
 `default_nettype none
 
 module global_avgpool #(
-  parameter int unsigned H = 4,            // input height
-  parameter int unsigned W = 4,            // input width
-  parameter int unsigned C = 1,            // channels
+  `HCCR_HWC_PARAMS,
   `HCCR_IN_PARAMS,
   `HCCR_RQ_PARAMS,
   `HCCR_OUT_PARAMS
@@ -46,9 +44,7 @@ module global_avgpool #(
   /* verilator lint_on PINCONNECTEMPTY */
 
   // ---- the tail: requantiser (scalar M and s) and result FIFO
-  rq_tail #(
-    .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .OUT_ZP(OUT_ZP), .FIFO_DEPTH(FIFO_DEPTH)
-  ) u_tail (
+  rq_tail #(`HCCR_OUT_CONNECT) u_tail (
     .clk, .rst_n,
     .credit_o(credit), .issue_i(take && last_pix), .last_i(last_c),
     .acc_i(sum), .mult_i(16'(MULT)), .shift_i(6'(SHIFT)),

@@ -13,9 +13,7 @@
 `default_nettype none
 
 module gwap #(
-  parameter int unsigned H = 4,            // input height
-  parameter int unsigned W = 4,            // input width
-  parameter int unsigned C = 1,            // channels
+  `HCCR_HWC_PARAMS,
   `HCCR_IN_PARAMS,
   `HCCR_OUT_PARAMS,
   parameter              WEIGHT_FILE = "", // weight ROM image (string; "" leaves zeros)
@@ -89,9 +87,7 @@ module gwap #(
     end
   end
 
-  rq_tail #(
-    .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .OUT_ZP(OUT_ZP), .FIFO_DEPTH(FIFO_DEPTH), .DELAY(1)
-  ) u_tail (
+  rq_tail #(`HCCR_OUT_CONNECT, .DELAY(1)) u_tail (
     .clk, .rst_n,
     .credit_o(credit), .issue_i(take && last_pix), .last_i(last),
     .acc_i(sum), .mult_i(p_q[15:0]), .shift_i(p_q[21:16]),

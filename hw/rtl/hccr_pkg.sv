@@ -72,6 +72,12 @@ endpackage
   `HCCR_AXIS_IN(s_axis, 8), \
   `HCCR_AXIS_OUT(m_axis, W)
 
+// The input tensor's shape: height, width and channels.
+`define HCCR_HWC_PARAMS \
+  parameter int unsigned H = 4, \
+  parameter int unsigned W = 4, \
+  parameter int unsigned C = 1
+
 // The input dtype: int8 (IN_SIGNED = 1) or uint8, and its zero point.
 `define HCCR_IN_PARAMS \
   parameter bit          IN_SIGNED = 1'b1, \
@@ -84,6 +90,10 @@ endpackage
   parameter bit          OUT_SIGNED = 1'b1, \
   parameter int          OUT_ZP = 0, \
   parameter int unsigned FIFO_DEPTH = 16
+
+// The output parameters passed on by name (to rq_tail).
+`define HCCR_OUT_CONNECT \
+  .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .OUT_ZP(OUT_ZP), .FIFO_DEPTH(FIFO_DEPTH)
 
 // One requantiser multiplier M (1..32768) and shift s (0..46) for every element.
 `define HCCR_RQ_PARAMS \

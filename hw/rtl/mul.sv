@@ -10,9 +10,7 @@
 `default_nettype none
 
 module mul #(
-  parameter int unsigned H = 4,            // height
-  parameter int unsigned W = 4,            // width
-  parameter int unsigned C = 1,            // channels
+  `HCCR_HWC_PARAMS,
   parameter bit          GATE = 1'b1,      // b is [1,1,C] (1) or [H,W,1] (0)
   parameter bit          A_SIGNED = 1'b1,  // first input int8 (1) or uint8 (0)
   parameter int          A_ZP = 0,         // first input zero point
@@ -104,9 +102,7 @@ module mul #(
     prod_q <= 32'(a_c * b_use);
   end
 
-  rq_tail #(
-    .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .OUT_ZP(OUT_ZP), .FIFO_DEPTH(FIFO_DEPTH), .DELAY(1)
-  ) u_tail (
+  rq_tail #(`HCCR_OUT_CONNECT, .DELAY(1)) u_tail (
     .clk, .rst_n,
     .credit_o(credit), .issue_i(take), .last_i(img_last),
     .acc_i(prod_q), .mult_i(16'(MULT)), .shift_i(6'(SHIFT)),

@@ -10,9 +10,7 @@
 `default_nettype none
 
 module prelu #(
-  parameter int unsigned H = 4,            // height
-  parameter int unsigned W = 4,            // width
-  parameter int unsigned C = 1,            // channels
+  `HCCR_HWC_PARAMS,
   `HCCR_IN_PARAMS,
   `HCCR_OUT_PARAMS,
   parameter int unsigned M_POS = 1,        // multiplier where x >= IN_ZP, 1..32768
@@ -51,9 +49,7 @@ module prelu #(
     x_q <= x_c;
   end
 
-  rq_tail #(
-    .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .OUT_ZP(OUT_ZP), .FIFO_DEPTH(FIFO_DEPTH), .DELAY(1)
-  ) u_tail (
+  rq_tail #(`HCCR_OUT_CONNECT, .DELAY(1)) u_tail (
     .clk, .rst_n,
     .credit_o(credit), .issue_i(take), .last_i(last),
     .acc_i(x_q), .mult_i(x_q >= 0 ? 16'(M_POS) : neg_q), .shift_i(6'(SHIFT)),

@@ -55,9 +55,7 @@ module reduce_channels #(
   );
   /* verilator lint_on PINCONNECTEMPTY */
 
-  rq_tail #(
-    .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .OUT_ZP(OUT_ZP), .FIFO_DEPTH(FIFO_DEPTH)
-  ) u_tail (
+  rq_tail #(`HCCR_OUT_CONNECT) u_tail (
     .clk, .rst_n,
     .credit_o(credit), .issue_i(take && last_c), .last_i(last),
     .acc_i(acc_d), .mult_i(16'(MULT)), .shift_i(6'(SHIFT)),

@@ -18,23 +18,14 @@ module requant #(
 
   `HCCR_CHECK_RQ("requant: MULT", MULT, SHIFT)
 
-  logic credit, take, last;
+  logic credit, take;
 
   assign s_axis_tready = credit;
   assign take = s_axis_tvalid && credit;
 
-  /* verilator lint_off PINCONNECTEMPTY */
-  hwc_counter #(.PIXELS(1), .CHANNELS(N)) u_count (
-    .clk, .rst_n, .step_i(take), .c_o(), .pix_o(), .c_last_o(), .pix_first_o(), .pix_last_o(),
-    .last_o(last)
-  );
-  /* verilator lint_on PINCONNECTEMPTY */
-
-  rq_tail #(
-    .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .OUT_ZP(OUT_ZP), .FIFO_DEPTH(FIFO_DEPTH)
-  ) u_tail (
+  rq_tail #(`HCCR_OUT_CONNECT, .RESULTS(N)) u_tail (
     .clk, .rst_n,
-    .credit_o(credit), .issue_i(take), .last_i(last),
+    .credit_o(credit), .issue_i(take), .last_i(1'b0),
     .acc_i(32'(hccr_pkg::centre(s_axis_tdata, IN_SIGNED, IN_ZP))),
     .mult_i(16'(MULT)), .shift_i(6'(SHIFT)),
     .m_axis_tdata, .m_axis_tvalid, .m_axis_tready, .m_axis_tlast

@@ -4,8 +4,9 @@
 //
 // An engine issues a result (issue_i) only while credit_o is high, i.e. while a FIFO slot is
 // free for it counting every result still in flight, saying whether it is the image's last
-// (last_i); its accumulator, M and s then arrive DELAY cycles later (the engine's own
-// pipeline). So nothing upstream of the FIFO ever stalls.
+// (last_i; or, with RESULTS > 0, every RESULTS-th issue is an image's last); its accumulator, M
+// and s then arrive DELAY cycles later (the engine's own pipeline). So nothing upstream of the
+// FIFO ever stalls.
 // y = clamp(OUT_ZP + ((acc * M + r) >>> s)) per DESIGN.md; last_i becomes tlast.
 `default_nettype none
 
@@ -14,7 +15,8 @@ module rq_tail #(
   parameter bit          OUT_SIGNED = 1'b1,  // output dtype signed
   parameter int          OUT_ZP = 0,         // output zero point
   parameter int unsigned FIFO_DEPTH = 16,    // result FIFO entries, a power of two >= 2
-  parameter int unsigned DELAY = 0           // cycles from issue_i to its accumulator
+  parameter int unsigned DELAY = 0,          // cycles from issue_i to its accumulator
+  parameter int unsigned RESULTS = 0         // results per image, counted here (0: last_i)
 ) (
   input  wire               clk,
   input  wire               rst_n,      // synchronous, active low
@@ -22,7 +24,7 @@ module rq_tail #(
   output logic              credit_o,   // a result may be issued this cycle
   input  wire               issue_i,    // a result is issued (only while credit_o)
 
-  input  wire               last_i,     // it is the image's last result
+  input  wire               last_i,     // it is the image's last result (RESULTS = 0)
   input  wire  [31:0]       acc_i,      // its signed accumulator, DELAY cycles later
   input  wire  [15:0]       mult_i,     // its M, 1..32768, with acc_i
   input  wire  [5:0]        shift_i,    // its s, 0..46, with acc_i
@@ -52,13 +54,29 @@ module rq_tail #(
     end
   end
 
-  // The issues (and their last_i) of the last DELAY cycles: the oldest one's accumulator is
-  // on acc_i.
+  // Whether an issue is its image's last: last_i, or the count of issues.
+  logic is_last;
+
+  if (RESULTS == 0) begin : g_last_in
+    assign is_last = last_i;
+  end else begin : g_count
+    /* verilator lint_off PINCONNECTEMPTY */
+    hwc_counter #(.PIXELS(1), .CHANNELS(RESULTS)) u_count (
+      .clk, .rst_n, .step_i(issue_i), .c_o(), .pix_o(), .c_last_o(), .pix_first_o(),
+      .pix_last_o(), .last_o(is_last)
+    );
+    /* verilator lint_on PINCONNECTEMPTY */
+    logic unused;
+    assign unused = last_i;
+  end
+
+  // The issues (and whether each is its image's last) of the last DELAY cycles: the oldest
+  // one's accumulator is on acc_i.
   logic valid, last;
 
   if (DELAY == 0) begin : g_now
     assign valid = issue_i;
-    assign last  = last_i;
+    assign last  = is_last;
   end else begin : g_delay
     logic [DELAY-1:0] issued_q, last_q;
 
@@ -71,7 +89,7 @@ module rq_tail #(
     end
 
     always_ff @(posedge clk) begin
-      last_q <= DELAY'({last_q, last_i});
+      last_q <= DELAY'({last_q, is_last});
     end
 
     assign valid = issued_q[DELAY-1];

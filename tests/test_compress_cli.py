@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
-from typer.testing import CliRunner
 
 from flow.cli import app
 from model.data.dataset import ImageSet
@@ -21,8 +20,8 @@ from model.prune.codebook import compressed_bytes, sparse_entries
 from model.prune.runs import save_run
 from model.prune.tune import TuneConfig
 from model.train import TrainConfig, load_trained
+from tests.cli_run import invoke, runner
 
-runner = CliRunner()
 SIZE, CLASSES = 16, 3
 
 
@@ -30,12 +29,6 @@ SIZE, CLASSES = 16, 3
 def tiny(make_data, make_run) -> tuple[Path, Path]:
     """3 classes of synthetic data and an (untrained) cnn9 run on them."""
     return make_data(CLASSES, 4, 2, seed=5), make_run("cnn9", CLASSES, SIZE)
-
-
-def _invoke(*args: str) -> str:
-    result = runner.invoke(app, list(args))
-    assert result.exit_code == 0, result.output
-    return result.output
 
 
 def test_sparse_entries_count_fillers_for_long_jumps():
@@ -61,20 +54,20 @@ def test_compressed_bytes_counts_values_indices_codebook_and_dense_parts():
 def test_gslre_adw_cluster_chain_runs_from_the_cli(tiny, tmp_path):
     data, source = tiny
     common = ["--train-data", str(data / "train"), "--test-data", str(data / "test")]
-    _invoke("compress", "gslre", "--from", str(source), *common, "--run", str(tmp_path / "lr"),
+    invoke("compress", "gslre", "--from", str(source), *common, "--run", str(tmp_path / "lr"),
             "--epochs-per-layer", "0", "--finetune-epochs", "1", "--batch-size", "64")
     low, _, config = load_trained(tmp_path / "lr")
     assert config.arch == "cnn9-gslre" and isinstance(low.get_submodule("conv2"), LowRankConv)
     m = json.loads((tmp_path / "lr" / "metrics.json").read_text())
     assert m["macs_after"] < m["macs_before"]
-    _invoke("prune", "--method", "adw", "--from", str(tmp_path / "lr"), *common,
+    invoke("prune", "--method", "adw", "--from", str(tmp_path / "lr"), *common,
             "--run", str(tmp_path / "adw"), "--epochs", "1", "--cra-step", "0.5",
             "--cra-mode", "magnitude", "--tolerance", "1", "--batch-size", "64")
     m = json.loads((tmp_path / "adw" / "metrics.json").read_text())
     assert m["cra_ratios"]["conv2.de1"] == 0.5  # tolerance 1: every step within it
     assert m["adw_ratios"]["conv2.de1"] == pytest.approx(0.35)  # conv ratios × 0.7
     assert m["adw_ratios"]["classifier.fc"] == 0.5 and m["pruned_weight_share"] > 0.3
-    _invoke("compress", "cluster", "--from", str(tmp_path / "adw"), *common,
+    invoke("compress", "cluster", "--from", str(tmp_path / "adw"), *common,
             "--run", str(tmp_path / "cl"), "--bits", "2", "--epochs", "1", "--batch-size", "64")
     model = load_trained(tmp_path / "cl")[0]
     w = model.get_submodule("conv3.de2").weight
@@ -83,7 +76,7 @@ def test_gslre_adw_cluster_chain_runs_from_the_cli(tiny, tmp_path):
     assert torch.equal(w == 0, before == 0)  # pruned weights stayed pruned
     m = json.loads((tmp_path / "cl" / "metrics.json").read_text())
     assert 0 < m["size"]["total_mb"] < m["size"]["dense_model_mb"]
-    out = _invoke("compress", "size", "--from", str(tmp_path / "cl"), "--bits", "2")
+    out = invoke("compress", "size", "--from", str(tmp_path / "cl"), "--bits", "2")
     assert "total_mb" in out
 
 

@@ -6,13 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from flow.cli import app
 from model.nets import build
 from model.train import load_trained
+from tests.cli_run import invoke, runner
 
-runner = CliRunner()
 SIZE, CLASSES = 16, 4
 
 
@@ -22,18 +21,12 @@ def tiny(make_data, make_run) -> tuple[Path, Path]:
     return make_data(CLASSES, 6, 4, seed=3), make_run("sqnxt-ccbam", CLASSES, SIZE)
 
 
-def _invoke(*args: str) -> str:
-    result = runner.invoke(app, list(args))
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("method", ["asfp", "slimming", "adw"])
 def test_prune_writes_a_smaller_run_that_loads(tiny, tmp_path, method):
     data, teacher = tiny
     out = tmp_path / method
-    _invoke("prune", "--method", method, "--from", str(teacher), "--train-data",
+    invoke("prune", "--method", method, "--from", str(teacher), "--train-data",
             str(data / "train"), "--test-data", str(data / "test"), "--run", str(out),
             "--scope", "stage3", "--epochs", "1", "--max-rounds", "2", "--x", "0.3",
             "--z-limit", "5", "--sparsity-epochs", "1", "--cra-step", "0.5",
@@ -59,7 +52,7 @@ def test_prune_writes_a_smaller_run_that_loads(tiny, tmp_path, method):
 def test_distill_compares_with_the_student_alone(tiny, tmp_path):
     data, teacher = tiny
     out = tmp_path / "student"
-    text = _invoke("distill", "--teacher", str(teacher), "--student-arch", "sqnxt",
+    text = invoke("distill", "--teacher", str(teacher), "--student-arch", "sqnxt",
                    "--train-data", str(data / "train"), "--test-data", str(data / "test"),
                    "--run", str(out), "--epochs", "1", "--compare", "--sp-weight", "1",
                    "--sp-pair", "stage2,stage3:stage2,stage3")

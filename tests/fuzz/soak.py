@@ -30,16 +30,16 @@ SOAK_FIFO = Path(__file__).with_name("soak_fifo.sv")
 
 @dataclass
 class Soak:
-    """What a soak run counted: beats and tlasts over every stream, the fewest stalled cycles
-    on any stream's side, and every problem found."""
+    """What a soak run measured (its cycles and wall time) and counted: beats and tlasts over
+    every stream, the fewest stalled cycles on any stream's side, and every problem found."""
 
     images: int
+    cycles: int
+    wall_s: float
     streams: int = 0
     beats: int = 0
     tlasts: int = 0
     least_stalls: int = 0
-    cycles: int = 0
-    wall_s: float = 0.0
     problems: list[str] = field(default_factory=list)
 
 

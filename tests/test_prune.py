@@ -119,6 +119,29 @@ def _randomise_bn(model: nn.Module, seed: int = 0) -> nn.Module:
     return model.eval()
 
 
+def zero_random(model: nn.Module, share: float, seed: int) -> torch.Generator:
+    """Zero a random `share` of every channel group of `model`; returns the generator (seeded
+    with `seed`) that drew them."""
+    graph = analyse(model)
+    gen = torch.Generator().manual_seed(seed)
+    for group in graph.groups:
+        zero_channels(graph, group, torch.rand(graph.width(group), generator=gen) < share)
+    return gen
+
+
+def pruned_qat(model: nn.Module, size: int, classes: int, share: float, seed: int) -> nn.Module:
+    """`model` trained briefly, a random `share` of its channels zeroed (`zero_random`) and
+    removed, trained again; then its QAT network, trained briefly, observers frozen."""
+    _train_briefly(model, size, classes)
+    zero_random(model, share, seed)
+    remove_zeroed(model)
+    _train_briefly(model, size, classes)
+    qnet = prepare_qat(model, size)
+    _train_briefly(qnet, size, classes, steps=2)
+    qnet.set_observers_frozen(True)
+    return qnet
+
+
 class _Concat(nn.Module):
     """Two parallel convs concatenated with the input, a 1×1 conv, PReLU, GAP and FC."""
 
@@ -142,10 +165,7 @@ def test_removing_zeroed_channels_keeps_the_function(arch, size):
     model = _Concat() if arch == "concat" else build(arch, 7, size)
     _randomise_bn(model)
     inputs = 3 if arch == "concat" else 1
-    graph = analyse(model)
-    gen = torch.Generator().manual_seed(1)
-    for group in graph.groups:
-        zero_channels(graph, group, torch.rand(graph.width(group), generator=gen) < 0.4)
+    gen = zero_random(model, 0.4, seed=1)
     x = torch.rand(4, inputs, size, size, generator=gen)
     with torch.no_grad():
         before = model(x)
@@ -176,10 +196,7 @@ def test_removing_a_channel_that_is_not_zero_changes_the_function():
 def test_reinitialise_gives_fresh_weights_at_the_pruned_widths():
     torch.manual_seed(0)
     model = _randomise_bn(build("sqnxt", 7, 16))
-    graph = analyse(model)
-    gen = torch.Generator().manual_seed(1)
-    for group in graph.groups:
-        zero_channels(graph, group, torch.rand(graph.width(group), generator=gen) < 0.4)
+    zero_random(model, 0.4, seed=1)
     remove_zeroed(model)
     shapes = {k: v.shape for k, v in model.state_dict().items()}
     with torch.no_grad():
@@ -209,10 +226,7 @@ def test_reinitialise_gives_fresh_weights_at_the_pruned_widths():
 def test_pruned_widths_rebuild_at_another_size_and_class_count():
     torch.manual_seed(0)
     model = build("sqnxt-ccbam", 7, 16)
-    graph = analyse(model)
-    gen = torch.Generator().manual_seed(1)
-    for group in graph.groups:
-        zero_channels(graph, group, torch.rand(graph.width(group), generator=gen) < 0.4)
+    zero_random(model, 0.4, seed=1)
     remove_zeroed(model)
     shapes = pruned_shapes(model)
     assert shapes["classifier.fc.weight"][0] == -1 and shapes["classifier.fc.bias"] == [-1]
@@ -420,16 +434,7 @@ def test_pruned_network_exports_and_golden_matches_fake_quant(arch):
     torch.manual_seed(0)
     size, classes = 32, 6
     model = build(arch, classes, size)
-    _train_briefly(model, size, classes)
-    graph = analyse(model)
-    gen = torch.Generator().manual_seed(2)
-    for group in graph.groups:
-        zero_channels(graph, group, torch.rand(graph.width(group), generator=gen) < 0.5)
-    remove_zeroed(model)
-    _train_briefly(model, size, classes)
-    qnet = prepare_qat(model, size)
-    _train_briefly(qnet, size, classes, steps=2)
-    qnet.set_observers_frozen(True)
+    qnet = pruned_qat(model, size, classes, 0.5, seed=2)
     ir_model = export(qnet.eval(), f"{arch}-pruned")
     # the pruned QAT state loads into a QAT net built from the unpruned architecture
     rebuilt = fit_to_state(prepare_qat(build(arch, classes, size), size), qnet.state_dict())

@@ -6,15 +6,13 @@ import numpy as np
 import pytest
 import torch
 from ir_factory import random_batch
-from test_nets_export import _train_briefly
+from test_prune import pruned_qat
 
 from hw.gen.folding import balanced_folding
 from hw.gen.network import generate
 from model.nets import build
 from model.nets.sqnxt import stage
-from model.prune.channels import analyse, remove_zeroed, zero_channels
 from quant.export import export
-from quant.qat import prepare_qat
 from sim.check import check_network
 
 pytestmark = [pytest.mark.rtl, pytest.mark.slow]
@@ -26,17 +24,8 @@ def test_pruned_sqnxt0_is_bit_exact_on_the_rtl(tmp_path):
     torch.manual_seed(0)
     widths = tuple(stage(8, 8, 1, (4, 4, 4), projections=0) for _ in range(4))
     model = build("sqnxt0", CLASSES, SIZE, widths=widths)
-    _train_briefly(model, SIZE, CLASSES)
-    graph = analyse(model)
-    gen = torch.Generator().manual_seed(3)
-    for group in graph.groups:
-        zero_channels(graph, group, torch.rand(graph.width(group), generator=gen) < 0.4)
-    remove_zeroed(model)
+    qnet = pruned_qat(model, SIZE, CLASSES, 0.4, seed=3)
     assert model.stage3.block3.expand.conv.out_channels < 8  # the residual group shrank
-    _train_briefly(model, SIZE, CLASSES)
-    qnet = prepare_qat(model, SIZE)
-    _train_briefly(qnet, SIZE, CLASSES, steps=2)
-    qnet.set_observers_frozen(True)
     ir_model = export(qnet.eval(), "sqnxt0_pruned")
     net = generate(ir_model, tmp_path / "rtl", balanced_folding(ir_model))
     x = random_batch(ir_model, np.random.default_rng(0), 3)[ir_model.inputs[0]]

@@ -23,7 +23,7 @@ PARTS: dict[str, tuple[str, ...]] = {
     "hccr_pkg": (),
     "fifo": (),
     "broadcast": (),
-    "window": (),
+    "window": ("hccr_pkg",),
     "hwc_counter": ("hccr_pkg",),
     "requantiser": ("hccr_pkg",),
     "mac_array": ("hccr_pkg",),

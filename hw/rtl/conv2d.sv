@@ -22,14 +22,7 @@ module conv2d #(
   parameter int unsigned W = 4,            // input width
   parameter int unsigned IC = 1,           // input channels
   parameter int unsigned OC = 1,           // output channels
-  parameter int unsigned KH = 3,           // kernel height
-  parameter int unsigned KW = 3,           // kernel width
-  parameter int unsigned SH = 1,           // vertical stride
-  parameter int unsigned SW = 1,           // horizontal stride
-  parameter int unsigned PT = 1,           // padding above, < KH
-  parameter int unsigned PB = 1,           // padding below, < KH
-  parameter int unsigned PL = 1,           // padding left, < KW
-  parameter int unsigned PR = 1,           // padding right, < KW
+  `HCCR_WINDOW_PARAMS,
   parameter int unsigned PE = 1,           // output channels in parallel, divides OC
   parameter int unsigned SIMD = 1,         // input channels in parallel, divides IC
   parameter bit          PACK = 1'b0,      // two int8 products per multiplier (mac_array.sv)
@@ -63,19 +56,14 @@ module conv2d #(
   end
 
   // ---------------------------------------------------------------- window
-  logic              win_valid, win_first, win_last, win_img_last, credit;
-  logic [SIMD*8-1:0] win_data;
-  logic [GW-1:0]     win_group;
+  `HCCR_WINDOW_SIGNALS(GW);
 
   window #(
     .H(H), .W(W), .C(IC), .KH(KH), .KW(KW), .SH(SH), .SW(SW),
     .PT(PT), .PB(PB), .PL(PL), .PR(PR), .SIMD(SIMD), .OUTER(NF), .INNER(CW),
     .CH_FROM_OUTER(1'b0), .PAD_VALUE(8'(IN_ZP)), .CREDITS(FIFO_DEPTH)
   ) u_window (
-    .clk, .rst_n,
-    .s_axis_tdata, .s_axis_tvalid, .s_axis_tready,
-    .valid_o(win_valid), .data_o(win_data), .first_o(win_first), .last_o(win_last),
-    .group_o(win_group), .img_last_o(win_img_last), .credit_i(credit)
+    `HCCR_WINDOW_CONNECT
   );
 
   // ---------------------------------------------------------------- weight ROM

@@ -78,6 +78,18 @@ endpackage
   parameter int unsigned W = 4, \
   parameter int unsigned C = 1
 
+// A window over the input (conv2d, window): kernel KH x KW, strides SH and SW, padding PT
+// rows above, PB below, PL columns left and PR right, each padding smaller than the kernel.
+`define HCCR_WINDOW_PARAMS \
+  parameter int unsigned KH = 3, \
+  parameter int unsigned KW = 3, \
+  parameter int unsigned SH = 1, \
+  parameter int unsigned SW = 1, \
+  parameter int unsigned PT = 1, \
+  parameter int unsigned PB = 1, \
+  parameter int unsigned PL = 1, \
+  parameter int unsigned PR = 1
+
 // The input dtype: int8 (IN_SIGNED = 1) or uint8, and its zero point.
 `define HCCR_IN_PARAMS \
   parameter bit          IN_SIGNED = 1'b1, \
@@ -90,6 +102,20 @@ endpackage
   parameter bit          OUT_SIGNED = 1'b1, \
   parameter int          OUT_ZP = 0, \
   parameter int unsigned FIFO_DEPTH = 16
+
+// A windowed engine's (conv2d, maxpool, avgpool) link to its window unit (window.sv):
+// HCCR_WINDOW_SIGNALS(GW) declares the unit's outputs (a word of SIMD elements, first and last
+// word of a group, the group index of GW bits, the image's last group) and the result FIFO's
+// credit; HCCR_WINDOW_CONNECT connects them, clock, reset and s_axis to the unit.
+`define HCCR_WINDOW_SIGNALS(GW) \
+  logic              win_valid, win_first, win_last, win_img_last, credit; \
+  logic [SIMD*8-1:0] win_data; \
+  logic [(GW)-1:0]   win_group
+`define HCCR_WINDOW_CONNECT \
+  .clk, .rst_n, \
+  .s_axis_tdata, .s_axis_tvalid, .s_axis_tready, \
+  .valid_o(win_valid), .data_o(win_data), .first_o(win_first), .last_o(win_last), \
+  .group_o(win_group), .img_last_o(win_img_last), .credit_i(credit)
 
 // The output parameters passed on by name (to rq_tail).
 `define HCCR_OUT_CONNECT \

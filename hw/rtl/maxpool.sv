@@ -36,19 +36,14 @@ module maxpool #(
     $fatal(1, "maxpool: IN_ZP=%0d outside the dtype's range", IN_ZP);
   end
 
-  logic              win_valid, win_first, win_last, win_img_last, credit;
-  logic [SIMD*8-1:0] win_data;
-  logic [GW-1:0]     win_group;
+  `HCCR_WINDOW_SIGNALS(GW);
 
   window #(
     .H(H), .W(W), .C(C), .KH(KH), .KW(KW), .SH(SH), .SW(SW),
     .PT(PT), .PB(PB), .PL(PL), .PR(PR), .SIMD(SIMD), .OUTER(CW), .INNER(1),
     .CH_FROM_OUTER(1'b1), .PAD_VALUE(LOWEST), .CREDITS(FIFO_DEPTH)
   ) u_window (
-    .clk, .rst_n,
-    .s_axis_tdata, .s_axis_tvalid, .s_axis_tready,
-    .valid_o(win_valid), .data_o(win_data), .first_o(win_first), .last_o(win_last),
-    .group_o(win_group), .img_last_o(win_img_last), .credit_i(credit)
+    `HCCR_WINDOW_CONNECT
   );
 
   // Running max per lane; the group's result is ready the cycle after its last word.

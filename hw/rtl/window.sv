@@ -17,17 +17,8 @@
 `default_nettype none
 
 module window #(
-  parameter int unsigned H = 4,          // input height
-  parameter int unsigned W = 4,          // input width
-  parameter int unsigned C = 1,          // input channels
-  parameter int unsigned KH = 3,         // kernel height
-  parameter int unsigned KW = 3,         // kernel width
-  parameter int unsigned SH = 1,         // vertical stride
-  parameter int unsigned SW = 1,         // horizontal stride
-  parameter int unsigned PT = 1,         // padding rows above, < KH
-  parameter int unsigned PB = 1,         // padding rows below, < KH
-  parameter int unsigned PL = 1,         // padding columns left, < KW
-  parameter int unsigned PR = 1,         // padding columns right, < KW
+  `HCCR_HWC_PARAMS,
+  `HCCR_WINDOW_PARAMS,
   parameter int unsigned SIMD = 1,       // channels per word, divides C
   parameter int unsigned OUTER = 1,      // groups per output pixel
   parameter int unsigned INNER = 1,      // words per tap within a group

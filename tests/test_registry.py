@@ -137,7 +137,7 @@ def ops_tables() -> str:
     rows += ["", "| op | inputs | reads before its first output | MAC array | multiply-accumulates "
              "| layer-sequential engine |", "|---|---|---|---|---|---|"]
     for kind, cls in ir.OPS.items():
-        macs = "yes" if cls.macs is not ir.Op.macs else "—"
+        macs = "yes" if cls.mac_array or cls.macs is not ir.Op.macs else "—"
         seq = "MAC array" if cls.mac_array else cls.on_write
         rows.append(f"| `{kind}` | {cls.arity or 'one or more'} | {cls.reads} "
                     f"| {'yes' if cls.mac_array else '—'} | {macs} | {seq} |")

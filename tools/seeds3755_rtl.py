@@ -1,6 +1,7 @@
-"""The layer-sequential engine's RTL (PE 6 × SIMD 64 on PYNQ-Z2's DDR, free-running Verilator
-harness `sim.seq_freerun`) on the first held-out images of an IR, bit for bit against golden;
-a step of tools/seeds3755.sh. Writes `result.json` into OUT last; exits 1 on a mismatch.
+"""The layer-sequential engine's RTL (xc7z020's PE 16 × SIMD 16, shift-only for a
+power-of-two IR, on PYNQ-Z2's DDR, free-running Verilator harness `sim.seq_freerun`) on the
+first held-out images of an IR, bit for bit against golden; a step of tools/seeds3755.sh.
+Writes `result.json` into OUT last; exits 1 on a mismatch.
 
     python tools/seeds3755_rtl.py IR TEST_DATA OUT [IMAGES]   (IMAGES: 20, at least a batch)
 """
@@ -14,7 +15,7 @@ from pathlib import Path
 from base.errors import HccrError
 from hw.boards import board
 from hw.gen.seq.batch import choose_batch
-from hw.gen.seq.config import board_config
+from hw.gen.seq.config import DEFAULT_ARRAY, board_config, shift_only
 from hw.gen.seq.records import pack_inputs
 from model.data.dataset import load_images
 from quant import ir
@@ -25,7 +26,8 @@ from sim.seq_freerun import bit_exact_images, contract_cycles, simulate_seq
 def main(ir_dir: Path, test: Path, out: Path, images: int) -> int:
     """Simulate, compare, write `result.json`; the exit status (0: every image bit-exact)."""
     model = ir.load(ir_dir)
-    program = choose_batch(model, board_config(board("pynq-z2"), 6, 64)).program
+    program = choose_batch(model, board_config(board("pynq-z2"), *DEFAULT_ARRAY,
+                                                unit_m=shift_only(model))).program
     images = max(images, program.header.batch)
     size = model.tensors[model.inputs[0]].shape[0]
     data, _ = load_images(test, size).restrict(read_labels(ir_dir))

@@ -23,7 +23,7 @@ demo: setup
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
-	$(PYTEST) -n 2 --dist loadfile -m "not full"; rc=$$?; \
+	$(PYTEST) -n 2 --dist loadfile --durations=25 -m "not full"; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit 5): failing on purpose" >&2; exit 1; fi; \
 	  exit $$rc
 

@@ -11,7 +11,8 @@
 #   tools/cascade100.sh [OUT]        (default OUT = runs/cascade100)
 #
 # OUT/data: 100 classes × 30 training writers + 10 held-out writers (seed 100); OUT/train:
-# the float run; OUT/qat: qat.pt; OUT/*.log and OUT/agreement.jsonl; build/bench/exit.json.
+# the float run; OUT/qat: qat.pt; OUT/STEP.log (agreement.log: one JSON line per threshold);
+# build/bench/exit.json.
 # A finished step leaves OUT/done/STEP and is skipped when the script runs again.
 # Knobs: EPOCHS (10), EXIT_EPOCHS (5), THREADS (2), IMAGES (100, RTL images per threshold).
 set -euo pipefail

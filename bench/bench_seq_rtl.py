@@ -33,7 +33,7 @@ import numpy as np
 from base.errors import HccrError
 from base.paths import ROOT
 from bench.bench_hls import calibrated_ir
-from hw.boards import board
+from hw.boards import BOARDS, board
 from hw.gen.seq.batch import choose_batch
 from hw.gen.seq.compiler import Program
 from hw.gen.seq.config import DEFAULT_ARRAY, TILE_BYTES, board_config, shift_only
@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> None:
         p.add_argument("--ir", type=Path)
         p.add_argument("--pe", type=int, default=DEFAULT_ARRAY[0])
         p.add_argument("--simd", type=int, default=DEFAULT_ARRAY[1])
-        p.add_argument("--board", default=BOARD)
+        p.add_argument("--board", default=BOARD, choices=sorted(BOARDS))
         p.add_argument("--act-bytes", type=int)
         p.add_argument("--tile-bytes", type=int, default=TILE_BYTES)
         a = p.parse_args(argv)

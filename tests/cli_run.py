@@ -9,8 +9,13 @@ from flow.cli import app
 runner = CliRunner()
 
 
-def invoke(*args: str) -> str:
+def hccr(*args: object):
+    """Run `hccr ARGS...` in-process (each argument as text); typer's result."""
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def invoke(*args: object) -> str:
     """The output of `hccr ARGS...`, which must exit 0."""
-    result = runner.invoke(app, list(args))
+    result = hccr(*args)
     assert result.exit_code == 0, result.output
     return result.output

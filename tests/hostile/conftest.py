@@ -9,9 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
-from flow.cli import app
 from hw.gen.rtl_dir import write_rtl_dir
 from model.data.gnt import encode_record
 from model.data.synth import SynthPlan, synthesize
@@ -19,15 +17,10 @@ from model.train import TrainConfig, train_on_files
 from quant import ir
 from quant.export import export, write_ir
 from quant.quantize import QuantConfig, load_qat, quantize
+from tests.cli_run import hccr, invoke
 
-runner = CliRunner()
 SIZE = 16
 LEFTOVERS = ("*.partial*", ".*.tmp-*", "*.partial")
-
-
-def hccr(*args: object):
-    """Run `hccr` in-process."""
-    return runner.invoke(app, [str(a) for a in args])
 
 
 def leftovers(root: Path) -> list[Path]:
@@ -84,10 +77,7 @@ def refused_missing_or_corrupt_run(args: list, option: str, tmp_path: Path, run:
     refused_with(args, option, run, "model.pt")
 
 
-def succeeded(*args: object) -> str:
-    result = hccr(*args)
-    assert result.exit_code == 0, result.output
-    return result.output
+succeeded = invoke  # `hccr args` exits 0; its output
 
 
 @pytest.fixture(scope="session")

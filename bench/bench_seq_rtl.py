@@ -54,7 +54,7 @@ NETWORKS = {"pruned": ("sqnxt-ccbam", 64, True), "sqnxt": ("sqnxt-ccbam", 64, Fa
 COCOTB_IMAGES = 20
 # images and (board, weight-tile bytes) per network in the full sweep
 FREERUN = {"pruned": (20, (BOARD, TILE_BYTES)), "sqnxt": (5, LARGE),
-           "fire": (3, (BOARD, TILE_BYTES)), "eca": (3, LARGE), "cnn9": (3, LARGE)}
+           "fire": (3, (BOARD, TILE_BYTES)), "eca": (3, LARGE), "cnn9": (3, (BOARD, TILE_BYTES))}
 
 
 def network(key: str, folder: Path | None = None) -> ir.Model:

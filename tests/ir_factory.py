@@ -347,3 +347,31 @@ def all_ops_graph(rng: np.random.Generator, size: int = 6, fc_dtype: str = "int3
           out_dtype="int8")
     layer("dense", "fc", ["pool1"], cout=5, out_dtype=fc_dtype)
     return ir.Model("all_ops", tensors, tuple(ops), ("image",), ("fc", "eca"))
+
+
+def conv_chain(rng: np.random.Generator, shape: Sequence[int], cout: int = 8,
+               window: tuple[Any, Any, Any] = ((3, 3), (1, 1), (1, 1, 1, 1)),
+               pool: tuple[Any, Any, Any] | None = ((3, 3), (2, 2), (1, 1, 1, 1)),
+               in_dtype: str = "uint8") -> ir.Model:
+    """x → conv → PReLU → [max pool] → 1×1 conv "head": a chain whose early feature maps are
+    the largest tensors (what the layer-sequential compiler runs in row bands).
+
+    Args:
+        window, pool: (kernel, stride, padding) of the conv and of the max pool (None: none).
+    """
+    tensors = [random_spec(rng, "x", shape, in_dtype)]
+    ops: list[ir.Op] = []
+    steps: list[tuple[str, dict[str, Any]]] = [
+        ("conv2d", dict(zip(("kernel", "stride", "padding"), window, strict=True), cout=cout,
+                        out_dtype="int8")),
+        ("prelu", {"out_dtype": "int8"})]
+    if pool is not None:
+        steps.append(("maxpool", dict(zip(("kernel", "stride", "padding"), pool, strict=True))))
+    steps.append(("conv2d", {"kernel": (1, 1), "stride": (1, 1), "padding": (0, 0, 0, 0),
+                             "cout": 4, "out_dtype": "int8"}))
+    for i, (kind, params) in enumerate(steps):
+        name = "head" if i == len(steps) - 1 else f"{kind}{i}"
+        op, out = make_op(kind, rng, name, [tensors[-1]], **params)
+        ops.append(op)
+        tensors.append(out)
+    return ir.Model("conv_chain", {t.name: t for t in tensors}, tuple(ops), ("x",), ("head",))

@@ -9,8 +9,8 @@ from collections.abc import Mapping
 import numpy as np
 
 from hw.gen.seq import exits
-from hw.gen.seq.compiler import Program
-from hw.gen.seq.executor import execute
+from hw.gen.seq.compiler import BAND, Program
+from hw.gen.seq.executor import execute, read_view
 from hw.gen.seq.records import pack_inputs, unpack_outputs
 from quant import golden, ir
 from quant.compare import CompareResult, compare_tensors
@@ -18,17 +18,28 @@ from quant.compare import CompareResult, compare_tensors
 Batch = np.ndarray | Mapping[str, np.ndarray]  # one input's `[N, H, W, C]`, or per input
 
 
-def program_tensors(program: Program, x: Batch) -> tuple[dict[str, np.ndarray], bytes]:
+def program_tensors(program: Program, x: Batch, want: Mapping[str, np.ndarray]
+                    ) -> tuple[dict[str, np.ndarray], bytes]:
     """Every IR tensor as the program model leaves it in the activation buffer (read right
-    after the instruction that completes it), plus the outputs read back from DDR records
-    under `output:<name>`; and the output records."""
+    after the instruction that completes it; a banded tensor band by band, its rows that no
+    band computes, because nothing reads them, taken from `want`), plus the outputs read back
+    from DDR records under `output:<name>`; and the output records."""
     n = len(x if isinstance(x, np.ndarray) else next(iter(x.values())))
     got = {t: np.zeros((n, *v.shape), np.int8 if v.signed else np.uint8)
            for t, v in program.views.items()}
+    banded = {t.partition(BAND)[0] for ins in program.instructions for t in ins.produces
+              if BAND in t}
+    unread = {t: np.ones(program.views[t].shape[0], bool) for t in banded}
 
     def snapshot(index: int, image: int, act: np.ndarray) -> None:
         ins = program.instructions[index]
         for t in ins.produces:
+            tensor, banded, row = t.partition(BAND)
+            if banded:  # rows of a tensor that lives only a band at a time
+                rows = read_view(act, ins, "y")
+                got[tensor][image, int(row):int(row) + len(rows)] = rows
+                unread[tensor][int(row):int(row) + len(rows)] = False
+                continue
             v = program.views[t]
             address = program.address(t, ins["slot"] if ins["once"] else 0)
             pixels = np.arange(math.prod(v.shape[:2]))[:, None] * v.pitch
@@ -39,6 +50,8 @@ def program_tensors(program: Program, x: Batch) -> tuple[dict[str, np.ndarray], 
                   skip=False)
     for name, value in unpack_outputs(program, raw, n).items():
         got[f"output:{name}"] = value
+    for tensor, rows in unread.items():
+        got[tensor][:, rows] = want[tensor][:, rows]
     return got, raw
 
 
@@ -49,7 +62,7 @@ def check_program(model: ir.Model, program: Program, x: Batch) -> CompareResult:
     want = golden.run(model, x)
     for name in model.outputs:
         want[f"output:{name}"] = want[name]
-    got, raw = program_tensors(program, x)
+    got, raw = program_tensors(program, x, want)
     layers = [*model.inputs, *(op.output for op in model.ops),
               *(f"output:{name}" for name in model.outputs)]
     if model.exits:

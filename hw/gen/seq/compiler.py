@@ -17,12 +17,13 @@ from types import SimpleNamespace
 import numpy as np
 
 from base.errors import HccrError
-from hw.gen.seq import exits
+from hw.gen.seq import bands, exits
 from hw.gen.seq.config import EngineConfig, check_unit_m
 from hw.gen.seq.isa import Bcast, Header, Instruction, Opcode
 from quant import ir
 
 ALIGN = 8  # region, record and data-block alignment (one AXI beat)
+BAND = "@"  # a banded tensor's region is `tensor@band`; `tensor@R` notes its rows from R
 VECTOR = {"requant": Opcode.REQUANT, "add": Opcode.ADD, "mul": Opcode.MUL,
           "sigmoid": Opcode.LUT, "prelu": Opcode.PRELU, "maxpool": Opcode.MAXPOOL,
           "avgpool": Opcode.AVGPOOL, "global_avgpool": Opcode.GAVG, "gwap": Opcode.GWAP}
@@ -88,6 +89,8 @@ class _Builder:
     parent: dict[str, tuple[str, int]] = field(default_factory=dict)  # tensor → (tensor, off)
     reshapes: set[str] = field(default_factory=set)  # outputs of reshapes (contiguous views)
     stacked: dict[str, str] = field(default_factory=dict)  # conv → its stacked input's region
+    banded: dict[str, tuple[ir.Op, ...]] = field(default_factory=dict)  # chain head → chain
+    root_bytes: dict[str, int] = field(default_factory=dict)  # regions smaller than a tensor
     instructions: list[Instruction] = field(default_factory=list)
     data: bytearray = field(default_factory=bytearray)
 
@@ -226,8 +229,8 @@ def _param_words(multiplier: np.ndarray, shift: np.ndarray, bias: np.ndarray | N
     return p
 
 
-def _emit_mac(b: _Builder, op: ir.Op | SimpleNamespace, a: View, y: View,
-              produces: tuple[str, ...]) -> None:
+def _mac_fields(b: _Builder, op: ir.Op | SimpleNamespace, a: View) -> dict[str, int]:
+    """A MAC's weights appended to the data block, and its fields but the views."""
     cfg = b.config
     kernel = tuple(op.kernel) if op.kind == "conv2d" else a.shape[:2]
     row = _row_mode(a, kernel, cfg.simd)
@@ -238,9 +241,21 @@ def _emit_mac(b: _Builder, op: ir.Op | SimpleNamespace, a: View, y: View,
     off, size = b.blob(raw)
     win = (_window(op) if op.kind == "conv2d" else
            {"kh": kernel[0], "kw": kernel[1], "sh": 1, "sw": 1})
-    b.emit(Opcode.MAC, op.name, produces, **_view_fields("a", a), **_view_fields("y", y), **win,
-           relu=op.relu, row=row, ddr_off=off, ddr_bytes=size, tiles=tiles,
-           tile_bytes=tile_bytes)
+    return {**win, "relu": op.relu, "row": row, "ddr_off": off, "ddr_bytes": size,
+            "tiles": tiles, "tile_bytes": tile_bytes}
+
+
+def _emit_mac(b: _Builder, op: ir.Op | SimpleNamespace, a: View, y: View,
+              produces: tuple[str, ...]) -> None:
+    b.emit(Opcode.MAC, op.name, produces, **_view_fields("a", a), **_view_fields("y", y),
+           **_mac_fields(b, op, a))
+
+
+def _rows(view: View, r0: int, r1: int) -> View:
+    """Rows [r0, r1) of `view`."""
+    h, w, c = view.shape
+    return dataclasses.replace(view, offset=view.offset + r0 * w * view.pitch,
+                               shape=(r1 - r0, w, c))
 
 
 def _plan_stacks(b: _Builder) -> None:
@@ -283,9 +298,9 @@ def _emit_load(b: _Builder, name: str, offset: int) -> None:
         return
     kh, pad_t, whole = conv.kernel[0], conv.padding[0], b.view(b.stacked[conv.name])
 
-    def rows(i: int, r0: int, r1: int) -> View:
-        return dataclasses.replace(whole, offset=r0 * w * whole.pitch + i * c,
-                                   shape=(r1 - r0, w, c))
+    def rows(i: int, r0: int, r1: int) -> View:  # copy i of the input, rows [r0, r1)
+        part = _rows(whole, r0, r1)
+        return dataclasses.replace(part, offset=part.offset + i * c, shape=(r1 - r0, w, c))
 
     for i in range(kh):
         y0, y1 = max(0, pad_t - i), min(h, h + pad_t - i)
@@ -300,12 +315,66 @@ def _emit_load(b: _Builder, name: str, offset: int) -> None:
                 _emit_mac(b, fill, rows(i, r0, r1), rows(i, r0, r1), ())
 
 
+def _mac_operands(b: _Builder, op: ir.Op) -> tuple[ir.Op, View]:
+    """The op a conv/dense runs as and its input view: a stacked first conv (`_plan_stacks`)
+    is a 1×KW conv over the KH row-shifted copies."""
+    if op.name not in b.stacked:
+        return op, b.view(op.inputs[0])
+    (kh, kw), c = op.kernel, b.model.tensors[op.inputs[0]].shape[2]
+    return dataclasses.replace(op, weight=op.weight.transpose(1, 0, 2, 3).reshape(
+        1, kw, kh * c, -1), kernel=(1, kw), padding=(0, 0, *op.padding[2:])), b.view(
+        b.stacked[op.name])
+
+
+def _vector_fields(b: _Builder, op: ir.Op) -> tuple[Opcode, dict[str, int]]:
+    """A vector op's opcode and its fields but the a and y views (tables and per-channel
+    parameters appended to the data block)."""
+    if op.kind == "reduce_channels":
+        if op.mode == "max":
+            return Opcode.CHMAX, {}
+        return Opcode.CHMEAN, {"mult": op.multiplier, "shift": op.shift}
+    opcode = VECTOR.get(op.kind)
+    channels = b.model.tensors[op.inputs[0]].shape[2]
+    if op.kind in PER_CHANNEL and channels > b.config.max_c:
+        raise HccrError(f"{op.name}: {channels} channels, more than the engine's "
+                        f"{b.config.max_c} per-channel entries (max_c)")
+    if opcode is None:
+        raise HccrError(f"{op.name}: op '{op.kind}' has no layer-sequential instruction")
+    if op.kind == "add":
+        return opcode, {**_view_fields("b", b.view(op.inputs[1])), "mult": op.multipliers[0],
+                        "mult2": op.multipliers[1], "shift": op.shift}
+    if op.kind == "mul":
+        a, bv = b.view(op.inputs[0]), b.view(op.inputs[1])
+        bcast = Bcast.CHANNEL if bv.shape[:2] == (1, 1) else Bcast.PIXEL
+        if bv.shape == a.shape:
+            bcast = Bcast.NONE
+        return opcode, {**_view_fields("b", bv), "bcast": bcast, "mult": op.multiplier,
+                        "shift": op.shift}
+    if op.kind == "sigmoid":
+        off, size = b.blob(np.asarray(op.lut).astype(np.uint8).tobytes())
+        return opcode, {"ddr_off": off, "ddr_bytes": size}
+    if op.kind == "prelu":
+        off, size = b.blob(np.asarray(op.multiplier_neg).astype("<u2").tobytes())
+        return opcode, {"mult": op.multiplier_pos, "shift": op.shift, "ddr_off": off,
+                        "ddr_bytes": size}
+    if op.kind in ("maxpool", "avgpool"):
+        extra = _window(op)
+        if op.kind == "avgpool":
+            extra |= {"mult": op.multiplier, "shift": op.shift}
+        return opcode, extra
+    if op.kind in ("requant", "global_avgpool"):
+        return opcode, {"mult": op.multiplier, "shift": op.shift}
+    if op.kind == "gwap":
+        off, size = b.blob(_param_words(op.multiplier, op.shift).tobytes()
+                           + op.weight.astype(np.int8).tobytes())
+        return opcode, {"ddr_off": off, "ddr_bytes": size}
+    return opcode, {}
+
+
 def _emit_op(b: _Builder, op: ir.Op) -> None:
     """The instruction(s) of one IR op (concat: copies of the inputs it could not alias)."""
-    model, cfg = b.model, b.config
-    a = b.view(op.inputs[0])
+    model = b.model
     y = b.view(op.output)
-    common = {**_view_fields("a", a), **_view_fields("y", y)}
     if op.kind == "concat":
         offset = 0
         for t in op.inputs:
@@ -323,56 +392,55 @@ def _emit_op(b: _Builder, op: ir.Op) -> None:
     if op.kind == "reshape":
         _complete(b, op.inputs, op.output)
         return
+    if op.name in b.banded:
+        _emit_chain(b, b.banded[op.name])
+        return
     if op.kind in ("conv2d", "dense"):
-        if op.name in b.stacked:  # a 1×KW conv over the KH row-shifted copies
-            (kh, kw), c = op.kernel, a.shape[2]
-            a = b.view(b.stacked[op.name])
-            op = dataclasses.replace(op, weight=op.weight.transpose(1, 0, 2, 3).reshape(
-                1, kw, kh * c, -1), kernel=(1, kw), padding=(0, 0, *op.padding[2:]))
+        op, a = _mac_operands(b, op)
         _emit_mac(b, op, a, y, (op.output,))
         return
-    if op.kind == "reduce_channels":
-        if op.mode == "max":
-            b.emit(Opcode.CHMAX, op.name, (op.output,), **common)
-        else:
-            b.emit(Opcode.CHMEAN, op.name, (op.output,), **common, mult=op.multiplier,
-                   shift=op.shift)
-        return
-    opcode = VECTOR.get(op.kind)
-    if op.kind in PER_CHANNEL and a.shape[2] > cfg.max_c:
-        raise HccrError(f"{op.name}: {a.shape[2]} channels, more than the engine's "
-                        f"{cfg.max_c} per-channel entries (max_c)")
-    if opcode is None:
-        raise HccrError(f"{op.name}: op '{op.kind}' has no layer-sequential instruction")
-    extra: dict[str, int] = {}
-    if op.kind == "add":
-        extra = {**_view_fields("b", b.view(op.inputs[1])), "mult": op.multipliers[0],
-                 "mult2": op.multipliers[1], "shift": op.shift}
-    elif op.kind == "mul":
-        bv = b.view(op.inputs[1])
-        bcast = Bcast.CHANNEL if bv.shape[:2] == (1, 1) else Bcast.PIXEL
-        if bv.shape == a.shape:
-            bcast = Bcast.NONE
-        extra = {**_view_fields("b", bv), "bcast": bcast, "mult": op.multiplier,
-                 "shift": op.shift}
-    elif op.kind == "sigmoid":
-        off, size = b.blob(np.asarray(op.lut).astype(np.uint8).tobytes())
-        extra = {"ddr_off": off, "ddr_bytes": size}
-    elif op.kind == "prelu":
-        off, size = b.blob(np.asarray(op.multiplier_neg).astype("<u2").tobytes())
-        extra = {"mult": op.multiplier_pos, "shift": op.shift, "ddr_off": off,
-                 "ddr_bytes": size}
-    elif op.kind in ("maxpool", "avgpool"):
-        extra = _window(op)
-        if op.kind == "avgpool":
-            extra |= {"mult": op.multiplier, "shift": op.shift}
-    elif op.kind in ("requant", "global_avgpool"):
-        extra = {"mult": op.multiplier, "shift": op.shift}
-    elif op.kind == "gwap":
-        off, size = b.blob(_param_words(op.multiplier, op.shift).tobytes()
-                           + op.weight.astype(np.int8).tobytes())
-        extra = {"ddr_off": off, "ddr_bytes": size}
-    b.emit(opcode, op.name, (op.output,), **common, **extra)
+    opcode, extra = _vector_fields(b, op)
+    b.emit(opcode, op.name, (op.output,), **_view_fields("a", b.view(op.inputs[0])),
+           **_view_fields("y", y), **extra)
+
+
+def _band_tag(tensor: str, row: int) -> str:
+    """How an instruction notes that it completes rows from `row` on of a banded tensor."""
+    return f"{tensor}{BAND}{row}"
+
+
+def _emit_chain(b: _Builder, chain: tuple[ir.Op, ...]) -> None:
+    """A conv and the row-wise ops after it, band by band (`bands`): every intermediate tensor
+    in a region of one band's rows, the last op writing its rows of its output."""
+    head, a = _mac_operands(b, chain[0])
+    views = [b.view(op.output) for op in chain]
+    heights = [a.shape[0], *(v.shape[0] for v in views[:-1])]
+    windows = [bands.window(op) for op in (head, *chain[1:])]
+    per_band = bands.band_rows(chain, heights, [math.prod(v.shape[1:]) for v in views],
+                               views[-1].shape[0], b.config.act_bytes // 8, windows)
+    height = views[-1].shape[0]
+    plan = [bands.steps(chain, heights, r0, min(r0 + per_band, height), windows)
+            for r0 in range(0, height, per_band)]
+    regions = []
+    for v in views[:-1]:
+        rows = max(p[len(regions)].r1 - p[len(regions)].r0 for p in plan)
+        root = f"{v.root}{BAND}band"
+        b.root_bytes[root] = _align(rows * math.prod(v.shape[1:]))
+        regions.append(View(root, 0, (rows, *v.shape[1:]), v.shape[2], v.zero_point, v.signed))
+    opcodes, fields = zip((Opcode.MAC, _mac_fields(b, head, a)),
+                          *(_vector_fields(b, op) for op in chain[1:]), strict=True)
+    for n, band in enumerate(plan):
+        for k, (op, step) in enumerate(zip(chain, band, strict=True)):
+            src = _rows(a, step.i0, step.i1) if k == 0 else _rows(regions[k - 1], 0,
+                                                                  step.i1 - step.i0)
+            last = k == len(chain) - 1
+            y = _rows(views[k], step.r0, step.r1) if last else _rows(regions[k], 0,
+                                                                    step.r1 - step.r0)
+            produces = ((op.output,) if n == len(plan) - 1 else ()) if last else (
+                _band_tag(op.output, step.r0),)
+            pads = {"pad_t": step.pad_t, "pad_b": step.pad_b} if "kh" in fields[k] else {}
+            b.emit(opcodes[k], op.name, produces, **_view_fields("a", src),
+                   **_view_fields("y", y), **{**fields[k], **pads})
 
 
 def _spans(b: _Builder) -> dict[str, tuple[int, int]]:
@@ -438,7 +506,8 @@ def _place(b: _Builder) -> _Layout:
         HccrError: no split fits; names the op of the first region past the buffer.
     """
     spans, cap, batch = _spans(b), b.config.act_bytes, b.batch
-    size = {r: _align(math.prod(b.model.tensors[r].shape)) for r in spans}
+    size = {r: b.root_bytes.get(r) or _align(math.prod(b.model.tensors[r].shape))
+            for r in spans}
     whole = _layout(spans, size, 0)
     if whole.need(batch) <= cap:
         return whole
@@ -471,28 +540,36 @@ def _resolve(ins: Instruction, layout: _Layout, slot: int | None) -> Instruction
 
 
 def compile_model(model: ir.Model, config: EngineConfig, batch: int = 1) -> Program:
-    """Compile a valid IR model for one engine configuration (with stacked first-conv inputs,
-    `_plan_stacks`, unless only the plain program fits).
+    """Compile a valid IR model for one engine configuration: with stacked first-conv inputs
+    (`_plan_stacks`) unless only the plain program fits; when neither fits the activation
+    buffer, with the largest conv chains run in row bands (`bands`), one chain more at a time.
 
     Raises:
         HccrError: the model needs something the engine does not have (names the op): an
-            int32 tensor, a tile or live activations larger than the buffers, a field out of
-            range.
+            int32 tensor, a tile or live activations larger than the buffers (with every
+            chain banded), a field out of range.
     """
-    try:
-        return _compile(model, config, batch, stack=True)
-    except HccrError:
-        return _compile(model, config, batch, stack=False)
+    chains = bands.chains(model)
+    for banded in range(len(chains) + 1):
+        for stack in (True, False):
+            try:
+                return _compile(model, config, batch, stack, chains[:banded])
+            except HccrError as exc:
+                error = exc
+    raise error
 
 
-def _compile(model: ir.Model, config: EngineConfig, batch: int, stack: bool) -> Program:
+def _compile(model: ir.Model, config: EngineConfig, batch: int, stack: bool,
+             chains: list[tuple[ir.Op, ...]]) -> Program:
     for name, spec in model.tensors.items():
         if spec.dtype not in ("int8", "uint8"):
             raise HccrError(f"tensor '{name}': {spec.dtype} activations are not supported by "
                             "the layer-sequential engine (int8/uint8 only)")
     if batch < 1:
         raise HccrError(f"batch {batch}: must be ≥ 1")
-    b = _Builder(exits.with_result(model), config, batch, parent=_plan_aliases(model))
+    b = _Builder(exits.with_result(model), config, batch, parent=_plan_aliases(model),
+                 banded={chain[0].name: chain for chain in chains})
+    inside = {op.name for chain in chains for op in chain[1:]}  # emitted with their head
     reshape_of = {op.output: op.inputs[0] for op in model.ops if op.kind == "reshape"}
     for out, src in reshape_of.items():  # a reshape reads its input's bytes
         b.parent[out] = (src, 0)
@@ -510,7 +587,8 @@ def _compile(model: ir.Model, config: EngineConfig, batch: int, stack: bool) -> 
     for op in model.ops:
         check_unit_m(op, config)
         try:
-            _emit_op(b, op)
+            if op.name not in inside:
+                _emit_op(b, op)
         except (ValueError, OverflowError) as exc:
             raise HccrError(f"{op.name}: {exc}") from None
         done = {t for ins in b.instructions for t in ins.produces}

@@ -388,18 +388,28 @@ module seq_vec #(
 
   assign out_m = tag_m.valid && tag_m.last;
 
-  always_comb begin
-    chsum = '0;
-    chmax = -32'sd512;
-    for (int l = 0; l < SIMD; l++) begin
-      if (16'(l) < tag_m.len) begin
-        chsum = chsum + 32'(prod_q[l]);
-        if (32'(val_q[l]) > chmax) begin
-          chmax = 32'(val_q[l]);
-        end
+  // CHMAX / CHMEAN over the beat's len lanes: balanced trees, level k holding 2^(LEVELS − k)
+  // sums or maxima of the level below (level 0: the lanes, padded to a power of two), so the
+  // path is ⌈log2 SIMD⌉ adders or comparators deep, not a chain through every lane. A lane
+  // past len (or past SIMD) enters as 0 (sum) or −512 (below any value).
+  localparam int unsigned LEVELS = $clog2(SIMD);
+  for (genvar k = 0; k <= LEVELS; k++) begin : g_tree
+    logic signed [31:0] sum [1 << (LEVELS - k)], max [1 << (LEVELS - k)];
+    for (genvar i = 0; i < (1 << (LEVELS - k)); i++) begin : g_node
+      if (k == 0) begin : g_lane
+        logic in;
+        assign in = i < SIMD && 16'(i) < tag_m.len;
+        assign sum[i] = in ? 32'(prod_q[i % SIMD]) : 32'sd0;
+        assign max[i] = in ? 32'(val_q[i % SIMD]) : -32'sd512;
+      end else begin : g_pair
+        assign sum[i] = g_tree[k - 1].sum[2*i] + g_tree[k - 1].sum[2*i + 1];
+        assign max[i] = g_tree[k - 1].max[2*i] > g_tree[k - 1].max[2*i + 1]
+                      ? g_tree[k - 1].max[2*i] : g_tree[k - 1].max[2*i + 1];
       end
     end
   end
+  assign chsum = g_tree[LEVELS].sum[0];
+  assign chmax = g_tree[LEVELS].max[0];
 
   for (genvar l = 0; l < SIMD; l++) begin : g_m
     logic signed [31:0] c, v, base;

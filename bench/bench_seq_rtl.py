@@ -1,8 +1,9 @@
 """The layer-sequential engine's RTL on the full-size seed networks (3755 classes, 64×64),
 xc7z020's PE 16 × SIMD 16 on PYNQ-Z2's DDR (`board_config`; shift-only when the IR is
-power-of-two), at the batch `choose_batch` picks. A network whose live activations or
-weight tiles do not fit PYNQ-Z2's buffers runs on the same RTL with ZC706's (xc7z045: the
-largest activation buffer the program's addresses reach, 1 MiB; 128 KiB weight tiles).
+power-of-two), at the batch `choose_batch` picks. Feature maps larger than the activation
+buffer run in row bands (CNN9's first two convs, SqNxt's first); a network whose weight tiles
+do not fit the 64 KiB tile buffer (ECA-ResNet18: 73.9 KB) runs on the same RTL generated with
+128 KiB tiles, which leave 224 KiB of xc7z020's block RAM to activations.
 
 - cocotb: `tb_seq_engine` (tests/hw/seq) with cocotbext-axi's `AxiRam` as DDR, random R/AR/W/B
   pauses, `AxiLiteMaster` on the registers; the pruned SqNxt + C-CBAM, `COCOTB_IMAGES` images;
@@ -47,14 +48,14 @@ PRUNED = Path(__file__).parent / "data" / "sqnxt_ccbam_slim_x8_shapes.json"
 TB = ROOT / "tests" / "hw" / "seq"  # tb_seq_engine.py, the cocotb testbench
 RESULTS = ROOT / "build" / "bench" / "seq_rtl.json"
 BOARD = "pynq-z2"
-LARGE = ("zc706", 2 * TILE_BYTES)  # for the networks PYNQ-Z2's buffers do not hold
+WIDE = (BOARD, 2 * TILE_BYTES)  # for a network whose weight tiles need more than 64 KiB
 NETWORKS = {"pruned": ("sqnxt-ccbam", 64, True), "sqnxt": ("sqnxt-ccbam", 64, False),
             "fire": ("fire-gwap-cascade", 64, False), "eca": ("eca-resnet18", 64, False),
             "cnn9": ("cnn9", 96, False)}
 COCOTB_IMAGES = 20
 # images and (board, weight-tile bytes) per network in the full sweep
-FREERUN = {"pruned": (20, (BOARD, TILE_BYTES)), "sqnxt": (5, LARGE),
-           "fire": (3, (BOARD, TILE_BYTES)), "eca": (3, LARGE), "cnn9": (3, (BOARD, TILE_BYTES))}
+FREERUN = {"pruned": (20, (BOARD, TILE_BYTES)), "sqnxt": (5, (BOARD, TILE_BYTES)),
+           "fire": (3, (BOARD, TILE_BYTES)), "eca": (3, WIDE), "cnn9": (3, (BOARD, TILE_BYTES))}
 
 
 def network(key: str, folder: Path | None = None) -> ir.Model:

@@ -16,9 +16,9 @@ TILE_BYTES = 64 * 1024  # default weight-tile buffer
 BRAM_SHARE = 0.9  # of the device's block RAM for the buffers, by default
 ACT_LIMIT = 1 << 20  # the program's 20-bit activation addresses
 BRAM18_ROWS = 2048  # bytes stored 8 bits wide in one RAMB18 (2K × 9: its parity unused)
-# Requantiser multipliers of an IR op that reach a requantiser on the engine (ADD's and
-# REQUANT's are taken by the vector unit's product stage instead).
-REQUANT_MS = ("multiplier", "multiplier_pos", "multiplier_neg")
+# Ops whose multipliers the vector unit's product stage applies (ADD's two, REQUANT's M,
+# PRELU's M_pos and M_neg): their requantiser gets M = 1, so a shift-only engine runs them.
+PRODUCT_STAGE_M = frozenset({"add", "requant", "prelu"})
 
 
 @dataclass(frozen=True)
@@ -102,10 +102,9 @@ def board_config(board: Board, pe: int, simd: int, act_bytes: int | None = None,
 def unit_m_problem(op: ir.Op) -> str | None:
     """Why `op` needs a requantiser multiplier (M ≠ 1), or None when a shift-only engine
     runs it."""
-    for name in REQUANT_MS:
-        m = getattr(op, name, None)
-        if op.kind != "requant" and m is not None and (np.asarray(m) != 1).any():
-            return f"{op.name}: {op.kind} {name} {int(np.max(m))} ≠ 1"
+    m = getattr(op, "multiplier", None)
+    if op.kind not in PRODUCT_STAGE_M and m is not None and (np.asarray(m) != 1).any():
+        return f"{op.name}: {op.kind} multiplier {int(np.max(m))} ≠ 1"
     return None
 
 

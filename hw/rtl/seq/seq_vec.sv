@@ -7,12 +7,13 @@
 // RD_LAT = 2 cycles later. Pipeline, from the issue cycle I:
 //   I+2 D: lanes centred (x − zp; pads: 0 / the dtype's minimum), one 10×18-bit product per
 //          lane ((a−za)·M1 | (b−zb)·M2 (ADD), (a−za)·M (REQUANT), (a−za)·(b−zb) (MUL),
-//          (a−za)·w (GWAP), else ·1);
+//          (a−za)·w (GWAP), (a−za)·(a ≥ za ? M_pos : M_neg) (PRELU, M_neg read from the
+//          parameter RAM at I+1), else ·1);
 //          accumulator-RAM read (GAVG, GWAP)
 //   I+3 M: accumulate (taps, channels, or the RAM row with forwarding), LUT look-up,
-//          parameter-RAM read (M_neg, or GWAP's M, s)
-//   I+4 A: requantiser (OUT_W 32: rq(acc, M, s); ADD and REQUANT give it M = 1, and so must
-//          every other op when UNIT_M: no multiplier is built), 4 cycles, then + y_zp, clamp
+//          parameter-RAM read (GWAP's M, s)
+//   I+4 A: requantiser (OUT_W 32: rq(acc, M, s); ADD, REQUANT and PRELU give it M = 1, and so
+//          must every other op when UNIT_M: no multiplier is built), 4 cycles, + y_zp, clamp
 //   I+9:   ACT write of the chunk (wr_len = its channels; one byte per pixel for CHMAX/CHMEAN).
 // Beats: elementwise B·H·W·⌈C/SIMD⌉, ADD/MUL two per element (a, then b), MAXPOOL/AVGPOOL
 // B·HO·WO·⌈C/SIMD⌉·KH·KW (taps innermost), CHMAX/CHMEAN B·H·W·⌈C/SIMD⌉, GAVG/GWAP
@@ -340,7 +341,7 @@ module seq_vec #(
   logic signed [17:0] my [SIMD];
   logic signed [27:0] prod_q [SIMD], proda_q [SIMD];
   logic signed [9:0]  val_q [SIMD];
-  logic [SIMD-1:0]    neg_q;
+  logic [15:0]        mneg_d [SIMD];  // PRELU: M_neg of the lane's channel, read at I+1
   logic               sgn_d;
   logic signed [9:0]  zp_d, min_d;
 
@@ -365,13 +366,14 @@ module seq_vec #(
         my[l] = 18'(u_d[l]);
       end else if (is_gwap) begin
         my[l] = 18'($signed(tag_d.w[l*8 +: 8]));
+      end else if (is_prelu) begin  // its M here too: the requantiser gets M = 1
+        my[l] = $signed({2'b0, u_d[l] < 0 ? mneg_d[l] : instr_i.mult});
       end
     end
     always_ff @(posedge clk) begin
       if (tag_d.valid) begin
         prod_q[l] <= 28'(mx[l]) * 28'(my[l]);
         val_q[l]  <= val_d[l];
-        neg_q[l]  <= u_d[l] < 0;
         if (!tag_d.opnd) begin
           ua_q[l] <= u_d[l];
         end
@@ -457,6 +459,9 @@ module seq_vec #(
       if (tag_m.valid) begin
         prm_q[l] <= prm_mem[tag_m.k];
       end
+      if (tag_q0.valid) begin
+        mneg_d[l] <= prm_mem[tag_q0.k][15:0];
+      end
       if (tag_m.valid && red) begin
         acc_mem[tag_m.k] <= acc_m[l];
       end
@@ -481,7 +486,6 @@ module seq_vec #(
   logic               valid_a;
   logic [SIMD*32-1:0] acc_a;
   logic [SIMD*8-1:0]  dir_a;
-  logic [SIMD-1:0]    neg_a;
   logic [19:0]        yaddr_a;
   logic [LEN_W-1:0]   len_a;
   logic [SIMD*16-1:0] mult_a;
@@ -501,7 +505,6 @@ module seq_vec #(
         acc_a[l*32 +: 32] <= acc_m[l];
         dir_a[l*8 +: 8]   <= dir_m[l];
       end
-      neg_a   <= neg_q;
       yaddr_a <= tag_m.yaddr;
       len_a   <= chr ? LEN_W'(1) : LEN_W'(tag_m.len);
     end
@@ -509,8 +512,8 @@ module seq_vec #(
 
   always_comb begin
     for (int l = 0; l < SIMD; l++) begin
-      mult_a[l*16 +: 16] = is_add || is_req ? 16'd1
-                         : is_gwap || (is_prelu && neg_a[l]) ? prm_q[l][15:0] : instr_i.mult;
+      mult_a[l*16 +: 16] = is_add || is_req || is_prelu ? 16'd1
+                         : is_gwap ? prm_q[l][15:0] : instr_i.mult;
       shift_a[l*6 +: 6]  = is_gwap ? prm_q[l][21:16] : instr_i.shift;
     end
   end

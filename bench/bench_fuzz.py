@@ -2,13 +2,14 @@
 
 Back ends (`HCCR_FUZZ_BACKENDS`, comma-separated, default all):
 - `seq`: the layer-sequential compiler at PE 4 × SIMD 8 and its NumPy program model
-  (`check_program`: every tensor and the DDR output records);
+  (`check_program`: every tensor and the DDR output records), and again with three quarters
+  of the buffer where that runs a conv chain in row bands;
 - `seq_rtl`: the same programs on the engine's RTL (`tests/hw/seq`'s cocotb testbench, random
   AXI pauses; one Verilator build serves every program);
 - `seq_free`: the same programs on the engine's RTL, free-running (`sim.seq_freerun`: the SV
   DDR model with random extra read latency and random R-channel pauses, no Python per cycle;
-  about 50 times faster per graph than `seq_rtl`), at PE 4 × SIMD 8 and again at PE 2 ×
-  SIMD 4 with 128-byte weight tiles;
+  about 50 times faster per graph than `seq_rtl`), at PE 4 × SIMD 8, again at PE 2 ×
+  SIMD 4 with 128-byte weight tiles, and in row bands as for `seq`;
 - `rtl`: the dataflow network top (`hw.gen.network`) with a random folding per layer (PE,
   SIMD, PACK), free-running with random source/sink stalls, every engine's output stream;
 - `hls`: hls4ml C-simulation, every layer (about 20–40 s of g++ per graph).
@@ -51,6 +52,7 @@ from sim import runner
 from tests.fuzz.graphs import Case, graphs
 
 BACKENDS = ("seq", "seq_rtl", "seq_free", "rtl", "hls")
+BANDED: Counter[tuple[int, int]] = Counter()  # programs checked in row bands, per PE, SIMD
 SEQ_TB = ROOT / "tests" / "hw" / "seq"
 # A back end's documented refusal; a Verilator build or run that broke is a failure.
 REFUSALS = (Unsupported, FoldingError, HccrError)
@@ -79,15 +81,37 @@ def _expect_equal(got: dict[str, np.ndarray], want: dict[str, np.ndarray], names
         assert np.array_equal(np.asarray(got[name]), want[name]), f"{what}: tensor {name}"
 
 
+def banded_program(model: ir.Model, config, need: int):
+    """The program of `model` with three quarters of the activation buffer its whole program
+    takes for one image (`need` bytes), when that makes the compiler run a conv chain in row
+    bands (None when it does not compile or needs no band); counted in `BANDED`."""
+    from hw.gen.seq.compiler import BAND, compile_model
+
+    room = need * 3 // 4 // config.simd * config.simd
+    if room == 0:
+        return None
+    try:
+        program = compile_model(model, dataclasses.replace(config, act_bytes=room), batch=1)
+    except HccrError:
+        return None
+    if not any(BAND in t for ins in program.instructions for t in ins.produces):
+        return None
+    BANDED[config.pe, config.simd] += 1
+    return program
+
+
 def check_seq(case: Case, folder: Path) -> None:
-    """Compiler + NumPy program model, every tensor."""
+    """Compiler + NumPy program model, every tensor; again in row bands where a tighter
+    buffer makes the compiler use them (`banded_program`)."""
     from hw.gen.seq.check import check_program
     from hw.gen.seq.compiler import compile_model
     from tests.hw.seq.test_seq_engine import CONFIG
 
     program = compile_model(case.model, CONFIG, batch=2)
-    result = check_program(case.model, program, case.feeds)
-    assert result.first_mismatch is None, result.summary()
+    for p in (program, banded_program(case.model, CONFIG, program.header.act_bytes // 2)):
+        if p is not None:
+            result = check_program(case.model, p, case.feeds)
+            assert result.first_mismatch is None, result.summary()
 
 
 def check_seq_rtl(case: Case, folder: Path) -> None:
@@ -110,7 +134,8 @@ def check_seq_rtl(case: Case, folder: Path) -> None:
 def check_seq_free(case: Case, folder: Path) -> None:
     """The compiled program on the free-running engine, random DDR latency and R pauses, at
     the tests' PE 4 × SIMD 8 and at the smallest array (PE 2 × SIMD 4) with 128-byte weight
-    tiles (several output-channel groups and weight tiles per op even on small graphs)."""
+    tiles (several output-channel groups and weight tiles per op even on small graphs); and in
+    row bands where a tighter buffer makes the compiler use them (`banded_program`)."""
     from hw.gen.seq.compiler import compile_model
     from hw.gen.seq.records import pack_inputs, unpack_outputs
     from sim.seq_freerun import simulate_seq
@@ -119,10 +144,13 @@ def check_seq_free(case: Case, folder: Path) -> None:
     images = len(case.feeds["x"])
     want = golden.run(case.model, case.feeds)
     small = dataclasses.replace(CONFIG, pe=2, simd=4, tile_bytes=128)
-    for cfg in (CONFIG, small):
-        program = compile_model(case.model, cfg, batch=2)
+    whole = compile_model(case.model, CONFIG, batch=2)
+    programs = [whole, compile_model(case.model, small, batch=2),
+                banded_program(case.model, CONFIG, whole.header.act_bytes // 2)]
+    for k, program in enumerate(p for p in programs if p is not None):
+        cfg = program.config
         run = simulate_seq(program, pack_inputs(program, case.feeds), images,
-                           folder / f"pe{cfg.pe}", jitter=15, rpause=True,
+                           folder / f"run{k}", jitter=15, rpause=True,
                            seed=zlib.crc32(folder.name.encode()), root=runner.build_root())
         assert not run.timeout, "cycle limit reached"
         assert run.result["error_code"] == 0 and run.result["images_done"] == images, run.result
@@ -214,7 +242,8 @@ def fuzz(backend: str, graphs_n: int, root: Path, seed: int | None = None) -> di
     ran = sum(combos.values())
     print(f"fuzz {backend}: {ran} graphs passed, {len(combos)} op combinations, "
           f"{sum(refused.values())} refused, {len(failures)} failing runs (incl. shrinking), "
-          f"{wall:.0f} s")
+          f"{wall:.0f} s" + (f"; programs in row bands: {dict(BANDED)}" if BANDED else ""))
+    BANDED.clear()
     for reason, n in refused.most_common():
         print(f"  refused {n}×: {reason}")
     if failures:

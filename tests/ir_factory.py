@@ -352,12 +352,14 @@ def all_ops_graph(rng: np.random.Generator, size: int = 6, fc_dtype: str = "int3
 def conv_chain(rng: np.random.Generator, shape: Sequence[int], cout: int = 8,
                window: tuple[Any, Any, Any] = ((3, 3), (1, 1), (1, 1, 1, 1)),
                pool: tuple[Any, Any, Any] | None = ((3, 3), (2, 2), (1, 1, 1, 1)),
-               in_dtype: str = "uint8") -> ir.Model:
-    """x → conv → PReLU → [max pool] → 1×1 conv "head": a chain whose early feature maps are
-    the largest tensors (what the layer-sequential compiler runs in row bands).
+               in_dtype: str = "uint8", pool_kind: str = "maxpool") -> ir.Model:
+    """x → conv → PReLU → [pool] → 1×1 conv "head": a chain whose early feature maps are the
+    largest tensors (what the layer-sequential compiler runs in row bands).
 
     Args:
-        window, pool: (kernel, stride, padding) of the conv and of the max pool (None: none).
+        window, pool: (kernel, stride, padding) of the conv and of the pool (None: none; an
+            avgpool takes no padding).
+        pool_kind: maxpool or avgpool.
     """
     tensors = [random_spec(rng, "x", shape, in_dtype)]
     ops: list[ir.Op] = []
@@ -366,7 +368,11 @@ def conv_chain(rng: np.random.Generator, shape: Sequence[int], cout: int = 8,
                         out_dtype="int8")),
         ("prelu", {"out_dtype": "int8"})]
     if pool is not None:
-        steps.append(("maxpool", dict(zip(("kernel", "stride", "padding"), pool, strict=True))))
+        if pool_kind == "maxpool":
+            params = dict(zip(("kernel", "stride", "padding"), pool, strict=True))
+        else:
+            params = {"kernel": pool[0], "stride": pool[1], "out_dtype": "int8"}
+        steps.append((pool_kind, params))
     steps.append(("conv2d", {"kernel": (1, 1), "stride": (1, 1), "padding": (0, 0, 0, 0),
                              "cout": 4, "out_dtype": "int8"}))
     for i, (kind, params) in enumerate(steps):

@@ -62,7 +62,7 @@ def window(op: ir.Op) -> tuple[int, int, int]:
     """(kernel rows, row stride, padding rows above) of a chain op."""
     if op.kind in ROW_WISE:
         return 1, 1, 0
-    return op.kernel[0], op.stride[0], op.padding[0]
+    return op.kernel[0], op.stride[0], getattr(op, "padding", (0,))[0]  # avgpool: unpadded
 
 
 def steps(chain: tuple[ir.Op, ...], heights: list[int], r0: int, r1: int,

@@ -26,15 +26,14 @@ def test_rows_of_each_op_of_a_band_by_hand():
     """conv 3×3 pad 1 → PReLU → max pool 3×3 stride 2 pad 1, on 10 rows (pool output 5)."""
     windows = [(3, 1, 1), (1, 1, 0), (3, 2, 1)]
     heights = [10, 10, 10]
-    chain = (None,) * 3
-    assert bands.steps(chain, heights, 0, 2, windows) == [
+    assert bands.steps(windows, heights, 0, 2) == [
         bands.Step(0, 4, 0, 5, 1, 0), bands.Step(0, 4, 0, 4, 0, 0), bands.Step(0, 2, 0, 4, 1, 0)]
-    assert bands.steps(chain, heights, 4, 5, windows) == [
+    assert bands.steps(windows, heights, 4, 5) == [
         bands.Step(7, 10, 6, 10, 0, 1), bands.Step(7, 10, 7, 10, 0, 0),
         bands.Step(4, 5, 7, 10, 0, 0)]
     # bands of 2 output rows: the band of rows 2-3 holds 5 conv and 5 PReLU rows (3-7)
-    assert bands.band_rows(chain, heights, [1, 1], 5, 10, windows) == 2
-    assert bands.band_rows(chain, heights, [1, 1], 5, 9, windows) == 1
+    assert bands.band_rows(windows, heights, [1, 1], 5, 10) == 2
+    assert bands.band_rows(windows, heights, [1, 1], 5, 9) == 1
 
 
 @pytest.mark.parametrize(("shape", "window", "pool", "room"), [

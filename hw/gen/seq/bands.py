@@ -65,15 +65,14 @@ def window(op: ir.Op) -> tuple[int, int, int]:
     return op.kernel[0], op.stride[0], getattr(op, "padding", (0,))[0]  # avgpool: unpadded
 
 
-def steps(chain: tuple[ir.Op, ...], heights: list[int], r0: int, r1: int,
-          windows: list[tuple[int, int, int]] | None = None) -> list[Step]:
-    """Each op's rows when the chain's last op makes its output rows [r0, r1).
+def steps(windows: list[tuple[int, int, int]], heights: list[int], r0: int, r1: int
+          ) -> list[Step]:
+    """Each chain op's rows when its last op makes its output rows [r0, r1).
 
     Args:
-        heights: the input height of each op of the chain.
-        windows: (kernel rows, stride, padding above) per op (default: the ops' own).
+        windows: (kernel rows, row stride, padding above) of each op (`window`).
+        heights: the input height of each op.
     """
-    windows = windows or [window(op) for op in chain]
     out: list[Step] = []
     for (kh, sh, pt), h in zip(reversed(windows), reversed(heights), strict=True):
         lo, hi = r0 * sh - pt, (r1 - 1) * sh - pt + kh
@@ -82,14 +81,14 @@ def steps(chain: tuple[ir.Op, ...], heights: list[int], r0: int, r1: int,
     return out[::-1]
 
 
-def band_rows(chain: tuple[ir.Op, ...], heights: list[int], row_bytes: list[int], height: int,
-              budget: int, windows: list[tuple[int, int, int]] | None = None) -> int:
+def band_rows(windows: list[tuple[int, int, int]], heights: list[int], row_bytes: list[int],
+              height: int, budget: int) -> int:
     """The most output rows per band (at least 1) whose intermediates, `row_bytes` per row of
     each, take at most `budget` bytes."""
     best = 1
     for rows in range(2, height + 1):
         need = max(sum(rb * (s.r1 - s.r0) for rb, s in zip(row_bytes, steps(
-            chain, heights, r0, min(r0 + rows, height), windows)[:-1], strict=False))
+            windows, heights, r0, min(r0 + rows, height))[:-1], strict=False))
             for r0 in range(0, height, rows))
         if need > budget:
             break

@@ -34,8 +34,8 @@ def program_tensors(program: Program, x: Batch, want: Mapping[str, np.ndarray]
     def snapshot(index: int, image: int, act: np.ndarray) -> None:
         ins = program.instructions[index]
         for t in ins.produces:
-            tensor, banded, row = t.partition(BAND)
-            if banded:  # rows of a tensor that lives only a band at a time
+            tensor, sep, row = t.partition(BAND)
+            if sep:  # rows of a tensor that lives only a band at a time
                 rows = read_view(act, ins, "y")
                 got[tensor][image, int(row):int(row) + len(rows)] = rows
                 unread[tensor][int(row):int(row) + len(rows)] = False

@@ -416,10 +416,10 @@ def _emit_chain(b: _Builder, chain: tuple[ir.Op, ...]) -> None:
     views = [b.view(op.output) for op in chain]
     heights = [a.shape[0], *(v.shape[0] for v in views[:-1])]
     windows = [bands.window(op) for op in (head, *chain[1:])]
-    per_band = bands.band_rows(chain, heights, [math.prod(v.shape[1:]) for v in views],
-                               views[-1].shape[0], b.config.act_bytes // 8, windows)
     height = views[-1].shape[0]
-    plan = [bands.steps(chain, heights, r0, min(r0 + per_band, height), windows)
+    per_band = bands.band_rows(windows, heights, [math.prod(v.shape[1:]) for v in views],
+                               height, b.config.act_bytes // 8)
+    plan = [bands.steps(windows, heights, r0, min(r0 + per_band, height))
             for r0 in range(0, height, per_band)]
     regions = []
     for v in views[:-1]:

@@ -15,7 +15,8 @@
 # table), EPOCHS (10), TUNE_EPOCHS (2, per pruning fine-tune and per ASFP round), QAT_EPOCHS
 # (1), WRITERS (24 training writers per class), TEST_WRITERS (6, never seen in training),
 # CLASSES (3755; fewer for a quick check), DEVICE (cuda when torch sees a GPU, else cpu),
-# NICE (19), THREADS (2), HW_IMAGES (20).
+# NICE (19), THREADS (2), HW_IMAGES (20), KEEP (a folder to carry the run to another machine:
+# restored into OUT at the start, saved after every finished step; tools/seeds3755_keep.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-runs/seeds3755}
@@ -33,6 +34,10 @@ DATA=(--train-data "$OUT/data/train" --test-data "$OUT/data/test")
 echo "seeds3755 into $OUT: ${CLASSES:-3755} classes, ${SIZE}×${SIZE}, device $DEVICE"
 
 source tools/step.sh
+if [ -n "${KEEP:-}" ]; then
+  [ ! -d "$KEEP/done" ] || "$PY" tools/seeds3755_keep.py restore "$KEEP" "$OUT"
+  after_step() { "$PY" tools/seeds3755_keep.py save "$OUT" "$KEEP"; }
+fi
 
 step data "${HCCR[@]}" data synth --out "$OUT/data" --classes "${CLASSES:-3755}" \
   --per-class "${WRITERS:-24}" --test-per-class "${TEST_WRITERS:-6}" --seed 3755 \

@@ -1,6 +1,7 @@
 # Resumable steps for the long-run scripts (sourced): `step NAME COMMAND...` runs COMMAND
 # with its output in $OUT/NAME.log unless $OUT/done/NAME exists, then writes its seconds
-# there; a failed step prints its log's last lines and stops the script.
+# there; a failed step prints its log's last lines and stops the script. A script that
+# defines `after_step` has it called after every step that finishes.
 step() {
   local name=$1 start=$SECONDS
   shift
@@ -14,4 +15,5 @@ step() {
   fi
   echo $((SECONDS - start)) > "$OUT/done/$name"
   echo "$name: finished in $((SECONDS - start)) s"
+  if declare -F after_step > /dev/null; then after_step; fi
 }

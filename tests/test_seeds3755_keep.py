@@ -56,3 +56,20 @@ def test_step_calls_after_step_only_when_a_step_finishes(tmp_path):
     result = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=False)
     assert result.returncode == 1 and "error: step two failed" in result.stderr
     assert (tmp_path / "hook").read_text() == "saved\n"  # `one` once, skipped, `two` failed
+
+
+def test_a_run_continues_only_with_the_knobs_it_started_with(tmp_path):
+    (tmp_path / "done").mkdir()
+    runs = [f"{run}{suffix}" for run in ("float", "asfp", "slim_x8")
+            for suffix in ("", "-qat", "-export", "-golden")]
+    for name in ["data", *runs, "slim_x8-hls", "slim_x8-rtl"]:  # all finished: nothing runs
+        (tmp_path / "done" / name).write_text("1")
+    env = {**os.environ, "DEVICE": "cpu", "PY": "true", "CLASSES": "12", "WRITERS": "4"}
+    run = [str(TOOLS / "seeds3755.sh"), str(tmp_path)]
+    first = subprocess.run(run, capture_output=True, text=True, env=env, check=False)
+    assert first.returncode == 0, first.stderr
+    assert "WRITERS=4 " in (tmp_path / "knobs").read_text()
+    other = subprocess.run(run, capture_output=True, text=True, env={**env, "WRITERS": "5"},
+                           check=False)
+    assert other.returncode == 1
+    assert other.stderr.startswith(f"error: {tmp_path} was started with CLASSES=12 WRITERS=4")

@@ -38,6 +38,15 @@ if [ -n "${KEEP:-}" ]; then
   [ ! -d "$KEEP/done" ] || "$PY" tools/seeds3755_keep.py restore "$KEEP" "$OUT"
   after_step() { "$PY" tools/seeds3755_keep.py save "$OUT" "$KEEP"; }
 fi
+# The knobs that shape the results; a run continues only with the knobs it started with.
+KNOBS="CLASSES=${CLASSES:-3755} WRITERS=${WRITERS:-24} TEST_WRITERS=${TEST_WRITERS:-6} \
+SIZE=$SIZE EPOCHS=$EPOCHS TUNE_EPOCHS=$TUNE_EPOCHS QAT_EPOCHS=$QAT_EPOCHS"
+if [ -f "$OUT/knobs" ] && [ "$(cat "$OUT/knobs")" != "$KNOBS" ]; then
+  echo "error: $OUT was started with $(cat "$OUT/knobs"), not $KNOBS" >&2
+  exit 1
+fi
+mkdir -p "$OUT"
+echo "$KNOBS" > "$OUT/knobs"
 
 step data "${HCCR[@]}" data synth --out "$OUT/data" --classes "${CLASSES:-3755}" \
   --per-class "${WRITERS:-24}" --test-per-class "${TEST_WRITERS:-6}" --seed 3755 \

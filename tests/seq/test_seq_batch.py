@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from ir_factory import single_op
+from ir_factory import make_op, random_batch, random_spec, single_op
 
 from base.errors import HccrError
 from hw.boards import board
 from hw.devices import DeviceError
 from hw.gen.seq.batch import choose_batch
+from hw.gen.seq.check import check_program
+from hw.gen.seq.compiler import BAND, compile_model, compile_options
 from hw.gen.seq.config import EngineConfig
+from hw.gen.seq.cycles import image_cycles
+from quant import ir
 
 
 def test_board_ddr_is_the_memory_not_the_ports():
@@ -54,3 +58,42 @@ def test_nothing_fits_names_the_op():
     rng = np.random.default_rng(2)
     with pytest.raises(HccrError, match=r"^y: the live activations"):
         choose_batch(_dense(rng), EngineConfig(act_bytes=64))
+
+
+def _chain_then_dense(rng: np.random.Generator) -> ir.Model:
+    """32×32 conv → PReLU → 2×2 max pool → dense 2048 → 32: large early maps, then 64 KB of
+    weights that a batch shares."""
+    tensors = [random_spec(rng, "x", (32, 32, 1), "uint8")]
+    ops = []
+    for kind, params in [
+            ("conv2d", {"kernel": (3, 3), "stride": (1, 1), "padding": (1, 1, 1, 1), "cout": 8,
+                        "out_dtype": "int8"}),
+            ("prelu", {"out_dtype": "int8"}),
+            ("maxpool", {"kernel": (2, 2), "stride": (2, 2), "padding": (0, 0, 0, 0)}),
+            ("dense", {"cout": 32, "out_dtype": "int8"})]:
+        op, out = make_op(kind, rng, f"{kind}{len(ops)}", [tensors[-1]], **params)
+        ops.append(op)
+        tensors.append(out)
+    return ir.Model("chain_dense", {t.name: t for t in tensors}, tuple(ops), ("x",),
+                    (tensors[-1].name,))
+
+
+def _banded(program) -> bool:
+    return any(BAND in t for ins in program.instructions for t in ins.produces)
+
+
+def test_row_bands_chosen_where_they_let_a_batch_share_its_weights():
+    rng = np.random.default_rng(3)
+    model = _chain_then_dense(rng)
+    cfg = EngineConfig(pe=4, simd=8, act_bytes=20480, ddr_bytes_per_cycle=1.0)
+    # whole, the conv's 16 KB of maps leave no room for a second image: every batch reads
+    # the dense weights once per image; in bands, 8 images share one read
+    whole = [compile_model(model, cfg, b) for b in (1, 2, 4, 8)]
+    assert not any(_banded(p) for p in whole)
+    plain, banded = compile_options(model, cfg, 8)
+    assert _banded(banded) and not _banded(plain)
+    choice = choose_batch(model, cfg, max_batch=8)
+    assert choice.program.header.batch == 8 and _banded(choice.program)
+    assert choice.cycles_per_image < min(image_cycles(p) for p in whole) / 3
+    result = check_program(model, choice.program, random_batch(model, rng, 10))
+    assert result.bit_exact == 10, result.summary()

@@ -4,7 +4,8 @@ Weights stream from the board's DDR once per batch, so a larger batch needs less
 but B images' activations on chip and B times the latency. The cycle model (`cycles.py`)
 already stalls a MAC on its tile fetches at the configured DDR rate, so the batch is the
 smallest whose activations fit and whose cycles per image are within `TOLERANCE` of the
-fastest batch's.
+fastest batch's. Each batch runs the faster of `compiler.compile_options`' programs (one conv
+chain more in row bands can let more layers share the batch's weight pass).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from base.errors import HccrError
-from hw.gen.seq.compiler import Program, compile_model
+from hw.gen.seq.compiler import Program, compile_options
 from hw.gen.seq.config import EngineConfig
 from hw.gen.seq.cycles import image_cycles
 from quant import ir
@@ -53,11 +54,12 @@ def choose_batch(model: ir.Model, config: EngineConfig, max_batch: int = MAX_BAT
     choices: list[BatchChoice] = []
     for batch in range(max_batch if exactly else 1, max_batch + 1):
         try:
-            program = compile_model(model, config, batch)
+            options = compile_options(model, config, batch)
         except HccrError:
             if not choices:
                 raise
             break
-        choices.append(BatchChoice(program, image_cycles(program)))
+        choices.append(min((BatchChoice(p, image_cycles(p)) for p in options),
+                           key=lambda c: c.cycles_per_image))
     fastest = min(c.cycles_per_image for c in choices)
     return next(c for c in choices if c.cycles_per_image <= fastest * (1 + TOLERANCE))

@@ -549,13 +549,32 @@ def compile_model(model: ir.Model, config: EngineConfig, batch: int = 1) -> Prog
             int32 tensor, a tile or live activations larger than the buffers (with every
             chain banded), a field out of range.
     """
+    return compile_options(model, config, batch)[0]
+
+
+def compile_options(model: ir.Model, config: EngineConfig, batch: int = 1) -> list[Program]:
+    """`compile_model`'s program and, when a conv chain is left whole, the same with the
+    next chain in row bands too: a smaller head zone lets a split program run more of its
+    layers per batch, sharing their weights' DDR transfers, at the cost of recomputing the
+    rows bands share (`batch.choose_batch` times both).
+
+    Raises:
+        HccrError: as `compile_model`.
+    """
     chains = bands.chains(model)
     for banded in range(len(chains) + 1):
         for stack in (True, False):
             try:
-                return _compile(model, config, batch, stack, chains[:banded])
+                program = _compile(model, config, batch, stack, chains[:banded])
             except HccrError as exc:
                 error = exc
+                continue
+            if banded == len(chains):
+                return [program]
+            try:
+                return [program, _compile(model, config, batch, stack, chains[:banded + 1])]
+            except HccrError:
+                return [program]
     raise error
 
 

@@ -51,7 +51,8 @@ def round_table(rows: list[RoundRow]) -> str:
          pct(r.acc_before), pct(r.acc_zeroed), pct(r.acc_tuned), r.accepted) for r in rows])
 
 
-@checked(source=existing_dir, train_data=existing, test_data=existing, run=new_dir,
+@checked(source=existing_dir, train_data=existing, test_data=existing, val_data=existing,
+         run=new_dir,
          method=one_of(*METHODS), epochs=at_least(0), final_epochs=at_least(0),
          lr=finite_above(0), batch_size=at_least(1), optimizer=one_of("sgd", "adam"),
          x=within(0, 1, open_lo=True, closed_hi=True), target=within(0, 1, open_lo=True),
@@ -97,6 +98,10 @@ def prune_cmd(
     val_share: Annotated[float, typer.Option(
         help="share of each class's training images held out to accept or reject pruning "
              "steps (0: use --test-data, as before)")] = 0.1,
+    val_data: Annotated[Path | None, typer.Option(
+        help="images of writers the source run never trained on (e.g. `hccr data synth` "
+             "with another seed) to accept or reject pruning steps, instead of --val-share: "
+             "a share of the source's own training images flatters it")] = None,
     ratio: Annotated[float, typer.Option(help="slimming: share of channels removed")] = 0.4,
     lam: Annotated[float, typer.Option(help="slimming: L1 penalty λ on BN γ")] = 1e-4,
     sparsity_epochs: Annotated[int, typer.Option(help="slimming: sparsity epochs")] = 2,
@@ -129,7 +134,9 @@ def prune_cmd(
     train_set = load_data(train_data, config.size, classes, config.binarize)
     test_set = load_data(test_data, config.size, classes, config.binarize)
     held_out = test_set
-    if val_share:
+    if val_data is not None:
+        held_out = load_data(val_data, config.size, classes, config.binarize)
+    elif val_share:
         train_set, held_out = split_validation(train_set, val_share, seed)
     accuracy, test_top1 = top1(held_out, device), top1(test_set, device)
     tune_config = TuneConfig(epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr,
@@ -184,7 +191,8 @@ def prune_cmd(
     metrics = {"method": method, "source": str(source), "params_before": before["params"],
                "params_after": after["params"], "macs_before": before["macs"],
                "macs_after": after["macs"], "top1_before": acc_before, "top1": acc_after,
-               "decisions_on": "validation" if val_share else "test",
+               "decisions_on": (str(val_data) if val_data is not None
+                                else "validation" if val_share else "test"),
                "prune_seconds": round(time.perf_counter() - t0, 1), **extra}
     table = stage_table(original, model.cpu(), config.size)
     if "round_table" in extra:

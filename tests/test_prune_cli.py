@@ -9,6 +9,7 @@ import pytest
 
 from flow.cli import app
 from model.nets import build
+from model.prune.runs import load_data, split_validation, top1
 from model.train import load_trained
 from tests.cli_run import invoke, runner
 
@@ -86,3 +87,20 @@ def test_channel_multiple_is_for_slimming_only(tiny, tmp_path):
                                  "--test-data", str(data / "test"), "--run", str(out)])
     assert result.exit_code == 1 and "--channel-multiple 8" in result.output
     assert not out.exists()
+
+
+def test_val_data_decides_the_rounds_instead_of_a_training_share(tiny, make_data, tmp_path):
+    data, teacher = tiny
+    val = make_data(1, 1, 3, seed=4) / "test"  # class 0 by writers never trained on or tested
+    out = tmp_path / "asfp"
+    invoke("prune", "--method", "asfp", "--from", str(teacher), "--train-data",
+           str(data / "train"), "--test-data", str(data / "test"), "--val-data", str(val),
+           "--run", str(out), "--scope", "stage3", "--epochs", "0", "--max-rounds", "1",
+           "--x", "0.3")
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["decisions_on"] == str(val)
+    model, classes, config = load_trained(teacher)
+    on_val = top1(load_data(val, config.size, classes, config.binarize), "cpu")(model)
+    share = split_validation(load_data(data / "train", config.size, classes), 0.1)[1]
+    assert on_val != pytest.approx(top1(share, "cpu")(model))  # the two sources differ here
+    assert metrics["rounds"][0]["acc_before"] == pytest.approx(on_val)

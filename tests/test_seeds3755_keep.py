@@ -20,7 +20,7 @@ def _run(out: Path) -> None:
              "data/train/0.png": "x", "float/model.pt": "m", "float/checkpoint.pt": "c",
              "float/metrics.json": "{}", "float/int8/model.pt": "q",
              "float/golden.npz": "g", "float/hls/csim.log": "h", "float/rtl/obj/x.o": "o",
-             "asfp/checkpoint.pt": "a"}
+             "asfp/checkpoint.pt": "a", "done/val_data": "9", "val_data/manifest.json": "{}"}
     for rel, text in files.items():
         (out / rel).parent.mkdir(parents=True, exist_ok=True)
         (out / rel).write_text(text)
@@ -62,7 +62,7 @@ def test_a_run_continues_only_with_the_knobs_it_started_with(tmp_path):
     (tmp_path / "done").mkdir()
     runs = [f"{run}{suffix}" for run in ("float", "asfp", "slim_x8")
             for suffix in ("", "-qat", "-export", "-golden")]
-    for name in ["data", *runs, "slim_x8-hls", "slim_x8-rtl"]:  # all finished: nothing runs
+    for name in ["data", "val_data", *runs, "slim_x8-hls", "slim_x8-rtl"]:  # nothing runs
         (tmp_path / "done" / name).write_text("1")
     env = {**os.environ, "DEVICE": "cpu", "PY": "true", "CLASSES": "12", "WRITERS": "4"}
     run = [str(TOOLS / "seeds3755.sh"), str(tmp_path)]

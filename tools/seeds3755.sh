@@ -54,9 +54,13 @@ step data "${HCCR[@]}" data synth --out "$OUT/data" --classes "${CLASSES:-3755}"
 step float "${HCCR[@]}" train --arch sqnxt-ccbam --size "$SIZE" --epochs "$EPOCHS" \
   --batch-size 64 --optimizer adam --lr 0.002 --seed 0 --device "$DEVICE" "${DATA[@]}" \
   --run "$OUT/float" --resume
+# ASFP accepts or rejects each round on writers the float network never saw (another seed):
+# a share of its own training images would flatter it, and every round would be rolled back.
+step val_data "${HCCR[@]}" data synth --out "$OUT/val_data" --classes "${CLASSES:-3755}" \
+  --per-class 1 --test-per-class 2 --seed 3756 --workers "${THREADS:-2}" --overwrite
 step asfp "${HCCR[@]}" prune --method asfp --from "$OUT/float" "${DATA[@]}" --device "$DEVICE" \
-  --optimizer adam --lr 0.0005 --epochs "$TUNE_EPOCHS" --x 0.1 --target 0.5 \
-  --final-epochs 0 --run "$OUT/asfp"
+  --val-data "$OUT/val_data/test" --optimizer adam --lr 0.0005 --epochs "$TUNE_EPOCHS" \
+  --x 0.1 --target 0.5 --final-epochs 0 --run "$OUT/asfp"
 step slim_x8 "${HCCR[@]}" prune --method slimming --ratio 0.6 --channel-multiple 8 \
   --from "$OUT/float" "${DATA[@]}" --device "$DEVICE" --optimizer adam --lr 0.0005 \
   --epochs "$TUNE_EPOCHS" --sparsity-epochs "$TUNE_EPOCHS" --run "$OUT/slim_x8"

@@ -4,12 +4,13 @@
     python tools/seeds3755_keep.py restore KEEP OUT   # KEEP → OUT, never over a newer file
 
 What is kept: the finished steps' `done/` files, the logs, and the run folders (checkpoints,
-models, metrics, QAT and IR folders). What is not: the data (`hccr data synth` remakes it
-bit for bit from its seed), the golden logits, hls4ml and RTL build folders, and the `done/`
-files of the steps that wrote them (`data`, `*-golden`, `*-hls`, `*-rtl`), so those steps run
-again after a restore; a finished run's `checkpoint.pt` (its `model.pt` is what later steps
-read). `save` replaces KEEP; `restore` copies a file only where OUT lacks it or holds an older
-one, so it never undoes work done since the save.
+models, metrics, QAT and IR folders). What is not: the data and the validation writers
+(`hccr data synth` remakes them bit for bit from their seeds), the golden logits, hls4ml and
+RTL build folders, and the `done/` files of the steps that wrote them (`data`, `val_data`,
+`*-golden`, `*-hls`, `*-rtl`), so those steps run again after a restore; a finished run's
+`checkpoint.pt` (its `model.pt` is what later steps read). `save` replaces KEEP; `restore`
+copies a file only where OUT lacks it or holds an older one, so it never undoes work done
+since the save.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import sys
 from pathlib import Path
 
 REDONE = ("data", "-golden", "-hls", "-rtl")  # steps whose outputs are not kept
-SKIPPED_DIRS = {"data", "hls", "rtl"}
+SKIPPED_DIRS = {"data", "val_data", "hls", "rtl"}
 SKIPPED_FILES = {"golden.npz"}
 
 

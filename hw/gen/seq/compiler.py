@@ -549,7 +549,7 @@ def compile_model(model: ir.Model, config: EngineConfig, batch: int = 1) -> Prog
             int32 tensor, a tile or live activations larger than the buffers (with every
             chain banded), a field out of range.
     """
-    return compile_options(model, config, batch)[0]
+    return _first_fit_bands(model, config, batch)[0]
 
 
 def compile_options(model: ir.Model, config: EngineConfig, batch: int = 1) -> list[Program]:
@@ -561,20 +561,26 @@ def compile_options(model: ir.Model, config: EngineConfig, batch: int = 1) -> li
     Raises:
         HccrError: as `compile_model`.
     """
+    program, chains, banded, stack = _first_fit_bands(model, config, batch)
+    if banded == len(chains):
+        return [program]
+    try:
+        return [program, _compile(model, config, batch, stack, chains[:banded + 1])]
+    except HccrError:
+        return [program]
+
+
+def _first_fit_bands(model: ir.Model, config: EngineConfig, batch: int
+                     ) -> tuple[Program, list[tuple[ir.Op, ...]], int, bool]:
+    """The first program that fits, fewest chains banded first, stacked input first; with
+    the model's chains, how many of them it bands and whether it stacks."""
     chains = bands.chains(model)
     for banded in range(len(chains) + 1):
         for stack in (True, False):
             try:
-                program = _compile(model, config, batch, stack, chains[:banded])
+                return _compile(model, config, batch, stack, chains[:banded]), chains, banded, stack
             except HccrError as exc:
                 error = exc
-                continue
-            if banded == len(chains):
-                return [program]
-            try:
-                return [program, _compile(model, config, batch, stack, chains[:banded + 1])]
-            except HccrError:
-                return [program]
     raise error
 
 

@@ -7,6 +7,8 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 TOOLS = Path(__file__).resolve().parents[1] / "tools"
 _spec = importlib.util.spec_from_file_location("seeds3755_keep", TOOLS / "seeds3755_keep.py")
 keep = importlib.util.module_from_spec(_spec)
@@ -15,7 +17,8 @@ _spec.loader.exec_module(keep)
 
 def _run(out: Path) -> None:
     """A run stopped during `asfp`: data, float (with its QAT) done, asfp half trained."""
-    files = {"done/data": "196", "done/float": "3600", "done/float-qat": "600",
+    files = {"knobs": "CLASSES=3755", "done/data": "196", "done/float": "3600",
+             "done/float-qat": "600",
              "done/float-golden": "300", "float.log": "log", "data/manifest.json": "{}",
              "data/train/0.png": "x", "float/model.pt": "m", "float/checkpoint.pt": "c",
              "float/metrics.json": "{}", "float/int8/model.pt": "q",
@@ -32,7 +35,7 @@ def test_save_keeps_what_resumes_and_drops_what_is_remade(tmp_path):
     keep.save(out, saved)
     got = sorted(str(p.relative_to(saved)) for p in saved.rglob("*") if p.is_file())
     assert got == ["asfp/checkpoint.pt", "done/float", "done/float-qat", "float.log",
-                   "float/int8/model.pt", "float/metrics.json", "float/model.pt"]
+                   "float/int8/model.pt", "float/metrics.json", "float/model.pt", "knobs"]
 
 
 def test_restore_fills_a_fresh_folder_and_never_undoes_newer_work(tmp_path):
@@ -73,3 +76,15 @@ def test_a_run_continues_only_with_the_knobs_it_started_with(tmp_path):
                            check=False)
     assert other.returncode == 1
     assert other.stderr.startswith(f"error: {tmp_path} was started with CLASSES=12 WRITERS=4")
+
+
+def test_save_never_replaces_a_folder_that_is_not_a_save(tmp_path):
+    out, other = tmp_path / "out", tmp_path / "mine"
+    _run(out)
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    with pytest.raises(SystemExit, match=r"^error: .*mine: not an earlier save"):
+        keep.save(out, other)
+    assert (other / "notes.txt").read_text() == "mine"
+    keep.save(out, tmp_path / "keep")
+    keep.save(out, tmp_path / "keep")  # an earlier save is replaced

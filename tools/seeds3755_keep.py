@@ -8,7 +8,8 @@ models, metrics, QAT and IR folders). What is not: the data and the validation w
 (`hccr data synth` remakes them bit for bit from their seeds), the golden logits, hls4ml and
 RTL build folders, and the `done/` files of the steps that wrote them (`data`, `val_data`,
 `*-golden`, `*-hls`, `*-rtl`), so those steps run again after a restore; a finished run's
-`checkpoint.pt` (its `model.pt` is what later steps read). `save` replaces KEEP; `restore`
+`checkpoint.pt` (its `model.pt` is what later steps read). `save` replaces KEEP (only an
+empty folder or an earlier save, which holds the run's `knobs`); `restore`
 copies a file only where OUT lacks it or holds an older one, so it never undoes work done
 since the save.
 """
@@ -44,6 +45,9 @@ def save(out: Path, keep: Path) -> None:
     if not (out / "done").is_dir():
         raise SystemExit(f"error: {out}: not a seeds3755 run (no done/ folder)")
     if keep.exists():
+        if any(keep.iterdir()) and not (keep / "knobs").is_file():
+            raise SystemExit(f"error: {keep}: not an earlier save (no knobs file); refusing "
+                             "to replace it")
         shutil.rmtree(keep)
     for rel in kept(out):
         (keep / rel).parent.mkdir(parents=True, exist_ok=True)

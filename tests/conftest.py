@@ -3,6 +3,7 @@ check that an interrupted training run resumes bit for bit."""
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,6 +17,15 @@ from model.prune.runs import save_run
 from model.train import MODEL, TrainConfig, load_trained, train_on_files
 
 SMALL_CLASSES = 20
+
+
+@pytest.fixture(autouse=True)
+def _restore_sigterm():
+    """Every `hccr` command installs its SIGTERM handler; a test that runs one in-process
+    must not leave it to the tests after it (or to the processes they fork)."""
+    old = signal.getsignal(signal.SIGTERM)
+    yield
+    signal.signal(signal.SIGTERM, old)
 
 
 @pytest.fixture(scope="session")

@@ -27,6 +27,7 @@ import json
 import math
 import multiprocessing
 import os
+import signal
 import subprocess
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -386,6 +387,14 @@ def render_chunk(seed: int, split: str, writer: int, font: str | None, start: in
     return records
 
 
+def _default_signals() -> None:
+    """A pool worker dies on SIGTERM and SIGINT: a forked worker inherits the CLI's handlers
+    (SIGTERM raises SystemExit, for the parent's cleanup), and with them `Pool.terminate`
+    could leave it blocked on the task queue forever."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _render_task(task: tuple) -> tuple[str, int, int, list[tuple[bytes, np.ndarray]]]:
     seed, split, writer, font, start, stop = task
     return split, writer, start, render_chunk(seed, split, writer, font, start, stop)
@@ -448,7 +457,7 @@ def synthesize(plan: SynthPlan, out: str | Path, workers: int | None = None,
         else:
             methods = multiprocessing.get_all_start_methods()
             ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
-            pool = stack.enter_context(ctx.Pool(min(workers, len(tasks))))
+            pool = stack.enter_context(ctx.Pool(min(workers, len(tasks)), _default_signals))
             results = pool.imap_unordered(_render_task, tasks)
         for split, writer, start, records in results:
             parts = pending.setdefault((split, writer), {})
@@ -460,6 +469,9 @@ def synthesize(plan: SynthPlan, out: str | Path, workers: int | None = None,
                 del pending[split, writer]
             if advance is not None:
                 advance(len(records))
+        if workers > 1:  # every result is in: let the workers finish, no signals
+            pool.close()
+            pool.join()
     manifest = _manifest(plan, files)
     tmp = out / SYNTH_STARTED
     tmp.write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -77,14 +77,7 @@ def test_ir_missing(tmp_path):
     refused("rtl", "--ir", tmp_path / "nope", "--out", tmp_path / "rtl", names=("nope",))
 
 
-@pytest.fixture
-def restore_sigterm():
-    old = signal.getsignal(signal.SIGTERM)
-    yield
-    signal.signal(signal.SIGTERM, old)
-
-
-def test_sigterm_leaves_no_temporary_folder(tiny_ir, tmp_path, monkeypatch, restore_sigterm):
+def test_sigterm_leaves_no_temporary_folder(tiny_ir, tmp_path, monkeypatch):
     real = rtl_dir.generate
 
     def generate_then_terminated(*args, **kwargs):

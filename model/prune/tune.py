@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -73,18 +74,25 @@ def tune(model: nn.Module, data: ImageSet, config: TuneConfig, criterion: Criter
 
 
 @torch.no_grad()
+def evenly_spread(n: int, k: int) -> np.ndarray:
+    """min(k, n) distinct indices into n items, evenly spaced from the first to the last."""
+    return np.unique(np.linspace(0, n - 1, min(k, n)).round().astype(np.int64))
+
+
 def recalibrate_bn(model: nn.Module, data: ImageSet, images: int, device: str = "cpu",
                    batch_size: int = 250) -> None:
-    """Re-estimate every BN's running mean/variance on the first `images` of `data` (exact
-    averages over the batches, no gradient). Zeroing a channel removes its constant output
-    (BN β) from the next layer's input; the next BN's statistics must follow."""
+    """Re-estimate every BN's running mean/variance on `images` of `data` spread evenly over
+    it (exact averages over the batches, no gradient). Zeroing a channel removes its constant
+    output (BN β) from the next layer's input; the next BN's statistics must follow. Spread,
+    not the first ones: a data set is stored writer by writer, and at 3755 classes the first
+    2000 images are one writer's, whose statistics cost 0.4 points of top-1 on their own."""
     bns = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
     momenta = [m.momentum for m in bns]
     for m in bns:
         m.reset_running_stats()
         m.momentum = None
     model.train()
-    x_all = to_input(data.images[:images])
+    x_all = to_input(data.images[evenly_spread(len(data.labels), images)])
     for i in range(0, len(x_all), batch_size):
         model(x_all[i : i + batch_size].to(device))
     for m, momentum in zip(bns, momenta, strict=True):

@@ -33,13 +33,17 @@ from hw.gen.network import Network
 from hw.gen.rtl_dir import open_rtl_dir, write_rtl_dir
 from hw.gen.seq.batch import BatchChoice
 from hw.gen.seq.config import DEFAULT_ARRAY, EngineConfig, board_config, shift_only
+from hw.gen.seq.files import load_program
+from hw.gen.seq.outdir import MARKER as SEQ_MARKER
 from hw.gen.seq.outdir import write_seq_dir
+from hw.gen.seq.records import pack_inputs
 from model.data.dataset import load_images
 from model.data.gnt import GntError
 from quant import ir
 from sim.check import NetworkCheck, check_network
 from sim.freerun import MODES
 from sim.runner import SimError
+from sim.seq_freerun import bit_exact_images, contract_cycles, simulate_seq
 
 SIM_SUBDIR = "sim"
 
@@ -226,8 +230,9 @@ def sim_cmd(
     n_images: Annotated[int, typer.Option("--images", help="images to simulate")] = 20,
     data: Annotated[Path | None, typer.Option(help=".gnt file or folder")] = None,
     inputs: Annotated[Path | None, typer.Option(help=".npy of images [N, H, W(, C)]")] = None,
-    backpressure: Annotated[str, typer.Option(
-        help=f"source idles and sink stalls: {' | '.join(MODES)}")] = "random",
+    backpressure: Annotated[str | None, typer.Option(
+        help=f"dataflow: source idles and sink stalls, {' | '.join(MODES)} (default random)")
+    ] = None,
     seed: Annotated[int, typer.Option(help="seed of random inputs and stall patterns")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
 ) -> None:
@@ -235,7 +240,16 @@ def sim_cmd(
 
     Prints cycles per image beside the analytical estimate; on a mismatch names the first
     differing layer and element, writes a waveform under RTL/sim/debug/ and exits 1.
+    A layer-sequential folder runs free-running on its board's DDR model (exit 1 on a
+    mismatch).
     """
+    if (rtl / SEQ_MARKER).is_file():
+        if backpressure is not None:
+            raise HccrError(f"--backpressure: for dataflow folders; {rtl} is a "
+                            "layer-sequential design (its DDR model sets the stalls)")
+        _sim_sequential(rtl, n_images, data, inputs, seed, as_json)
+        return
+    backpressure = backpressure or "random"
     if backpressure not in MODES:
         raise HccrError(f"--backpressure {backpressure!r}: one of {', '.join(MODES)}")
     model, net = open_rtl_dir(rtl)
@@ -249,6 +263,35 @@ def sim_cmd(
         typer.echo(check.summary())
         typer.echo(check.cycles_line())
     if not check.ok:
+        raise typer.Exit(1)
+
+
+def _sim_sequential(rtl: Path, n_images: int, data: Path | None, inputs: Path | None,
+                    seed: int, as_json: bool) -> None:
+    """`hccr sim` on a layer-sequential design folder: its program on its engine, free-running
+    with the board's DDR latency and rate, every output record against golden."""
+    model = ir.load(rtl / "ir")
+    program = load_program(rtl / "program")
+    x = _images(model, n_images, data, inputs, seed)
+    with console.status(f"Verilator: build the engine and run {len(x)} images"):
+        run = simulate_seq(program, pack_inputs(program, x), len(x), rtl / SIM_SUBDIR)
+    exact = bit_exact_images(model, program, x, run.outputs)
+    measured, contract = run.result["cycles"] / len(x), contract_cycles(program, len(x)) / len(x)
+    result = {"images": len(x), "bit_exact": int(exact), "batch": program.header.batch,
+              "cycles_per_image": measured, "contract_per_image": contract,
+              "images_per_s": program.config.clock_mhz * 1e6 / measured,
+              "error_code": run.result["error_code"], "timeout": run.timeout}
+    (rtl / SIM_SUBDIR / "result.json").write_text(json.dumps(result, indent=1) + "\n")
+    if as_json:
+        typer.echo(json.dumps(result))
+    else:
+        code = "" if exact == len(x) else f" (error code {result['error_code']})"
+        typer.echo(f"layer-sequential engine: {exact}/{len(x)} images bit-exact against "
+                   f"golden{code}")
+        typer.echo(f"cycles/image: {measured:,.0f} measured, {contract:,.0f} by the timing "
+                   f"contract ({measured / contract:.3f} ×), {result['images_per_s']:,.0f} "
+                   f"images/s at {program.config.clock_mhz:g} MHz")
+    if exact != len(x):
         raise typer.Exit(1)
 
 

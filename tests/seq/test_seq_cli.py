@@ -113,3 +113,20 @@ def test_a_configuration_the_rtl_cannot_build_is_refused(ir_dir, tmp_path):
     assert "SIMD 72: the RTL engine takes a power of two 4..64" in " ".join(
         result.output.split())
     assert not (tmp_path / "seq").exists()
+
+
+@pytest.mark.rtl
+def test_hccr_sim_runs_a_sequential_folder_against_golden(ir_dir, tmp_path):
+    out = tmp_path / "seq"
+    hccr("rtl", "--ir", ir_dir, "--out", out, "--mode", "sequential", "--pe", 4, "--simd", 8,
+         "--tile-kb", 8, "--batch", 2)
+    result = hccr("sim", "--rtl", out, "--images", 3, "--json")  # a full batch and a short one
+    run = json.loads(result.output)
+    assert run["images"] == 3 and run["bit_exact"] == 3 and run["batch"] == 2
+    assert 0.9 < run["cycles_per_image"] / run["contract_per_image"] < 1.5
+    refused = hccr("sim", "--rtl", out, "--backpressure", "none", code=1)
+    assert refused.output.startswith("error: --backpressure: for dataflow folders")
+    data = out / "program" / "data.bin"  # other weights: the engine no longer matches golden
+    data.write_bytes(bytes(b ^ 0x55 for b in data.read_bytes()))
+    result = hccr("sim", "--rtl", out, "--images", 3, code=1)
+    assert "/3 images bit-exact" in result.output and "3/3 images" not in result.output

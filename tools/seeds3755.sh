@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Seed 000's pipeline on all 3755 GB2312 level-1 classes (`make seeds3755`): synthetic data,
-# Scenario 2 (sqnxt-ccbam) trained, pruned twice (ASFP on every stage as the seed does; BN
-# slimming with every width a multiple of 8 for the layer-sequential engine), int8 QAT with
-# power-of-two scales, exported to the IR and scored by the golden model on every held-out
-# image; the slimmed network also in hls4ml C-simulation and on the layer-sequential engine's
+# Scenario 2 (sqnxt-ccbam) trained, pruned twice (the seed's ASFP, on stage 3; BN slimming
+# with every width a multiple of 8 for the layer-sequential engine), int8 QAT (power-of-two
+# scales where the input size allows, below), exported to the IR and scored by the golden
+# model on every held-out image; the slimmed network also in hls4ml C-simulation and on the layer-sequential engine's
 # RTL (free-running Verilator), bit for bit against golden on HW_IMAGES held-out images.
 # tools/seeds3755_report.py prints the table. A step that finished leaves OUT/done/STEP
 # (its seconds); a stopped run, started again, skips those and resumes where it stopped
@@ -31,6 +31,10 @@ export OMP_NUM_THREADS=${THREADS:-2} PYTHONPATH=${PYTHONPATH:-.}
 NICE=(nice -n "${NICE:-19}")
 HCCR=("${NICE[@]}" "${HCCR:-.venv/bin/hccr}")
 DATA=(--train-data "$OUT/data/train" --test-data "$OUT/data/test")
+# Power-of-two scales (shift-only requantisers) need every global average pool over a
+# power-of-two area: C-CBAM pools its 12×12, 6×6 and 3×3 maps at SIZE=48, and 1/144 is no
+# shift. Other sizes get general scales (15-bit multipliers).
+POT=(); [ $((SIZE & (SIZE - 1))) -ne 0 ] || POT=(--pot)
 echo "seeds3755 into $OUT: ${CLASSES:-3755} classes, ${SIZE}×${SIZE}, device $DEVICE"
 
 source tools/step.sh
@@ -62,7 +66,7 @@ step slim_x8 "${HCCR[@]}" prune --method slimming --ratio 0.6 --channel-multiple
   --from "$OUT/float" "${DATA[@]}" --device "$DEVICE" --optimizer adam --lr 0.0005 \
   --epochs "$TUNE_EPOCHS" --sparsity-epochs "$TUNE_EPOCHS" --run "$OUT/slim_x8"
 int8_steps() {  # QAT, export and the golden model on every held-out image, for run $1
-  step "$1-qat" "${HCCR[@]}" quantize --run "$OUT/$1" "${DATA[@]}" --pot \
+  step "$1-qat" "${HCCR[@]}" quantize --run "$OUT/$1" "${DATA[@]}" "${POT[@]}" \
     --epochs "$QAT_EPOCHS" --out "$OUT/$1/int8"
   step "$1-export" "${HCCR[@]}" export --qat "$OUT/$1/int8" --out "$OUT/$1/ir" \
     --name "seeds3755_$1"

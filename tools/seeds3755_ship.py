@@ -9,6 +9,7 @@ made and use it. Refuses a run whose int8 golden scores are missing.
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -25,6 +26,22 @@ MADE_BY = {
             "per round, rounds accepted on validation writers of another seed",
     "float": "no pruning",
 }
+
+
+def checks(run: Path) -> str:
+    """The bit-exact checks the run's steps left (hls4ml C-sim log, RTL result.json)."""
+    lines = []
+    hls = run.parent / f"{run.name}-hls.log"
+    if (run.parent / "done" / f"{run.name}-hls").exists() and hls.exists():
+        lines.append(f"hls4ml C-simulation: {hls.read_text().strip().splitlines()[-1]}")
+    rtl = run / "rtl" / "result.json"
+    if rtl.exists():
+        r = json.loads(rtl.read_text())
+        lines.append(f"layer-sequential RTL (free-running, board DDR model): {r['bit_exact']}/"
+                     f"{r['images']} held-out images bit-exact, {r['cycles_per_image']:,.0f} "
+                     f"cycles/image ({r['cycles_per_image'] / r['contract_per_image']:.3f} × "
+                     "its timing contract)")
+    return "".join(f"- {line}\n" for line in lines) + ("\n" if lines else "")
 
 
 def card(out: Path, run: str, dest: Path) -> str:
@@ -52,10 +69,10 @@ integer IR.
 | int8 weights + int32 biases | {mb:.2f} MB |
 | MACs per character | {mmacs:.1f} M |
 
-**Data.** Synthetic handwriting from `hccr data synth` (seed 3755), not CASIA-HWDB:
-{train} training writers per class ({train * classes:,} images) and {test} held-out writers
-({test * classes:,} images) never seen in training. The accuracies are on those held-out
-writers; on real handwriting expect less.
+{checks(out / run)}**Data.** Synthetic handwriting from `hccr data synth` (seed 3755), not
+CASIA-HWDB: {train} training writers per class ({train * classes:,} images) and {test}
+held-out writers ({test * classes:,} images) never seen in training. The accuracies are on
+those held-out writers; on real handwriting expect less.
 
 **Made by** `tools/seeds3755.sh` with `{(out / "knobs").read_text().strip()}` (its
 `float`, `{run}`, `{run}-qat` and `{run}-export` steps hold the exact commands;

@@ -19,6 +19,13 @@ from model.train import MODEL, TrainConfig, load_trained, train_on_files
 SMALL_CLASSES = 20
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Opt-in `full` tests run for tens of minutes: no per-test time limit for them."""
+    for item in items:
+        if item.get_closest_marker("full"):
+            item.add_marker(pytest.mark.timeout(0))
+
+
 @pytest.fixture(autouse=True)
 def _restore_sigterm():
     """Every `hccr` command installs its SIGTERM handler; a test that runs one in-process

@@ -73,12 +73,12 @@ def tune(model: nn.Module, data: ImageSet, config: TuneConfig, criterion: Criter
     return loss_sum / max(len(y_all), 1)
 
 
-@torch.no_grad()
 def evenly_spread(n: int, k: int) -> np.ndarray:
     """min(k, n) distinct indices into n items, evenly spaced from the first to the last."""
     return np.unique(np.linspace(0, n - 1, min(k, n)).round().astype(np.int64))
 
 
+@torch.no_grad()
 def recalibrate_bn(model: nn.Module, data: ImageSet, images: int, device: str = "cpu",
                    batch_size: int = 250) -> None:
     """Re-estimate every BN's running mean/variance on `images` of `data` spread evenly over

@@ -36,14 +36,13 @@ from hw.gen.seq.config import DEFAULT_ARRAY, EngineConfig, board_config, shift_o
 from hw.gen.seq.files import load_program
 from hw.gen.seq.outdir import MARKER as SEQ_MARKER
 from hw.gen.seq.outdir import write_seq_dir
-from hw.gen.seq.records import pack_inputs
 from model.data.dataset import load_images
 from model.data.gnt import GntError
 from quant import ir
 from sim.check import NetworkCheck, check_network
 from sim.freerun import MODES
 from sim.runner import SimError
-from sim.seq_freerun import bit_exact_images, contract_cycles, simulate_seq
+from sim.seq_freerun import run_against_golden
 
 SIM_SUBDIR = "sim"
 
@@ -274,14 +273,10 @@ def _sim_sequential(rtl: Path, n_images: int, data: Path | None, inputs: Path | 
     program = load_program(rtl / "program")
     x = _images(model, n_images, data, inputs, seed)
     with console.status(f"Verilator: build the engine and run {len(x)} images"):
-        run = simulate_seq(program, pack_inputs(program, x), len(x), rtl / SIM_SUBDIR)
-    exact = bit_exact_images(model, program, x, run.outputs)
-    measured, contract = run.result["cycles"] / len(x), contract_cycles(program, len(x)) / len(x)
-    result = {"images": len(x), "bit_exact": int(exact), "batch": program.header.batch,
-              "cycles_per_image": measured, "contract_per_image": contract,
-              "images_per_s": program.config.clock_mhz * 1e6 / measured,
-              "error_code": run.result["error_code"], "timeout": run.timeout}
+        result = run_against_golden(model, program, x, rtl / SIM_SUBDIR)
     (rtl / SIM_SUBDIR / "result.json").write_text(json.dumps(result, indent=1) + "\n")
+    exact, measured, contract = (result["bit_exact"], result["cycles_per_image"],
+                                 result["contract_per_image"])
     if as_json:
         typer.echo(json.dumps(result))
     else:

@@ -23,7 +23,7 @@ from hw.gen.seq.compiler import Program
 from hw.gen.seq.config import EngineConfig
 from hw.gen.seq.cycles import instruction_cycles
 from hw.gen.seq.outdir import engine_generics, engine_sources
-from hw.gen.seq.records import unpack_outputs
+from hw.gen.seq.records import pack_inputs, unpack_outputs
 from quant import golden, ir
 from sim import runner
 from sim.freerun import TIMING
@@ -213,3 +213,19 @@ def bit_exact_images(model: ir.Model, program: Program, x: np.ndarray | dict, ra
                and all(np.array_equal(got[t][i], want[t][i])
                        for point in model.exits[:points[i] + 1] for t in point.logits)
                for i in range(n))
+
+
+def run_against_golden(model: ir.Model, program: Program, x: np.ndarray, folder: str | Path
+                       ) -> dict:
+    """`simulate_seq` on the images `x`, compared with golden: images, bit_exact, batch,
+    cycles_per_image (measured), contract_per_image, images_per_s (measured, at the engine
+    clock), error_code, timeout, wall_s."""
+    n = len(x)
+    run = simulate_seq(program, pack_inputs(program, x), n, folder)
+    measured = run.result["cycles"] / n
+    return {"images": n, "bit_exact": int(bit_exact_images(model, program, x, run.outputs)),
+            "batch": program.header.batch, "cycles_per_image": measured,
+            "contract_per_image": contract_cycles(program, n) / n,
+            "images_per_s": program.config.clock_mhz * 1e6 / measured,
+            "error_code": run.result["error_code"], "timeout": run.timeout,
+            "wall_s": round(run.wall_s, 1)}

@@ -3,8 +3,9 @@
 # Scenario 2 (sqnxt-ccbam) trained, pruned twice (the seed's ASFP, on stage 3; BN slimming
 # with every width a multiple of 8 for the layer-sequential engine), int8 QAT (power-of-two
 # scales where the input size allows, below), exported to the IR and scored by the golden
-# model on every held-out image; the slimmed network also in hls4ml C-simulation and on the layer-sequential engine's
-# RTL (free-running Verilator), bit for bit against golden on HW_IMAGES held-out images.
+# model on every held-out image; the slimmed network also in hls4ml C-simulation and on the
+# layer-sequential engine's RTL (free-running Verilator), bit for bit against golden on
+# HW_IMAGES held-out images.
 # tools/seeds3755_report.py prints the table. A step that finished leaves OUT/done/STEP
 # (its seconds); a stopped run, started again, skips those and resumes where it stopped
 # (training resumes per epoch; an interrupted step restarts). docs/seeds3755.md.

@@ -16,11 +16,10 @@ from base.errors import HccrError
 from hw.boards import board
 from hw.gen.seq.batch import choose_batch
 from hw.gen.seq.config import DEFAULT_ARRAY, board_config, shift_only
-from hw.gen.seq.records import pack_inputs
 from model.data.dataset import load_images
 from quant import ir
 from quant.export import read_labels
-from sim.seq_freerun import bit_exact_images, contract_cycles, simulate_seq
+from sim.seq_freerun import run_against_golden
 
 
 def main(ir_dir: Path, test: Path, out: Path, images: int) -> int:
@@ -34,12 +33,8 @@ def main(ir_dir: Path, test: Path, out: Path, images: int) -> int:
     if len(data.labels) < images:
         raise HccrError(f"{test}: {len(data.labels)} held-out images, {images} needed")
     x = data.images[:images, ..., None]
-    run = simulate_seq(program, pack_inputs(program, x), images, out / "sim")
-    exact = bit_exact_images(model, program, x, run.outputs)
-    result = {"images": images, "bit_exact": int(exact), "batch": program.header.batch,
-              "cycles_per_image": run.result["cycles"] / images,
-              "contract_per_image": contract_cycles(program, images) / images,
-              "wall_s": round(run.wall_s, 1)}
+    result = run_against_golden(model, program, x, out / "sim")
+    exact = result["bit_exact"]
     print(f"RTL (layer-sequential, free-running): {exact}/{images} held-out images bit-exact, "
           f"{result['cycles_per_image']:,.0f} cycles/image "
           f"({result['cycles_per_image'] / result['contract_per_image']:.3f} × contract)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -30,7 +31,16 @@ from model.nets.stats import render_table
 from model.prune.adw import AdwConfig, adw, cluster, cra, cra_adw, layers, lowered
 from model.prune.asfp import AsfpConfig, RoundRow, asfp
 from model.prune.codebook import INDEX_BITS, compressed_bytes
-from model.prune.runs import cost, load_data, save_run, split_validation, stage_table, top1
+from model.prune.runs import (
+    cost,
+    load_asfp_state,
+    load_data,
+    save_asfp_state,
+    save_run,
+    split_validation,
+    stage_table,
+    top1,
+)
 from model.prune.slimming import SlimConfig, slim
 from model.prune.tune import TuneConfig, tune
 from model.train import load_trained
@@ -124,8 +134,13 @@ def prune_cmd(
     ] = AdwConfig.conv_scale,
     seed: int = 0,
     device: Annotated[str, typer.Option(help="cpu or cuda")] = "cpu",
+    resume: Annotated[bool, typer.Option(
+        help="ASFP: continue after the last round RUN/checkpoint.pt holds (saved after every "
+             "round) with the same options")] = False,
 ) -> None:
     """Prune a trained network; writes model.pt, metrics.json, table.txt (and codebook.npz)."""
+    if resume and method != "asfp":
+        raise HccrError(f"--resume: for --method asfp only (--method {method} has no rounds)")
     if channel_multiple > 1 and method != "slimming":
         raise HccrError(f"--channel-multiple {channel_multiple}: a positive width multiple, "
                         "for --method slimming only")
@@ -151,8 +166,14 @@ def prune_cmd(
                               scope=scope_t, max_rounds=max_rounds,
                               max_drop_zeroed=max_drop_zeroed, max_drop_tuned=max_drop_tuned,
                               recalibrate=recalibrate, reselect=reselect)
+        saved_with = {"from": str(source), "asfp": asdict(settings), "tune": asdict(tune_config),
+                      "decisions_on": str(val_data) if val_data is not None else val_share}
+        state = load_asfp_state(run, saved_with) if resume else None
+        if state is not None:
+            console.print(f"resuming {run} after round {len(state.rows)}", highlight=False)
         model, rows = asfp(model, train_set, test_set, config.size, settings, tune_config,
-                           accuracy, progress_bar)
+                           accuracy, progress_bar, resume=state,
+                           after_round=partial(save_asfp_state, run, saved_with))
         extra["rounds"] = [asdict(r) for r in rows]
         extra["round_table"] = round_table(rows)
         console.print(extra["round_table"], highlight=False)

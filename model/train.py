@@ -113,7 +113,8 @@ def build_network(config: TrainConfig, num_classes: int) -> nn.Module:
     return build(config.arch, num_classes, config.size, **config.network_options())
 
 
-def _save_atomic(obj: dict, path: Path) -> None:
+def save_atomic(obj: dict, path: Path) -> None:
+    """torch.save through a .partial file: a stopped save never leaves a damaged `path`."""
     tmp = path.with_suffix(".partial")
     torch.save(obj, tmp)
     tmp.replace(path)
@@ -214,7 +215,7 @@ def _train(config: TrainConfig, train_set: ImageSet, test_set: ImageSet, classes
                "epochs": first, "processes": world,
                "train_seconds": round(time.perf_counter() - t0, 1), "history": history}
     if rank == 0:
-        _save_atomic({"config": asdict(config), "classes": classes.tolist(),
+        save_atomic({"config": asdict(config), "classes": classes.tolist(),
                       "model": {k: v.cpu() for k, v in model.state_dict().items()}},
                      out_dir / MODEL)
         (out_dir / METRICS).write_text(json.dumps(metrics, indent=2))
@@ -225,7 +226,7 @@ def _checkpoint(path: Path, config: TrainConfig, classes: np.ndarray, model: nn.
                 loop: Loop, rank: int, epoch: int, history: list[dict]) -> None:
     """Save the state to resume after `epoch` (process 0 only)."""
     if rank == 0:
-        _save_atomic({"config": asdict(config), "classes": classes.tolist(),
+        save_atomic({"config": asdict(config), "classes": classes.tolist(),
                       "model": model.state_dict(), "optimizer": loop.opt.state_dict(),
                       "scheduler": loop.sched.state_dict(), "generator": loop.gen.get_state(),
                       "torch_rng": torch.get_rng_state(), "epoch": epoch,

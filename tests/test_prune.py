@@ -17,7 +17,15 @@ from model.nets import build
 from model.nets.resize import fit_to_state, pruned_shapes, reinitialise, resize_to
 from model.nets.stats import own_params
 from model.prune.adw import DropWeight, cluster, cra, kmeans_1d, threshold
-from model.prune.asfp import AsfpConfig, asfp, importance, select, stage_scores, zscore
+from model.prune.asfp import (
+    AsfpConfig,
+    AsfpState,
+    asfp,
+    importance,
+    select,
+    stage_scores,
+    zscore,
+)
 from model.prune.channels import analyse, remove_channels, remove_zeroed, zero_channels
 from model.prune.replay import Replay
 from model.prune.slimming import threshold_masks
@@ -289,6 +297,43 @@ def test_accepted_rounds_prune_the_scope_physically():
     stage3 = sum(own_params(m) for n, m in pruned.named_children() if n == "stage3")
     assert stage3 == rows[-1].scope_params
     assert pruned(torch.rand(2, 1, 16, 16)).shape == (2, 4)
+
+
+class _Stopped(Exception):
+    pass
+
+
+def test_a_run_stopped_after_a_round_resumes_to_the_same_network():
+    data = _images(32, 16, 4, 2)
+    config = AsfpConfig(x=0.2, z_limit=5.0, target=0.9, scope=("stage3",), max_rounds=3,
+                        max_drop_zeroed=1.0, max_drop_tuned=1.0)
+    tune_config = TuneConfig(epochs=1, batch_size=16)
+
+    def run(resume=None, after_round=None):
+        torch.manual_seed(0)
+        model = build("sqnxt-ccbam", 4, 16)
+        return asfp(model, data, data, 16, config, tune_config,
+                    lambda m: evaluate(m, data)["top1"], resume=resume, after_round=after_round)
+
+    whole, whole_rows = run()
+    kept: list[AsfpState] = []
+
+    def stop_after_first(state):
+        kept.append(state)
+        raise _Stopped
+
+    with pytest.raises(_Stopped):
+        run(after_round=stop_after_first)
+    torch.manual_seed(123)  # the resumed run restores the generator the round left
+    later: list[AsfpState] = []
+    resumed, resumed_rows = run(resume=kept[0], after_round=later.append)
+    assert len(kept[0].rows) == 1 and len(whole_rows) == 3
+    assert [len(s.rows) for s in later] == [2, 3]  # round 1 is not run again
+    assert resumed_rows == whole_rows
+    want, got = whole.state_dict(), resumed.state_dict()
+    assert want.keys() == got.keys()
+    for k in want:
+        assert torch.equal(want[k], got[k]), k
 
 
 def test_slimming_threshold_is_global():

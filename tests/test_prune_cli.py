@@ -89,6 +89,35 @@ def test_channel_multiple_is_for_slimming_only(tiny, tmp_path):
     assert not out.exists()
 
 
+def test_asfp_resumes_after_its_last_saved_round(tiny, tmp_path):
+    data, teacher = tiny
+    out = tmp_path / "asfp"
+    args = ["prune", "--method", "asfp", "--from", str(teacher), "--train-data",
+            str(data / "train"), "--test-data", str(data / "test"), "--scope", "stage3",
+            "--epochs", "0", "--x", "0.3", "--z-limit", "5", "--target", "0.9",
+            "--max-drop-zeroed", "1", "--max-drop-tuned", "1", "--run", str(out)]
+    invoke(*args, "--max-rounds", "1")
+    one = json.loads((out / "metrics.json").read_text())["rounds"]
+    (out / "metrics.json").unlink()
+    result = runner.invoke(app, [*args, "--max-rounds", "2", "--resume"])
+    assert result.exit_code == 1 and "other settings" in result.output  # max_rounds differs
+    assert not (out / "metrics.json").exists()
+    # the same options: round 1 is taken from the checkpoint, not run again
+    resumed = runner.invoke(app, [*args, "--max-rounds", "1", "--resume"])
+    assert resumed.exit_code == 0, resumed.output
+    assert "after round 1" in resumed.output
+    assert json.loads((out / "metrics.json").read_text())["rounds"] == one
+
+
+def test_resume_is_for_asfp_only(tiny, tmp_path):
+    data, teacher = tiny
+    result = runner.invoke(app, ["prune", "--method", "slimming", "--resume", "--from",
+                                 str(teacher), "--train-data", str(data / "train"),
+                                 "--test-data", str(data / "test"), "--run",
+                                 str(tmp_path / "s")])
+    assert result.exit_code == 1 and "--resume" in result.output
+
+
 def test_val_data_decides_the_rounds_instead_of_a_training_share(tiny, make_data, tmp_path):
     data, teacher = tiny
     val = make_data(1, 1, 3, seed=4) / "test"  # class 0 by writers never trained on or tested

@@ -53,11 +53,10 @@ for row in $SELECTED; do
     "$0" "$OUT" s000-t2-1
     has_data "$OUT/val_data" || "$HCCR" data synth --classes 500 --per-class 1 \
       --test-per-class 2 --seed 501 --workers 1 --out "$OUT/val_data"
-    rm -rf "$run"  # a pruning run starts over (its rounds are not checkpointed)
     "$HCCR" prune --method asfp --from "$OUT/s000-t2-1" --scope stage3 --optimizer adam \
       --lr 0.0005 --epochs 1 --x 0.1 --target 0.5 --final-epochs 0 --device "$DEVICE" \
       --train-data "$DATA/train" --test-data "$DATA/test" --val-data "$OUT/val_data/test" \
-      --run "$run" > "$OUT/$row.log" 2>&1
+      --run "$run" --resume >> "$OUT/$row.log" 2>&1
     continue
   fi
   [ -n "${ROWS[$row]:-}" ] || { echo "error: unknown row $row" >&2; exit 1; }

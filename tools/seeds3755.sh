@@ -8,7 +8,7 @@
 # HW_IMAGES held-out images.
 # tools/seeds3755_report.py prints the table. A step that finished leaves OUT/done/STEP
 # (its seconds); a stopped run, started again, skips those and resumes where it stopped
-# (training resumes per epoch; an interrupted step restarts). docs/seeds3755.md.
+# (training resumes per epoch, ASFP per round, any other step restarts). docs/seeds3755.md.
 #
 #   tools/seeds3755.sh [OUT]         (default OUT = runs/seeds3755)
 #
@@ -86,7 +86,7 @@ step slim_x8-rtl "${NICE[@]}" "$PY" tools/seeds3755_rtl.py "$OUT/slim_x8/ir" "$O
 # or 2 about 90 % (validation writers, 98.7 % before). docs/seeds3755.md.
 step asfp "${HCCR[@]}" prune --method asfp --from "$OUT/float" "${DATA[@]}" --device "$DEVICE" \
   --val-data "$OUT/val_data/test" --scope stage3 --optimizer adam --lr 0.0005 \
-  --epochs "$TUNE_EPOCHS" --x 0.1 --target 0.5 --final-epochs 0 --run "$OUT/asfp"
+  --epochs "$TUNE_EPOCHS" --x 0.1 --target 0.5 --final-epochs 0 --run "$OUT/asfp" --resume
 int8_steps asfp
 int8_steps float
 "$PY" tools/seeds3755_report.py "$OUT"

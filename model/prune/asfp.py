@@ -175,6 +175,28 @@ class RoundRow:
     accepted: bool
 
 
+@dataclass
+class AsfpState:
+    """ASFP after a round (`rows` holds the rounds run so far): what a stopped run resumes from.
+
+    Attributes:
+        model: the network's state dict (the zeroed filters at zero).
+        zeroed: the accepted zero masks.
+        acc0: held-out top-1 of the accepted network.
+        x, z_limit: the next round's share and criterion.
+        rows: the per-round table so far.
+        torch_rng: the global generator's state (dropout draws from it).
+    """
+
+    model: dict[str, torch.Tensor]
+    zeroed: dict[Group, torch.Tensor]
+    acc0: float
+    x: float
+    z_limit: float
+    rows: list[RoundRow]
+    torch_rng: torch.Tensor
+
+
 def zero_masks(graph: ChannelGraph, masks: dict[Group, torch.Tensor]) -> None:
     """Soft-prune the masked channels of every group."""
     for g, m in masks.items():
@@ -214,13 +236,16 @@ def cost(model: nn.Module, size: int, scope: tuple[str, ...]) -> tuple[int, int,
 
 def asfp(model: nn.Module, train_set: ImageSet, test_set: ImageSet, size: int,
          config: AsfpConfig, tune_config: TuneConfig,
-         accuracy: Callable[[nn.Module], float], progress: Progress = silent
+         accuracy: Callable[[nn.Module], float], progress: Progress = silent,
+         resume: AsfpState | None = None, after_round: Callable[[AsfpState], None] | None = None
          ) -> tuple[nn.Module, list[RoundRow]]:
     """Soft-prune in rounds, then remove the zeroed filters physically.
 
     Args:
         accuracy: top-1 of a model on the held-out data (fraction).
         progress: shows each round's fine-tuning.
+        resume: the state a stopped run saved; its rounds are not run again.
+        after_round: called with the state after every round (to save it).
 
     Returns:
         The physically pruned model and the per-round table.
@@ -230,9 +255,15 @@ def asfp(model: nn.Module, train_set: ImageSet, test_set: ImageSet, size: int,
     zeroed = {g: torch.zeros(graph.width(g), dtype=torch.bool) for g in groups}
     _, _, scope_start = cost(model, size, config.scope)
     steps_per_epoch = -(-len(train_set.labels) // tune_config.batch_size)
-    acc0, x, z_limit = accuracy(model), config.x, config.z_limit
     rows: list[RoundRow] = []
-    for number in range(1, config.max_rounds + 1):
+    if resume is None:
+        acc0, x, z_limit = accuracy(model), config.x, config.z_limit
+    else:
+        model.load_state_dict(resume.model)
+        torch.set_rng_state(resume.torch_rng)
+        zeroed = {g: m.clone() for g, m in resume.zeroed.items()}
+        acc0, x, z_limit, rows = resume.acc0, resume.x, resume.z_limit, list(resume.rows)
+    for number in range(len(rows) + 1, config.max_rounds + 1):
         params, macs, scope_now = cost(removed_copy(model, zeroed), size, config.scope)
         if 1 - scope_now / scope_start >= config.target or x < config.min_x:
             break
@@ -263,5 +294,8 @@ def asfp(model: nn.Module, train_set: ImageSet, test_set: ImageSet, size: int,
         else:
             model.load_state_dict(saved)
             x, z_limit = x * config.shrink, z_limit - config.z_step
+        if after_round is not None:
+            after_round(AsfpState(copy.deepcopy(model.state_dict()), zeroed, acc0, x, z_limit,
+                                  list(rows), torch.get_rng_state()))
     graph = analyse(model)
     return remove_channels(model, graph, {g: ~m for g, m in zeroed.items()}), rows

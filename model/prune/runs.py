@@ -9,6 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
+import torch
 from torch import nn
 
 from base.errors import HccrError
@@ -18,9 +19,11 @@ from model.loop import evaluate
 from model.nets.resize import pruned_shapes
 from model.nets.sqnxt import SqueezeNext, param_table
 from model.nets.stats import group, profile, render_table
-from model.train import METRICS, MODEL, TrainConfig, _save_atomic
+from model.prune.asfp import AsfpState, RoundRow
+from model.train import METRICS, MODEL, TrainConfig, save_atomic
 
 TABLE = "table.txt"
+ASFP_STATE = "checkpoint.pt"  # ASFP's state after its latest round, for `hccr prune --resume`
 SHAPES = "shapes.json"
 log = logging.getLogger(__name__)
 
@@ -75,7 +78,7 @@ def save_run(out: Path, model: nn.Module, config: TrainConfig, classes: np.ndarr
     """Write model.pt (hccr train's format), metrics.json, table.txt, shapes.json (the pruned
     widths, `model.nets.resize.pruned_shapes`) and manifest.json."""
     out.mkdir(parents=True, exist_ok=True)
-    _save_atomic({"config": asdict(config), "classes": classes.tolist(),
+    save_atomic({"config": asdict(config), "classes": classes.tolist(),
                   "model": {k: v.cpu() for k, v in model.state_dict().items()}}, out / MODEL)
     (out / METRICS).write_text(json.dumps(metrics, indent=2))
     (out / TABLE).write_text(table + "\n")
@@ -87,3 +90,28 @@ def top1(data: ImageSet, device: str = "cpu"):
     """A function giving a model's held-out top-1 on `data` (or, given a floor it cannot
     reach, some value below the floor: see `model.loop.evaluate`)."""
     return lambda model, floor=0.0: evaluate(model, data, device=device, floor=floor)["top1"]
+
+
+def save_asfp_state(run: Path, settings: dict, state: AsfpState) -> None:
+    """Keep ASFP's state after a round in RUN/checkpoint.pt, with the settings it ran with."""
+    run.mkdir(parents=True, exist_ok=True)
+    save_atomic({"settings": settings, "state": asdict(state)}, run / ASFP_STATE)
+
+
+def load_asfp_state(run: Path, settings: dict) -> AsfpState | None:
+    """The state `save_asfp_state` kept in RUN (None when there is none); a state saved with
+    other settings, or not readable, is an error naming the file."""
+    path = run / ASFP_STATE
+    if not path.is_file():
+        return None
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=False)
+        fields = saved["state"]
+        state = AsfpState(**{**fields, "rows": [RoundRow(**r) for r in fields["rows"]]})
+    except Exception as exc:  # noqa: BLE001 - torch/pickle raise many kinds on a damaged file
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise HccrError(f"{path}: not an ASFP checkpoint ({first})") from None
+    if saved.get("settings") != settings:
+        raise HccrError(f"{path}: saved by a run with other settings; use the same options "
+                        "or a new --run folder")
+    return state

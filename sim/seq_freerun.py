@@ -219,7 +219,7 @@ def run_against_golden(model: ir.Model, program: Program, x: np.ndarray, folder:
                        ) -> dict:
     """`simulate_seq` on the images `x`, compared with golden: images, bit_exact, batch,
     cycles_per_image (measured), contract_per_image, images_per_s (measured, at the engine
-    clock), error_code, timeout, wall_s."""
+    clock), error_code, timeout, stall (cycles), cycles_per_cpu_s, wall_s."""
     n = len(x)
     run = simulate_seq(program, pack_inputs(program, x), n, folder)
     measured = run.result["cycles"] / n
@@ -228,4 +228,5 @@ def run_against_golden(model: ir.Model, program: Program, x: np.ndarray, folder:
             "contract_per_image": contract_cycles(program, n) / n,
             "images_per_s": program.config.clock_mhz * 1e6 / measured,
             "error_code": run.result["error_code"], "timeout": run.timeout,
+            "stall": run.result["stall"], "cycles_per_cpu_s": run.cycles_per_cpu_s,
             "wall_s": round(run.wall_s, 1)}

@@ -1,8 +1,8 @@
 """The table of tools/seeds3755.sh, laid out like seed 000's Table 6: per model (unpruned,
-ASFP-pruned, slimmed ×8) float and int8 top-1, the drop, parameters (weights and biases),
-their bytes in the IR (int8 weights, int32 biases) and MACs per character, from the run
-folders, the exported IRs and the golden model's held-out outputs; seed 000's own row beside
-them, then the slimmed network's bit-exact checks (hls4ml C-sim, layer-sequential RTL).
+ASFP-pruned on stage 3, slimmed ×8) float and int8 top-1, the drop, parameters (weights and
+biases), their bytes in the IR (int8 weights, int32 biases) and MACs per character, from the
+run folders, the exported IRs and the golden model's held-out outputs; seed 000's own row
+beside them, then the slimmed network's bit-exact checks (hls4ml C-sim, layer-sequential RTL).
 
     python tools/seeds3755_report.py [runs/seeds3755]
 """
@@ -21,7 +21,7 @@ from model.nets.stats import render_table
 from quant import ir
 from quant.export import read_labels
 
-RUNS = [("float", "unpruned"), ("asfp", "ASFP (every stage)"),
+RUNS = [("float", "unpruned"), ("asfp", "ASFP (stage 3)"),
         ("slim_x8", "slimming 0.6, widths × 8")]
 # Seed 000 (SqueezeNext + C-CBAM, CASIA-HWDB1.1 + ICDAR-2013), its Table 6: pruned + int8.
 SEED_ROW = ("seed 000 (paper): pruned 50.79 % + int8", None, 97.36, None, None, 1.06, None)

@@ -15,10 +15,9 @@ from flow.stages.report import CLOCK_MHZ, DEVICE
 from hw.boards import board_of
 from hw.gen.seq.config import DEFAULT_ARRAY, board_config, shift_only
 from hw.gen.seq.outdir import write_seq_dir
-from hw.gen.seq.records import pack_inputs
 from model.data.dataset import load_images
 from quant import ir
-from sim.seq_freerun import bit_exact_images, simulate_seq
+from sim.seq_freerun import run_against_golden
 
 IMAGES = 20
 PE, SIMD = DEFAULT_ARRAY  # the array that fits xc7z020
@@ -38,23 +37,21 @@ def _run(demo: Demo) -> dict:
     t0 = time.perf_counter()
     choice = write_seq_dir(model, seq_dir(demo), config, target)
     gen_seconds = time.perf_counter() - t0
-    program = choice.program
     t0 = time.perf_counter()
     with console.status(f"Verilator: build the engine and run {len(x)} images"):
-        run = simulate_seq(program, pack_inputs(program, x), len(x), seq_dir(demo) / "sim")
+        run = run_against_golden(model, choice.program, x, seq_dir(demo) / "sim")
     sim_seconds = time.perf_counter() - t0
-    exact = bit_exact_images(model, program, x, run.outputs)
-    measured = run.result["cycles"] / len(x)
-    console.print(f"sequential engine: {exact}/{len(x)} images bit-exact, {measured:,.0f} "
-                  f"cycles/image vs {choice.cycles_per_image:,.0f} planned", highlight=False)
+    measured = run["cycles_per_image"]
+    console.print(f"sequential engine: {run['bit_exact']}/{len(x)} images bit-exact, "
+                  f"{measured:,.0f} cycles/image vs {choice.cycles_per_image:,.0f} planned",
+                  highlight=False)
     return {"seq": str(seq_dir(demo)), "board": target.name, "pe": PE, "simd": SIMD,
-            "batch": program.header.batch, "images": len(x), "bit_exact": int(exact),
-            "error_code": run.result["error_code"], "timeout": run.timeout,
-            "cycles_per_image": measured, "planned_cycles": choice.cycles_per_image,
-            "ratio": measured / choice.cycles_per_image, "stall": run.result["stall"],
-            "images_per_s": CLOCK_MHZ * 1e6 / measured,
+            **{k: run[k] for k in ("batch", "images", "bit_exact", "error_code", "timeout",
+                                   "cycles_per_image", "stall", "images_per_s",
+                                   "cycles_per_cpu_s")},
+            "planned_cycles": choice.cycles_per_image,
+            "ratio": measured / choice.cycles_per_image,
             "ddr_bytes_per_image": choice.ddr_bytes_per_image,
-            "cycles_per_cpu_s": run.cycles_per_cpu_s,
             "generate_seconds": round(gen_seconds, 1), "sim_seconds": round(sim_seconds, 1)}
 
 

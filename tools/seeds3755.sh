@@ -74,8 +74,10 @@ int8_steps() {  # QAT, export and the golden model on every held-out image, for 
   step "$1-golden" "${HCCR[@]}" golden --ir "$OUT/$1/ir" --data "$OUT/data/test" \
     --outputs-only --out "$OUT/$1/golden.npz"
 }
-# The network for the hardware first, then the seed's own pruning, then the unpruned int8 row.
+# The network for the hardware first, then the unpruned int8 row (an hour of QAT), then the
+# seed's own pruning (hours: a fine-tuning epoch per round).
 int8_steps slim_x8
+int8_steps float
 step slim_x8-hls "${HCCR[@]}" hls --ir "$OUT/slim_x8/ir" --out "$OUT/slim_x8/hls" --csim \
   --images "$HW_IMAGES" --data "$OUT/data/test"
 step slim_x8-rtl "${NICE[@]}" "$PY" tools/seeds3755_rtl.py "$OUT/slim_x8/ir" "$OUT/data/test" \
@@ -88,5 +90,4 @@ step asfp "${HCCR[@]}" prune --method asfp --from "$OUT/float" "${DATA[@]}" --de
   --val-data "$OUT/val_data/test" --scope stage3 --optimizer adam --lr 0.0005 \
   --epochs "$TUNE_EPOCHS" --x 0.1 --target 0.5 --final-epochs 0 --run "$OUT/asfp" --resume
 int8_steps asfp
-int8_steps float
 "$PY" tools/seeds3755_report.py "$OUT"

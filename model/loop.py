@@ -8,7 +8,8 @@ so that neither imports the other's package back.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,6 +55,18 @@ def random_shift(x: torch.Tensor, max_shift: int, gen: torch.Generator) -> torch
     cols = (dx[:, None] + torch.arange(w))[:, None, None, :].to(x.device)
     batch = torch.arange(n, device=x.device)[:, None, None, None]
     return padded[:, 0][batch, rows, cols]
+
+
+@contextmanager
+def channels_last(model: nn.Module) -> Iterator[nn.Module]:
+    """`model` with its 4-d weights in channels-last order while the block runs, contiguous
+    again after it (values unchanged). oneDNN's NHWC convolutions train our float networks
+    1.2-1.5× faster on a CPU (QAT's fake quantisers run slower in it, so QAT stays as is)."""
+    model.to(memory_format=torch.channels_last)
+    try:
+        yield model
+    finally:
+        model.to(memory_format=torch.contiguous_format)
 
 
 @torch.no_grad()

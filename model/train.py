@@ -21,7 +21,7 @@ from base.errors import HccrError
 from base.progress import Progress, silent
 from model.data.classes import NUM_CLASSES
 from model.data.dataset import ImageSet, load_images
-from model.loop import Loop, evaluate, fit, make_optimizer
+from model.loop import Loop, channels_last, evaluate, fit, make_optimizer
 from model.nets import ARCHITECTURES, build
 from model.nets.blocks import attention_orders
 from model.nets.fire import HEADS, THRESHOLD, TRAINING, cascade_evaluate
@@ -184,32 +184,33 @@ def _train(config: TrainConfig, train_set: ImageSet, test_set: ImageSet, classes
         if rank == 0:
             log.info(f"resuming {ckpt_path} at epoch {start_epoch + 1}")
     t0 = time.perf_counter()
-    first = 0
-    for weights, frozen, epochs in config.stages():
-        last, begin = first + epochs, max(start_epoch, first)
-        if begin < last:
-            if frozen:
-                model.freeze_base()
-            opt, sched = make_optimizer(model, config.optimizer, config.lr, config.weight_decay,
-                                        epochs * steps_per_epoch)
-            if ckpt is not None and begin > first:  # resuming inside this stage
-                build_checked(ckpt_path, "optimizer",
-                              partial(opt.load_state_dict, ckpt["optimizer"]))
-                build_checked(ckpt_path, "scheduler",
-                              partial(sched.load_state_dict, ckpt["scheduler"]))
-            loop = Loop(opt, sched, gen, last, config.batch_size, config.max_shift, device,
-                        description="train" if first == 0 else "train the exits",
-                        label_smoothing=config.label_smoothing, exit_weights=weights,
-                        rank=rank, world=world, progress=progress)
-            net = model
-            if world > 1:  # an exit left out of the loss gets no gradient
-                net = DistributedDataParallel(
-                    model, device_ids=[torch.device(device)] if device != "cpu" else None,
-                    find_unused_parameters=weights is not None and 0.0 in weights)
-            history = fit(net, loop, train_set, test_set, begin, history,
-                          on_epoch_end=partial(_checkpoint, ckpt_path, config, classes, model,
-                                               loop, rank))
-        first = last
+    with channels_last(model):
+        first = 0
+        for weights, frozen, epochs in config.stages():
+            last, begin = first + epochs, max(start_epoch, first)
+            if begin < last:
+                if frozen:
+                    model.freeze_base()
+                opt, sched = make_optimizer(model, config.optimizer, config.lr, config.weight_decay,
+                                            epochs * steps_per_epoch)
+                if ckpt is not None and begin > first:  # resuming inside this stage
+                    build_checked(ckpt_path, "optimizer",
+                                  partial(opt.load_state_dict, ckpt["optimizer"]))
+                    build_checked(ckpt_path, "scheduler",
+                                  partial(sched.load_state_dict, ckpt["scheduler"]))
+                loop = Loop(opt, sched, gen, last, config.batch_size, config.max_shift, device,
+                            description="train" if first == 0 else "train the exits",
+                            label_smoothing=config.label_smoothing, exit_weights=weights,
+                            rank=rank, world=world, progress=progress)
+                net = model
+                if world > 1:  # an exit left out of the loss gets no gradient
+                    net = DistributedDataParallel(
+                        model, device_ids=[torch.device(device)] if device != "cpu" else None,
+                        find_unused_parameters=weights is not None and 0.0 in weights)
+                history = fit(net, loop, train_set, test_set, begin, history,
+                              on_epoch_end=partial(_checkpoint, ckpt_path, config, classes, model,
+                                                   loop, rank))
+            first = last
     final = evaluate(model, test_set, device=device)
     metrics = {**final, "train_images": len(train_set.labels), "classes": len(classes),
                "epochs": first, "processes": world,

@@ -16,7 +16,7 @@ from torch import nn
 from base.errors import HccrError
 from model.data.dataset import load_images
 from model.data.synth import SynthPlan, synthesize
-from model.loop import to_input
+from model.loop import channels_last, to_input
 from model.nets import build
 from model.train import (
     TrainConfig,
@@ -125,3 +125,16 @@ def test_eval_reports_the_cascade(tiny_data, tmp_path):
     none = evaluate_run(tmp_path, tiny_data / "test", threshold=1.5)["cascade"]
     assert none["exit_fraction"]["head"] == 1.0 and none["macs_saving"] == 0.0
     assert none["top1"] == none["top1_to_end"]
+
+
+def test_channels_last_trains_in_nhwc_and_gives_the_weights_back_contiguous():
+    torch.manual_seed(0)
+    model = build("sqnxt-ccbam", 10, 16)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    convs = [m.weight for m in model.modules() if isinstance(m, nn.Conv2d)]
+    with channels_last(model):
+        assert all(w.is_contiguous(memory_format=torch.channels_last) for w in convs)
+        assert not all(w.is_contiguous() for w in convs)  # the layout did change
+    assert all(w.is_contiguous() for w in model.state_dict().values())
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, before[k]), k

@@ -12,7 +12,7 @@ from torch import nn
 
 from base.progress import Progress, silent
 from model.data.dataset import ImageSet
-from model.loop import final_logits, make_optimizer, random_shift, to_input
+from model.loop import channels_last, final_logits, make_optimizer, random_shift, to_input
 
 Criterion = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -52,7 +52,7 @@ def tune(model: nn.Module, data: ImageSet, config: TuneConfig, criterion: Criter
     opt, sched = make_optimizer(model, config.optimizer, config.lr, config.weight_decay,
                                 config.epochs * steps)
     loss_sum = 0.0
-    with progress(description, config.epochs * steps) as advance:
+    with channels_last(model), progress(description, config.epochs * steps) as advance:
         for epoch in range(config.epochs):
             model.train()
             order, loss_sum = torch.randperm(len(y_all), generator=gen), 0.0

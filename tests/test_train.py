@@ -138,3 +138,12 @@ def test_channels_last_trains_in_nhwc_and_gives_the_weights_back_contiguous():
     assert all(w.is_contiguous() for w in model.state_dict().values())
     for k, v in model.state_dict().items():
         assert torch.equal(v, before[k]), k
+
+
+def test_channels_last_leaves_an_nhwc_model_nhwc():
+    model = build("sqnxt-ccbam", 10, 16).to(memory_format=torch.channels_last)
+    with channels_last(model):
+        pass
+    convs = [m.weight for m in model.modules() if isinstance(m, nn.Conv2d)]
+    assert all(w.is_contiguous(memory_format=torch.channels_last) for w in convs)
+    assert not all(w.is_contiguous() for w in convs)

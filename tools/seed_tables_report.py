@@ -43,6 +43,8 @@ def rows(out: Path) -> list[tuple[str, str, str]]:
               for head, (acc, _) in TABLE2.items()]
     table.append(("seed 004 Table 2 FC, Adam lr 0.0005", _pct(top1("s004-t2-fc-slow")),
                   f"{TABLE2['fc'][0]:.2f}"))
+    table.append(("seed 004 Table 2 FC, SGD lr 0.025", _pct(top1("s004-t2-fc-sgd")),
+                  f"{TABLE2['fc'][0]:.2f}"))
     for strategy, paper in TABLE3.items():
         result = _read(out / f"s004-t3-{strategy}" / "eval.json")
         cascade = (result or {}).get("cascade")

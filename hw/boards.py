@@ -20,14 +20,16 @@ DDR_UTILISATION = 0.75
 
 @dataclass(frozen=True)
 class Board:
-    """A board: its device, the full part (package, speed grade) Vivado needs, and its PS DDR
-    (bus width in bits, mega-transfers per second)."""
+    """A board: its device, the full part (package, speed grade) Vivado needs, its PS DDR
+    (bus width in bits, mega-transfers per second), and a pattern of its Vivado board part
+    (the board files that carry its PS preset: DDR timing, MIO)."""
 
     name: str
     part: str
     package: str
     ddr_bits: int
     ddr_mt_s: int
+    board_part: str
 
     @property
     def device(self) -> Device:
@@ -44,9 +46,9 @@ class Board:
 
 
 BOARDS = {b.name: b for b in (
-    Board("pynq-z2", "xc7z020", "xc7z020clg400-1", 16, 1050),
-    Board("zedboard", "xc7z020", "xc7z020clg484-1", 32, 1066),
-    Board("zc706", "xc7z045", "xc7z045ffg900-2", 32, 1066),
+    Board("pynq-z2", "xc7z020", "xc7z020clg400-1", 16, 1050, "*:pynq-z2:part0:*"),
+    Board("zedboard", "xc7z020", "xc7z020clg484-1", 32, 1066, "*:zed*:part0:*"),
+    Board("zc706", "xc7z045", "xc7z045ffg900-2", 32, 1066, "xilinx.com:zc706:part0:*"),
 )}
 
 

@@ -6,7 +6,7 @@ block and the image records in DDR through an allocator (`allocate(shape, dtype)
 NumPy array with `physical_address`, `flush()`, `invalidate()`, as `pynq.allocate` does). On a
 board:
 
-    engine = SeqEngine.from_overlay(pynq.Overlay("hccr_seq.bit"))
+    engine = SeqEngine.from_overlay(pynq.Overlay("overlay/hccr_seq.bit"))
     engine.load("build/rtl/program")        # the folder `hccr rtl` wrote
     scores = engine.run(images)["fc"]       # images: [N, H, W, C]
     print(engine.stats.images_per_s)
@@ -32,6 +32,7 @@ import numpy as np
 from base.errors import HccrError
 from hw.gen.seq import exits
 from hw.gen.seq.compiler import Program
+from hw.gen.seq.config import IP_INSTANCE
 from hw.gen.seq.files import load_program
 from hw.gen.seq.records import pack_inputs, unpack_outputs
 from hw.gen.seq_regs import error_codes, register_map
@@ -116,7 +117,7 @@ class SeqEngine:
         self._buffers: dict[str, Any] = {}
 
     @classmethod
-    def from_overlay(cls, overlay: Any, ip: str = "seq_engine_0", **kwargs: Any) -> SeqEngine:
+    def from_overlay(cls, overlay: Any, ip: str = IP_INSTANCE, **kwargs: Any) -> SeqEngine:
         """The engine `ip` of a loaded `pynq.Overlay` (needs pynq, on the board)."""
         import pynq
 

@@ -13,6 +13,7 @@ import pytest
 from ir_factory import all_ops_graph, random_batch
 
 from base.errors import HccrError
+from base.paths import ROOT
 from hw.gen.seq.compiler import Program, compile_model
 from hw.gen.seq.config import EngineConfig
 from hw.gen.seq.cycles import image_cycles
@@ -228,6 +229,30 @@ def test_done_is_sticky_until_written_1_and_drives_the_irq():
 def test_pynq_is_imported_only_on_the_board():
     code = "import sys, hw.seq_driver; assert 'pynq' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+BOARD_CHECK = """
+import sys
+# What `pip3 install numpy threadpoolctl systemrdl-compiler peakrdl-regblock` puts on a board
+# (pure-Python wheels besides NumPy), and the three folders of the checkout copied there.
+BOARD = {"numpy", "threadpoolctl", "systemrdl", "antlr4", "colorama", "markdown",
+         "typing_extensions", "peakrdl_regblock", "jinja2", "markupsafe", "base", "hw", "quant"}
+class Board:
+    def find_spec(self, name, path=None, target=None):
+        top = name.split(".")[0]
+        if top not in sys.stdlib_module_names and top not in BOARD:
+            raise ImportError(f"not on the board: {name}")
+sys.meta_path.insert(0, Board())
+from hw.gen.seq.config import EngineConfig
+from hw.gen.seq.emulator import Emulator
+from hw.seq_driver import SeqEngine
+emu = Emulator(EngineConfig(pe=4, simd=8))
+assert SeqEngine(emu, emu.allocate).config()["PE"] == 4
+"""
+
+
+def test_the_driver_needs_no_pytorch_on_the_board():
+    subprocess.run([sys.executable, "-c", BOARD_CHECK], check=True, cwd=ROOT)
 
 
 def test_the_driver_checks_the_id_and_reads_the_configuration():

@@ -15,6 +15,7 @@ from quant import ir
 TILE_BYTES = 64 * 1024  # default weight-tile buffer
 BRAM_SHARE = 0.9  # of the device's block RAM for the buffers, by default
 ACT_LIMIT = 1 << 20  # the program's 20-bit activation addresses
+IP_INSTANCE = "seq_engine_0"  # the engine's cell in the board's block design (PYNQ's IP name)
 BRAM18_ROWS = 2048  # bytes stored 8 bits wide in one RAMB18 (2K × 9: its parity unused)
 # Ops whose multipliers the vector unit's product stage applies (ADD's two, REQUANT's M,
 # PRELU's M_pos and M_neg): their requantiser gets M = 1, so a shift-only engine runs them.

@@ -7,6 +7,8 @@ to the board, self-contained.
     rtl/               every SystemVerilog source of the engine (copies, with the generated
                        register block), seq_engine.f (compile order), seq_regs.h (C header)
     vivado/package_ip.tcl   packages rtl/ as a Vivado IP with its AXI interfaces
+    vivado/build_overlay.tcl  the board's block design (PS7 + engine), bitstream, and
+                       overlay/hccr_seq.bit + .hwh for PYNQ
 
 It is written into a temporary sibling and renamed into place only when complete; an
 existing folder is replaced only when it is an earlier output of this command.
@@ -26,7 +28,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from base.errors import HccrError
 from hw.boards import Board
 from hw.gen.seq.batch import BatchChoice, choose_batch
-from hw.gen.seq.config import EngineConfig, rtl_problems
+from hw.gen.seq.config import IP_INSTANCE, EngineConfig, rtl_problems
 from hw.gen.seq.cycles import program_cycles
 from hw.gen.seq.files import save_program
 from hw.gen.seq_regs import AXI_MACROS, generate
@@ -39,6 +41,8 @@ TOP = "seq_engine"
 FILELIST = "rtl/seq_engine.f"
 MARKER = "engine.json"
 MAX_BURST = 16
+VLNV = ("hccr-fpga.org", "hccr", "hccr_seq_engine", "1.0")  # the packaged IP's vendor:lib:name:ver
+OVERLAY = "hccr_seq"  # the block design, and the bitstream's and .hwh's names
 
 
 def engine_sources() -> list[Path]:
@@ -87,10 +91,17 @@ def _write(folder: Path, model: ir.Model, choice: BatchChoice, board: Board) -> 
     env = Environment(loader=FileSystemLoader(Path(__file__).parents[1] / "templates"),
                       undefined=StrictUndefined, keep_trailing_newline=True)
     (folder / "vivado").mkdir()
+    vendor, library, name, version = VLNV
     (folder / "vivado" / "package_ip.tcl").write_text(env.get_template(
         "package_ip.tcl.j2").render(header=header, part=board.package, top=TOP,
                                     filelist=FILELIST, generics=generics, pe=cfg.pe,
-                                    simd=cfg.simd))
+                                    simd=cfg.simd, vendor=vendor, library=library, name=name,
+                                    version=version))
+    (folder / "vivado" / "build_overlay.tcl").write_text(env.get_template(
+        "build_overlay.tcl.j2").render(header=header, board=board.name, part=board.package,
+                                       board_part=board.board_part, vlnv=":".join(VLNV),
+                                       instance=IP_INSTANCE, overlay=OVERLAY,
+                                       clock_mhz=f"{cfg.clock_mhz:g}"))
     (folder / MARKER).write_text(json.dumps({"header": header, **meta}, indent=1) + "\n")
 
 

@@ -184,6 +184,8 @@ def _report_sequential(choice: BatchChoice, target: Board, out: Path) -> None:
                   f"images/s at {cfg.clock_mhz:g} MHz (timing contract); DDR "
                   f"{choice.ddr_bytes_per_image / 1e6:.2f} MB/image, {choice.ddr_gb_s:.2f} of "
                   f"{target.ddr_gb_s:.2f} GB/s → {out}/", highlight=False)
+    console.print(f"bitstream and PYNQ overlay for {target.name}: cd {out} && vivado -mode batch "
+                  "-source vivado/build_overlay.tcl", highlight=False)
 
 
 def _images(model: ir.Model, n: int, data: Path | None, inputs: Path | None,

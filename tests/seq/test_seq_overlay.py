@@ -54,7 +54,6 @@ proc unknown {args} {
       }
       return ""
     }
-    make_wrapper { return /bd/hdl/hccr_seq_wrapper.v }
     ipx::current_core { return core }
     default { return [lindex $args end] }
   }
@@ -116,6 +115,8 @@ def test_the_overlay_build_instantiates_the_packaged_ip_where_the_driver_looks(d
     assert "CONFIG.PCW_FPGA0_PERIPHERAL_FREQMHZ 200" in ps7
     assert find(calls, "connect_bd_net", f"{instance}/irq", "ps7/IRQ_F2P")
     assert find(calls, "connect_bd_net", "rst_ps7_0_200M/peripheral_aresetn", f"{instance}/rst_n")
+    assert find(calls, "make_wrapper", "-files", "hccr_seq.bd", "-top", "-import")
+    assert find(calls, "set_property", "top", "hccr_seq_wrapper")
     assert find(calls, "launch_runs", "impl_1", "-to_step", "write_bitstream", "-jobs", "4")
     copies = [c[-1] for c in find(calls, "file", "copy")]
     assert [p.split("/")[-2:] for p in copies] == [["overlay", "hccr_seq.bit"],

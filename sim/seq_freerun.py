@@ -21,7 +21,7 @@ from hw.gen import seq_regs
 from hw.gen.seq import exits
 from hw.gen.seq.compiler import Program
 from hw.gen.seq.config import EngineConfig
-from hw.gen.seq.cycles import instruction_cycles
+from hw.gen.seq.cycles import program_cycles
 from hw.gen.seq.outdir import engine_generics, engine_sources
 from hw.gen.seq.records import pack_inputs, unpack_outputs
 from quant import golden, ir
@@ -52,8 +52,8 @@ def contract_cycles(program: Program, images: int) -> int:
     """Cycles the timing contract gives `images` images, batch by batch (the last one short
     when `images` is not a multiple of the batch)."""
     batch = program.header.batch
-    return sum(instruction_cycles(ins, program.config, min(batch, images - first))
-               for first in range(0, images, batch) for ins in program.instructions)
+    return sum(c for first in range(0, images, batch)
+               for _, _, c in program_cycles(program, min(batch, images - first)))
 
 
 def _up(n: int, align: int) -> int:

@@ -361,8 +361,6 @@ def conv_chain(rng: np.random.Generator, shape: Sequence[int], cout: int = 8,
             avgpool takes no padding).
         pool_kind: maxpool or avgpool.
     """
-    tensors = [random_spec(rng, "x", shape, in_dtype)]
-    ops: list[ir.Op] = []
     steps: list[tuple[str, dict[str, Any]]] = [
         ("conv2d", dict(zip(("kernel", "stride", "padding"), window, strict=True), cout=cout,
                         out_dtype="int8")),
@@ -375,9 +373,17 @@ def conv_chain(rng: np.random.Generator, shape: Sequence[int], cout: int = 8,
         steps.append((pool_kind, params))
     steps.append(("conv2d", {"kernel": (1, 1), "stride": (1, 1), "padding": (0, 0, 0, 0),
                              "cout": 4, "out_dtype": "int8"}))
+    return op_chain(rng, "conv_chain", random_spec(rng, "x", shape, in_dtype), steps)
+
+
+def op_chain(rng: np.random.Generator, name: str, x: ir.TensorSpec,
+             steps: Sequence[tuple[str, dict[str, Any]]]) -> ir.Model:
+    """x → one op per (kind, `make_op` params) step, each on the previous output; the last
+    op's output is "head"."""
+    tensors, ops = [x], []
     for i, (kind, params) in enumerate(steps):
-        name = "head" if i == len(steps) - 1 else f"{kind}{i}"
-        op, out = make_op(kind, rng, name, [tensors[-1]], **params)
+        op, out = make_op(kind, rng, "head" if i == len(steps) - 1 else f"{kind}{i}",
+                          [tensors[-1]], **params)
         ops.append(op)
         tensors.append(out)
-    return ir.Model("conv_chain", {t.name: t for t in tensors}, tuple(ops), ("x",), ("head",))
+    return ir.Model(name, {t.name: t for t in tensors}, tuple(ops), ("x",), ("head",))

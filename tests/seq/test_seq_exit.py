@@ -11,7 +11,7 @@ from hw.gen.seq import exits
 from hw.gen.seq.check import check_program
 from hw.gen.seq.compiler import compile_model
 from hw.gen.seq.config import EngineConfig
-from hw.gen.seq.cycles import batch_cycles, instruction_cycles
+from hw.gen.seq.cycles import batch_cycles, walk_cycles
 from hw.gen.seq.emulator import Emulator
 from hw.gen.seq.executor import decode, execute
 from hw.gen.seq.isa import Opcode
@@ -62,10 +62,11 @@ def test_exited_images_skip_the_rest() -> None:
         assert not ran[image] & later, (image, point)
         assert {op.name for op in stages[point]} <= ran[image]
     _, body = decode(program.encode())
-    full = sum(instruction_cycles(ins, CONFIG, 1) for ins in body if ins.opcode != Opcode.EXIT)
+    every = walk_cycles(body, CONFIG, [(i, 1) for i in range(len(body))])
+    full = sum(c for ins, c in zip(body, every, strict=True) if ins.opcode != Opcode.EXIT)
     per_point = [batch_cycles(body, CONFIG, [p]) for p in range(len(model.exits))]
     assert per_point == sorted(per_point) and per_point[0] < full
-    exit_cost = [instruction_cycles(i, CONFIG, 1) for i in body if i.opcode == Opcode.EXIT]
+    exit_cost = [c for ins, c in zip(body, every, strict=True) if ins.opcode == Opcode.EXIT]
     assert per_point[-1] == full + sum(exit_cost)
 
 

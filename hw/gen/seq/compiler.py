@@ -17,7 +17,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from base.errors import HccrError
-from hw.gen.seq import bands, exits
+from hw.gen.seq import bands, exits, prefetch
 from hw.gen.seq.config import EngineConfig, check_unit_m
 from hw.gen.seq.isa import Bcast, Header, Instruction, Opcode
 from quant import ir
@@ -637,6 +637,7 @@ def _compile(model: ir.Model, config: EngineConfig, batch: int, stack: bool,
         except ValueError as exc:
             raise HccrError(f"{ins.op or 'program'}: {exc}") from None
     exits.link(instructions)
+    prefetch.link(instructions)
     views = {t: b.view(t) for t in model.tensors}
     header = Header(config.pe, config.simd, batch, len(instructions), layout.need(batch),
                     layout.image_bytes, input_bytes, offset, len(b.data),

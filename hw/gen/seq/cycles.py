@@ -10,6 +10,9 @@ Per instruction, for a batch of B images (`ceil`: ⌈·⌉; C: the channels a pa
   masked); tiles stream from DDR double-buffered with the next tile's read issued while the
   current one's words arrive, so a tile costs max(its compute + `TILE_DRAIN`, the next tile's
   transfer), and only the first fetch's latency shows (plus `MAC_SETUP` per instruction);
+  the first fetch is free when the previous MAC prefetched that tile (hw/gen/seq/prefetch.py),
+  and a MAC that prefetches waits for the prefetched tile beyond its last tile's compute:
+  its transfer, plus the DDR latency unless the tile queues behind the MAC's only tile;
 - element-wise passes (COPY, REQUANT, LUT, PRELU): B·H·W·⌈C/SIMD⌉, twice that for ADD/MUL
   (two operands through one read port);
 - window passes (MAXPOOL, AVGPOOL): B·HO·WO·KH·KW·⌈C/SIMD⌉;
@@ -27,7 +30,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from hw.gen.seq import exits
+from hw.gen.seq import exits, prefetch
 from hw.gen.seq.compiler import Program, mac_segments
 from hw.gen.seq.config import EngineConfig
 from hw.gen.seq.isa import Instruction, Opcode
@@ -59,8 +62,10 @@ def _io_beats(ins: Instruction, cfg: EngineConfig) -> int:
     return max(math.ceil(ins["ddr_bytes"] / cfg.ddr_bytes_per_cycle), pieces)
 
 
-def instruction_cycles(ins: Instruction, cfg: EngineConfig, batch: int) -> int:
-    """Cycles of one instruction over a batch (module doc)."""
+def instruction_cycles(ins: Instruction, cfg: EngineConfig, batch: int,
+                       prefetched: bool = False) -> int:
+    """Cycles of one instruction over a batch (module doc); `prefetched`: a MAC whose first
+    tile the previous MAC fetched."""
     op = ins.opcode
     if ins["once"]:  # one image, or skipped (fetched only) past a short last batch
         if ins["slot"] >= batch:
@@ -74,7 +79,13 @@ def instruction_cycles(ins: Instruction, cfg: EngineConfig, batch: int) -> int:
         segments, length = mac_segments((ins["kh"], ins["kw"]), ins["a_c"], bool(ins["row"]))
         compute = batch * ins["y_h"] * ins["y_w"] * segments * math.ceil(length / cfg.simd)
         transfer = math.ceil(ins["tile_bytes"] / cfg.ddr_bytes_per_cycle)
-        return (OVERHEAD + MAC_SETUP + cfg.ddr_latency + transfer
+        first = 0 if prefetched else cfg.ddr_latency + transfer
+        tail = 0
+        if pf := prefetch.target(ins):
+            queued = ins["tiles"] == 1 and not prefetched
+            tail = max(0, (0 if queued else cfg.ddr_latency)
+                       + math.ceil(pf[1] / cfg.ddr_bytes_per_cycle) - compute)
+        return (OVERHEAD + MAC_SETUP + first + tail
                 + ins["tiles"] * max(compute + TILE_DRAIN, transfer))
     if op in (Opcode.LOAD, Opcode.STORE):
         return OVERHEAD + batch * (cfg.ddr_latency + _io_beats(ins, cfg))
@@ -95,17 +106,25 @@ def instruction_cycles(ins: Instruction, cfg: EngineConfig, batch: int) -> int:
     return OVERHEAD + params + batch * work
 
 
+def walk_cycles(body: Sequence[Instruction], cfg: EngineConfig,
+                walk: Sequence[tuple[int, int]]) -> list[int]:
+    """Cycles of each step (instruction index, images) of a walk through `body`."""
+    return [instruction_cycles(body[i], cfg, n, hit)
+            for (i, n), hit in zip(walk, prefetch.hits(body, walk), strict=True)]
+
+
 def batch_cycles(body: Sequence[Instruction], cfg: EngineConfig, points: Sequence[int]) -> int:
     """Cycles of one batch whose images leave at exit `points` (one per image): the
     instructions it runs (`exits.executed`), each for its images."""
-    return sum(instruction_cycles(body[i], cfg, n) for i, n in exits.executed(body, points))
+    return sum(walk_cycles(body, cfg, exits.executed(body, points)))
 
 
-def program_cycles(program: Program) -> list[tuple[str, str, int]]:
-    """(op, opcode, cycles over a batch) of every instruction."""
-    return [(ins.op, ins.opcode.name, instruction_cycles(ins, program.config,
-                                                         program.header.batch))
-            for ins in program.instructions]
+def program_cycles(program: Program, images: int | None = None) -> list[tuple[str, str, int]]:
+    """(op, opcode, cycles) of every instruction over a batch of `images` (default: a whole
+    batch), every instruction run."""
+    body, n = program.instructions, images or program.header.batch
+    cycles = walk_cycles(body, program.config, [(i, n) for i in range(len(body))])
+    return [(ins.op, ins.opcode.name, c) for ins, c in zip(body, cycles, strict=True)]
 
 
 def image_cycles(program: Program) -> float:

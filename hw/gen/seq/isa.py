@@ -120,6 +120,10 @@ FIELDS: tuple[Field, ...] = (
     Field("once", 1, False, "run for one image of the batch only, image `slot`, at the "
           "addresses given (no image offset); skipped when the batch has no image `slot`"),
     Field("slot", 8, False, "once: the image of the batch it runs for"),
+    Field("pf_words", 15, False, "MAC: 8-byte words of the tile to prefetch (the next MAC's "
+          "first) into the free tile buffer once this MAC's tiles are fetched; 0: none"),
+    Field("pf_gap", 15, True, "MAC: 8-byte words from the end of this MAC's block to the tile "
+          "to prefetch"),
 )
 
 HEADER: tuple[Field, ...] = (

@@ -14,7 +14,7 @@ def _struct(name: str, table: tuple[Field, ...]) -> str:
     """A packed struct whose first table field sits at bit 0 (SV packs the last member at the
     least significant bits), padded to a whole record."""
     pad = RECORD_BYTES * 8 - sum(f.bits for f in table)
-    lines = ["  typedef struct packed {", f"    logic [{pad - 1}:0] reserved;"]
+    lines = ["  typedef struct packed {", *([f"    logic [{pad - 1}:0] reserved;"] if pad else [])]
     for f in reversed(table):
         kind = "logic signed" if f.signed else "logic"
         width = f" [{f.bits - 1}:0]" if f.bits > 1 else ""

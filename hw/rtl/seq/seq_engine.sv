@@ -222,6 +222,7 @@ module seq_engine #(
     .batch_i           (batch),
     .act_image_bytes_i (act_image_bytes),
     .data_base_i       (data_base),
+    .flush_i           (!busy),
     .done_o            (done_u[1]),
     .stall_o           (stall_u[1]),
     .act_rd_valid_o    (rd_valid_u[1]),

@@ -36,7 +36,8 @@ package seq_isa_pkg;
   } bcast_e;
 
   typedef struct packed {
-    logic [29:0] reserved;
+    logic signed [14:0] pf_gap;  // MAC: 8-byte words from the end of this MAC's block to the tile to prefetch
+    logic [14:0] pf_words;  // MAC: 8-byte words of the tile to prefetch (the next MAC's first) into the free tile buffer once this MAC's tiles are fetched; 0: none
     logic [7:0] slot;  // once: the image of the batch it runs for
     logic once;  // run for one image of the batch only, image `slot`, at the addresses given (no image offset); skipped when the batch has no image `slot`
     logic [15:0] next;  // EXIT: the instruction to continue at once the batch is done

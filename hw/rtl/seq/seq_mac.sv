@@ -18,6 +18,10 @@
 // while the tile's last pixels drain (each pixel carries its tile buffer, whose parameters its
 // write-back uses; a buffer is refilled only once its pixels are written back); a tile waits
 // for its fetch. The next tile's command is issued while the current tile's words arrive.
+// Prefetch (hw/gen/seq/prefetch.py): after its last tile a MAC with pf_words fetches the tile
+// at the end of its block + pf_gap words (the next MAC's first) into the free buffer and is
+// done once it is in; the next MAC starts on that buffer when its own first tile is the one
+// held (same ddr_off and tile_bytes), else drops it; flush_i (the run is over) drops it too.
 `default_nettype none
 
 module seq_mac #(
@@ -29,6 +33,7 @@ module seq_mac #(
 ) (
   `HCCR_UNIT_PORTS,
   input  wire  [31:0]                data_base_i,
+  input  wire                        flush_i,   // drop a prefetched tile
 
   `HCCR_ACT_PORTS(SIMD),
   `HCCR_UNIT_RD_PORTS
@@ -104,15 +109,33 @@ module seq_mac #(
   logic [1:0]       free;           // tile buffer b's tile is computed and written back
   logic [1:0]       computed_q;     // tile buffer b's tile has had its last beat
   logic             take;
+  logic             fpf;            // the command is the prefetch (tile `tiles`)
+  logic [15:0]      ftiles;         // tiles to command, the prefetch included
+  logic [31:0]      foff;           // the command's offset from DATA_BASE
+  logic [31:0]      fbytes;         // its bytes
+  logic             pfv_q;          // buffer pfb_q holds a prefetched tile
+  logic             pfb_q;
+  logic [31:0]      pfoff_q;        // its offset from DATA_BASE
+  logic [31:0]      pfbytes_q;      // its bytes
+  logic             hit;            // the MAC starting now begins on the prefetched tile
+  logic             drained;        // every pixel written back, the prefetch in
+
+  assign fpf     = ftile_q == ins.tiles;
+  assign ftiles  = ins.tiles + 16'(ins.pf_words != '0);
+  assign foff    = ins.ddr_off + 32'(ftile_q) * 32'(ins.tile_bytes)
+                   + (fpf ? {{14{ins.pf_gap[14]}}, ins.pf_gap, 3'b000} : 32'd0);
+  assign fbytes  = fpf ? {14'd0, ins.pf_words, 3'b000} : 32'(ins.tile_bytes);
+  assign hit     = pfv_q && pfoff_q == ins.ddr_off && pfbytes_q == 32'(ins.tile_bytes);
+  assign drained = computed_q == '0 && ftile_q == ftiles && !fcmd_q && resv_q == '0;
 
   assign rd_cmd_valid_o = fcmd_q;
-  assign rd_cmd_addr_o  = data_base_i + ins.ddr_off + 32'(ftile_q) * 32'(ins.tile_bytes);
-  assign rd_cmd_bytes_o = 32'(ins.tile_bytes);
+  assign rd_cmd_addr_o  = data_base_i + foff;
+  assign rd_cmd_bytes_o = fbytes;
   assign s_axis_tready  = resv_q[dbuf_q];
   assign take           = s_axis_tvalid && resv_q[dbuf_q];
 
   always_ff @(posedge clk) begin
-    if (!rst_n || abort_i || state_q == IDLE) begin
+    if (!rst_n || abort_i || flush_i) begin
       full_q  <= '0;
       resv_q  <= '0;
       fcmd_q  <= 1'b0;
@@ -122,8 +145,23 @@ module seq_mac #(
       fword_q <= '0;
       flane_q <= '0;
       frow_q  <= '0;
+      pfv_q   <= 1'b0;
+    end else if (state_q == IDLE) begin
+      if (start_i) begin
+        pfv_q <= 1'b0;
+        if (hit) begin  // tile 0 is in buffer pfb_q: fetch from tile 1 into the other one
+          ftile_q <= 16'd1;
+          fbuf_q  <= !pfb_q;
+        end else begin
+          full_q  <= '0;
+          ftile_q <= '0;
+          fbuf_q  <= 1'b0;
+          dbuf_q  <= 1'b0;
+          frow_q  <= '0;
+        end
+      end
     end else begin
-      if (!fcmd_q && ftile_q != ins.tiles && !full_q[fbuf_q] && !resv_q[fbuf_q]) begin
+      if (!fcmd_q && ftile_q != ftiles && !full_q[fbuf_q] && !resv_q[fbuf_q]) begin
         fcmd_q <= 1'b1;
       end
       if (fcmd_q && rd_cmd_ready_i) begin
@@ -131,6 +169,14 @@ module seq_mac #(
         resv_q[fbuf_q] <= 1'b1;
         ftile_q        <= ftile_q + 16'd1;
         fbuf_q         <= !fbuf_q;
+        if (fpf) begin
+          pfb_q     <= fbuf_q;
+          pfoff_q   <= foff;
+          pfbytes_q <= fbytes;
+        end
+      end
+      if (state_q == DRAIN && drained) begin
+        pfv_q <= ins.pf_words != '0;
       end
       if (take) begin
         fword_q <= fword_q + 24'd1;
@@ -314,20 +360,18 @@ module seq_mac #(
       case (state_q)
         IDLE: if (start_i) begin
           state_q <= SETUP1;
+          ctile_q <= '0;
+          cbuf_q  <= hit && pfb_q;
         end
         SETUP1: state_q <= SETUP2;
-        SETUP2: begin
-          state_q <= START;
-          ctile_q <= '0;
-          cbuf_q  <= 1'b0;
-        end
+        SETUP2: state_q <= START;
         START: state_q <= RUN;
         RUN: if (last_beat) begin
           ctile_q <= ctile_q + 16'd1;
           cbuf_q  <= !cbuf_q;
           state_q <= ctile_q + 16'd1 == ins.tiles ? DRAIN : START;
         end
-        DRAIN: if (computed_q == '0) begin  // every pixel written back
+        DRAIN: if (drained) begin
           state_q <= IDLE;
           done_o  <= 1'b1;
         end

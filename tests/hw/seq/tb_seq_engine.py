@@ -5,10 +5,11 @@ The test (test_seq_engine.py) writes into the run directory `program.bin`, `data
 `inputs.bin` and `run.json` ({"images", "pause", "seed", "max_cycles", optional "fail_read" /
 "fail_write": [lo, hi) of DDR addresses answered "resp" (SLVERR unless DECERR),
 "program_bytes": PROGRAM_BYTES instead of the program's size, "restart": write START again
-while busy}); the testbench lays them out in DDR as the driver does (data after the program,
-64-byte aligned; records 4 KB aligned), starts the engine, waits for the interrupt, and writes
-back `outputs.bin` (the output records) and `result.json` (STATUS, ERROR_CODE, CYCLES, STALL,
-IMAGES_DONE, EXITS_0..3, the cycles to the interrupt).
+while busy, "again": run a second time on the data block `data2.bin`); the testbench lays them
+out in DDR as the driver does (data after the program, 64-byte aligned; records 4 KB aligned),
+starts the engine, waits for the interrupt, and writes back `outputs.bin` (the output records)
+and `result.json` (STATUS, ERROR_CODE, CYCLES, STALL, IMAGES_DONE, EXITS_0..3, the cycles to
+the interrupt); the second run's records go to `outputs2.bin`.
 """
 
 from __future__ import annotations
@@ -80,6 +81,25 @@ async def run_program(dut: object) -> None:
                        ("DATA_BASE", tb.data_base), ("INPUT_BASE", tb.input_base),
                        ("OUTPUT_BASE", tb.output_base), ("IMAGE_COUNT", tb.run["images"])):
         await tb.write(reg, value)
+    cycles = await _start_and_wait(tb, dut)
+    result = {"irq_cycles": cycles, "status": await tb.read("STATUS"),
+              "error_code": await tb.read("ERROR_CODE"),
+              "cycles": await tb.read("CYCLES_LO") | await tb.read("CYCLES_HI") << 32,
+              "stall": await tb.read("STALL_LO") | await tb.read("STALL_HI") << 32,
+              "images_done": await tb.read("IMAGES_DONE"),
+              "exits": [await tb.read(f"EXITS_{i}") for i in range(4)]}
+    Path("outputs.bin").write_bytes(tb.ram.read(tb.output_base, tb.output_bytes))
+    Path("result.json").write_text(json.dumps(result))
+    if tb.run.get("again"):
+        await tb.write("STATUS", tb.bit("STATUS", "DONE"))
+        tb.ram.write(tb.data_base, Path("data2.bin").read_bytes())
+        tb.ram.write(tb.output_base, bytes(tb.output_bytes))
+        await _start_and_wait(tb, dut)
+        Path("outputs2.bin").write_bytes(tb.ram.read(tb.output_base, tb.output_bytes))
+
+
+async def _start_and_wait(tb: TB, dut: object) -> int:
+    """Write START (twice with "restart"); the cycles until the interrupt."""
     await tb.write("CTRL", tb.bit("CTRL", "IRQ_EN") | tb.bit("CTRL", "START"))
     cycles = 0
     if tb.run.get("restart"):
@@ -90,11 +110,4 @@ async def run_program(dut: object) -> None:
         await RisingEdge(dut.clk)
         cycles += 1
         assert cycles < int(tb.run["max_cycles"]), f"no interrupt within {cycles} cycles"
-    result = {"irq_cycles": cycles, "status": await tb.read("STATUS"),
-              "error_code": await tb.read("ERROR_CODE"),
-              "cycles": await tb.read("CYCLES_LO") | await tb.read("CYCLES_HI") << 32,
-              "stall": await tb.read("STALL_LO") | await tb.read("STALL_HI") << 32,
-              "images_done": await tb.read("IMAGES_DONE"),
-              "exits": [await tb.read(f"EXITS_{i}") for i in range(4)]}
-    Path("outputs.bin").write_bytes(tb.ram.read(tb.output_base, tb.output_bytes))
-    Path("result.json").write_text(json.dumps(result))
+    return cycles

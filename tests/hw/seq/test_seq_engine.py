@@ -237,6 +237,30 @@ def test_start_while_busy_is_reported(rng, seed, tmp_path, build_root) -> None:
     assert np.array_equal(unpack_outputs(program, raw, 2)["y"], golden.run(model, feeds)["y"])
 
 
+def test_a_prefetched_tile_lasts_a_run_not_longer(rng, seed, tmp_path, build_root) -> None:
+    """A conv whose MAC prefetches its own first tile (a program the compiler does not make):
+    batch 2 starts on the tile batch 1 prefetched; a second run on other weights at the same
+    DDR addresses drops it (the run's end flushes it). Both runs bit-exact."""
+    model = conv_model(rng)
+    conv = model.ops[0]
+    other = dataclasses.replace(model, ops=(dataclasses.replace(
+        conv, weight=rng.integers(-128, 128, conv.weight.shape).astype(np.int8)),))
+    program, program2 = (compile_model(m, CONFIG, 1) for m in (model, other))
+    mac = next(i for i in program.instructions if i.opcode == Opcode.MAC)
+    mac.fields["pf_words"] = mac["tile_bytes"] // 8
+    mac.fields["pf_gap"] = -mac["tiles"] * mac["tile_bytes"] // 8
+    assert program2.encode() == compile_model(model, CONFIG, 1).encode() != program.encode()
+    assert program.data != program2.data
+    feeds = random_batch(model, rng, 2)
+    (tmp_path / "data2.bin").write_bytes(program2.data)
+    raw, result = simulate(program, pack_inputs(program, feeds), 2, tmp_path, build_root, seed,
+                           again=True)
+    assert result["error_code"] == 0 and result["images_done"] == 2
+    assert np.array_equal(unpack_outputs(program, raw, 2)["y"], golden.run(model, feeds)["y"])
+    raw2 = (tmp_path / "outputs2.bin").read_bytes()
+    assert np.array_equal(unpack_outputs(program, raw2, 2)["y"], golden.run(other, feeds)["y"])
+
+
 @pytest.mark.synth
 @pytest.mark.slow
 def test_yosys_synthesises_engine(tmp_path) -> None:

@@ -26,8 +26,8 @@ from model.data.gnt import GntError
 from model.distill import DistillConfig, distill
 from model.nets import ARCHITECTURES, build
 from model.nets.resize import reinitialise
-from model.prune.runs import cost, load_data, save_run, top1
-from model.prune.tune import TuneConfig, tune
+from model.prune.runs import CHECKPOINT, cost, load_data, save_run, top1
+from model.prune.tune import Checkpoint, TuneConfig, tune
 from model.train import load_trained
 
 Path_ = Annotated[Path, typer.Option(help=".gnt file or folder of .gnt files")]
@@ -76,6 +76,9 @@ def distill_cmd(
         help="also train the student alone (same start, epochs, seed) and print both")] = False,
     seed: int = 0,
     device: Annotated[str, typer.Option(help="cpu or cuda")] = "cpu",
+    resume: Annotated[bool, typer.Option(
+        help="continue after the last epoch RUN/checkpoint.pt holds (saved after every "
+             "epoch) with the same options")] = False,
 ) -> None:
     """Distil a teacher into a student; writes model.pt and metrics.json like hccr train."""
     if (student is None) == (student_arch is None):
@@ -103,12 +106,17 @@ def distill_cmd(
                            _pairs(pairs, 1))
     tune_config = TuneConfig(epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr,
                              seed=seed, device=device)
+    settings = {"teacher": str(teacher), "student": str(student or student_arch),
+                "reinit": reinit, "distill": asdict(config), "tune": asdict(tune_config)}
+    checkpoint = Checkpoint(run / CHECKPOINT, resume, settings)
+    checkpoint.load()  # other settings are refused before the data is read
     train_set = load_data(train_data, t_config.size, classes)
     accuracy = top1(load_data(test_data, t_config.size, classes), device)
     alone = copy.deepcopy(small).to(device) if compare else None
     small.to(device)
     big.to(device)
-    distill(small, big, train_set, config, tune_config, progress_bar)
+    run.mkdir(parents=True, exist_ok=True)  # the checkpoint goes there after every epoch
+    distill(small, big, train_set, config, tune_config, progress_bar, checkpoint)
     metrics = {"teacher": str(teacher), "teacher_top1": accuracy(big), "top1": accuracy(small),
                **cost(small.cpu(), t_config.size), "epochs": epochs, "reinit": reinit}
     if alone is not None:

@@ -22,7 +22,7 @@ from base.errors import HccrError
 from base.progress import Progress, silent
 from model.data.dataset import ImageSet
 from model.loop import final_logits
-from model.prune.tune import TuneConfig, tune
+from model.prune.tune import Checkpoint, TuneConfig, tune
 
 Pair = tuple[str, str]  # (earlier layer, later layer), module names
 
@@ -118,8 +118,10 @@ def _names(pairs: tuple[Pair, ...]) -> list[str]:
 
 
 def distill(student: nn.Module, teacher: nn.Module, train_set: ImageSet, config: DistillConfig,
-            tune_config: TuneConfig, progress: Progress = silent) -> float:
-    """Train `student` against the frozen `teacher`; returns the last epoch's mean loss."""
+            tune_config: TuneConfig, progress: Progress = silent,
+            checkpoint: Checkpoint | None = None) -> float:
+    """Train `student` against the frozen `teacher` (kept in `checkpoint` after every epoch);
+    returns the last epoch's mean loss."""
     teacher.eval().requires_grad_(False)
     s_taps = Taps(student, _names(config.student_pairs), "student")
     t_taps = Taps(teacher, _names(config.teacher_pairs), "teacher")
@@ -136,7 +138,7 @@ def distill(student: nn.Module, teacher: nn.Module, train_set: ImageSet, config:
 
     try:
         return tune(student, train_set, tune_config, criterion, description="distill",
-                    progress=progress)
+                    progress=progress, checkpoint=checkpoint)
     finally:
         s_taps.remove()
         t_taps.remove()

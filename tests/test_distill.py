@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -12,7 +13,7 @@ from torch import nn
 from base.errors import HccrError
 from model.data.dataset import ImageSet
 from model.distill import DistillConfig, distill, soft_loss, sp_loss
-from model.prune.tune import TuneConfig
+from model.prune.tune import Checkpoint, TuneConfig
 
 
 def test_soft_loss_is_t_squared_kl_of_the_softened_distributions():
@@ -70,3 +71,50 @@ def test_student_moves_towards_the_teacher(sp_weight):
     distill(student, teacher, data, config, TuneConfig(epochs=10, batch_size=16, lr=0.05,
                                                        max_shift=0, optimizer="adam"))
     assert gap() < 0.5 * before
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_a_resumed_distillation_equals_one_never_stopped(tmp_path):
+    """3 epochs straight, against 3 epochs stopped in the second and resumed from the
+    checkpoint of the first: the same weights, bit for bit; other settings are refused."""
+    rng = np.random.default_rng(1)
+    data = ImageSet(rng.integers(0, 256, (48, 8, 8), dtype=np.uint8), rng.integers(0, 3, 48))
+    config = DistillConfig(temperature=2.0, alpha=0.7, beta=0.3)
+    tune = TuneConfig(epochs=3, batch_size=16, lr=0.05, max_shift=1)
+    torch.manual_seed(0)
+    teacher, start = _net(8), _net(4)
+    straight = copy.deepcopy(start)
+    distill(straight, teacher, data, config, tune)
+
+    steps = 0
+
+    def stop_in_epoch_two(description, total):
+        class Bar:
+            def __enter__(self):
+                def advance(n=1, info=None):
+                    nonlocal steps
+                    steps += n
+                    if steps > 4:  # 3 steps per epoch: the first of epoch 2 is done
+                        raise _Stop
+                return advance
+
+            def __exit__(self, *exc):
+                return False
+        return Bar()
+
+    saved = Checkpoint(tmp_path / "checkpoint.pt", resume=True, settings={"run": 1})
+    stopped = copy.deepcopy(start)
+    with pytest.raises(_Stop):
+        distill(stopped, teacher, data, config, tune, stop_in_epoch_two, saved)
+    assert torch.load(saved.path, weights_only=False)["epoch"] == 1
+    resumed = copy.deepcopy(start)
+    distill(resumed, teacher, data, config, tune, checkpoint=saved)
+    for (name, a), b in zip(straight.state_dict().items(), resumed.state_dict().values(),
+                            strict=True):
+        assert torch.equal(a, b), name
+    other = Checkpoint(saved.path, resume=True, settings={"run": 2})
+    with pytest.raises(HccrError, match="saved with other settings"):
+        distill(copy.deepcopy(start), teacher, data, config, tune, checkpoint=other)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 
 from flow.cli import app
 from model.nets import build
@@ -61,6 +62,27 @@ def test_distill_compares_with_the_student_alone(tiny, tmp_path):
     assert {"top1", "top1_alone", "teacher_top1"} <= metrics.keys()
     assert "alone" in text
     assert load_trained(out)[2].arch == "sqnxt"
+
+
+def test_distill_resumes_only_with_its_own_options(tiny, tmp_path):
+    """A finished distillation resumed with the same options has no epoch left to train and
+    writes the same student; with another learning rate it is one error line."""
+    data, teacher = tiny
+    out = tmp_path / "student"
+    args = ["distill", "--teacher", str(teacher), "--student-arch", "sqnxt", "--train-data",
+            str(data / "train"), "--test-data", str(data / "test"), "--run", str(out),
+            "--epochs", "1"]
+    invoke(*args)
+    first = load_trained(out)[0].state_dict()
+    text = invoke(*args, "--resume")
+    assert "student distilled" in text
+    again = load_trained(out)[0].state_dict()
+    assert all(torch.equal(first[k], again[k]) for k in first)
+    result = runner.invoke(app, [*args, "--resume", "--lr", "0.02"])
+    assert result.exit_code == 1
+    assert result.output.strip() == (f"error: {out / 'checkpoint.pt'}: saved with other "
+                                      "settings; use a new run folder or the same options")
+    assert "Traceback" not in result.output
 
 
 def test_bad_sp_pair_is_one_line(tiny, tmp_path):

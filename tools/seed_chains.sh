@@ -8,8 +8,8 @@
 #
 #   tools/seed_chains.sh [OUT] [STEP...]   (default OUT = runs/seed_chains, every step)
 #
-# A step whose run folder holds metrics.json is skipped; a training step resumes from its
-# checkpoint, any other step starts over. A step runs the steps it starts from first.
+# A step whose run folder holds metrics.json is skipped; a training or distillation step
+# resumes from its checkpoint (saved after every epoch), any other step starts over. A step runs the steps it starts from first.
 # Knobs: SIZE (48), EPOCHS (10), TUNE (2, epochs of each pruning/clustering/distillation
 # step), DEVICE (cpu), THREADS (2), DATA (OUT/data; `hccr data synth` if missing: 500
 # classes x 24 training + 6 held-out writers, or `hccr data merge` output for CASIA),
@@ -43,12 +43,12 @@ step() {  # the command of one step: STEP → its hccr arguments (the --run come
     s001-student) echo "${tr[@]} --arch eca-resnet18" ;;
     s001-slim-*) echo "prune --method slimming --ratio ${1#s001-slim-} --from $OUT/s001-student \
 ${d[*]} --epochs $TUNE --sparsity-epochs $TUNE" ;;
-    s001-kd-*) echo "distill --teacher $OUT/s001-teacher --student $OUT/s001-slim-${1#s001-kd-} \
-${d[*]} --epochs $TUNE --temperature 5" ;;
+    s001-kd-*) echo "distill --resume --teacher $OUT/s001-teacher --student \
+$OUT/s001-slim-${1#s001-kd-} ${d[*]} --epochs $TUNE --temperature 5" ;;
     s003-b50) echo "${tr[@]} --arch cnn9 --bottleneck 50" ;;
-    s003-kd) echo "distill --teacher $OUT/s002-cnn9 --student $OUT/s003-b50 --reinit ${d[*]} \
+    s003-kd) echo "distill --resume --teacher $OUT/s002-cnn9 --student $OUT/s003-b50 --reinit ${d[*]} \
 --epochs $EPOCHS --temperature 1 --alpha 0.8 --beta 0.2" ;;
-    s003-kd-sp) echo "distill --teacher $OUT/s002-cnn9 --student $OUT/s003-b50 --reinit ${d[*]} \
+    s003-kd-sp) echo "distill --resume --teacher $OUT/s002-cnn9 --student $OUT/s003-b50 --reinit ${d[*]} \
 --epochs $EPOCHS --temperature 1 --alpha 0.8 --beta 0.2 --sp-weight 0.1 ${SP_PAIRS[*]}" ;;
     *) echo "error: unknown step $1 (steps: $(echo $ORDER))" >&2; exit 1 ;;
   esac
@@ -68,7 +68,7 @@ do_step() {
   local dep
   for dep in $(needs "$name"); do do_step "$dep"; done
   echo "$name: running"
-  case $args in train*) ;; *) run rm -rf "$OUT/$name" ;; esac
+  case $args in train* | *--resume*) ;; *) run rm -rf "$OUT/$name" ;; esac
   # shellcheck disable=SC2086  # the step's arguments are split on purpose
   run "$HCCR" $args --run "$OUT/$name"
 }

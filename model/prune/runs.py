@@ -23,7 +23,7 @@ from model.prune.asfp import AsfpState, RoundRow
 from model.train import METRICS, MODEL, TrainConfig, save_atomic
 
 TABLE = "table.txt"
-ASFP_STATE = "checkpoint.pt"  # ASFP's state after its latest round, for `hccr prune --resume`
+CHECKPOINT = "checkpoint.pt"  # a run's state to resume from (`hccr prune`/`distill --resume`)
 SHAPES = "shapes.json"
 log = logging.getLogger(__name__)
 
@@ -95,13 +95,13 @@ def top1(data: ImageSet, device: str = "cpu"):
 def save_asfp_state(run: Path, settings: dict, state: AsfpState) -> None:
     """Keep ASFP's state after a round in RUN/checkpoint.pt, with the settings it ran with."""
     run.mkdir(parents=True, exist_ok=True)
-    save_atomic({"settings": settings, "state": asdict(state)}, run / ASFP_STATE)
+    save_atomic({"settings": settings, "state": asdict(state)}, run / CHECKPOINT)
 
 
 def load_asfp_state(run: Path, settings: dict) -> AsfpState | None:
     """The state `save_asfp_state` kept in RUN (None when there is none); a state saved with
     other settings, or not readable, is an error naming the file."""
-    path = run / ASFP_STATE
+    path = run / CHECKPOINT
     if not path.is_file():
         return None
     try:

@@ -4,15 +4,19 @@ hook after every optimizer step (re-apply masks), with the `hccr train` optimize
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
+from base.errors import HccrError
 from base.progress import Progress, silent
 from model.data.dataset import ImageSet
 from model.loop import channels_last, final_logits, make_optimizer, random_shift, to_input
+from model.train import build_checked, read_checkpoint, save_atomic
 
 Criterion = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -31,6 +35,27 @@ class TuneConfig:
     device: str = "cpu"
 
 
+@dataclass(frozen=True)
+class Checkpoint:
+    """Where `tune` keeps its state after every epoch (model, optimizer, schedule, the data
+    order's generator), whether to go on from it, and the settings it must have been saved
+    with (the caller's: a resume with other settings is an error)."""
+
+    path: Path
+    resume: bool = False
+    settings: dict = field(default_factory=dict)
+
+    def load(self) -> dict | None:
+        """The saved state to go on from, or None (not resuming, or nothing saved yet)."""
+        if not (self.resume and self.path.is_file()):
+            return None
+        ckpt = read_checkpoint(self.path, ("settings", "model", "optimizer", "scheduler"))
+        if ckpt["settings"] != self.settings:
+            raise HccrError(f"{self.path}: saved with other settings; use a new run folder or "
+                            "the same options")
+        return ckpt
+
+
 def cross_entropy(logits: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """The plain classification loss (the default criterion)."""
     return nn.functional.cross_entropy(logits, y)
@@ -38,22 +63,33 @@ def cross_entropy(logits: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> tor
 
 def tune(model: nn.Module, data: ImageSet, config: TuneConfig, criterion: Criterion = cross_entropy,
          after_step: Callable[[int], None] | None = None, description: str = "fine-tune",
-         progress: Progress = silent) -> float:
+         progress: Progress = silent, checkpoint: Checkpoint | None = None) -> float:
     """Train `model` for `config.epochs` epochs; return the last epoch's mean loss.
 
     Args:
         criterion: loss of (final logits, input batch, labels).
         after_step: called with the step number after every optimizer step.
         progress: shows the steps.
+        checkpoint: saved after every epoch; when resuming, training goes on after the
+            epoch it holds, as if it had not stopped.
     """
     gen = torch.Generator().manual_seed(config.seed)
     x_all, y_all = to_input(data.images), torch.from_numpy(data.labels)
     steps = -(-len(y_all) // config.batch_size)
     opt, sched = make_optimizer(model, config.optimizer, config.lr, config.weight_decay,
                                 config.epochs * steps)
-    loss_sum = 0.0
+    start, loss_sum = 0, 0.0
+    if checkpoint is not None and (ckpt := checkpoint.load()) is not None:
+        for key, load in (("model", model.load_state_dict), ("optimizer", opt.load_state_dict),
+                          ("scheduler", sched.load_state_dict),
+                          ("generator", gen.set_state), ("torch_rng", torch.set_rng_state)):
+            build_checked(checkpoint.path, key, partial(load, ckpt.get(key)))
+        start, loss_sum = build_checked(checkpoint.path, "epoch", lambda: (
+            int(ckpt["epoch"]), float(ckpt["loss"])))
     with channels_last(model), progress(description, config.epochs * steps) as advance:
-        for epoch in range(config.epochs):
+        if start:
+            advance(start * steps, f"resumed after epoch {start}/{config.epochs}")
+        for epoch in range(start, config.epochs):
             model.train()
             order, loss_sum = torch.randperm(len(y_all), generator=gen), 0.0
             for i in range(steps):
@@ -69,6 +105,12 @@ def tune(model: nn.Module, data: ImageSet, config: TuneConfig, criterion: Criter
                     after_step(epoch * steps + i + 1)
                 loss_sum += float(loss.detach()) * len(idx)
                 advance(1, f"epoch {epoch + 1}/{config.epochs} loss {float(loss.detach()):.3f}")
+            if checkpoint is not None:
+                save_atomic({"settings": checkpoint.settings, "epoch": epoch + 1,
+                             "loss": loss_sum, "model": model.state_dict(),
+                             "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+                             "generator": gen.get_state(), "torch_rng": torch.get_rng_state()},
+                            checkpoint.path)
     model.eval()
     return loss_sum / max(len(y_all), 1)
 

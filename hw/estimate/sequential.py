@@ -72,16 +72,18 @@ def dsps(cfg: EngineConfig) -> int:
 def memories(cfg: EngineConfig) -> list[Memory]:
     """Every memory of the engine: SIMD activation banks, the two weight-tile buffers as
     PE·SIMD/8 lanes of 64-bit words, the vector unit's per-lane accumulator, parameter and
-    LUT RAMs (MAX_C/SIMD rows), seq_exit's 256 × 64 exit table, seq_mac's parameter
-    registers and the FIFOs."""
+    LUT RAMs (MAX_C/SIMD rows; the parameter RAM is read in two pipeline stages, so in block
+    RAM it is two copies), seq_exit's 256 × 64 exit table, seq_mac's parameter registers and
+    the FIFOs."""
     lanes = cfg.pe * cfg.simd // 8
     rows = math.ceil(cfg.tile_bytes / 8 / lanes)
     vec_rows = cfg.max_c // cfg.simd
     deep = vec_rows > LUTRAM_ROWS
+    params = [Memory("vec_param", vec_rows, 22, deep)] * (2 if deep else 1)
     return ([Memory("act_bank", cfg.act_bytes // cfg.simd, 8)] * cfg.simd
             + [Memory("tile_lane", 2 * rows, 64)] * lanes
-            + [Memory("vec_acc", vec_rows, 32, deep), Memory("vec_param", vec_rows, 22, deep),
-               Memory("vec_lut", 32, 64)] * cfg.simd
+            + [Memory("vec_acc", vec_rows, 32, deep), *params, Memory("vec_lut", 32, 64)]
+            * cfg.simd
             + [Memory("exit_table", 256, 64)]
             + [Memory("mac_params", 2 * cfg.pe, 64),
                Memory("io_fifo", 4, cfg.simd * 8 + (cfg.simd + 1).bit_length() + 1)]

@@ -21,7 +21,6 @@ from hw.gen.seq import cycles, executor
 from hw.gen.seq.compiler import Program, compile_model
 from hw.gen.seq.config import EngineConfig
 from hw.gen.seq.isa import Opcode
-from hw.synth import synth_xilinx
 from sim import runner
 
 SEQ = ROOT / "hw" / "rtl" / "seq"
@@ -160,16 +159,6 @@ def test_opcode_bit_exact(case: str, built, rng, tmp_path) -> None:
         if not want["stall"]:
             fixed = UNIT_FIXED + (WINDOW_SETUP if OPS[case][2] in cycles.WINDOWED else 0)
             assert got["cycles"] <= want["work"] + fixed, (want["name"], got["cycles"])
-
-
-@pytest.mark.synth
-@pytest.mark.slow
-def test_yosys_accepts_seq_vec(tmp_path) -> None:
-    """`synth_xilinx -family xc7` maps the unit at SIMD 8, MAX_C 1024."""
-    result = synth_xilinx("seq_vec", SOURCES, {"SIMD": 8, "MAX_C": 1024}, tmp_path)
-    print(f"seq_vec SIMD 8: {result.luts} LUTs, {result.cells.get('FDRE', 0)} FDRE, "
-          f"{result.brams} BRAMs, {result.dsps} DSPs")
-    assert result.luts > 0
 
 
 def test_models_cover_their_opcode(rng) -> None:

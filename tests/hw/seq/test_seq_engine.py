@@ -11,13 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hw.estimate.sequential import engine_cost, load_calibration
 from hw.gen import seq_regs
 from hw.gen.seq.compiler import Program, compile_model
 from hw.gen.seq.config import EngineConfig
 from hw.gen.seq.isa import Opcode
 from hw.gen.seq.records import pack_inputs, unpack_outputs
-from hw.synth import synth_xilinx
 from quant import golden, ir
 from sim import runner
 from sim.seq_freerun import contract_cycles
@@ -260,21 +258,3 @@ def test_a_prefetched_tile_lasts_a_run_not_longer(rng, seed, tmp_path, build_roo
     assert np.array_equal(unpack_outputs(program, raw, 2)["y"], golden.run(model, feeds)["y"])
     raw2 = (tmp_path / "outputs2.bin").read_bytes()
     assert np.array_equal(unpack_outputs(program, raw2, 2)["y"], golden.run(other, feeds)["y"])
-
-
-@pytest.mark.synth
-@pytest.mark.slow
-def test_yosys_counts_the_engines_dsps_and_block_rams_as_estimated(tmp_path) -> None:
-    """`synth_xilinx -family xc7` of the whole engine at its RTL defaults (PE 4, SIMD 8, 64 KiB
-    activations, 2 × 16 KiB tiles, buffers far smaller than any calibration point's): DSP48E1
-    and block RAMs exactly as the estimator counts them. (Its LUT fit, calibrated on
-    board-sized buffers whose block-RAM output multiplexers it has no term for, comes out
-    about 10 % above Yosys here; tests/test_estimate_seq.py checks it on those.)"""
-    src = [p for p in sources(tmp_path / "regs") if p.suffix != ".vlt"]
-    result = synth_xilinx("seq_engine", src, {}, tmp_path / "synth")
-    want = engine_cost(EngineConfig(pe=4, simd=8, act_bytes=65536, tile_bytes=16384),
-                       load_calibration())
-    got = {"dsp": result.dsps, "ramb36": result.cells.get("RAMB36E1", 0),
-           "ramb18": result.cells.get("RAMB18E1", 0)}
-    print(f"seq_engine: {result.luts} LUT (fit {want.lut:,.0f}), {got}")
-    assert got == {"dsp": want.dsp, "ramb36": want.ramb36, "ramb18": want.ramb18}

@@ -108,8 +108,8 @@ def distill_cmd(
                              seed=seed, device=device)
     settings = {"teacher": str(teacher), "student": str(student or student_arch),
                 "reinit": reinit, "distill": asdict(config), "tune": asdict(tune_config)}
-    checkpoint = Checkpoint(run / CHECKPOINT, resume, settings)
-    checkpoint.load()  # other settings are refused before the data is read
+    # read once, here: other settings are refused before the data is read
+    checkpoint = Checkpoint.open(run / CHECKPOINT, resume, settings)
     train_set = load_data(train_data, t_config.size, classes)
     accuracy = top1(load_data(test_data, t_config.size, classes), device)
     alone = copy.deepcopy(small).to(device) if compare else None

@@ -105,16 +105,18 @@ def test_a_resumed_distillation_equals_one_never_stopped(tmp_path):
                 return False
         return Bar()
 
-    saved = Checkpoint(tmp_path / "checkpoint.pt", resume=True, settings={"run": 1})
+    path = tmp_path / "checkpoint.pt"
+    saved = Checkpoint.open(path, resume=True, settings={"run": 1})
+    assert saved.state is None  # nothing saved yet: a fresh start
     stopped = copy.deepcopy(start)
     with pytest.raises(_Stop):
         distill(stopped, teacher, data, config, tune, stop_in_epoch_two, saved)
-    assert torch.load(saved.path, weights_only=False)["epoch"] == 1
+    assert torch.load(path, weights_only=False)["epoch"] == 1
     resumed = copy.deepcopy(start)
-    distill(resumed, teacher, data, config, tune, checkpoint=saved)
+    distill(resumed, teacher, data, config, tune,
+            checkpoint=Checkpoint.open(path, resume=True, settings={"run": 1}))
     for (name, a), b in zip(straight.state_dict().items(), resumed.state_dict().values(),
                             strict=True):
         assert torch.equal(a, b), name
-    other = Checkpoint(saved.path, resume=True, settings={"run": 2})
     with pytest.raises(HccrError, match="saved with other settings"):
-        distill(copy.deepcopy(start), teacher, data, config, tune, checkpoint=other)
+        Checkpoint.open(path, resume=True, settings={"run": 2})

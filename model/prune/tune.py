@@ -38,22 +38,24 @@ class TuneConfig:
 @dataclass(frozen=True)
 class Checkpoint:
     """Where `tune` keeps its state after every epoch (model, optimizer, schedule, the data
-    order's generator), whether to go on from it, and the settings it must have been saved
-    with (the caller's: a resume with other settings is an error)."""
+    order's generator), the caller's settings saved with it, and the state to go on from
+    (None: start afresh)."""
 
     path: Path
-    resume: bool = False
     settings: dict = field(default_factory=dict)
+    state: dict | None = None
 
-    def load(self) -> dict | None:
-        """The saved state to go on from, or None (not resuming, or nothing saved yet)."""
-        if not (self.resume and self.path.is_file()):
-            return None
-        ckpt = read_checkpoint(self.path, ("settings", "model", "optimizer", "scheduler"))
-        if ckpt["settings"] != self.settings:
-            raise HccrError(f"{self.path}: saved with other settings; use a new run folder or "
-                            "the same options")
-        return ckpt
+    @classmethod
+    def open(cls, path: Path, resume: bool, settings: dict) -> Checkpoint:
+        """`path` with, when resuming from a file there, the state it holds (read once, here);
+        a state saved with other settings is an error."""
+        if not (resume and path.is_file()):
+            return cls(path, settings)
+        state = read_checkpoint(path, ("settings", "model", "optimizer", "scheduler"))
+        if state["settings"] != settings:
+            raise HccrError(f"{path}: saved with other settings; use a new run folder or the "
+                            "same options")
+        return cls(path, settings, state)
 
 
 def cross_entropy(logits: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -79,7 +81,7 @@ def tune(model: nn.Module, data: ImageSet, config: TuneConfig, criterion: Criter
     opt, sched = make_optimizer(model, config.optimizer, config.lr, config.weight_decay,
                                 config.epochs * steps)
     start, loss_sum = 0, 0.0
-    if checkpoint is not None and (ckpt := checkpoint.load()) is not None:
+    if checkpoint is not None and (ckpt := checkpoint.state) is not None:
         for key, load in (("model", model.load_state_dict), ("optimizer", opt.load_state_dict),
                           ("scheduler", sched.load_state_dict),
                           ("generator", gen.set_state), ("torch_rng", torch.set_rng_state)):

@@ -66,10 +66,9 @@ VIEW = "view"  # nothing: the data is reinterpreted, no arithmetic
 READS = (WINDOW, TENSOR, PIXEL, VIEW)
 # What the layer-sequential engine does with an op that is not on its MAC array (`Op.on_write`).
 PASS = "pass"  # a vector pass of its own
-FUSED = "fused"  # done at the write-back of the op before it
-REDUCED = "reduced"  # summed or maxed on write into an accumulator memory of its output's size
-AFTER_CONV = "after conv"  # fused when a conv2d produced its input, else a vector pass
-ON_WRITE = (PASS, FUSED, REDUCED, AFTER_CONV)
+IN_PLACE = "in place"  # no pass: its inputs are written into its bytes, or it reads theirs
+AFTER_CONV = "after conv"  # fused into the write-back of the conv2d before it, else a pass
+ON_WRITE = (PASS, IN_PLACE, AFTER_CONV)
 
 
 class IRError(ValueError):
@@ -358,7 +357,6 @@ class GlobalAvgPool(Op):
 
     kind: ClassVar[str] = "global_avgpool"
     reads: ClassVar[str] = TENSOR
-    on_write: ClassVar[str] = REDUCED
 
     multiplier: int
     shift: int
@@ -401,7 +399,6 @@ class ReduceChannels(Op):
     """Mean (rq of the sum of `x - zx`) or max over C; output `[H, W, 1]`."""
 
     kind: ClassVar[str] = "reduce_channels"
-    on_write: ClassVar[str] = REDUCED
 
     mode: str
     multiplier: int | None = None
@@ -430,7 +427,6 @@ class Add(Op):
 
     kind: ClassVar[str] = "add"
     arity: ClassVar[int] = 2
-    on_write: ClassVar[str] = FUSED
 
     multipliers: tuple[int, int]
     shift: int
@@ -471,7 +467,7 @@ class Concat(_SameQuant):
 
     kind: ClassVar[str] = "concat"
     arity: ClassVar[int] = 0
-    on_write: ClassVar[str] = FUSED
+    on_write: ClassVar[str] = IN_PLACE
 
     def output_shape(self, ins: Sequence[TensorSpec]) -> tuple[int, int, int]:
         hw = ins[0].shape[:2]
@@ -486,7 +482,6 @@ class Requant(Op):
     """`acc = x - zx`, then rq: changes scale, zero point and dtype."""
 
     kind: ClassVar[str] = "requant"
-    on_write: ClassVar[str] = FUSED
 
     multiplier: int
     shift: int
@@ -543,7 +538,7 @@ class Reshape(_SameQuant):
 
     kind: ClassVar[str] = "reshape"
     reads: ClassVar[str] = VIEW
-    on_write: ClassVar[str] = FUSED
+    on_write: ClassVar[str] = IN_PLACE
     no_engine: ClassVar[str] = ("wiring: the HWC stream passes unchanged, only its shape is read "
                                 "differently")
 

@@ -17,15 +17,15 @@ ROW_WISE = frozenset({"prelu", "requant", "sigmoid"})  # one input row → one o
 POOLS = frozenset({"maxpool", "avgpool"})
 
 
-def chains(model: ir.Model) -> list[tuple[ir.Op, ...]]:
-    """Every conv2d followed by row-wise ops and at most one pooling, each intermediate read
-    only by the next op of the chain and none a graph output; at least two ops. Largest
-    intermediate bytes first."""
+def chains(model: ir.Model, skip: frozenset[str] = frozenset()) -> list[tuple[ir.Op, ...]]:
+    """Every conv2d but those in `skip` followed by row-wise ops and at most one pooling,
+    each intermediate read only by the next op of the chain and none a graph output; at
+    least two ops. Largest intermediate bytes first."""
     readers = Counter(t for op in model.ops for t in op.inputs)
     reader = {t: op for op in model.ops for t in op.inputs}
     found = []
     for op in model.ops:
-        if op.kind != "conv2d":
+        if op.kind != "conv2d" or op.name in skip:
             continue
         chain = [op]
         while chain[-1].kind not in POOLS:

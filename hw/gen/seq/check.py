@@ -56,14 +56,16 @@ def program_tensors(program: Program, x: Batch, want: Mapping[str, np.ndarray]
 
 
 def check_program(model: ir.Model, program: Program, x: Batch) -> CompareResult:
-    """Golden vs the program model on every tensor and on the DDR output records; with exits
+    """Golden vs the program model on every tensor the program writes (not a conv output
+    whose max pool its MAC writes: `Program.fused`) and on the DDR output records; with exits
     (IR v2) also on each image's result record, as `exit:class` and `exit:point` (golden's
     `exit_decide`, the engine's first passing EXIT)."""
     want = golden.run(model, x)
     for name in model.outputs:
         want[f"output:{name}"] = want[name]
     got, raw = program_tensors(program, x, want)
-    layers = [*model.inputs, *(op.output for op in model.ops),
+    written = [op.output for op in model.ops if op.output not in program.fused]
+    layers = [*model.inputs, *written,
               *(f"output:{name}" for name in model.outputs)]
     if model.exits:
         classes, points = golden.exit_decide(model, want)

@@ -9,6 +9,7 @@ parameters go to the data block in the order the MAC array reads them (docs/seq_
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from base.errors import HccrError
-from hw.gen.seq import bands, exits, prefetch
+from hw.gen.seq import bands, exits, pools, prefetch
 from hw.gen.seq.config import EngineConfig, check_unit_m
 from hw.gen.seq.isa import Bcast, Header, Instruction, Opcode
 from quant import ir
@@ -57,6 +58,7 @@ class Program:
             of a split program uses: its `once` instructions run image by image).
         views: every IR tensor's view.
         inputs, outputs: (tensor, byte offset in the image's input/output record).
+        fused: tensors never in the buffer (a conv's output whose max pool its MAC writes).
     """
 
     config: EngineConfig
@@ -69,6 +71,7 @@ class Program:
     outputs: list[tuple[str, int]]
     model_name: str = ""
     shared: frozenset[str] = frozenset()
+    fused: frozenset[str] = frozenset()
 
     def encode(self) -> bytes:
         """The program as the engine reads it from DDR: header, instructions."""
@@ -90,6 +93,7 @@ class _Builder:
     reshapes: set[str] = field(default_factory=set)  # outputs of reshapes (contiguous views)
     stacked: dict[str, str] = field(default_factory=dict)  # conv → its stacked input's region
     banded: dict[str, tuple[ir.Op, ...]] = field(default_factory=dict)  # chain head → chain
+    pooled: dict[str, ir.Op] = field(default_factory=dict)  # conv → its fused max pool
     root_bytes: dict[str, int] = field(default_factory=dict)  # regions smaller than a tensor
     instructions: list[Instruction] = field(default_factory=list)
     data: bytearray = field(default_factory=bytearray)
@@ -246,9 +250,9 @@ def _mac_fields(b: _Builder, op: ir.Op | SimpleNamespace, a: View) -> dict[str, 
 
 
 def _emit_mac(b: _Builder, op: ir.Op | SimpleNamespace, a: View, y: View,
-              produces: tuple[str, ...]) -> None:
+              produces: tuple[str, ...], pool: bool = False) -> None:
     b.emit(Opcode.MAC, op.name, produces, **_view_fields("a", a), **_view_fields("y", y),
-           **_mac_fields(b, op, a))
+           **_mac_fields(b, op, a), pool=pool)
 
 
 def _rows(view: View, r0: int, r1: int) -> View:
@@ -396,8 +400,10 @@ def _emit_op(b: _Builder, op: ir.Op) -> None:
         _emit_chain(b, b.banded[op.name])
         return
     if op.kind in ("conv2d", "dense"):
+        if pool := b.pooled.get(op.name):  # the MAC writes the pool's output (`pools`)
+            y = b.view(pool.output)
         op, a = _mac_operands(b, op)
-        _emit_mac(b, op, a, y, (op.output,))
+        _emit_mac(b, op, a, y, (pool.output if pool else op.output,), pool is not None)
         return
     opcode, extra = _vector_fields(b, op)
     b.emit(opcode, op.name, (op.output,), **_view_fields("a", b.view(op.inputs[0])),
@@ -539,53 +545,65 @@ def _resolve(ins: Instruction, layout: _Layout, slot: int | None) -> Instruction
     return Instruction(ins.opcode, values, ins.op, ins.produces)
 
 
-def compile_model(model: ir.Model, config: EngineConfig, batch: int = 1) -> Program:
+def compile_model(model: ir.Model, config: EngineConfig, batch: int = 1, fuse: bool = True
+                  ) -> Program:
     """Compile a valid IR model for one engine configuration: with stacked first-conv inputs
     (`_plan_stacks`) unless only the plain program fits; when neither fits the activation
-    buffer, with the largest conv chains run in row bands (`bands`), one chain more at a time.
+    buffer, with the largest conv chains run in row bands (`bands`), one chain more at a time;
+    max pools fused into the convs before them (`pools`) unless not `fuse`.
 
     Raises:
         HccrError: the model needs something the engine does not have (names the op): an
             int32 tensor, a tile or live activations larger than the buffers (with every
             chain banded), a field out of range.
     """
-    return _first_fit_bands(model, config, batch)[0]
+    return _first_fit_bands(model, config, batch, fuse)[0]
 
 
 def compile_options(model: ir.Model, config: EngineConfig, batch: int = 1) -> list[Program]:
     """`compile_model`'s program and, when a conv chain is left whole, the same with the
     next chain in row bands too: a smaller head zone lets a split program run more of its
     layers per batch, sharing their weights' DDR transfers, at the cost of recomputing the
-    rows bands share (`batch.choose_batch` times both).
+    rows bands share (`batch.choose_batch` times them all). When the model has max pools to
+    fuse, the same without fusing them too: the regions are placed first fit, and another
+    set of regions can leave room for a later split.
 
     Raises:
-        HccrError: as `compile_model`.
+        HccrError: as `compile_model`, when no option compiles.
     """
-    program, chains, banded, stack = _first_fit_bands(model, config, batch)
-    if banded == len(chains):
-        return [program]
-    try:
-        return [program, _compile(model, config, batch, stack, chains[:banded + 1])]
-    except HccrError:
-        return [program]
+    programs, errors = [], []
+    for fuse in (True, False) if pools.fusable(model) else (True,):
+        try:
+            program, chains, banded, stack = _first_fit_bands(model, config, batch, fuse)
+        except HccrError as exc:
+            errors.append(exc)
+            continue
+        programs.append(program)
+        if banded < len(chains):
+            with contextlib.suppress(HccrError):
+                programs.append(_compile(model, config, batch, stack, chains[:banded + 1], fuse))
+    if not programs:
+        raise errors[0]
+    return programs
 
 
-def _first_fit_bands(model: ir.Model, config: EngineConfig, batch: int
+def _first_fit_bands(model: ir.Model, config: EngineConfig, batch: int, fuse: bool
                      ) -> tuple[Program, list[tuple[ir.Op, ...]], int, bool]:
     """The first program that fits, fewest chains banded first, stacked input first; with
     the model's chains, how many of them it bands and whether it stacks."""
-    chains = bands.chains(model)
+    chains = bands.chains(model, skip=frozenset(pools.fusable(model) if fuse else ()))
     for banded in range(len(chains) + 1):
         for stack in (True, False):
             try:
-                return _compile(model, config, batch, stack, chains[:banded]), chains, banded, stack
+                return (_compile(model, config, batch, stack, chains[:banded], fuse), chains,
+                        banded, stack)
             except HccrError as exc:
                 error = exc
     raise error
 
 
 def _compile(model: ir.Model, config: EngineConfig, batch: int, stack: bool,
-             chains: list[tuple[ir.Op, ...]]) -> Program:
+             chains: list[tuple[ir.Op, ...]], fuse: bool) -> Program:
     for name, spec in model.tensors.items():
         if spec.dtype not in ("int8", "uint8"):
             raise HccrError(f"tensor '{name}': {spec.dtype} activations are not supported by "
@@ -593,8 +611,10 @@ def _compile(model: ir.Model, config: EngineConfig, batch: int, stack: bool,
     if batch < 1:
         raise HccrError(f"batch {batch}: must be ≥ 1")
     b = _Builder(exits.with_result(model), config, batch, parent=_plan_aliases(model),
-                 banded={chain[0].name: chain for chain in chains})
+                 banded={chain[0].name: chain for chain in chains},
+                 pooled=pools.fusable(model) if fuse else {})
     inside = {op.name for chain in chains for op in chain[1:]}  # emitted with their head
+    inside |= {pool.name for pool in b.pooled.values()}
     reshape_of = {op.output: op.inputs[0] for op in model.ops if op.kind == "reshape"}
     for out, src in reshape_of.items():  # a reshape reads its input's bytes
         b.parent[out] = (src, 0)
@@ -643,4 +663,5 @@ def _compile(model: ir.Model, config: EngineConfig, batch: int, stack: bool,
                     layout.image_bytes, input_bytes, offset, len(b.data),
                     unit_m=int(config.unit_m))
     return Program(config, header, instructions, bytes(b.data), layout.regions, views, inputs,
-                   outputs, model.name, frozenset(layout.regions) - layout.per_image)
+                   outputs, model.name, frozenset(layout.regions) - layout.per_image,
+                   frozenset(op.output for op in model.ops if op.name in b.pooled))

@@ -4,7 +4,8 @@ contract (the RTL is built to it and its simulation is checked against it).
 Per instruction, for a batch of B images (`ceil`: ⌈·⌉; C: the channels a pass walks):
 - every instruction: `OVERHEAD` (fetch of its 64 bytes, decode, pipeline fill and drain);
   a `once` instruction runs for B = 1 (only `OVERHEAD` when the batch has no image `slot`);
-- MAC: per output-channel tile, B·HO·WO·S·⌈L/SIMD⌉ array cycles, one chunk of SIMD
+- MAC: per output-channel tile, B·HO·WO·S·⌈L/SIMD⌉ array cycles (HO×WO: the conv's output,
+  twice y's rows and columns when its max pool is fused, hw/gen/seq/pools.py), one chunk of SIMD
   contiguous input bytes per cycle: S = KH·KW segments of L = IC bytes (tap by tap), or, in
   row mode, S = KH kernel rows of L = KW·IC bytes (lanes of columns outside the image are
   masked); tiles stream from DDR double-buffered with the next tile's read issued while the
@@ -30,7 +31,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from hw.gen.seq import exits, prefetch
+from hw.gen.seq import exits, pools, prefetch
 from hw.gen.seq.compiler import Program, mac_segments
 from hw.gen.seq.config import EngineConfig
 from hw.gen.seq.isa import Instruction, Opcode
@@ -77,7 +78,8 @@ def instruction_cycles(ins: Instruction, cfg: EngineConfig, batch: int,
     taps = ins["kh"] * ins["kw"]
     if op == Opcode.MAC:
         segments, length = mac_segments((ins["kh"], ins["kw"]), ins["a_c"], bool(ins["row"]))
-        compute = batch * ins["y_h"] * ins["y_w"] * segments * math.ceil(length / cfg.simd)
+        compute = batch * math.prod(pools.conv_shape(ins)) * segments * math.ceil(
+            length / cfg.simd)
         transfer = math.ceil(ins["tile_bytes"] / cfg.ddr_bytes_per_cycle)
         first = 0 if prefetched else cfg.ddr_latency + transfer
         tail = 0

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from hw.gen.seq import exits
+from hw.gen.seq import exits, pools
 from hw.gen.seq.compiler import mac_segments
 from hw.gen.seq.isa import RECORD_BYTES, Bcast, Header, Instruction, Opcode
 from quant.golden import requantize
@@ -52,12 +52,14 @@ def _finish(ins: Instruction, acc: np.ndarray, mult: np.ndarray | int,
     return np.clip(ins["y_zp"] + requantize(acc, mult, shift), lo, hi)
 
 
-def _windows(x: np.ndarray, ins: Instruction, pad_value: int) -> list[np.ndarray]:
-    """Per tap (i, j): the input under it for every output pixel."""
+def _windows(x: np.ndarray, ins: Instruction, pad_value: int,
+             shape: tuple[int, int] | None = None) -> list[np.ndarray]:
+    """Per tap (i, j): the input under it for every output pixel (`shape`: the output's rows
+    and columns, y's by default)."""
     x = np.pad(x, ((ins["pad_t"], ins["pad_b"]), (ins["pad_l"], ins["pad_r"]), (0, 0)),
                constant_values=pad_value)
     kh, kw, sh, sw = ins["kh"], ins["kw"], ins["sh"], ins["sw"]
-    ho, wo = ins["y_h"], ins["y_w"]
+    ho, wo = shape or (ins["y_h"], ins["y_w"])
     return [x[i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw]
             for i in range(kh) for j in range(kw)]
 
@@ -83,10 +85,14 @@ def _mac(ins: Instruction, x: np.ndarray, data: np.ndarray, pe: int, simd: int) 
     w = w.astype(np.float64)
     # the array's int8 operands: uint8 enters as x − 128; pads and masked lanes hold za'
     offset = 0 if ins["a_signed"] else 128
-    acc = np.zeros((ins["y_h"], ins["y_w"], cout))
-    for t, view in enumerate(_windows(x - offset, ins, ins["a_zp"] - offset)):
+    ho, wo = pools.conv_shape(ins)
+    acc = np.zeros((ho, wo, cout))
+    for t, view in enumerate(_windows(x - offset, ins, ins["a_zp"] - offset, (ho, wo))):
         acc += view.astype(np.float64) @ w[t // kw, t % kw]
-    return _finish(ins, acc.astype(np.int64) + bias, mult, shift)
+    y = _finish(ins, acc.astype(np.int64) + bias, mult, shift)
+    if ins["pool"]:  # the 2×2 stride-2 max pool of the write-back (hw/gen/seq/pools.py)
+        y = y.reshape(ins["y_h"], 2, ins["y_w"], 2, cout).max(axis=(1, 3))
+    return y
 
 
 def _vector(ins: Instruction, act: np.ndarray, base: int, data: np.ndarray) -> np.ndarray:

@@ -19,6 +19,7 @@ WORD_BITS = 64
 WORDS = 8  # 64-bit words per instruction and per header
 MAGIC = 0x51455348  # "HSEQ"
 VERSION = 1
+POOL_ROW = 64  # MAC pool: most pooled pixels per row (the write-back's line buffer)
 
 
 class Opcode(enum.IntEnum):
@@ -48,7 +49,8 @@ SEMANTICS: dict[Opcode, str] = {
     Opcode.LOAD: "image bytes from DDR (INPUT_BASE + image·input_bytes + ddr_off) into view y",
     Opcode.STORE: "view a into the image's output record (OUTPUT_BASE + image·output_bytes + off)",
     Opcode.MAC: "conv2d / dense on the PE×SIMD array: y = sat(zy + rq(bias + Σ_window "
-                "(a − za)·w, M[c], s[c])), pads contribute 0, tiles from DDR",
+                "(a − za)·w, M[c], s[c])), pads contribute 0, tiles from DDR; with `pool`, "
+                "y is the 2×2 stride-2 max pool of that",
     Opcode.REQUANT: "y = sat(zy + rq(a − za, mult, shift))",
     Opcode.ADD: "y = sat(zy + ((a − za)·mult + (b − zb)·mult2 + r) >> shift)",
     Opcode.MUL: "y = sat(zy + rq((a − za)·(b − zb), mult, shift)), b broadcast per `bcast`",
@@ -114,7 +116,9 @@ FIELDS: tuple[Field, ...] = (
           "(LOAD/STORE: offset inside the image's input/output record)"),
     Field("ddr_bytes", 32, False, "bytes at ddr_off (MAC: the whole weight + parameter block)"),
     Field("tiles", 16, False, "MAC: output-channel tiles of PE channels"),
-    Field("tile_bytes", 24, False, "MAC: bytes of one tile (parameters, then weights)"),
+    Field("tile_bytes", 23, False, "MAC: bytes of one tile (parameters, then weights)"),
+    Field("pool", 1, False, "MAC: y is the 2×2 stride-2 max pool of the conv's output "
+          f"(2·y_h × 2·y_w pixels), pooled at the write-back (y_w at most {POOL_ROW})"),
     Field("point", 8, False, "EXIT: the exit point's index"),
     Field("next", 16, False, "EXIT: the instruction to continue at once the batch is done"),
     Field("once", 1, False, "run for one image of the batch only, image `slot`, at the "

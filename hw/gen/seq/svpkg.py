@@ -5,7 +5,17 @@ exactly the records the compiler encodes."""
 from __future__ import annotations
 
 from base.paths import ROOT
-from hw.gen.seq.isa import FIELDS, HEADER, MAGIC, RECORD_BYTES, VERSION, Bcast, Field, Opcode
+from hw.gen.seq.isa import (
+    FIELDS,
+    HEADER,
+    MAGIC,
+    POOL_ROW,
+    RECORD_BYTES,
+    VERSION,
+    Bcast,
+    Field,
+    Opcode,
+)
 
 PATH = ROOT / "hw" / "rtl" / "seq" / "seq_isa_pkg.sv"
 
@@ -37,6 +47,9 @@ package seq_isa_pkg;
   localparam int unsigned RECORD_BITS = {RECORD_BYTES * 8};
   localparam logic [31:0] MAGIC = 32'h{MAGIC:08X};
   localparam logic [7:0] VERSION = 8'd{VERSION};
+  /* verilator lint_off UNUSEDPARAM */  // seq_mac's alone
+  localparam int unsigned POOL_ROW = {POOL_ROW};  // MAC pool: line buffer of pooled pixels
+  /* verilator lint_on UNUSEDPARAM */
 
   typedef enum logic [4:0] {{
 {opcodes}

@@ -8,6 +8,9 @@ package seq_isa_pkg;
   localparam int unsigned RECORD_BITS = 512;
   localparam logic [31:0] MAGIC = 32'h51455348;
   localparam logic [7:0] VERSION = 8'd1;
+  /* verilator lint_off UNUSEDPARAM */  // seq_mac's alone
+  localparam int unsigned POOL_ROW = 64;  // MAC pool: line buffer of pooled pixels
+  /* verilator lint_on UNUSEDPARAM */
 
   typedef enum logic [4:0] {
     OP_END = 5'd0,
@@ -42,7 +45,8 @@ package seq_isa_pkg;
     logic once;  // run for one image of the batch only, image `slot`, at the addresses given (no image offset); skipped when the batch has no image `slot`
     logic [15:0] next;  // EXIT: the instruction to continue at once the batch is done
     logic [7:0] point;  // EXIT: the exit point's index
-    logic [23:0] tile_bytes;  // MAC: bytes of one tile (parameters, then weights)
+    logic pool;  // MAC: y is the 2×2 stride-2 max pool of the conv's output (2·y_h × 2·y_w pixels), pooled at the write-back (y_w at most 64)
+    logic [22:0] tile_bytes;  // MAC: bytes of one tile (parameters, then weights)
     logic [15:0] tiles;  // MAC: output-channel tiles of PE channels
     logic [31:0] ddr_bytes;  // bytes at ddr_off (MAC: the whole weight + parameter block)
     logic [31:0] ddr_off;  // byte offset from DATA_BASE of the op's parameters (LOAD/STORE: offset inside the image's input/output record)

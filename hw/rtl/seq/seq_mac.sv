@@ -13,7 +13,10 @@
 // bias' = bias − za'·Σw; two PE lanes share a multiplier (mac_array PACK). After a pixel's
 // last beat: + bias', requantiser (rq(acc, M, s)), + y_zp, clamp to [relu ? y_zp : lo, hi],
 // PE bytes written at y_base + n·act_image_bytes + (y·y_w + x)·y_pitch + t·PE (min(PE,
-// y_c − t·PE) of them).
+// y_c − t·PE) of them). With `pool` (hw/gen/seq/pools.py) the conv's output is 2·y_h × 2·y_w
+// pixels and y its 2×2 stride-2 max pool: a pixel is maxed with the one to its left (a
+// register) and the pair with the pair above (a line buffer of POOL_ROW pooled pixels); only
+// each window's bottom-right pixel writes, at pooled pixel (y/2, x/2).
 // Cycles per tile: B·HO·WO·S·⌈L/SIMD⌉ beats and one START cycle; the next tile's beats follow
 // while the tile's last pixels drain (each pixel carries its tile buffer, whose parameters its
 // write-back uses; a buffer is refilled only once its pixels are written back); a tile waits
@@ -48,6 +51,7 @@ module seq_mac #(
   localparam int unsigned USER_W = 22;                  // output address, tile buffer, last tile
   localparam int unsigned RD_LAT = 2;                                // act buffer read latency
   localparam int unsigned PIW    = PE > 1 ? $clog2(PE) : 1;          // PE index bits
+  localparam int unsigned LBW    = $clog2(seq_isa_pkg::POOL_ROW);    // line buffer index bits
 
   if (SIMD < 1 || SIMD > 128 || (SIMD & (SIMD - 1)) != 0) begin : g_bad_simd
     $fatal(1, "seq_mac: SIMD=%0d must be a power of two 1..128", SIMD);
@@ -237,12 +241,19 @@ module seq_mac #(
   logic signed [SW-1:0] srow_q, scol_q;     // this segment's row start and column offset
   logic signed [SW-1:0] iy0_q, iy_q;        // y·sh − pad_t, + i
   logic [19:0] yimg_q, ypix_q;              // output: image slot, pixel address
+  logic [19:0] prow_q;                      // pool: the pooled row's first pixel address
+  logic [19:0] ynext;                       // the next pixel's output address
+  logic [11:0] ho, wo;                      // conv output rows, columns (pool: twice y's)
   logic        last_k, last_s, last_x, last_y, last_n;
+
+  assign ho    = ins.pool ? {ins.y_h[10:0], 1'b0} : ins.y_h;
+  assign wo    = ins.pool ? {ins.y_w[10:0], 1'b0} : ins.y_w;
+  assign ynext = ypix_q + (!ins.pool || x_q[0] ? 20'(ins.y_pitch) : 20'd0);
 
   assign last_k = k_q + 24'd1 == chunks_q;
   assign last_s = s_q + 16'd1 == segs_q;
-  assign last_x = x_q + 12'd1 == ins.y_w;
-  assign last_y = y_q + 12'd1 == ins.y_h;
+  assign last_x = x_q + 12'd1 == wo;
+  assign last_y = y_q + 12'd1 == ho;
   assign last_n = n_q + 8'd1 == batch_i;
   // A buffer whose tile is computed but not yet written back holds no new tile yet: a tile
   // shorter than the pipeline waits here rather than computing on the tile before last.
@@ -272,6 +283,7 @@ module seq_mac #(
       iy_q   <= SW'(0) - SW'(ins.pad_t);
       yimg_q <= ytile;
       ypix_q <= ytile;
+      prow_q <= ytile;
     end else if (beat) begin
       k_q <= k_q + 24'd1;
       blk_q <= blk_q + TAW'(1);
@@ -298,8 +310,13 @@ module seq_mac #(
           scol_q <= ocol_q + hstep_q;
           srow_q <= orow_q;
           iy_q   <= iy0_q;
-          ypix_q <= ypix_q + 20'(ins.y_pitch);
+          ypix_q <= ynext;
           if (last_x) begin
+            if (ins.pool && !y_q[0]) begin  // the same pooled row for the conv row below
+              ypix_q <= prow_q;
+            end else begin
+              prow_q <= ynext;
+            end
             x_q    <= '0;
             y_q    <= y_q + 12'd1;
             ocol_q <= col0_q;
@@ -318,6 +335,7 @@ module seq_mac #(
               iy_q   <= SW'(0) - SW'(ins.pad_t);
               yimg_q <= yimg_q + act_image_bytes_i;
               ypix_q <= yimg_q + act_image_bytes_i;
+              prow_q <= yimg_q + act_image_bytes_i;
             end
           end
         end
@@ -527,12 +545,47 @@ module seq_mac #(
     end
   end
 
+  // Pool: the written-back pixel's conv column and row parity; the pixel to its left; the
+  // row above's pairs (LUT RAM, read asynchronously).
+  logic [11:0]      px_q;
+  logic             py_q;
+  logic [PE*8-1:0]  hold_q, left, pooled;
+  logic [PE*8-1:0]  line_q [seq_isa_pkg::POOL_ROW];
+  logic [PE*8-1:0]  above;
+
+  logic [7:0] ybias;  // the signed maximum is the unsigned one with the sign bits flipped
+  assign ybias = ins.y_signed ? 8'h80 : 8'h00;
+  assign above = line_q[px_q[LBW:1]];
+  always_comb begin
+    for (int p = 0; p < PE; p++) begin
+      left[p*8 +: 8]   = (hold_q[p*8 +: 8] ^ ybias) > (wdata_q[p*8 +: 8] ^ ybias)
+                         ? hold_q[p*8 +: 8] : wdata_q[p*8 +: 8];
+      pooled[p*8 +: 8] = (above[p*8 +: 8] ^ ybias) > (left[p*8 +: 8] ^ ybias)
+                         ? above[p*8 +: 8] : left[p*8 +: 8];
+    end
+  end
+  always_ff @(posedge clk) begin
+    if (state_q == SETUP1) begin
+      px_q <= '0;
+      py_q <= 1'b0;
+    end else if (wv_q) begin
+      px_q   <= px_q + 12'd1 == wo ? '0 : px_q + 12'd1;
+      py_q   <= px_q + 12'd1 == wo ? !py_q : py_q;
+      hold_q <= wdata_q;
+    end
+  end
+  always_ff @(posedge clk) begin
+    if (wv_q && px_q[0] && !py_q) begin
+      line_q[px_q[LBW:1]] <= left;
+    end
+  end
+
   logic [31:0] wlen;
   assign wlen = wlast_q ? 32'(ins.y_c) - (32'(ins.tiles) - 32'd1) * PE : PE;
   assign wb = wv_q;
-  assign act_wr_valid_o = wv_q;
+  assign act_wr_valid_o = wv_q && (!ins.pool || (px_q[0] && py_q));
   assign act_wr_addr_o  = waddr_q;
-  assign act_wr_data_o  = (SIMD*8)'(wdata_q);
+  assign act_wr_data_o  = (SIMD*8)'(ins.pool ? pooled : wdata_q);
   assign act_wr_len_o   = wlen < PE ? LW'(wlen) : LW'(PE);
 
   assign stall_o = state_q == RUN && !beat;

@@ -13,7 +13,6 @@ import contextlib
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 
 import numpy as np
 
@@ -59,6 +58,8 @@ class Program:
         views: every IR tensor's view.
         inputs, outputs: (tensor, byte offset in the image's input/output record).
         fused: tensors never in the buffer (a conv's output whose max pool its MAC writes).
+        stacked: graph inputs whose record holds the input *stacked* for its first conv
+            (`_plan_stacks`): name → (KH, pad_t) (`records.stack_rows`).
     """
 
     config: EngineConfig
@@ -72,6 +73,7 @@ class Program:
     model_name: str = ""
     shared: frozenset[str] = frozenset()
     fused: frozenset[str] = frozenset()
+    stacked: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def encode(self) -> bytes:
         """The program as the engine reads it from DDR: header, instructions."""
@@ -233,7 +235,7 @@ def _param_words(multiplier: np.ndarray, shift: np.ndarray, bias: np.ndarray | N
     return p
 
 
-def _mac_fields(b: _Builder, op: ir.Op | SimpleNamespace, a: View) -> dict[str, int]:
+def _mac_fields(b: _Builder, op: ir.Op, a: View) -> dict[str, int]:
     """A MAC's weights appended to the data block, and its fields but the views."""
     cfg = b.config
     kernel = tuple(op.kernel) if op.kind == "conv2d" else a.shape[:2]
@@ -249,7 +251,7 @@ def _mac_fields(b: _Builder, op: ir.Op | SimpleNamespace, a: View) -> dict[str, 
             "tiles": tiles, "tile_bytes": tile_bytes}
 
 
-def _emit_mac(b: _Builder, op: ir.Op | SimpleNamespace, a: View, y: View,
+def _emit_mac(b: _Builder, op: ir.Op, a: View, y: View,
               produces: tuple[str, ...], pool: bool = False) -> None:
     b.emit(Opcode.MAC, op.name, produces, **_view_fields("a", a), **_view_fields("y", y),
            **_mac_fields(b, op, a), pool=pool)
@@ -266,9 +268,10 @@ def _plan_stacks(b: _Builder) -> None:
     """Graph inputs whose first conv reads them *stacked*: a region `[H, W, KH·C]` whose channel
     block i holds input row y + i − pad_t at row y (the zero point outside the image), so that
     the KH×KW conv is a 1×KW conv reading KH·KW·C contiguous bytes per output pixel (one chunk
-    for the first conv of a network instead of KH). Only where the chunks saved per pixel
-    (all tiles) outnumber the strided LOADs' extra writes (one piece of at most 8 bytes per
-    pixel and copy), with stride 1 down and the input's height kept."""
+    for the first conv of a network instead of KH). The input record holds the stacked bytes
+    (`records.stack_rows`: the host stacks them), one contiguous LOAD. Only where the chunks
+    saved per pixel (all tiles) outnumber the cycles the KH − 1 extra copies take on the DDR,
+    with stride 1 down and the input's height kept."""
     model, simd = b.model, b.config.simd
     reshaped = {op.inputs[0] for op in model.ops if op.kind == "reshape"}
     for name in model.inputs:
@@ -280,7 +283,7 @@ def _plan_stacks(b: _Builder) -> None:
         saved = (min(kh * kw * math.ceil(c / simd), kh * math.ceil(kw * c / simd))
                  - math.ceil(kh * kw * c / simd)) * math.ceil(conv.weight.shape[-1] / b.config.pe)
         if (conv.stride[0] == 1 and model.tensors[conv.output].shape[0] == h and pad_t < kh
-                and w * c % ALIGN == 0 and saved > kh * math.ceil(c / min(8, simd))):
+                and saved > (kh - 1) * c / b.config.ddr_bytes_per_cycle):
             stack = f"{name}:stacked"
             b.model = dataclasses.replace(model := b.model, tensors={
                 **model.tensors, stack: dataclasses.replace(spec, name=stack,
@@ -289,34 +292,21 @@ def _plan_stacks(b: _Builder) -> None:
             b.stacked[conv.name] = stack
 
 
-def _emit_load(b: _Builder, name: str, offset: int) -> None:
-    """The LOAD of a graph input at `offset` of the input record; a stacked input (see
-    `_plan_stacks`) takes one LOAD per row-shifted copy, and its rows outside the image are
-    filled with the zero point by a MAC with zero weights."""
-    h, w, c = b.model.tensors[name].shape
-    conv = next((op for op in b.model.ops if op.name in b.stacked and op.inputs[0] == name),
+def _stacked_conv(b: _Builder, name: str) -> ir.Op | None:
+    """The conv that reads graph input `name` stacked (`_plan_stacks`), else None."""
+    return next((op for op in b.model.ops if op.name in b.stacked and op.inputs[0] == name),
                 None)
-    if conv is None:
-        b.emit(Opcode.LOAD, name, (name,), **_view_fields("y", b.view(name)), ddr_off=offset,
-               ddr_bytes=h * w * c)
-        return
-    kh, pad_t, whole = conv.kernel[0], conv.padding[0], b.view(b.stacked[conv.name])
 
-    def rows(i: int, r0: int, r1: int) -> View:  # copy i of the input, rows [r0, r1)
-        part = _rows(whole, r0, r1)
-        return dataclasses.replace(part, offset=part.offset + i * c, shape=(r1 - r0, w, c))
 
-    for i in range(kh):
-        y0, y1 = max(0, pad_t - i), min(h, h + pad_t - i)
-        b.emit(Opcode.LOAD, name, (name,) if i == pad_t else (), **_view_fields("y", rows(
-            i, y0, y1)), ddr_off=offset + (y0 + i - pad_t) * w * c, ddr_bytes=(y1 - y0) * w * c)
-        for r0, r1 in ((0, y0), (y1, h)):
-            if r1 > r0:
-                fill = SimpleNamespace(
-                    name=name, kind="conv2d", kernel=(1, 1), stride=(1, 1), padding=(0,) * 4,
-                    relu=False, weight=np.zeros((1, 1, c, c), np.int8), bias=np.zeros(c),
-                    multiplier=np.ones(c, np.int64), shift=np.zeros(c, np.int64))
-                _emit_mac(b, fill, rows(i, r0, r1), rows(i, r0, r1), ())
+def _emit_load(b: _Builder, name: str, offset: int) -> int:
+    """The LOAD of a graph input at `offset` of the input record (a stacked input's record
+    holds the stacked bytes, `_plan_stacks`); returns the bytes it takes there."""
+    conv = _stacked_conv(b, name)
+    view = b.view(b.stacked[conv.name] if conv else name)
+    size = math.prod(view.shape)
+    b.emit(Opcode.LOAD, name, (name,), **_view_fields("y", view), ddr_off=offset,
+           ddr_bytes=size)
+    return size
 
 
 def _mac_operands(b: _Builder, op: ir.Op) -> tuple[ir.Op, View]:
@@ -624,8 +614,7 @@ def _compile(model: ir.Model, config: EngineConfig, batch: int, stack: bool,
         _plan_stacks(b)
     for name in model.inputs:
         inputs.append((name, offset))
-        _emit_load(b, name, offset)
-        offset += _align(math.prod(model.tensors[name].shape))
+        offset += _align(_emit_load(b, name, offset))
     input_bytes = offset
     outputs, offset = [], 0
     stored = set()
@@ -664,4 +653,6 @@ def _compile(model: ir.Model, config: EngineConfig, batch: int, stack: bool,
                     unit_m=int(config.unit_m))
     return Program(config, header, instructions, bytes(b.data), layout.regions, views, inputs,
                    outputs, model.name, frozenset(layout.regions) - layout.per_image,
-                   frozenset(op.output for op in model.ops if op.name in b.pooled))
+                   frozenset(op.output for op in model.ops if op.name in b.pooled),
+                   {name: (conv.kernel[0], conv.padding[0]) for name in model.inputs
+                    if (conv := _stacked_conv(b, name))})

@@ -88,7 +88,11 @@ its input's bytes. Values are int8 when `signed` is set, else uint8.
 
 An image's input record holds every graph input, HWC bytes, each starting at a multiple of
 {ALIGN} bytes; its output record likewise holds every graph output, written by STORE
-instructions as soon as the output is computed.
+instructions as soon as the output is computed. An input whose first conv reads it
+*stacked* (`stacked` in `program.json`: KH and pad_t) is in its record as `[H, W, KH·C]`:
+channel block i of row y holds input row y + i − pad_t, the input's zero point where that
+row lies outside the image (`hw.gen.seq.records.stack_rows`; the driver packs it so), so
+that the conv reads one KH·KW·C-byte run per output pixel.
 
 ## Timing
 

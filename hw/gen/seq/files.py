@@ -36,6 +36,7 @@ def save_program(program: Program, folder: Path) -> list[Path]:
         "outputs": program.outputs,
         "regions": program.regions,
         "shared": sorted(program.shared),
+        "stacked": program.stacked,
         "views": {name: asdict(v) for name, v in program.views.items()},
         "notes": [[ins.op, list(ins.produces)] for ins in program.instructions],
     }
@@ -73,4 +74,5 @@ def load_program(folder: Path) -> Program:
                              if f.name in meta["config"]})  # programs saved before unit_m
     return Program(config, header, instructions, data, meta["regions"], views,
                    [tuple(io) for io in meta["inputs"]], [tuple(io) for io in meta["outputs"]],
-                   meta["model"], frozenset(meta.get("shared", ())))
+                   meta["model"], frozenset(meta.get("shared", ())),
+                   stacked={name: tuple(s) for name, s in meta.get("stacked", {}).items()})

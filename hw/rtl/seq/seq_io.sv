@@ -4,8 +4,9 @@
 // LOAD: one read command of ddr_bytes (rounded up to whole 8-byte words) at INPUT_BASE +
 // image·input_bytes + ddr_off; each word's bytes go to view y (pixel p channel c at y_base +
 // n·act_image_bytes + p·y_pitch + c) in writes of up to min(8, SIMD) bytes that never cross a
-// pixel, so a contiguous view (pitch = C) takes one write per word and words arrive at one per
-// cycle. STORE: the mirror image: reads of up to SIMD bytes of view a (never crossing a pixel,
+// pixel of a strided view (pitch ≠ C); a contiguous view (pitch = C) is one run of bytes, so it
+// takes one write per word and words arrive at one per cycle. STORE: the mirror image: reads of
+// up to SIMD bytes of view a (crossing no pixel of a strided view,
 // at most DEPTH in flight, credit-counted into a FIFO so the buffer's fixed latency never
 // overruns it), packed into 64-bit words (the last one zero-padded) for one write command at
 // OUTPUT_BASE + image·output_bytes + ddr_off; an image is done when its write is acknowledged.
@@ -67,13 +68,17 @@ module seq_io #(
   // One step through the view of `len` bytes (shared by LOAD writes and STORE reads).
   logic [31:0] step;      // bytes of this step
   logic        stepping;  // a step happens this cycle
-  logic [31:0] room;      // bytes left in the pixel
-  assign room = 32'(chans - cpos_q);
+  logic [31:0] room;      // bytes a step may take: the rest of the pixel, or of the view
+  logic        contig;    // a contiguous view: one run of bytes
+  assign contig = pitch == chans;
+  assign room   = contig ? rem_q : 32'(chans - cpos_q);
 
   always_ff @(posedge clk) begin
     if (stepping) begin
       rem_q <= rem_q - step;
-      if (32'(cpos_q) + step == 32'(chans)) begin
+      if (contig) begin
+        pix_q <= pix_q + 20'(step);
+      end else if (32'(cpos_q) + step == 32'(chans)) begin
         cpos_q <= '0;
         pix_q  <= pix_q + 20'(pitch);
       end else begin

@@ -152,3 +152,14 @@ def test_a_max_pool_after_a_conv_is_written_by_its_mac(dtype: str, rng, seed, tm
         print(f"{dtype}, pool fused {fused}: {cycles[fused]} cycles = {ratio:.3f} x contract")
         assert 0.95 < ratio < 1.15
     assert cycles[True] < cycles[False]
+
+
+def test_a_three_channel_image_moves_a_word_per_cycle(rng, seed, tmp_path, build_root) -> None:
+    """LOAD, REQUANT, STORE of 40×40×3 (a contiguous view of 3-byte pixels): LOAD's writes and
+    STORE's reads run across pixels, so both go at the DDR's rate as the contract says
+    (writes that stopped at each pixel took 1.7 × as long)."""
+    model = single_op("requant", rng, shape=(40, 40, 3), in_dtype="uint8", out_dtype="int8")
+    program, run = run_model(model, 1, 2, rng, tmp_path, build_root, seed=seed)
+    ratio = run.result["cycles"] / (2 * image_cycles(program))
+    print(f"3-channel image: {run.result['cycles']} cycles = {ratio:.3f} x contract")
+    assert 0.95 < ratio < 1.10

@@ -74,9 +74,9 @@ def test_a_saved_program_runs_the_same(tmp_path):
     assert [p.name for p in paths] == ["program.bin", "data.bin", "program.json"]
     back = load_program(tmp_path / "prog")
     assert back.encode() == program.encode() and back.data == program.data
-    assert (back.views, back.inputs, back.outputs, back.regions, back.config, back.stacked) == (
-        program.views, program.inputs, program.outputs, program.regions, program.config,
-        program.stacked)
+    assert (back.views, back.inputs, back.outputs, back.regions, back.config, back.stacked,
+            back.fused) == (program.views, program.inputs, program.outputs, program.regions,
+                            program.config, program.stacked, program.fused)
     assert [(i.op, i.produces) for i in back.instructions] == [
         (i.op, i.produces) for i in program.instructions]
     emu = Emulator(CFG)

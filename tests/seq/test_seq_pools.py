@@ -12,6 +12,7 @@ from hw.gen.seq import pools
 from hw.gen.seq.check import check_program
 from hw.gen.seq.compiler import compile_model
 from hw.gen.seq.config import EngineConfig
+from hw.gen.seq.files import load_program, save_program
 from hw.gen.seq.isa import POOL_ROW, Opcode
 from quant import ir
 
@@ -94,3 +95,15 @@ def test_pools_the_write_back_cannot_do_stay_passes(case):
     assert Opcode.MAXPOOL in {ins.opcode for ins in program.instructions}
     assert not any(ins["pool"] for ins in program.instructions)
     assert check_program(model, program, random_batch(model, rng, 2)).bit_exact == 2
+
+
+def test_a_saved_program_keeps_its_fused_and_stacked_tensors(tmp_path):
+    rng = np.random.default_rng(9)
+    model = op_chain(rng, "pooled", random_spec(rng, "x", (8, 8, 1), "uint8"),
+                     [_conv(8, "int8"), _pool(), _head()])
+    program = compile_model(model, EngineConfig(pe=4, simd=8), 2)
+    save_program(program, tmp_path / "prog")
+    back = load_program(tmp_path / "prog")
+    assert back.fused == program.fused == {"conv2d0"}
+    assert back.stacked == program.stacked == {"x": (3, 1)}
+    assert check_program(model, back, random_batch(model, rng, 3)).bit_exact == 3

@@ -37,6 +37,7 @@ def save_program(program: Program, folder: Path) -> list[Path]:
         "regions": program.regions,
         "shared": sorted(program.shared),
         "stacked": program.stacked,
+        "fused": sorted(program.fused),
         "views": {name: asdict(v) for name, v in program.views.items()},
         "notes": [[ins.op, list(ins.produces)] for ins in program.instructions],
     }
@@ -75,4 +76,5 @@ def load_program(folder: Path) -> Program:
     return Program(config, header, instructions, data, meta["regions"], views,
                    [tuple(io) for io in meta["inputs"]], [tuple(io) for io in meta["outputs"]],
                    meta["model"], frozenset(meta.get("shared", ())),
-                   stacked={name: tuple(s) for name, s in meta.get("stacked", {}).items()})
+                   frozenset(meta.get("fused", ())),
+                   {name: tuple(s) for name, s in meta.get("stacked", {}).items()})

@@ -561,7 +561,7 @@ def compile_model(model: ir.Model, config: EngineConfig, batch: int = 1, fuse: b
             int32 tensor, a tile or live activations larger than the buffers (with every
             chain banded), a field out of range.
     """
-    return _first_fit_bands(model, config, batch, fuse)[0]
+    return _first_fit_bands(model, config, batch, pools.fusable(model) if fuse else {})[0]
 
 
 def compile_options(model: ir.Model, config: EngineConfig, batch: int = 1) -> list[Program]:
@@ -576,30 +576,34 @@ def compile_options(model: ir.Model, config: EngineConfig, batch: int = 1) -> li
         HccrError: as `compile_model`, when no option compiles.
     """
     programs, errors = [], []
-    for fuse in (True, False) if pools.fusable(model) else (True,):
+    fusable = pools.fusable(model)
+    for pooled in (fusable, {}) if fusable else ({},):
         try:
-            program, chains, banded, stack = _first_fit_bands(model, config, batch, fuse)
+            program, chains, banded, stack = _first_fit_bands(model, config, batch, pooled)
         except HccrError as exc:
             errors.append(exc)
             continue
         programs.append(program)
         if banded < len(chains):
             with contextlib.suppress(HccrError):
-                programs.append(_compile(model, config, batch, stack, chains[:banded + 1], fuse))
+                programs.append(_compile(model, config, batch, stack, chains[:banded + 1],
+                                         pooled))
     if not programs:
         raise errors[0]
     return programs
 
 
-def _first_fit_bands(model: ir.Model, config: EngineConfig, batch: int, fuse: bool
+def _first_fit_bands(model: ir.Model, config: EngineConfig, batch: int,
+                     pooled: dict[str, ir.Op]
                      ) -> tuple[Program, list[tuple[ir.Op, ...]], int, bool]:
-    """The first program that fits, fewest chains banded first, stacked input first; with
-    the model's chains, how many of them it bands and whether it stacks."""
-    chains = bands.chains(model, skip=frozenset(pools.fusable(model) if fuse else ()))
+    """The first program that fits, fewest chains banded first, stacked input first, the
+    convs of `pooled` writing their max pools (`pools.fusable`); with the model's chains, how
+    many of them it bands and whether it stacks."""
+    chains = bands.chains(model, skip=frozenset(pooled))
     for banded in range(len(chains) + 1):
         for stack in (True, False):
             try:
-                return (_compile(model, config, batch, stack, chains[:banded], fuse), chains,
+                return (_compile(model, config, batch, stack, chains[:banded], pooled), chains,
                         banded, stack)
             except HccrError as exc:
                 error = exc
@@ -607,7 +611,7 @@ def _first_fit_bands(model: ir.Model, config: EngineConfig, batch: int, fuse: bo
 
 
 def _compile(model: ir.Model, config: EngineConfig, batch: int, stack: bool,
-             chains: list[tuple[ir.Op, ...]], fuse: bool) -> Program:
+             chains: list[tuple[ir.Op, ...]], pooled: dict[str, ir.Op]) -> Program:
     for name, spec in model.tensors.items():
         if spec.dtype not in ("int8", "uint8"):
             raise HccrError(f"tensor '{name}': {spec.dtype} activations are not supported by "
@@ -616,7 +620,7 @@ def _compile(model: ir.Model, config: EngineConfig, batch: int, stack: bool,
         raise HccrError(f"batch {batch}: must be ≥ 1")
     b = _Builder(exits.with_result(model), config, batch, parent=_plan_aliases(model),
                  banded={chain[0].name: chain for chain in chains},
-                 pooled=pools.fusable(model) if fuse else {})
+                 pooled=pooled)
     inside = {op.name for chain in chains for op in chain[1:]}  # emitted with their head
     inside |= {pool.name for pool in b.pooled.values()}
     reshape_of = {op.output: op.inputs[0] for op in model.ops if op.kind == "reshape"}

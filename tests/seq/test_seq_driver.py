@@ -4,6 +4,7 @@ the counters, every error code as the driver's named error, DONE/IRQ, saved prog
 from __future__ import annotations
 
 import dataclasses
+import json
 import subprocess
 import sys
 from functools import cache
@@ -83,6 +84,26 @@ def test_a_saved_program_runs_the_same(tmp_path):
     engine = _engine(emu, tmp_path / "prog")
     x = random_batch(model, np.random.default_rng(3), 3)["image"]
     _assert_golden(model, x, engine.run(x))
+
+
+@pytest.mark.parametrize(("field", "value", "why"), [
+    (None, None, "program.json is missing"), ("format", 0, "format 0, this version reads"),
+    ("stacked", 5, "AttributeError"), ("stacked", {"image": [3]}, "not enough values"),
+    ("views", {"x": {}}, "KeyError"), ("header", "?", "TypeError")], ids=str)
+def test_a_broken_saved_program_is_one_named_error(field, value, why, tmp_path):
+    """A missing file or a program.json that is not a saved program's description (a hand
+    edit, another version) is refused naming the file, not with a traceback."""
+    _, program = _model_and_program(2)
+    folder = tmp_path / "prog"
+    save_program(program, folder)
+    meta = folder / "program.json"
+    if field is None:
+        meta.unlink()
+    else:
+        doc = json.loads(meta.read_text())
+        meta.write_text(json.dumps({**doc, field: value}))
+    with pytest.raises(HccrError, match=why):
+        load_program(folder)
 
 
 def test_a_saved_program_that_disagrees_with_its_json_is_refused(tmp_path):

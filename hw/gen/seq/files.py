@@ -52,15 +52,24 @@ def load_program(folder: Path) -> Program:
     """The program `save_program` wrote into `folder`.
 
     Raises:
-        HccrError: a file is missing, of another format, or the JSON disagrees with the
-            binaries (header fields, data size).
+        HccrError: a file is missing, not this program format (another version, a field
+            missing or of the wrong kind), or the JSON disagrees with the binaries (header
+            fields, data size).
     """
     folder = Path(folder)
     try:
-        meta = json.loads((folder / PROGRAM_JSON).read_text())
+        text = (folder / PROGRAM_JSON).read_text()
         raw, data = (folder / PROGRAM_BIN).read_bytes(), (folder / DATA_BIN).read_bytes()
     except FileNotFoundError as exc:
         raise HccrError(f"{folder}: not a saved program ({exc.filename} is missing)") from None
+    try:
+        return _program(json.loads(text), raw, data, folder)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise HccrError(f"{folder / PROGRAM_JSON}: not a saved program's description "
+                        f"({type(exc).__name__}: {exc})") from None
+
+
+def _program(meta: dict, raw: bytes, data: bytes, folder: Path) -> Program:
     if meta.get("format") != FORMAT:
         raise HccrError(f"{folder / PROGRAM_JSON}: format {meta.get('format')}, "
                         f"this version reads {FORMAT}")
@@ -73,8 +82,9 @@ def load_program(folder: Path) -> Program:
     views = {name: View(**{**v, "shape": tuple(v["shape"])}) for name, v in meta["views"].items()}
     config = EngineConfig(**{f.name: meta["config"][f.name] for f in fields(EngineConfig)
                              if f.name in meta["config"]})  # programs saved before unit_m
+    stacked = {name: (int(kh), int(pad_t))
+               for name, (kh, pad_t) in meta.get("stacked", {}).items()}
     return Program(config, header, instructions, data, meta["regions"], views,
                    [tuple(io) for io in meta["inputs"]], [tuple(io) for io in meta["outputs"]],
                    meta["model"], frozenset(meta.get("shared", ())),
-                   frozenset(meta.get("fused", ())),
-                   {name: tuple(s) for name, s in meta.get("stacked", {}).items()})
+                   frozenset(meta.get("fused", ())), stacked)

@@ -6,8 +6,12 @@
 // UNIT_M = 1 is for networks whose every M is 1 (the power-of-two scheme, DESIGN.md): stage 1
 // passes acc on and no multiplier (no DSP48) is built; mult_i is then ignored.
 //
+// The rounding shift is done as floor((acc*M + 2^(s-1)) / 2^s) = (((acc*M) >>> (s-1)) + 1) >>> 1
+// for s > 0 (nested floors): a shift, then an increment, no 2^(s-1) decoder and no adder wider
+// than the product.
+//
 // Pipeline: 4 cycles, no stall (valid_i -> valid_o, user_i -> user_o alongside):
-//   1: acc * M    2: + r    3: >>> s    4: + OUT_ZP, clamp.
+//   1: acc * M    2: >>> (s - 1)    3: + 1, >>> 1 (s > 0)    4: + OUT_ZP, clamp.
 `default_nettype none
 
 module requantiser #(
@@ -35,8 +39,8 @@ module requantiser #(
 );
 
   localparam int unsigned LATENCY = 4;                          // cycles from valid_i to valid_o
-  localparam int unsigned PROD_W  = ACC_W + 17;                 // acc * {0, M}
-  localparam int unsigned SUM_W   = (PROD_W > 48 ? PROD_W : 48) + 1;  // + r (r <= 2^45)
+  localparam int unsigned PROD_W  = UNIT_M ? ACC_W : ACC_W + 17;  // acc * {0, M}
+  localparam int unsigned SUM_W   = PROD_W + 1;                    // + 1 after the shift
   localparam longint      DT_MIN  = hccr_pkg::dtype_min(OUT_SIGNED, OUT_W);
   localparam longint      DT_MAX  = hccr_pkg::dtype_max(OUT_SIGNED, OUT_W);
   localparam longint      LO      = RELU ? longint'(OUT_ZP) : DT_MIN;
@@ -87,9 +91,11 @@ module requantiser #(
 
   for (genvar l = 0; l < LANES; l++) begin : g_lane
     logic signed [PROD_W-1:0] prod_q;
-    logic signed [SUM_W-1:0]  sum_q, shifted_q;
+    logic signed [PROD_W-1:0] part_q;     // (acc * M) >>> (s - 1), or acc * M for s = 0
+    logic signed [SUM_W-1:0]  shifted_q;
     logic signed [SUM_W:0]    biased;
-    logic [5:0]               s1_q, s2_q;
+    logic [5:0]               s1_q;        // s - 1 (s > 0)
+    logic                     z1_q, z2_q;  // s = 0: no shift, no rounding
     logic [OUT_W-1:0]         y_q;
 
     // Each stage loads only when it takes a value (free in fabric; keeps simulation fast).
@@ -99,16 +105,17 @@ module requantiser #(
         prod_q <= UNIT_M ? PROD_W'($signed(acc_i[l*ACC_W +: ACC_W]))
                          : PROD_W'($signed(acc_i[l*ACC_W +: ACC_W]))
                            * PROD_W'($signed({1'b0, mult_i[l*16 +: 16]}));
-        s1_q   <= shift_i[l*6 +: 6];
+        s1_q   <= shift_i[l*6 +: 6] - 6'd1;
+        z1_q   <= shift_i[l*6 +: 6] == 6'd0;
       end
-      // 2: rounding constant 2^(s-1)
+      // 2: all but the last bit of the shift (floor)
       if (valid_q[0]) begin
-        sum_q <= SUM_W'(prod_q) + ((s1_q == 6'd0) ? SUM_W'(0) : (SUM_W'(1) << (s1_q - 6'd1)));
-        s2_q  <= s1_q;
+        part_q <= z1_q ? prod_q : prod_q >>> s1_q;
+        z2_q   <= z1_q;
       end
-      // 3: arithmetic shift (floor)
+      // 3: round half up at the last bit
       if (valid_q[1]) begin
-        shifted_q <= sum_q >>> s2_q;
+        shifted_q <= z2_q ? SUM_W'(part_q) : (SUM_W'(part_q) + SUM_W'(1)) >>> 1;
       end
       // 4: zero point and saturation
       if (valid_q[2]) begin

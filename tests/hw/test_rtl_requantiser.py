@@ -19,7 +19,7 @@ LANES = 4
 ACC_CORNERS = [-(2**31), -(2**31) + 1, -(2**30), -65536, -1000, -7, -3, -2, -1, 0, 1, 2, 3, 7,
                1000, 65536, 2**30, 2**31 - 1]
 M_CORNERS = [1, 2, 3, 2**14 + 1, 2**15 - 1, 2**15]
-S_CORNERS = [0, 1, 2, 3, 15, 31, 45, 46]
+S_CORNERS = [0, 1, 2, 3, 15, 31, 32, 33, 34, 45, 46]
 
 
 def vectors(rng: np.random.Generator, n_random: int = 1500) -> tuple[np.ndarray, ...]:
@@ -69,14 +69,18 @@ def test_requantiser_bit_exact(dtype: str, zp: int, relu: bool, rng, tmp_path, b
     assert "element [123]" in (first_mismatch(bad[None], got[None]) or "")
 
 
-def test_unit_m_requantises_with_m_1_whatever_mult_i_says(rng, tmp_path, build_root) -> None:
-    """UNIT_M = 1 is requantize(acc, 1, s) for every lane, with random values on mult_i."""
+@pytest.mark.parametrize(("dtype", "zp"), [("int8", -3), ("int32", 0)])
+def test_unit_m_requantises_with_m_1_whatever_mult_i_says(dtype: str, zp: int, rng, tmp_path,
+                                                         build_root) -> None:
+    """UNIT_M = 1 is requantize(acc, 1, s) for every lane, with random values on mult_i; int32
+    out (the layer-sequential engine's use) sees every shift, past its 34-bit datapath too."""
     acc, m, s = vectors(rng)
-    spec = ir.TensorSpec("y", (1, 1, 1), "int8", 1.0, -3)
+    spec = ir.TensorSpec("y", (1, 1, 1), dtype, 1.0, zp)
     want = golden.saturate(golden.requantize(acc, np.ones_like(m), s), spec, False)
-    got = simulate(build_root, tmp_path, "int8", -3, False, acc, m, s, unit_m=True)
+    got = simulate(build_root, tmp_path, dtype, zp, False, acc, m, s, unit_m=True)
     problem = first_mismatch(want.astype(np.int64)[None], got[None], name="requantiser UNIT_M")
     assert problem is None, problem
+    assert set(S_CORNERS) <= set(s.tolist())
     assert (m != 1).mean() > 0.9  # mult_i really carried other values
 
 

@@ -12,7 +12,8 @@ tiles: 360,448 bytes).
 
 `python -m bench.bench_seq breakdown PE SIMD [ACT_BYTES]` prints where the pruned network's
 contract cycles go at that shape on PYNQ-Z2: per opcode (MACs by kernel and input channels
-against SIMD) and the most expensive MAC instructions.
+against SIMD), the most expensive MAC instructions, and the array's beats against its MACs
+(how full the lanes are: the network's channel counts against PE and SIMD).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from hw.estimate.network import op_macs
 from hw.gen.seq.batch import choose_batch
 from hw.gen.seq.check import check_program
 from hw.gen.seq.config import board_config
-from hw.gen.seq.cycles import program_cycles
+from hw.gen.seq.cycles import mac_beats, program_cycles
 from hw.gen.seq.isa import Instruction
 
 PRUNED = Path(__file__).parent / "data" / "sqnxt_ccbam_slim_x8_shapes.json"
@@ -81,6 +82,20 @@ def breakdown(pe: int, simd: int, act_bytes: int | None = None, top: int = 12) -
     macs = sum(op_macs(op, model) for op in model.ops)
     print(f"  MAC array busy {macs / (pe * simd * total):.1%} of the image's cycles "
           f"({macs / 1e6:.1f} M MACs on {pe * simd} multipliers)")
+    beats = sum(_array_beats(ins, simd, program.header.batch)
+                for ins in program.instructions) / program.header.batch
+    mac = sum(c for ins, c in zip(program.instructions, per, strict=True)
+              if ins.opcode.name == "MAC")
+    print(f"  array beats {beats:,.0f} cycles/image (lanes filled {macs / (pe * simd * beats):.1%}:"
+          f" channels against PE and SIMD), MAC set-up and fetch {mac - beats:,.0f}, other "
+          f"instructions {total - mac:,.0f}")
+
+
+def _array_beats(ins: Instruction, simd: int, batch: int) -> int:
+    """A MAC's beats of the array over a batch, every tile; 0 for other instructions."""
+    if ins.opcode.name != "MAC":
+        return 0
+    return mac_beats(ins, simd, 1 if ins["once"] else batch) * ins["tiles"]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -63,6 +63,12 @@ def _io_beats(ins: Instruction, cfg: EngineConfig) -> int:
     return max(math.ceil(ins["ddr_bytes"] / cfg.ddr_bytes_per_cycle), pieces)
 
 
+def mac_beats(ins: Instruction, simd: int, batch: int) -> int:
+    """A MAC's array beats for one output-channel tile over a batch (module doc)."""
+    segments, length = mac_segments((ins["kh"], ins["kw"]), ins["a_c"], bool(ins["row"]))
+    return batch * math.prod(pools.conv_shape(ins)) * segments * math.ceil(length / simd)
+
+
 def instruction_cycles(ins: Instruction, cfg: EngineConfig, batch: int,
                        prefetched: bool = False) -> int:
     """Cycles of one instruction over a batch (module doc); `prefetched`: a MAC whose first
@@ -77,9 +83,7 @@ def instruction_cycles(ins: Instruction, cfg: EngineConfig, batch: int,
     chunks = math.ceil(ins["a_c"] / cfg.simd)
     taps = ins["kh"] * ins["kw"]
     if op == Opcode.MAC:
-        segments, length = mac_segments((ins["kh"], ins["kw"]), ins["a_c"], bool(ins["row"]))
-        compute = batch * math.prod(pools.conv_shape(ins)) * segments * math.ceil(
-            length / cfg.simd)
+        compute = mac_beats(ins, cfg.simd, batch)
         transfer = math.ceil(ins["tile_bytes"] / cfg.ddr_bytes_per_cycle)
         first = 0 if prefetched else cfg.ddr_latency + transfer
         tail = 0

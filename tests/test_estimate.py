@@ -86,9 +86,10 @@ def test_heldout_synthesis_within_15_percent_exact_dsp_bram(point) -> None:
 
 
 @pytest.mark.synth
-@pytest.mark.slow
+@pytest.mark.full
 def test_committed_synthesis_is_reproducible(tmp_path) -> None:
-    """One held-out point synthesised again gives the committed counts exactly."""
+    """One held-out point synthesised again gives the committed counts exactly (opt-in with
+    `-m full`: a minute of Yosys; `make calibrate` redoes every point)."""
     point = next(p for p in CALIB.points if p["heldout"] and p["kind"] == "maxpool")
     eng = engine_point(point["kind"], point["config"], tuple(point["fold"]))
     assert synth_engine(eng, tmp_path) == point["synth"]

@@ -40,7 +40,8 @@ module requantiser #(
 
   localparam int unsigned LATENCY = 4;                          // cycles from valid_i to valid_o
   localparam int unsigned PROD_W  = UNIT_M ? ACC_W : ACC_W + 17;  // acc * {0, M}
-  localparam int unsigned SUM_W   = PROD_W + 1;                    // + 1 after the shift
+  localparam int unsigned SUM_W   = (PROD_W > OUT_W ? PROD_W : OUT_W) + 1;  // + 1 after the
+                                                                    // shift; holds the limits
   localparam longint      DT_MIN  = hccr_pkg::dtype_min(OUT_SIGNED, OUT_W);
   localparam longint      DT_MAX  = hccr_pkg::dtype_max(OUT_SIGNED, OUT_W);
   localparam longint      LO      = RELU ? longint'(OUT_ZP) : DT_MIN;

@@ -85,7 +85,7 @@ def test_counts_equal_yosys_and_fit_within_10_percent(point) -> None:
 
 def test_fit_is_reproducible_from_the_committed_points() -> None:
     assert any(p["heldout"] for p in SEQ.points)
-    assert fit(SEQ.points) == SEQ.fit
+    assert fit(SEQ.points, SEQ.requantiser) == SEQ.fit
 
 
 def test_plan_speed_and_ddr_are_the_compiled_programs() -> None:

@@ -4,8 +4,11 @@ configurations (`calibration_seq.json`), for the estimator's LUT/FF fit and its 
 Each point is `seq_engine` with the generated register block, configured as `board_config`
 builds it for `BOARD` (buffers from the device's block RAM), synthesised alone; the counts are
 `calibrate.measured`'s, plus the longest register-to-register path in cells (`ltp`). LUT and
-FF are fitted by least squares over `sequential.FEATURES` on the points not held out. A few
-dataflow engines of `calibrate.GRID` get their `ltp` measured too, for comparison.
+FF are fitted by least squares over `sequential.FEATURES` on the points not held out. The
+fitted points have requantisers with multipliers; what a shift-only lane saves
+(`unit_lanes`) is measured on `requantiser.sv` alone, `RQ_LANES` lanes built both ways as the
+engine instantiates it. A few dataflow engines of `calibrate.GRID` get their `ltp` measured
+too, for comparison.
 
     python -m hw.estimate.calibrate_seq [--out hw/estimate/calibration_seq.json]
 """
@@ -35,6 +38,8 @@ CONFIGS: list[tuple[int, int, bool, bool]] = [(4, 8, False, False), (8, 16, Fals
                                               (16, 16, True, True)]
 LTP_LANES = 256  # no `ltp` from this many MAC lanes on (hours on a shared machine)
 LTP_ENGINES = (0, 3, 11)  # GRID rows: conv2d PE 2 SIMD 2, conv2d PE 4 SIMD 4 packed, dense
+RQ_LANES = 16
+RQ_PARAMS = {"LANES": RQ_LANES, "ACC_W": 32, "OUT_W": 32, "OUT_SIGNED": 1, "OUT_ZP": 0}
 
 
 def synth_engine(cfg: EngineConfig, directory: Path, ltp: bool = True) -> dict[str, int]:
@@ -94,15 +99,28 @@ def run(work: Path, progress: Progress = silent) -> dict:
             dataflow.append({"engine": eng.module, "kind": kind, "pe": fold[0],
                              "simd": fold[1], "pack": fold[2], "synth": synth})
             advance()
-    return {"yosys": _yosys_version(), "board": BOARD, "fit": fit(points), "points": points,
-            "dataflow_ltp": dataflow}
+    requantiser = {"lanes": RQ_LANES, **{
+        name: _cached(work / f"requantiser-{name}", [RTL_DIR / "hccr_pkg.sv",
+                                                     RTL_DIR / "requantiser.sv"],
+                      lambda d, u=unit: measured(synth_xilinx(
+                          "requantiser", ["hccr_pkg", "requantiser"],
+                          {**RQ_PARAMS, "UNIT_M": u}, d, ltp=False)))
+        for name, unit in (("general", False), ("unit", True))}}
+    return {"yosys": _yosys_version(), "board": BOARD, "fit": fit(points, requantiser),
+            "points": points, "requantiser": requantiser, "dataflow_ltp": dataflow}
 
 
-def fit(points: list[dict]) -> dict[str, dict[str, float]]:
-    """LUT and FF least squares over `FEATURES` on the points not held out."""
+def fit(points: list[dict], requantiser: dict) -> dict[str, dict[str, float]]:
+    """LUT and FF least squares over `FEATURES` on the points not held out, less what their
+    shift-only requantiser lanes save (per lane: `requantiser`'s unit − general)."""
     fitted = [p for p in points if not p["heldout"]]
-    return {q: _lstsq([p["features"] for p in fitted], [p["synth"][q] for p in fitted],
-                      FEATURES) for q in ("lut", "ff")}
+    fits = {}
+    for q in ("lut", "ff"):
+        lane = (requantiser["unit"][q] - requantiser["general"][q]) / requantiser["lanes"]
+        y = [p["synth"][q] - lane * p["features"]["unit_lanes"] for p in fitted]
+        fits[q] = {**_lstsq([p["features"] for p in fitted], y, FEATURES),
+                   "unit_lanes": round(lane, 4)}
+    return fits
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -56,8 +56,11 @@ AXI_FIFOS = ((64, 65), (32, 65))  # axi_dma_rd's and axi_dma_wr's data buffers (
 
 def features(cfg: EngineConfig) -> dict[str, float]:
     """The quantities the engine's LUT and FF are linear in: a constant, the MAC array's
-    lanes (its adder trees and weight registers) and SIMD (activation lanes, vector unit)."""
-    return {"one": 1.0, "macs": float(cfg.pe * cfg.simd), "simd": float(cfg.simd)}
+    lanes (its adder trees and weight registers) and SIMD (activation lanes, vector unit),
+    fitted; and the requantiser lanes built shift-only (PE + SIMD when `unit_m`), whose
+    saving is measured on `requantiser.sv` alone (`calibrate_seq`)."""
+    return {"one": 1.0, "macs": float(cfg.pe * cfg.simd), "simd": float(cfg.simd),
+            "unit_lanes": float(cfg.pe + cfg.simd if cfg.unit_m else 0)}
 
 
 def dsps(cfg: EngineConfig) -> int:
@@ -96,6 +99,7 @@ class SeqCalibration:
 
     fit: dict[str, dict[str, float]]
     points: list[dict]
+    requantiser: dict  # requantiser.sv alone, with and without multipliers (`unit_lanes`)
     yosys: str = ""
 
     def measured(self, cfg: EngineConfig) -> dict | None:
@@ -114,7 +118,8 @@ def load_calibration(path: Path = SEQ_CALIBRATION) -> SeqCalibration:
     """
     try:
         doc = json.loads(Path(path).read_text())
-        return SeqCalibration(dict(doc["fit"]), list(doc["points"]), str(doc.get("yosys", "")))
+        return SeqCalibration(dict(doc["fit"]), list(doc["points"]), dict(doc["requantiser"]),
+                              str(doc.get("yosys", "")))
     except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
         raise HccrError(f"{path}: cannot read the engine calibration ({exc}); run `python -m "
                         "hw.estimate.calibrate_seq`") from None

@@ -82,20 +82,13 @@ def breakdown(pe: int, simd: int, act_bytes: int | None = None, top: int = 12) -
     macs = sum(op_macs(op, model) for op in model.ops)
     print(f"  MAC array busy {macs / (pe * simd * total):.1%} of the image's cycles "
           f"({macs / 1e6:.1f} M MACs on {pe * simd} multipliers)")
-    beats = sum(_array_beats(ins, simd, program.header.batch)
-                for ins in program.instructions) / program.header.batch
-    mac = sum(c for ins, c in zip(program.instructions, per, strict=True)
-              if ins.opcode.name == "MAC")
+    batch = program.header.batch
+    beats = sum(mac_beats(ins, simd, 1 if ins["once"] else batch) * ins["tiles"]
+                for ins in program.instructions if ins.opcode.name == "MAC") / batch
+    mac = sum(c for c, _ in ops.values())
     print(f"  array beats {beats:,.0f} cycles/image (lanes filled {macs / (pe * simd * beats):.1%}:"
           f" channels against PE and SIMD), MAC set-up and fetch {mac - beats:,.0f}, other "
           f"instructions {total - mac:,.0f}")
-
-
-def _array_beats(ins: Instruction, simd: int, batch: int) -> int:
-    """A MAC's beats of the array over a batch, every tile; 0 for other instructions."""
-    if ins.opcode.name != "MAC":
-        return 0
-    return mac_beats(ins, simd, 1 if ins["once"] else batch) * ins["tiles"]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -106,6 +99,8 @@ def main(argv: list[str] | None = None) -> None:
         p.add_argument("simd", type=int)
         p.add_argument("act_bytes", type=int, nargs="?")
         a = p.parse_args(argv)
+        if min(a.pe, a.simd) < 1 or (a.act_bytes is not None and a.act_bytes < 1):
+            sys.exit(f"error: PE {a.pe}, SIMD {a.simd}, ACT_BYTES {a.act_bytes}: must be ≥ 1")
         try:
             breakdown(a.pe, a.simd, a.act_bytes)
         except (HccrError, ValueError) as exc:
